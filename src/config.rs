@@ -1,0 +1,175 @@
+//! Configuration: a TOML file (`--config`) whose every key a flag overrides,
+//! validated before anything starts.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::service::Settings;
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `address:port` the API listens on.
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub libvirt_uri: String,
+    /// error, warn, info, debug or trace.
+    pub log_level: String,
+    pub access_token_ttl_s: u64,
+    pub refresh_token_ttl_s: u64,
+    pub login_attempts: u32,
+    pub login_lockout_s: u64,
+    pub shutdown_grace_s: u64,
+    /// Seconds between libvirt reachability probes.
+    pub libvirt_probe_s: u64,
+}
+
+/// Root on the appliance keeps its data in /var/lib; anyone else in ./var.
+fn default_data_dir() -> PathBuf {
+    let root = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|euid| euid == "0"))
+        })
+        .unwrap_or(false);
+    if root {
+        PathBuf::from("/var/lib/vdi-appliance")
+    } else {
+        PathBuf::from("./var")
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "0.0.0.0:5000".into(),
+            data_dir: default_data_dir(),
+            libvirt_uri: "qemu:///system".into(),
+            log_level: "info".into(),
+            access_token_ttl_s: 3600,
+            refresh_token_ttl_s: 7 * 24 * 3600,
+            login_attempts: 5,
+            login_lockout_s: 60,
+            shutdown_grace_s: 20,
+            libvirt_probe_s: 15,
+        }
+    }
+}
+
+pub const FLAGS: &[(&str, &str)] = &[
+    ("--config", "FILE   TOML configuration file"),
+    ("--listen", "ADDR   listen address (default 0.0.0.0:5000)"),
+    ("--data-dir", "DIR  data directory (default /var/lib/vdi-appliance as root, ./var otherwise)"),
+    ("--libvirt-uri", "URI libvirt connection URI (default qemu:///system)"),
+    ("--log-level", "LVL  error|warn|info|debug|trace (default info)"),
+];
+
+impl Config {
+    pub fn from_file(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Builds the configuration from `--config` (if given) and the flags,
+    /// flags winning. Returns the arguments it did not consume.
+    pub fn from_args(args: &[String]) -> Result<(Config, Vec<String>), String> {
+        let mut cfg = Config::default();
+        if let Some(i) = args.iter().position(|a| a == "--config") {
+            let f = args.get(i + 1).ok_or("--config needs a file")?;
+            cfg = Config::from_file(Path::new(f))?;
+        }
+        let mut rest = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let mut val = |name: &str| it.next().cloned().ok_or(format!("{name} needs a value"));
+            match a.as_str() {
+                "--config" => {
+                    val("--config")?;
+                }
+                "--listen" => cfg.listen = val(a)?,
+                "--data-dir" => cfg.data_dir = PathBuf::from(val(a)?),
+                "--libvirt-uri" => cfg.libvirt_uri = val(a)?,
+                "--log-level" => cfg.log_level = val(a)?,
+                _ => rest.push(a.clone()),
+            }
+        }
+        cfg.validate()?;
+        Ok((cfg, rest))
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        self.listen
+            .parse::<std::net::SocketAddr>()
+            .map_err(|_| format!("listen: `{}` is not address:port", self.listen))?;
+        if self.data_dir.as_os_str().is_empty() {
+            return Err("data_dir: must not be empty".into());
+        }
+        if self.libvirt_uri.trim().is_empty() {
+            return Err("libvirt_uri: must not be empty".into());
+        }
+        self.level()?;
+        if self.access_token_ttl_s < 60 {
+            return Err("access_token_ttl_s: must be at least 60".into());
+        }
+        if self.refresh_token_ttl_s < self.access_token_ttl_s {
+            return Err("refresh_token_ttl_s: must be at least access_token_ttl_s".into());
+        }
+        if self.login_attempts == 0 {
+            return Err("login_attempts: must be at least 1".into());
+        }
+        if self.libvirt_probe_s == 0 {
+            return Err("libvirt_probe_s: must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn level(&self) -> Result<log::LevelFilter, String> {
+        self.log_level
+            .parse()
+            .map_err(|_| format!("log_level: `{}` is not one of error, warn, info, debug, trace", self.log_level))
+    }
+
+    pub fn settings(&self) -> Settings {
+        let mut s = Settings::for_dir(self.data_dir.clone());
+        s.access_ttl = Duration::from_secs(self.access_token_ttl_s);
+        s.refresh_ttl = Duration::from_secs(self.refresh_token_ttl_s);
+        s.login_attempts = self.login_attempts;
+        s.login_lockout = Duration::from_secs(self.login_lockout_s);
+        s.shutdown_grace = Duration::from_secs(self.shutdown_grace_s);
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "listen = \"127.0.0.1:7000\"\nlog_level = \"debug\"\n").unwrap();
+        let (c, rest) = Config::from_args(&args(&["--config", f.to_str().unwrap(), "--listen", "127.0.0.1:7001", "x"])).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:7001");
+        assert_eq!(c.log_level, "debug");
+        assert_eq!(rest, ["x"]);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        assert!(Config::from_args(&args(&["--listen", "nowhere"])).unwrap_err().starts_with("listen"));
+        assert!(Config::from_args(&args(&["--log-level", "loud"])).unwrap_err().starts_with("log_level"));
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "colour = 1\n").unwrap();
+        assert!(Config::from_args(&args(&["--config", f.to_str().unwrap()])).unwrap_err().contains("colour"));
+    }
+}

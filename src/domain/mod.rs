@@ -1,0 +1,11 @@
+//! Pure domain types and rules: no I/O, no framework types.
+
+pub mod admin;
+pub mod clock;
+pub mod oplog;
+pub mod pool;
+pub mod query;
+pub mod task;
+pub mod text;
+
+pub use uuid::Uuid;

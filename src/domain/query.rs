@@ -1,0 +1,123 @@
+//! The generic web query of file 001 ("通用查询方法"): `searchtype`, field
+//! filters and paging, parsed from the query string's pairs.
+
+use crate::error::{Code, Error, Result};
+
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchType {
+    /// Every record; filters compare with `=`.
+    All,
+    /// Filters are case-insensitive substrings (`LIKE %value%`).
+    Contain,
+    /// Filters compare with `=`; only the first match is returned, as an object.
+    Single,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub search: SearchType,
+    pub filters: Vec<(String, String)>,
+    /// 1-based.
+    pub page: usize,
+    pub page_size: usize,
+}
+
+/// Parses decoded `key=value` pairs. Reserved keys: `searchtype`, `page`,
+/// `page_size` (a record field named `page` therefore cannot be filtered, as
+/// the specification says).
+pub fn parse(pairs: &[(String, String)]) -> Result<Query> {
+    let mut search = SearchType::All;
+    let mut page = 1usize;
+    let mut page_size = DEFAULT_PAGE_SIZE;
+    let mut filters = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "searchtype" => {
+                search = match v.as_str() {
+                    "all" | "" => SearchType::All,
+                    "contain" => SearchType::Contain,
+                    "single" => SearchType::Single,
+                    other => {
+                        return Err(Error::new(
+                            Code::QueryInvalid,
+                            format!("Query `searchtype`: `{other}` is not one of all, contain, single"),
+                        ))
+                    }
+                }
+            }
+            "page" => page = positive("page", v, usize::MAX)?,
+            "page_size" => page_size = positive("page_size", v, MAX_PAGE_SIZE)?,
+            "" => {}
+            _ => {
+                if v.contains('\0') {
+                    return Err(Error::new(
+                        Code::QueryInvalid,
+                        format!("Query `{k}`: value contains a NUL character"),
+                    ));
+                }
+                filters.push((k.clone(), v.clone()));
+            }
+        }
+    }
+    if filters.is_empty() && search != SearchType::All {
+        return Err(Error::new(
+            Code::QueryFilterRequired,
+            "Query: `searchtype=contain` and `searchtype=single` need a field filter such as `name=...`",
+        ));
+    }
+    Ok(Query {
+        search,
+        filters,
+        page,
+        page_size,
+    })
+}
+
+fn positive(field: &str, v: &str, max: usize) -> Result<usize> {
+    match v.parse::<usize>() {
+        Ok(n) if n >= 1 && n <= max => Ok(n),
+        _ => Err(Error::new(
+            Code::QueryInvalid,
+            format!("Query `{field}`: `{v}` is not a whole number from 1 to {max}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &[(&str, &str)]) -> Result<Query> {
+        let v: Vec<_> = s.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        parse(&v)
+    }
+
+    #[test]
+    fn defaults() {
+        let q = p(&[]).unwrap();
+        assert_eq!(q.search, SearchType::All);
+        assert_eq!((q.page, q.page_size), (1, DEFAULT_PAGE_SIZE));
+        assert!(q.filters.is_empty());
+    }
+
+    #[test]
+    fn filters_and_paging() {
+        let q = p(&[("searchtype", "contain"), ("name", "te"), ("page", "2"), ("page_size", "5")]).unwrap();
+        assert_eq!(q.search, SearchType::Contain);
+        assert_eq!(q.filters, vec![("name".to_string(), "te".to_string())]);
+        assert_eq!((q.page, q.page_size), (2, 5));
+    }
+
+    #[test]
+    fn errors_name_the_parameter() {
+        assert!(p(&[("searchtype", "fuzzy")]).unwrap_err().message.contains("searchtype"));
+        assert!(p(&[("page", "0")]).unwrap_err().message.contains("`page`"));
+        assert!(p(&[("page", "-1")]).is_err());
+        assert!(p(&[("page_size", "1001")]).unwrap_err().message.contains("page_size"));
+        assert_eq!(p(&[("searchtype", "single")]).unwrap_err().code, Code::QueryFilterRequired);
+        assert_eq!(p(&[("searchtype", "contain")]).unwrap_err().code, Code::QueryFilterRequired);
+    }
+}

@@ -1,0 +1,203 @@
+//! The one error type of the service, its stable numeric catalogue and the
+//! mapping of every error kind to an HTTP status.
+
+use std::fmt;
+
+/// What kind of failure an error is; decides the HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    Invalid,
+    TooManyRequests,
+    Internal,
+    Unavailable,
+}
+
+impl Kind {
+    pub fn status(self) -> u16 {
+        match self {
+            Kind::BadRequest => 400,
+            Kind::Unauthorized => 401,
+            Kind::Forbidden => 403,
+            Kind::NotFound => 404,
+            Kind::MethodNotAllowed => 405,
+            Kind::Conflict => 409,
+            Kind::PayloadTooLarge => 413,
+            Kind::Invalid => 422,
+            Kind::TooManyRequests => 429,
+            Kind::Internal => 500,
+            Kind::Unavailable => 503,
+        }
+    }
+}
+
+macro_rules! catalogue {
+    ($( $name:ident = $code:literal, $kind:ident, $doc:literal; )*) => {
+        /// Every error the API can answer with. The numbers are stable: never
+        /// reuse or renumber one.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Code { $( $name ),* }
+
+        impl Code {
+            pub fn number(self) -> i64 { match self { $( Code::$name => $code ),* } }
+            pub fn kind(self) -> Kind { match self { $( Code::$name => Kind::$kind ),* } }
+            pub fn describe(self) -> &'static str { match self { $( Code::$name => $doc ),* } }
+            pub fn name(self) -> &'static str { match self { $( Code::$name => stringify!($name) ),* } }
+            pub const ALL: &'static [Code] = &[ $( Code::$name ),* ];
+        }
+    };
+}
+
+catalogue! {
+    // 100xx: the request itself
+    MalformedJson = 10001, BadRequest, "The body is not valid JSON.";
+    InvalidField = 10002, Invalid, "A field has the wrong type or a value outside its rules; the message names the field.";
+    MissingField = 10003, Invalid, "A required field is absent; the message names it.";
+    UnknownField = 10004, Invalid, "The body carries a field this call does not take; the message names it.";
+    RouteNotFound = 10005, NotFound, "No such route.";
+    MethodNotAllowed = 10006, MethodNotAllowed, "The route exists but not with this HTTP method.";
+    PayloadTooLarge = 10007, PayloadTooLarge, "The body is larger than the call accepts.";
+    UnknownAction = 10008, Invalid, "The web dialect `action` names no operation of this resource.";
+    Internal = 10010, Internal, "An internal error; the service log carries the cause.";
+    StoreUnavailable = 10011, Unavailable, "The store could not be read or written.";
+    HypervisorUnavailable = 10012, Unavailable, "libvirt is unreachable; operations that need it fail until it is back.";
+    ShuttingDown = 10013, Unavailable, "The service is stopping and takes no new work.";
+    StoreNotEmpty = 10014, Conflict, "An import goes only into an empty store.";
+    // 110xx: authentication
+    Unauthorized = 11001, Unauthorized, "The call needs `Authorization: Bearer <access_token>`.";
+    TokenInvalid = 11002, Unauthorized, "The access token is unknown, revoked or expired.";
+    BadCredentials = 11003, Unauthorized, "Wrong account name or password.";
+    TooManyAttempts = 11004, TooManyRequests, "Too many failed logins for this account; wait and retry.";
+    SetupTokenInvalid = 11005, Forbidden, "The setup token is wrong.";
+    SetupDone = 11006, Conflict, "An admin account already exists; first-admin setup is closed.";
+    RefreshInvalid = 11007, Unauthorized, "The refresh token is unknown, revoked or expired.";
+    // 120xx: the generic web query
+    QueryInvalid = 12001, Invalid, "A query parameter is malformed (searchtype, page, page_size).";
+    QueryUnknownField = 12002, Invalid, "A query filter names a field the resource does not have.";
+    QueryFilterRequired = 12003, Invalid, "`searchtype=contain` and `searchtype=single` need at least one field filter.";
+    QueryNoMatch = 12004, NotFound, "`searchtype=single` found no record.";
+    // 130xx: tasks and the operation log
+    TaskNotFound = 13001, NotFound, "No task with this id.";
+    // 201xx: resource pools (the range the predecessor used)
+    PoolNameExists = 20103, Conflict, "A resource pool with this name exists.";
+    PoolNotFound = 20104, NotFound, "No resource pool with this uuid.";
+    PoolIsDefault = 20106, Conflict, "The default resource pool cannot be deleted or un-defaulted while other pools exist; make another pool the default first.";
+    PoolInUse = 20114, Conflict, "The resource pool is still used by nodes, images, templates or desktop groups.";
+    PoolNameMismatch = 20115, Conflict, "The `name` sent with a web-dialect change is not the pool's current name.";
+    // 210xx: admin accounts
+    AdminNotFound = 21001, NotFound, "No admin account with this name.";
+}
+
+/// The service's error: a catalogue code plus a human message naming the object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    pub code: Code,
+    pub message: String,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.code.kind()
+    }
+
+    /// An internal failure: the cause is logged, the client sees a generic text.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        log::error!("internal error: {cause}");
+        Error::new(Code::Internal, "Internal error; see the service log")
+    }
+
+    pub fn store(cause: impl fmt::Display) -> Self {
+        log::error!("store error: {cause}");
+        Error::new(Code::StoreUnavailable, "The store could not be read or written")
+    }
+
+    pub fn invalid(field: &str, why: impl fmt::Display) -> Self {
+        Error::new(Code::InvalidField, format!("Field `{field}`: {why}"))
+    }
+
+    pub fn missing(field: &str) -> Self {
+        Error::new(Code::MissingField, format!("Field `{field}` is required"))
+    }
+
+    /// The text the client sees: internals are hidden for 5xx kinds.
+    pub fn public_message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.code.number())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The error catalogue as a Markdown table (`docs/errors.md` is this text).
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from(
+        "# Error catalogue\n\n\
+         Every reply is `{\"code\", \"msg\", \"data\"}`; `code` is 0 on success and one of \
+         these numbers otherwise. The HTTP status is the one shown. This file is generated \
+         from `src/error.rs` (`UPDATE_DOCS=1 cargo test --lib error` rewrites it).\n\n\
+         | code | name | HTTP | meaning |\n|---:|---|---:|---|\n",
+    );
+    for c in Code::ALL {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            c.number(),
+            c.name(),
+            c.kind().status(),
+            c.describe()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_nonzero() {
+        let mut seen = HashSet::new();
+        for c in Code::ALL {
+            assert_ne!(c.number(), 0);
+            assert!(seen.insert(c.number()), "duplicate code {}", c.number());
+        }
+    }
+
+    #[test]
+    fn docs_errors_md_matches_catalogue() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/errors.md");
+        let want = catalogue_markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(have, want, "docs/errors.md is stale: run UPDATE_DOCS=1 cargo test --lib error");
+    }
+
+    #[test]
+    fn internal_errors_hide_the_cause() {
+        let e = Error::internal("disk /dev/sda exploded");
+        assert!(!e.public_message().contains("sda"));
+        assert_eq!(e.kind().status(), 500);
+    }
+}

@@ -1,0 +1,53 @@
+//! Ports to the outside world (traits speaking domain types) and their real
+//! adapters. Every blocking call runs through `smol::unblock` in the adapter.
+
+pub mod libvirt;
+pub mod systemd;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::error::Result;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a reachable hypervisor reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HypervisorInfo {
+    pub uri: String,
+    /// libvirt library version, `major.minor.micro`.
+    pub libvirt_version: String,
+    /// Hypervisor (e.g. QEMU) version, `major.minor.micro`.
+    pub hypervisor_version: String,
+}
+
+/// The virtualization host (libvirt).
+pub trait Hypervisor: Send + Sync {
+    /// Connects, asks for versions, disconnects. Fails when unreachable.
+    fn probe(&self) -> BoxFuture<'_, Result<HypervisorInfo>>;
+}
+
+/// The service manager (systemd's notify protocol).
+pub trait Notifier: Send + Sync {
+    fn ready(&self);
+    fn stopping(&self);
+    fn status(&self, text: &str);
+    fn watchdog(&self);
+    /// How often the watchdog must be pinged, when systemd asks for it.
+    fn watchdog_interval(&self) -> Option<Duration>;
+}
+
+/// `major.minor.micro` from libvirt's packed `major * 1e6 + minor * 1e3 + micro`.
+pub fn unpack_version(v: u64) -> String {
+    format!("{}.{}.{}", v / 1_000_000, (v / 1000) % 1000, v % 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unpacks_libvirt_versions() {
+        assert_eq!(super::unpack_version(9_000_000), "9.0.0");
+        assert_eq!(super::unpack_version(7_002_011), "7.2.11");
+    }
+}

@@ -1,0 +1,286 @@
+//! What every route shares: the route table entry, the framework-free `Call`
+//! a handler receives, and the dispatcher that checks the token, reads the
+//! body, runs the handler (or starts it as a task on `"async": true`),
+//! records mutating calls in the operation log and writes the envelope.
+
+use std::sync::Arc;
+
+use smol::io::AsyncReadExt;
+use serde_json::{json, Value};
+use tide::Request;
+
+use super::envelope;
+use super::State;
+use crate::api;
+use crate::error::{Code, Error, Result};
+use crate::host::BoxFuture;
+use crate::service::{Actor, Services};
+
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+            Method::Put => "put",
+            Method::Delete => "delete",
+        }
+    }
+}
+
+/// A handler's input, free of framework types.
+pub struct Call {
+    pub services: Arc<Services>,
+    pub actor: Actor,
+    /// The bearer token the call came with (for logout).
+    pub token: Option<String>,
+    pub op: &'static str,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub params: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Call {
+    pub fn param(&self, name: &str) -> &str {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        api::parse(&self.body)
+    }
+}
+
+/// A handler's output: the envelope's `data`, and what the operation log
+/// should name as the target.
+pub struct Reply {
+    pub data: Value,
+    pub target: Option<String>,
+    pub raw: bool,
+}
+
+impl Reply {
+    pub fn data(data: Value) -> Reply {
+        Reply { data, target: None, raw: false }
+    }
+
+    pub fn on(mut self, target: impl Into<String>) -> Reply {
+        self.target = Some(target.into());
+        self
+    }
+}
+
+pub type Handler = fn(Call) -> BoxFuture<'static, Result<Reply>>;
+pub type SchemaFn = fn(&mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema;
+
+/// One row of the route table: everything the server, the auth wall, the
+/// operation log and the OpenAPI description need to know about a route.
+#[derive(Clone)]
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub op: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    pub public: bool,
+    pub deprecated: bool,
+    /// Accepts `"async": true` and then answers with a task id.
+    pub asyncable: bool,
+    pub body: Option<SchemaFn>,
+    pub handler: Handler,
+}
+
+fn bearer(req: &Request<State>) -> Option<String> {
+    let h = req.header("Authorization")?.last().as_str().trim().to_string();
+    let (scheme, token) = h.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+}
+
+async fn read_body(req: &mut Request<State>) -> Result<Vec<u8>> {
+    if let Some(len) = req.len() {
+        if len > BODY_LIMIT {
+            return Err(Error::new(Code::PayloadTooLarge, format!("The body is larger than {BODY_LIMIT} bytes")));
+        }
+    }
+    let mut buf = Vec::new();
+    let body = req.take_body();
+    body.take(BODY_LIMIT as u64 + 1)
+        .read_to_end(&mut buf)
+        .await
+        .map_err(|e| Error::new(Code::MalformedJson, format!("The body could not be read: {e}")))?;
+    if buf.len() > BODY_LIMIT {
+        return Err(Error::new(Code::PayloadTooLarge, format!("The body is larger than {BODY_LIMIT} bytes")));
+    }
+    Ok(buf)
+}
+
+/// The object a request names, for the operation log: `uuid`/`name` at the
+/// top, in `param`, or the size of a batch.
+fn target_of(body: &[u8]) -> String {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return String::new();
+    };
+    let pick = |o: &Value| -> Option<String> {
+        let name = o.get("name").and_then(Value::as_str);
+        let uuid = o.get("uuid").and_then(Value::as_str);
+        match (name, uuid) {
+            (Some(n), Some(u)) => Some(format!("{n} ({u})")),
+            (Some(n), None) => Some(n.to_string()),
+            (None, Some(u)) => Some(u.to_string()),
+            (None, None) => None,
+        }
+    };
+    if let Some(t) = pick(&v).or_else(|| v.get("param").and_then(pick)) {
+        return t;
+    }
+    if let Some(obj) = v.as_object() {
+        for (k, items) in obj {
+            if let Some(list) = items.as_array() {
+                let names: Vec<String> = list.iter().filter_map(pick).collect();
+                if !names.is_empty() {
+                    return format!("{k}: {}", names.join(", "));
+                }
+            }
+        }
+    }
+    String::new()
+}
+
+fn client_of(req: &Request<State>) -> String {
+    req.peer_addr()
+        .map(|a| a.rsplit_once(':').map(|x| x.0).unwrap_or(a).to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Runs one route for one request.
+pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
+    let services = req.state().0.clone();
+    let client = client_of(&req);
+    let token = bearer(&req);
+    let actor = if route.public {
+        Actor::anonymous(&client)
+    } else {
+        let checked = match &token {
+            None => Err(Error::new(Code::Unauthorized, "This call needs `Authorization: Bearer <access_token>`; log in at /api/v1/login")),
+            Some(t) => services.auth_check(t),
+        };
+        match checked {
+            Ok(name) => Actor { name, client },
+            Err(e) => return Ok(envelope::err(&e)),
+        }
+    };
+    let logged = route.method != Method::Get;
+    if logged && services.is_stopping() {
+        return Ok(envelope::err(&Error::new(Code::ShuttingDown, "The service is stopping; retry when it is back")));
+    }
+    let body = if route.method == Method::Get {
+        Vec::new()
+    } else {
+        match read_body(&mut req).await {
+            Ok(b) => b,
+            Err(e) => return Ok(envelope::err(&e)),
+        }
+    };
+    let query: Vec<(String, String)> = req.url().query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let params = ["id"]
+        .iter()
+        .filter_map(|p| req.param(p).ok().map(|v| (p.to_string(), v.to_string())))
+        .collect();
+    let target = target_of(&body);
+    let mut call = Call {
+        services: services.clone(),
+        actor: actor.clone(),
+        token,
+        op: route.op,
+        path: req.url().path().to_string(),
+        query,
+        params,
+        body,
+    };
+    let result = if route.asyncable {
+        run_maybe_async(route, &mut call, &target).await
+    } else {
+        (route.handler)(call).await
+    };
+    if logged {
+        let (code, msg, tgt) = match &result {
+            Ok(r) => (0, envelope::OK_MSG.to_string(), r.target.clone().unwrap_or_else(|| target.clone())),
+            Err(e) => (e.code.number(), e.public_message().to_string(), target.clone()),
+        };
+        services.operation_log_record(&actor, route.op, &tgt, code, &msg);
+    }
+    Ok(match result {
+        Ok(r) if r.raw => envelope::raw(r.data),
+        Ok(r) => envelope::ok(r.data),
+        Err(e) => envelope::err(&e),
+    })
+}
+
+/// Strips `"async"` from the body; with `true`, starts the handler as a task
+/// and answers `{task_id}` at once.
+async fn run_maybe_async(route: &Route, call: &mut Call, target: &str) -> Result<Reply> {
+    let wants_async = if call.body.iter().all(u8::is_ascii_whitespace) {
+        false
+    } else {
+        match serde_json::from_slice::<Value>(&call.body) {
+            Ok(mut v) => {
+                let a = api::take_async(&mut v)?;
+                call.body = serde_json::to_vec(&v).map_err(Error::internal)?;
+                a
+            }
+            Err(_) => false, // the handler reports the malformed body
+        }
+    };
+    let handler = route.handler;
+    let detached = Call {
+        services: call.services.clone(),
+        actor: call.actor.clone(),
+        token: None,
+        op: call.op,
+        path: std::mem::take(&mut call.path),
+        query: std::mem::take(&mut call.query),
+        params: std::mem::take(&mut call.params),
+        body: std::mem::take(&mut call.body),
+    };
+    if !wants_async {
+        return handler(detached).await;
+    }
+    let services = call.services.clone();
+    let input = String::from_utf8_lossy(&detached.body).into_owned();
+    let id = services.task_spawn(
+        &call.actor,
+        route.op,
+        target,
+        input,
+        Box::new(move |_task| {
+            Box::pin(async move {
+                let r = handler(detached).await?;
+                serde_json::to_string(&r.data).map_err(Error::internal)
+            })
+        }),
+    )?;
+    Ok(Reply::data(json!({ "task_id": id.to_string() })).on(target.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target_of;
+
+    #[test]
+    fn targets_for_the_log() {
+        assert_eq!(target_of(br#"{"name":"p","uuid":"u"}"#), "p (u)");
+        assert_eq!(target_of(br#"{"action":"create","param":{"name":"p"}}"#), "p");
+        assert_eq!(target_of(br#"{"resource_pools":[{"uuid":"a"},{"uuid":"b"}]}"#), "resource_pools: a, b");
+        assert_eq!(target_of(br#"{"password":"secret"}"#), "");
+        assert_eq!(target_of(b"not json"), "");
+    }
+}

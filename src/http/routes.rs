@@ -1,0 +1,112 @@
+//! The route table: every route the service answers, in one list that the
+//! server, the auth wall, the operation log and OpenAPI all read.
+
+use schemars::gen::SchemaGenerator;
+use schemars::schema::Schema;
+use schemars::JsonSchema;
+
+use super::call::{Method, Route, SchemaFn};
+use super::{auth, resource_pool, system};
+use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
+use crate::api::resource_pool::{CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
+
+macro_rules! h {
+    ($f:path) => {
+        |c| Box::pin($f(c))
+    };
+}
+
+fn schema<T: JsonSchema>() -> Option<SchemaFn> {
+    Some(|g: &mut SchemaGenerator| -> Schema { g.subschema_for::<T>() })
+}
+
+fn route(method: Method, path: &'static str, op: &'static str, summary: &'static str) -> Route {
+    Route {
+        method,
+        path,
+        op,
+        summary,
+        tag: op.split('/').next().unwrap_or(op),
+        public: false,
+        deprecated: false,
+        asyncable: false,
+        body: None,
+        handler: h!(system::health),
+    }
+}
+
+impl Route {
+    fn public(mut self) -> Self {
+        self.public = true;
+        self
+    }
+    fn asyncable(mut self) -> Self {
+        self.asyncable = true;
+        self
+    }
+    fn body(mut self, s: Option<SchemaFn>) -> Self {
+        self.body = s;
+        self
+    }
+    fn to(mut self, h: super::call::Handler) -> Self {
+        self.handler = h;
+        self
+    }
+}
+
+/// The generic query route of one listing.
+fn query(path: &'static str, op: &'static str, summary: &'static str) -> Route {
+    route(Method::Get, path, op, summary).to(h!(system::query))
+}
+
+pub fn table() -> Vec<Route> {
+    use Method::*;
+    vec![
+        // Public: health, OpenAPI, login, refresh, first-admin setup.
+        route(Get, "/api/v1/health", "health/get", "Version, uptime, store state and libvirt reachability").public(),
+        route(Get, "/api/openapi.json", "openapi/get", "This API's OpenAPI 3 description")
+            .public()
+            .to(h!(super::openapi::get)),
+        route(Post, "/api/v1/login", "auth/login", "Log in; returns an access and a refresh token")
+            .public()
+            .body(schema::<LoginReq>())
+            .to(h!(auth::login)),
+        route(Post, "/api/v1/refresh", "auth/refresh", "Trade a refresh token for a new token pair")
+            .public()
+            .body(schema::<RefreshReq>())
+            .to(h!(auth::refresh)),
+        route(Post, "/api/v1/setup/admin", "setup/admin", "Create the first admin with the one-time setup token")
+            .public()
+            .body(schema::<SetupAdminReq>())
+            .to(h!(auth::setup_admin)),
+        route(Post, "/api/v1/logout", "auth/logout", "Revoke the calling session").to(h!(auth::logout)),
+        // Resource pools, server dialect (file 000).
+        route(Post, "/api/v1/resource_pool/create", "resource_pool/create", "Create a resource pool")
+            .asyncable()
+            .body(schema::<CreateReq>())
+            .to(h!(resource_pool::create)),
+        route(Post, "/api/v1/resource_pool/delete", "resource_pool/delete", "Delete a resource pool")
+            .asyncable()
+            .body(schema::<DeleteReq>())
+            .to(h!(resource_pool::delete)),
+        route(Post, "/api/v1/resource_pool/update", "resource_pool/update", "Rename, describe or make default a resource pool")
+            .asyncable()
+            .body(schema::<UpdateReq>())
+            .to(h!(resource_pool::update)),
+        // Resource pools, web dialect (file 001 conventions).
+        query("/api/v1.0/resource_pool/", "resource_pool/query", "Query resource pools (searchtype, filters, paging)"),
+        route(Post, "/api/v1.0/resource_pool/", "resource_pool/action", "Resource-pool action (`create`)")
+            .body(schema::<resource_pool::WebPost>())
+            .to(h!(resource_pool::web_post)),
+        route(Put, "/api/v1.0/resource_pool/", "resource_pool/put", "Update a resource pool")
+            .body(schema::<WebPutReq>())
+            .to(h!(resource_pool::web_put)),
+        route(Delete, "/api/v1.0/resource_pool/", "resource_pool/batch_delete", "Delete resource pools (batch)")
+            .body(schema::<WebDeleteReq>())
+            .to(h!(resource_pool::web_delete)),
+        // Tasks and the operation log.
+        route(Get, "/api/v1/task/:id", "task/get", "One task: state, percent, log, error, result").to(h!(system::task_get)),
+        query("/api/v1.0/task/", "task/query", "Query tasks"),
+        query("/api/v1.0/operation_log/", "operation_log/query", "Query the operation log"),
+    ]
+}

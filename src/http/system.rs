@@ -1,0 +1,58 @@
+//! Health, tasks and the generic web query routes.
+
+use serde_json::{json, Value};
+
+use super::call::{Call, Reply};
+use crate::api::task::task_view;
+use crate::domain::query;
+use crate::error::{Code, Error, Result};
+use crate::service::Answer;
+
+pub async fn health(c: Call) -> Result<Reply> {
+    let h = c.services.health_get();
+    let libvirt = match &h.libvirt {
+        None => json!({"reachable": Value::Null, "checked_s_ago": Value::Null}),
+        Some(Ok(i)) => json!({
+            "reachable": true, "uri": i.uri, "libvirt_version": i.libvirt_version,
+            "hypervisor_version": i.hypervisor_version, "checked_s_ago": h.libvirt_checked_s_ago,
+        }),
+        Some(Err(e)) => json!({"reachable": false, "error": e, "checked_s_ago": h.libvirt_checked_s_ago}),
+    };
+    Ok(Reply::data(json!({
+        "version": h.version,
+        "uptime_s": h.uptime_s,
+        "state": if h.stopping { "stopping" } else { "running" },
+        "store": {"ok": h.store_ok, "schema_version": h.store_schema},
+        "libvirt": libvirt,
+    })))
+}
+
+pub async fn task_get(c: Call) -> Result<Reply> {
+    let id = uuid::Uuid::parse_str(c.param("id"))
+        .map_err(|_| Error::new(Code::TaskNotFound, format!("Task `{}` does not exist", c.param("id"))))?;
+    Ok(Reply::data(task_view(&c.services.task_get(&id)?)))
+}
+
+fn page_link(path: &str, pairs: &[(String, String)], page: usize) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs.iter().filter(|(k, _)| k != "page") {
+        s.append_pair(k, v);
+    }
+    s.append_pair("page", &page.to_string());
+    format!("{path}?{}", s.finish())
+}
+
+/// `GET /api/v1.0/<resource>/?searchtype=…` for every registered listing.
+pub async fn query(c: Call) -> Result<Reply> {
+    let name = c.op.trim_end_matches("/query");
+    let q = query::parse(&c.query)?;
+    match c.services.query.run(&c.services, name, &q)? {
+        Answer::Single(row) => Ok(Reply::data(row)),
+        Answer::Page { count, rows } => {
+            let last = count.div_ceil(q.page_size).max(1);
+            let next = (q.page < last).then(|| page_link(&c.path, &c.query, q.page + 1));
+            let previous = (q.page > 1).then(|| page_link(&c.path, &c.query, (q.page - 1).min(last)));
+            Ok(Reply::data(json!({"count": count, "next": next, "previous": previous, "results": rows})))
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! vdi-appliance: the firmware service of a virtual-desktop appliance.
+//! `run` starts the service with the given backends; `main` and the tests
+//! both go through it.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod fakes;
+pub mod host;
+pub mod http;
+pub mod logging;
+pub mod service;
+pub mod store;
+pub mod tasks;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use smol::Executor;
+
+use crate::app::Backends;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::service::Services;
+use crate::store::{Store, StoreOptions};
+use crate::tasks::Owners;
+
+/// Runs the service until SIGTERM or SIGINT; returns after a clean shutdown.
+pub fn run(cfg: Config, backends: Backends, owners: Owners) -> Result<()> {
+    let t0 = Instant::now();
+    let store = Arc::new(Store::open(&cfg.data_dir, &StoreOptions::default())?);
+    let ex: Arc<Executor<'static>> = Arc::new(Executor::new());
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8);
+    let (stop_workers, workers_stopped) = smol::channel::unbounded::<()>();
+    let mut workers = Vec::new();
+    for i in 0..threads - 1 {
+        let ex = ex.clone();
+        let rx = workers_stopped.clone();
+        workers.push(
+            std::thread::Builder::new()
+                .name(format!("vdi-worker-{i}"))
+                .spawn(move || smol::block_on(ex.run(async { rx.recv().await.ok() })))
+                .map_err(Error::internal)?,
+        );
+    }
+    let spawner_ex = ex.clone();
+    let services = app::services(
+        store.clone(),
+        &backends,
+        cfg.settings(),
+        Arc::new(move |f| spawner_ex.spawn(f).detach()),
+    );
+    let (stop_tx, stop_rx) = smol::channel::bounded::<&'static str>(4);
+    watch_signals(stop_tx)?;
+    let result = smol::block_on(ex.run(serve(cfg, services.clone(), owners, ex.clone(), stop_rx, t0)));
+    drop(stop_workers);
+    for w in workers {
+        let _ = w.join();
+    }
+    store.flush_blocking()?;
+    result
+}
+
+fn watch_signals(tx: smol::channel::Sender<&'static str>) -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT]).map_err(Error::internal)?;
+    std::thread::Builder::new()
+        .name("vdi-signals".into())
+        .spawn(move || {
+            for s in signals.forever() {
+                let name = if s == SIGTERM { "SIGTERM" } else { "SIGINT" };
+                if tx.send_blocking(name).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(Error::internal)?;
+    Ok(())
+}
+
+async fn serve(
+    cfg: Config,
+    services: Arc<Services>,
+    owners: Owners,
+    ex: Arc<Executor<'static>>,
+    stop: smol::channel::Receiver<&'static str>,
+    t0: Instant,
+) -> Result<()> {
+    if let Some(path) = services.auth_setup_prepare()? {
+        log::warn!(
+            "no admin account yet: the one-time setup token is in {} — POST it to /api/v1/setup/admin",
+            path.display()
+        );
+    }
+    let recovered = tasks::recover_all(&services, &owners).await?;
+    if recovered > 0 {
+        log::info!("concluded {recovered} task(s) interrupted by the last stop");
+    }
+    let listener = http::server::bind(&cfg.listen).map_err(|e| {
+        Error::new(error::Code::Internal, format!("Cannot listen on {}: {e}", cfg.listen))
+    })?;
+    let app = http::app(services.clone());
+    services.notifier.ready();
+    services.notifier.status("serving");
+    log::info!(
+        "vdi-appliance {} listening on {} (data {}, ready in {} ms)",
+        env!("CARGO_PKG_VERSION"),
+        cfg.listen,
+        cfg.data_dir.display(),
+        t0.elapsed().as_millis()
+    );
+    ex.spawn(probe_loop(services.clone(), Duration::from_secs(cfg.libvirt_probe_s))).detach();
+    if let Some(every) = services.notifier.watchdog_interval() {
+        ex.spawn(watchdog_loop(services.clone(), every / 2)).detach();
+    }
+    let signal = async {
+        let name = stop.recv().await.unwrap_or("channel closed");
+        log::info!("{name} received: stopping");
+    };
+    http::server::serve(app, listener, ex.clone(), signal).await;
+    services.notifier.stopping();
+    services.begin_stopping();
+    let left = services.tasks_drain(services.settings.shutdown_grace).await;
+    if left > 0 {
+        log::warn!("{left} task(s) still running at shutdown; they are concluded at the next start");
+    }
+    services.store.flush().await?;
+    log::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn probe_loop(services: Arc<Services>, every: Duration) {
+    loop {
+        services.health_probe_hypervisor().await;
+        smol::Timer::after(every).await;
+    }
+}
+
+/// Pings the watchdog while the executor runs and the store answers.
+async fn watchdog_loop(services: Arc<Services>, every: Duration) {
+    loop {
+        if services.store.check().is_ok() {
+            services.notifier.watchdog();
+        } else {
+            log::error!("store check failed; withholding the watchdog ping");
+        }
+        smol::Timer::after(every).await;
+    }
+}

@@ -1,0 +1,318 @@
+//! Admin authentication: first-admin setup with a one-time token, login with
+//! argon2id hashes, access/refresh token pairs, logout, and a per-account
+//! limit on failed logins.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use blake2::{Blake2s256, Digest};
+
+use super::Services;
+use crate::domain::admin::{valid_admin_name, valid_password, Admin, Session};
+use crate::domain::clock::now_ms;
+use crate::error::{Code, Error, Result};
+
+/// Failed-login bookkeeping for one account name.
+#[derive(Clone, Copy, Debug)]
+struct Attempts {
+    failures: u32,
+    locked_until: Option<Instant>,
+}
+
+#[derive(Default)]
+pub struct AuthState {
+    attempts: Mutex<HashMap<String, Attempts>>,
+    setup_token: Mutex<Option<[u8; 32]>>,
+}
+
+/// What a successful login or refresh hands out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub admin: String,
+}
+
+const ATTEMPT_TABLE_MAX: usize = 10_000;
+
+fn random_token() -> Result<String> {
+    let mut b = [0u8; 32];
+    getrandom::getrandom(&mut b).map_err(Error::internal)?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    Blake2s256::digest(token.as_bytes()).into()
+}
+
+/// Compares two hashes in constant time.
+fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn hash_password(pw: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(pw.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(Error::internal)
+}
+
+fn verify_password(pw: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// A real hash of nothing in particular, verified for unknown accounts.
+fn dummy_hash() -> Result<String> {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(h) = DUMMY.get() {
+        return Ok(h.clone());
+    }
+    let h = hash_password("no such account")?;
+    Ok(DUMMY.get_or_init(|| h).clone())
+}
+
+fn check_credentials_shape(name: &str, password: &str) -> Result<()> {
+    if !valid_admin_name(name) {
+        return Err(Error::invalid("name", "must be 1 to 32 of the characters A-Z a-z 0-9 _ . -"));
+    }
+    valid_password(password).map_err(|why| Error::invalid("password", why))
+}
+
+impl Services {
+    pub fn setup_token_path(&self) -> PathBuf {
+        self.settings.data_dir.join("setup-token")
+    }
+
+    /// Before any admin exists: writes a fresh one-time setup token to
+    /// `<data>/setup-token` (mode 0600) and returns its path.
+    pub fn auth_setup_prepare(&self) -> Result<Option<PathBuf>> {
+        let path = self.setup_token_path();
+        if self.store.setup_done()? {
+            let _ = std::fs::remove_file(&path);
+            return Ok(None);
+        }
+        let token = random_token()?;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&path).map_err(Error::internal)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(Error::internal)?;
+        }
+        f.write_all(format!("{token}\n").as_bytes()).map_err(Error::internal)?;
+        *self.auth.setup_token.lock().map_err(Error::internal)? = Some(token_hash(&token));
+        Ok(Some(path))
+    }
+
+    /// Creates the first admin with the setup token; works once.
+    pub async fn auth_setup_admin(&self, setup_token: &str, name: &str, password: &str) -> Result<()> {
+        if self.store.setup_done()? {
+            return Err(Error::new(Code::SetupDone, "An admin account already exists; log in instead"));
+        }
+        let want = *self.auth.setup_token.lock().map_err(Error::internal)?;
+        match want {
+            Some(h) if same(&h, &token_hash(setup_token.trim())) => {}
+            _ => return Err(Error::new(Code::SetupTokenInvalid, "Field `setup_token`: wrong setup token")),
+        }
+        check_credentials_shape(name, password)?;
+        let pw = password.to_string();
+        let hash = smol::unblock(move || hash_password(&pw)).await?;
+        let now = now_ms();
+        self.store.admin_create_first(&Admin {
+            name: name.into(),
+            password_hash: hash,
+            created_at: now,
+            updated_at: now,
+        })?;
+        self.store.flush().await?;
+        *self.auth.setup_token.lock().map_err(Error::internal)? = None;
+        let _ = std::fs::remove_file(self.setup_token_path());
+        log::info!("first admin `{name}` created; setup token spent");
+        Ok(())
+    }
+
+    fn attempts_check(&self, name: &str) -> Result<()> {
+        let map = self.auth.attempts.lock().map_err(Error::internal)?;
+        if let Some(Attempts { locked_until: Some(t), .. }) = map.get(name) {
+            let now = Instant::now();
+            if *t > now {
+                let secs = (*t - now).as_secs() + 1;
+                return Err(Error::new(
+                    Code::TooManyAttempts,
+                    format!("Too many failed logins for `{name}`; retry in {secs} s"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn attempts_record(&self, name: &str, ok: bool) {
+        let Ok(mut map) = self.auth.attempts.lock() else { return };
+        if ok {
+            map.remove(name);
+            return;
+        }
+        if map.len() >= ATTEMPT_TABLE_MAX && !map.contains_key(name) {
+            let now = Instant::now();
+            map.retain(|_, a| a.locked_until.is_some_and(|t| t > now));
+            if map.len() >= ATTEMPT_TABLE_MAX {
+                return;
+            }
+        }
+        let limit = self.settings.login_attempts.max(1);
+        let a = map.entry(name.to_string()).or_insert(Attempts { failures: 0, locked_until: None });
+        a.failures += 1;
+        if a.failures >= limit {
+            a.failures = 0;
+            a.locked_until = Some(Instant::now() + self.settings.login_lockout);
+            log::warn!("admin account `{name}` locked for {:?} after {limit} failed logins", self.settings.login_lockout);
+        }
+    }
+
+    fn new_session(&self, admin: &str) -> Result<(Session, Tokens)> {
+        let access = random_token()?;
+        let refresh = random_token()?;
+        let now = now_ms();
+        let mut id = [0u8; 16];
+        getrandom::getrandom(&mut id).map_err(Error::internal)?;
+        let s = Session {
+            id,
+            admin: admin.into(),
+            access_hash: token_hash(&access),
+            access_expires: now + self.settings.access_ttl.as_millis() as i64,
+            refresh_hash: token_hash(&refresh),
+            refresh_expires: now + self.settings.refresh_ttl.as_millis() as i64,
+            created_at: now,
+        };
+        let t = Tokens {
+            access_token: access,
+            refresh_token: refresh,
+            expires_in: self.settings.access_ttl.as_secs(),
+            admin: admin.into(),
+        };
+        Ok((s, t))
+    }
+
+    pub async fn auth_login(&self, name: &str, password: &str) -> Result<Tokens> {
+        self.attempts_check(name)?;
+        let admin = self.store.admin_get(name)?;
+        // Verify against a real hash even for unknown names, so timing does
+        // not tell which accounts exist.
+        let phc = match &admin {
+            Some(a) => a.password_hash.clone(),
+            None => dummy_hash()?,
+        };
+        let pw = password.to_string();
+        let ok = smol::unblock(move || verify_password(&pw, &phc)).await && admin.is_some();
+        self.attempts_record(name, ok);
+        if !ok {
+            return Err(Error::new(Code::BadCredentials, "Wrong account name or password"));
+        }
+        let _ = self.store.session_purge(now_ms(), None);
+        let (s, t) = self.new_session(name)?;
+        self.store.session_insert(&s)?;
+        self.store.flush().await?;
+        Ok(t)
+    }
+
+    /// Trades a refresh token for a new pair; the old pair stops working.
+    pub async fn auth_refresh(&self, refresh_token: &str) -> Result<Tokens> {
+        let invalid = || Error::new(Code::RefreshInvalid, "The refresh token is unknown, revoked or expired");
+        let old = self
+            .store
+            .session_by_refresh(&token_hash(refresh_token))?
+            .ok_or_else(invalid)?;
+        if old.refresh_expires <= now_ms() {
+            self.store.session_delete(&old)?;
+            return Err(invalid());
+        }
+        if self.store.admin_get(&old.admin)?.is_none() {
+            return Err(invalid());
+        }
+        let (s, t) = self.new_session(&old.admin)?;
+        self.store.session_replace(&old, &s)?;
+        self.store.flush().await?;
+        Ok(t)
+    }
+
+    /// Revokes the session the access token belongs to.
+    pub async fn auth_logout(&self, access_token: &str) -> Result<()> {
+        if let Some(s) = self.store.session_by_access(&token_hash(access_token))? {
+            self.store.session_delete(&s)?;
+            self.store.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// The admin an access token belongs to, if it is live.
+    pub fn auth_check(&self, access_token: &str) -> Result<String> {
+        let s = self
+            .store
+            .session_by_access(&token_hash(access_token))?
+            .ok_or_else(|| Error::new(Code::TokenInvalid, "The access token is unknown or revoked; log in again"))?;
+        if s.access_expires <= now_ms() {
+            return Err(Error::new(Code::TokenInvalid, "The access token expired; refresh it or log in again"));
+        }
+        Ok(s.admin)
+    }
+
+    /// Offline recovery: sets (creating if needed) an admin's password and
+    /// revokes that account's sessions. Returns whether the account is new.
+    pub fn admin_set_password(&self, name: &str, password: &str) -> Result<bool> {
+        check_credentials_shape(name, password)?;
+        let now = now_ms();
+        let existing = self.store.admin_get(name)?;
+        let created = existing.is_none();
+        let admin = Admin {
+            name: name.into(),
+            password_hash: hash_password(password)?,
+            created_at: existing.map(|a| a.created_at).unwrap_or(now),
+            updated_at: now,
+        };
+        self.store.admin_put(&admin)?;
+        self.store.session_purge(now, Some(name))?;
+        self.store.flush_blocking()?;
+        let _ = std::fs::remove_file(self.setup_token_path());
+        Ok(created)
+    }
+
+    /// How long the lockout lasts (for replies and docs).
+    pub fn login_lockout(&self) -> Duration {
+        self.settings.login_lockout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_hash_round_trip() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong horse", &h));
+        assert!(!verify_password("x", "not a phc string"));
+    }
+
+    #[test]
+    fn token_hashes_compare() {
+        let a = token_hash("abc");
+        assert!(same(&a, &token_hash("abc")));
+        assert!(!same(&a, &token_hash("abd")));
+        assert_eq!(random_token().unwrap().len(), 64);
+        assert_ne!(random_token().unwrap(), random_token().unwrap());
+    }
+}

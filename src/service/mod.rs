@@ -1,0 +1,110 @@
+//! Use cases, one file per resource, named `<resource>_<verb>`. Services see
+//! domain types, the store and the host ports; never HTTP types.
+
+pub mod auth;
+pub mod health;
+pub mod oplog;
+pub mod query;
+pub mod resource_pool;
+pub mod task;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::host::{Hypervisor, Notifier};
+use crate::store::Store;
+
+pub use query::{Answer, Listing, QueryEngine, Row};
+
+/// Who is calling: the admin account (or `-`) and the client address.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Actor {
+    pub name: String,
+    pub client: String,
+}
+
+impl Actor {
+    pub fn anonymous(client: &str) -> Actor {
+        Actor {
+            name: "-".into(),
+            client: client.into(),
+        }
+    }
+}
+
+/// Settings the services need from the configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// Failed logins allowed per account before it is locked for a while.
+    pub login_attempts: u32,
+    pub login_lockout: Duration,
+    /// How long a shutdown waits for running tasks.
+    pub shutdown_grace: Duration,
+}
+
+impl Settings {
+    pub fn for_dir(data_dir: PathBuf) -> Settings {
+        Settings {
+            data_dir,
+            access_ttl: Duration::from_secs(3600),
+            refresh_ttl: Duration::from_secs(7 * 24 * 3600),
+            login_attempts: 5,
+            login_lockout: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+pub struct Services {
+    pub store: Arc<Store>,
+    pub hypervisor: Arc<dyn Hypervisor>,
+    pub notifier: Arc<dyn Notifier>,
+    pub settings: Settings,
+    pub query: QueryEngine<Services>,
+    pub(crate) auth: auth::AuthState,
+    pub(crate) health: health::HealthState,
+    pub(crate) tasks: task::TaskRuntime,
+    started: Instant,
+    stopping: AtomicBool,
+}
+
+impl Services {
+    pub fn new(
+        store: Arc<Store>,
+        hypervisor: Arc<dyn Hypervisor>,
+        notifier: Arc<dyn Notifier>,
+        settings: Settings,
+        query: QueryEngine<Services>,
+        spawner: task::Spawner,
+    ) -> Services {
+        Services {
+            store,
+            hypervisor,
+            notifier,
+            settings,
+            query,
+            auth: auth::AuthState::default(),
+            health: health::HealthState::default(),
+            tasks: task::TaskRuntime::new(spawner),
+            started: Instant::now(),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    pub fn begin_stopping(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+}

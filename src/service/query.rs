@@ -1,0 +1,427 @@
+//! The one generic query engine behind every `GET /api/v1.0/<resource>/`:
+//! each resource registers a listing (its wire rows and the tables they come
+//! from); the engine keeps a columnar snapshot per listing, rebuilt when a
+//! source table changes, with lazily built indexes for `=` and substring
+//! filters, and answers `searchtype` / filter / paging queries from it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use memchr::memmem;
+use serde_json::{Map, Value};
+
+use crate::domain::query::{Query, SearchType};
+use crate::error::{Code, Error, Result};
+
+pub type Row = Map<String, Value>;
+
+/// One queryable resource.
+pub struct Listing<C> {
+    /// The resource name in the URL, e.g. `resource_pool`.
+    pub name: &'static str,
+    /// Every field a row has, in output order; filters may name any of them.
+    pub fields: &'static [&'static str],
+    /// A number that changes whenever a row could have changed.
+    pub generation: fn(&C) -> u64,
+    /// All rows, in the order results are listed.
+    pub load: fn(&C) -> Result<Vec<Row>>,
+}
+
+/// The result of a query: a page, or one row for `single`.
+#[derive(Debug, PartialEq)]
+pub enum Answer {
+    Page { count: usize, rows: Vec<Value> },
+    Single(Value),
+}
+
+#[derive(Debug)]
+enum Cell {
+    Null,
+    Bool(bool),
+    Num(f64, serde_json::Number),
+    Str(Box<str>),
+    Json(Box<Value>),
+}
+
+impl Cell {
+    fn from_value(v: Value) -> Cell {
+        match v {
+            Value::Null => Cell::Null,
+            Value::Bool(b) => Cell::Bool(b),
+            Value::Number(n) => Cell::Num(n.as_f64().unwrap_or(f64::NAN), n),
+            Value::String(s) => Cell::Str(s.into_boxed_str()),
+            other => Cell::Json(Box::new(other)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        match self {
+            Cell::Null => Value::Null,
+            Cell::Bool(b) => Value::Bool(*b),
+            Cell::Num(_, n) => Value::Number(n.clone()),
+            Cell::Str(s) => Value::String(s.to_string()),
+            Cell::Json(v) => (**v).clone(),
+        }
+    }
+
+    /// The text a filter compares against.
+    fn text(&self) -> String {
+        match self {
+            Cell::Null => String::new(),
+            Cell::Bool(b) => b.to_string(),
+            Cell::Num(_, n) => n.to_string(),
+            Cell::Str(s) => s.to_string(),
+            Cell::Json(v) => v.to_string(),
+        }
+    }
+}
+
+/// Lowercased cell texts of one column joined by NUL, with row offsets.
+struct Haystack {
+    text: Vec<u8>,
+    starts: Vec<u32>,
+}
+
+struct Snapshot {
+    generation: u64,
+    rows: usize,
+    columns: Vec<Vec<Cell>>,
+    haystacks: Vec<OnceLock<Haystack>>,
+    exact: Vec<OnceLock<HashMap<String, Vec<u32>>>>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum ColKind {
+    Text,
+    Bool,
+    Num,
+}
+
+impl Snapshot {
+    fn build(fields: &[&str], generation: u64, rows: Vec<Row>) -> Snapshot {
+        let n = rows.len();
+        let mut columns: Vec<Vec<Cell>> = fields.iter().map(|_| Vec::with_capacity(n)).collect();
+        for mut row in rows {
+            for (i, f) in fields.iter().enumerate() {
+                columns[i].push(Cell::from_value(row.remove(*f).unwrap_or(Value::Null)));
+            }
+        }
+        Snapshot {
+            generation,
+            rows: n,
+            haystacks: fields.iter().map(|_| OnceLock::new()).collect(),
+            exact: fields.iter().map(|_| OnceLock::new()).collect(),
+            columns,
+        }
+    }
+
+    fn kind(&self, col: usize) -> ColKind {
+        for c in &self.columns[col] {
+            match c {
+                Cell::Null => continue,
+                Cell::Bool(_) => return ColKind::Bool,
+                Cell::Num(..) => return ColKind::Num,
+                _ => return ColKind::Text,
+            }
+        }
+        ColKind::Text
+    }
+
+    fn haystack(&self, col: usize) -> &Haystack {
+        self.haystacks[col].get_or_init(|| {
+            let mut text = Vec::new();
+            let mut starts = Vec::with_capacity(self.rows);
+            for c in &self.columns[col] {
+                starts.push(text.len() as u32);
+                text.extend(c.text().to_lowercase().bytes());
+                text.push(0);
+            }
+            Haystack { text, starts }
+        })
+    }
+
+    fn exact_index(&self, col: usize) -> &HashMap<String, Vec<u32>> {
+        self.exact[col].get_or_init(|| {
+            let mut m: HashMap<String, Vec<u32>> = HashMap::new();
+            for (i, c) in self.columns[col].iter().enumerate() {
+                m.entry(c.text()).or_default().push(i as u32);
+            }
+            m
+        })
+    }
+
+    /// Rows (ascending) whose column `col` contains `needle`, ignoring case.
+    fn contain(&self, col: usize, needle: &str) -> Vec<u32> {
+        let h = self.haystack(col);
+        let needle = needle.to_lowercase();
+        if needle.is_empty() {
+            return (0..self.rows as u32).collect();
+        }
+        let mut out: Vec<u32> = Vec::new();
+        for pos in memmem::find_iter(&h.text, needle.as_bytes()) {
+            let row = match h.starts.binary_search(&(pos as u32)) {
+                Ok(r) => r,
+                Err(r) => r - 1,
+            } as u32;
+            if out.last() != Some(&row) {
+                out.push(row);
+            }
+        }
+        out
+    }
+
+    /// Rows (ascending) whose column `col` equals `value`.
+    fn equal(&self, col: usize, value: &str) -> Vec<u32> {
+        match self.kind(col) {
+            ColKind::Num => match value.trim().parse::<f64>() {
+                Ok(want) => (0..self.rows as u32)
+                    .filter(|&i| matches!(self.columns[col][i as usize], Cell::Num(v, _) if v == want))
+                    .collect(),
+                Err(_) => Vec::new(),
+            },
+            ColKind::Bool => {
+                let canon = match value.to_ascii_lowercase().as_str() {
+                    "1" | "true" => "true",
+                    "0" | "false" => "false",
+                    "" => "",
+                    _ => return Vec::new(),
+                };
+                self.exact_index(col).get(canon).cloned().unwrap_or_default()
+            }
+            ColKind::Text => self.exact_index(col).get(value).cloned().unwrap_or_default(),
+        }
+    }
+
+    fn matches(&self, row: u32, col: usize, value: &str, contain: bool) -> bool {
+        let cell = &self.columns[col][row as usize];
+        if contain {
+            return cell.text().to_lowercase().contains(&value.to_lowercase());
+        }
+        match (cell, self.kind(col)) {
+            (Cell::Num(v, _), _) => value.trim().parse::<f64>().map(|w| w == *v).unwrap_or(false),
+            (Cell::Bool(b), _) => match value.to_ascii_lowercase().as_str() {
+                "1" | "true" => *b,
+                "0" | "false" => !*b,
+                _ => false,
+            },
+            _ => cell.text() == value,
+        }
+    }
+
+    fn render(&self, fields: &[&str], row: u32) -> Value {
+        let mut m = Map::with_capacity(fields.len());
+        for (i, f) in fields.iter().enumerate() {
+            m.insert((*f).to_string(), self.columns[i][row as usize].to_value());
+        }
+        Value::Object(m)
+    }
+}
+
+struct Entry<C> {
+    listing: Listing<C>,
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
+}
+
+/// Every registered listing and its current snapshot.
+pub struct QueryEngine<C> {
+    entries: HashMap<&'static str, Entry<C>>,
+}
+
+impl<C> Default for QueryEngine<C> {
+    fn default() -> Self {
+        QueryEngine {
+            entries: HashMap::new(),
+        }
+    }
+}
+
+impl<C> QueryEngine<C> {
+    pub fn register(&mut self, listing: Listing<C>) {
+        self.entries.insert(
+            listing.name,
+            Entry {
+                listing,
+                snapshot: RwLock::new(None),
+            },
+        );
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut v: Vec<_> = self.entries.keys().copied().collect();
+        v.sort();
+        v
+    }
+
+    pub fn fields(&self, name: &str) -> Option<&'static [&'static str]> {
+        self.entries.get(name).map(|e| e.listing.fields)
+    }
+
+    fn snapshot(&self, entry: &Entry<C>, ctx: &C) -> Result<Arc<Snapshot>> {
+        let generation = (entry.listing.generation)(ctx);
+        if let Some(s) = entry.snapshot.read().map_err(Error::internal)?.as_ref() {
+            if s.generation == generation {
+                return Ok(s.clone());
+            }
+        }
+        let mut slot = entry.snapshot.write().map_err(Error::internal)?;
+        if let Some(s) = slot.as_ref() {
+            if s.generation == generation {
+                return Ok(s.clone());
+            }
+        }
+        let rows = (entry.listing.load)(ctx)?;
+        let snap = Arc::new(Snapshot::build(entry.listing.fields, generation, rows));
+        *slot = Some(snap.clone());
+        Ok(snap)
+    }
+
+    /// Answers a parsed query over the listing `name`.
+    pub fn run(&self, ctx: &C, name: &str, q: &Query) -> Result<Answer> {
+        let entry = self
+            .entries
+            .get(name)
+            .ok_or_else(|| Error::new(Code::RouteNotFound, format!("No listing `{name}`")))?;
+        let fields = entry.listing.fields;
+        let mut filters = Vec::with_capacity(q.filters.len());
+        for (k, v) in &q.filters {
+            let col = fields.iter().position(|f| f == k).ok_or_else(|| {
+                Error::new(
+                    Code::QueryUnknownField,
+                    format!("Query `{k}`: {name} has no such field (fields: {})", fields.join(", ")),
+                )
+            })?;
+            filters.push((col, v.as_str()));
+        }
+        let snap = self.snapshot(entry, ctx)?;
+        let contain = q.search == SearchType::Contain;
+        let hits: Vec<u32> = match filters.split_first() {
+            None => (0..snap.rows as u32).collect(),
+            Some((&(col, v), rest)) => {
+                let first = if contain { snap.contain(col, v) } else { snap.equal(col, v) };
+                first
+                    .into_iter()
+                    .filter(|&r| rest.iter().all(|&(c, v)| snap.matches(r, c, v, contain)))
+                    .collect()
+            }
+        };
+        if q.search == SearchType::Single {
+            return match hits.first() {
+                Some(&r) => Ok(Answer::Single(snap.render(fields, r))),
+                None => Err(Error::new(Code::QueryNoMatch, format!("No {name} matches the query"))),
+            };
+        }
+        let start = (q.page - 1).saturating_mul(q.page_size);
+        let rows = hits
+            .iter()
+            .skip(start)
+            .take(q.page_size)
+            .map(|&r| snap.render(fields, r))
+            .collect();
+        Ok(Answer::Page {
+            count: hits.len(),
+            rows,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::query::parse;
+    use serde_json::json;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    struct Ctx {
+        gen: AtomicU64,
+        rows: RwLock<Vec<Value>>,
+    }
+
+    fn engine() -> (QueryEngine<Ctx>, Ctx) {
+        let mut e = QueryEngine::default();
+        e.register(Listing {
+            name: "thing",
+            fields: &["uuid", "name", "default", "ram", "tags"],
+            generation: |c: &Ctx| c.gen.load(Ordering::SeqCst),
+            load: |c: &Ctx| {
+                Ok(c.rows
+                    .read()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_object().unwrap().clone())
+                    .collect())
+            },
+        });
+        let rows = vec![
+            json!({"uuid":"u1","name":"Teach-A","default":true,"ram":2.0,"tags":["x"]}),
+            json!({"uuid":"u2","name":"teach-b","default":false,"ram":4}),
+            json!({"uuid":"u3","name":"office","default":false,"ram":2}),
+        ];
+        let c = Ctx {
+            gen: AtomicU64::new(1),
+            rows: RwLock::new(rows),
+        };
+        (e, c)
+    }
+
+    fn q(s: &[(&str, &str)]) -> Query {
+        parse(&s.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>()).unwrap()
+    }
+
+    fn names(a: Answer) -> Vec<String> {
+        match a {
+            Answer::Page { rows, .. } => rows.iter().map(|r| r["name"].as_str().unwrap().to_string()).collect(),
+            Answer::Single(r) => vec![r["name"].as_str().unwrap().to_string()],
+        }
+    }
+
+    #[test]
+    fn all_contain_single() {
+        let (e, c) = engine();
+        assert_eq!(names(e.run(&c, "thing", &q(&[])).unwrap()), ["Teach-A", "teach-b", "office"]);
+        assert_eq!(names(e.run(&c, "thing", &q(&[("searchtype", "contain"), ("name", "TEACH")])).unwrap()), ["Teach-A", "teach-b"]);
+        assert_eq!(names(e.run(&c, "thing", &q(&[("name", "teach-b")])).unwrap()), ["teach-b"]);
+        assert_eq!(names(e.run(&c, "thing", &q(&[("searchtype", "single"), ("ram", "2")])).unwrap()), ["Teach-A"]);
+        assert_eq!(names(e.run(&c, "thing", &q(&[("default", "1")])).unwrap()), ["Teach-A"]);
+        assert_eq!(names(e.run(&c, "thing", &q(&[("default", "false"), ("ram", "2")])).unwrap()), ["office"]);
+        let err = e.run(&c, "thing", &q(&[("searchtype", "single"), ("name", "zzz")])).unwrap_err();
+        assert_eq!(err.code, Code::QueryNoMatch);
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let (e, c) = engine();
+        let err = e.run(&c, "thing", &q(&[("colour", "red")])).unwrap_err();
+        assert_eq!(err.code, Code::QueryUnknownField);
+        assert!(err.message.contains("`colour`"));
+    }
+
+    #[test]
+    fn paging_edges() {
+        let (e, c) = engine();
+        let a = e.run(&c, "thing", &q(&[("page", "2"), ("page_size", "2")])).unwrap();
+        assert_eq!(a, Answer::Page { count: 3, rows: vec![json!({"uuid":"u3","name":"office","default":false,"ram":2,"tags":null})] });
+        match e.run(&c, "thing", &q(&[("page", "9"), ("page_size", "2")])).unwrap() {
+            Answer::Page { count, rows } => assert_eq!((count, rows.len()), (3, 0)),
+            _ => panic!(),
+        }
+    }
+
+    #[test]
+    fn snapshot_follows_generation() {
+        let (e, c) = engine();
+        assert_eq!(names(e.run(&c, "thing", &q(&[("searchtype", "contain"), ("name", "new")])).unwrap()).len(), 0);
+        c.rows.write().unwrap().push(json!({"uuid":"u4","name":"brand-new","default":false,"ram":1}));
+        // Same generation: the snapshot is still the old one.
+        assert_eq!(names(e.run(&c, "thing", &q(&[("searchtype", "contain"), ("name", "new")])).unwrap()).len(), 0);
+        c.gen.store(2, Ordering::SeqCst);
+        assert_eq!(names(e.run(&c, "thing", &q(&[("searchtype", "contain"), ("name", "new")])).unwrap()), ["brand-new"]);
+    }
+
+    #[test]
+    fn substring_never_spans_rows() {
+        let (e, c) = engine();
+        // "b" ends row 2 and "o" starts row 3: "bo" must not match across them.
+        let a = e.run(&c, "thing", &q(&[("searchtype", "contain"), ("name", "bo")])).unwrap();
+        assert_eq!(names(a).len(), 0);
+    }
+}

@@ -1,0 +1,51 @@
+//! Resource pools: create, update, delete, get and list.
+
+use uuid::Uuid;
+
+use super::{Actor, Services};
+use crate::domain::clock::now_ms;
+use crate::domain::pool::{NewPool, PoolPatch, ResourcePool};
+use crate::error::Result;
+
+impl Services {
+    pub async fn resource_pool_create(&self, actor: &Actor, req: NewPool) -> Result<ResourcePool> {
+        let now = now_ms();
+        let pool = ResourcePool {
+            uuid: Uuid::new_v4(),
+            name: req.name,
+            desc: req.desc,
+            is_default: req.make_default,
+            created_at: now,
+            updated_at: now,
+        };
+        let stored = self.store.pool_insert(&pool)?;
+        self.store.flush().await?;
+        log::info!("{} created resource pool {} ({})", actor.name, stored.name, stored.uuid);
+        Ok(stored)
+    }
+
+    pub async fn resource_pool_update(&self, actor: &Actor, uuid: &Uuid, patch: PoolPatch) -> Result<ResourcePool> {
+        let stored = self.store.pool_update(uuid, &patch, now_ms())?;
+        self.store.flush().await?;
+        log::info!("{} updated resource pool {} ({})", actor.name, stored.name, stored.uuid);
+        Ok(stored)
+    }
+
+    pub async fn resource_pool_delete(&self, actor: &Actor, uuid: &Uuid) -> Result<ResourcePool> {
+        let gone = self.store.pool_delete(uuid)?;
+        self.store.flush().await?;
+        log::info!("{} deleted resource pool {} ({})", actor.name, gone.name, gone.uuid);
+        Ok(gone)
+    }
+
+    pub fn resource_pool_get(&self, uuid: &Uuid) -> Result<ResourcePool> {
+        self.store.pool_get(uuid)
+    }
+
+    /// Every pool, oldest first.
+    pub fn resource_pool_list(&self) -> Result<Vec<ResourcePool>> {
+        let mut v = self.store.pool_list()?;
+        v.sort_by(|a, b| (a.created_at, a.uuid).cmp(&(b.created_at, b.uuid)));
+        Ok(v)
+    }
+}

@@ -1,0 +1,164 @@
+//! Tasks: persisted records of slow operations, run in the background when a
+//! caller asks for `async`, with progress, log lines and a final result.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use super::{Actor, Services};
+use crate::domain::clock::now_ms;
+use crate::domain::task::{Task, TaskState};
+use crate::error::{Code, Error, Result};
+use crate::host::BoxFuture;
+
+/// Runs a future in the background (the service's executor).
+pub type Spawner = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
+
+pub struct TaskRuntime {
+    spawner: Spawner,
+    in_flight: AtomicUsize,
+}
+
+impl TaskRuntime {
+    pub fn new(spawner: Spawner) -> Self {
+        TaskRuntime {
+            spawner,
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// What a running task's work uses to report progress.
+#[derive(Clone)]
+pub struct TaskHandle {
+    pub id: Uuid,
+    services: Arc<Services>,
+}
+
+impl TaskHandle {
+    pub fn progress(&self, percent: u8, line: &str) {
+        let line = line.to_string();
+        let r = self.services.store.task_update(&self.id, &move |t| {
+            t.percent = percent.min(100);
+            if !line.is_empty() {
+                t.log.push(line.clone());
+            }
+        });
+        if let Err(e) = r {
+            log::warn!("task {}: cannot record progress: {e}", self.id);
+        }
+    }
+}
+
+impl Services {
+    /// Persists a queued task and runs `work` in the background; the task
+    /// ends succeeded with the work's JSON result, or failed with its error.
+    pub fn task_spawn(
+        self: &Arc<Self>,
+        actor: &Actor,
+        kind: &str,
+        target: &str,
+        input: String,
+        work: Box<dyn FnOnce(TaskHandle) -> BoxFuture<'static, Result<String>> + Send>,
+    ) -> Result<Uuid> {
+        if self.is_stopping() {
+            return Err(Error::new(Code::ShuttingDown, "The service is stopping; retry when it is back"));
+        }
+        let task = Task {
+            id: Uuid::new_v4(),
+            kind: kind.into(),
+            target: target.into(),
+            owner: actor.name.clone(),
+            state: TaskState::Queued,
+            percent: 0,
+            log: Vec::new(),
+            error: None,
+            result: None,
+            input,
+            created_at: now_ms(),
+            started_at: None,
+            finished_at: None,
+        };
+        self.store.task_put(&task)?;
+        self.store.flush_blocking()?;
+        let id = task.id;
+        let me = self.clone();
+        self.tasks.in_flight.fetch_add(1, Ordering::SeqCst);
+        (self.tasks.spawner)(Box::pin(async move {
+            let handle = TaskHandle {
+                id,
+                services: me.clone(),
+            };
+            let started = me.store.task_update(&id, &|t| {
+                t.state = TaskState::Running;
+                t.started_at = Some(now_ms());
+            });
+            let outcome = match started {
+                Ok(_) => work(handle).await,
+                Err(e) => Err(e),
+            };
+            let r = me.store.task_update(&id, &move |t| {
+                t.finished_at = Some(now_ms());
+                match &outcome {
+                    Ok(res) => {
+                        t.state = TaskState::Succeeded;
+                        t.percent = 100;
+                        t.result = Some(res.clone());
+                    }
+                    Err(e) => {
+                        t.state = TaskState::Failed;
+                        t.error = Some(format!("{} ({})", e.public_message(), e.code.number()));
+                    }
+                }
+            });
+            if let Err(e) = r {
+                log::error!("task {id}: cannot record its end: {e}");
+            }
+            let _ = me.store.flush().await;
+            me.tasks.in_flight.fetch_sub(1, Ordering::SeqCst);
+        }));
+        Ok(id)
+    }
+
+    pub fn task_get(&self, id: &Uuid) -> Result<Task> {
+        self.store.task_get(id)
+    }
+
+    /// Every task, oldest first.
+    pub fn task_list(&self) -> Result<Vec<Task>> {
+        let mut v = self.store.task_list()?;
+        v.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        Ok(v)
+    }
+
+    /// Ends a task left unfinished by a crash, with the owner's verdict.
+    pub fn task_conclude(&self, id: &Uuid, state: TaskState, note: &str) -> Result<Task> {
+        let note = note.to_string();
+        self.store.task_update(id, &move |t| {
+            t.log.push(note.clone());
+            if t.state.can_move_to(state) {
+                t.state = state;
+                t.finished_at = Some(now_ms());
+                if state == TaskState::Failed {
+                    t.error = Some(note.clone());
+                }
+            }
+        })
+    }
+
+    pub fn tasks_in_flight(&self) -> usize {
+        self.tasks.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Waits (up to `grace`) for background tasks to finish; returns how
+    /// many are still running.
+    pub async fn tasks_drain(&self, grace: Duration) -> usize {
+        let until = Instant::now() + grace;
+        while self.tasks_in_flight() > 0 && Instant::now() < until {
+            smol::Timer::after(Duration::from_millis(20)).await;
+        }
+        self.tasks_in_flight()
+    }
+}

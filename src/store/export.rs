@@ -1,0 +1,201 @@
+//! Export and import of the whole store as one JSON document (sessions are
+//! not exported: they are short-lived secrets).
+
+use serde::{Deserialize, Serialize};
+
+use super::admin::AdminV1;
+use super::oplog::OpLogV1;
+use super::pool::PoolV1;
+use super::task::TaskV1;
+use super::{codec, schema, Store, Table};
+use crate::error::{Code, Error, Result};
+
+const FORMAT: &str = "vdi-appliance-store";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Dump {
+    format: String,
+    schema_version: u32,
+    resource_pools: Vec<PoolDump>,
+    admins: Vec<AdminV1>,
+    tasks: Vec<TaskV1>,
+    operation_log: Vec<OpLogV1>,
+    refs: Vec<RefDump>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PoolDump {
+    #[serde(flatten)]
+    pool: PoolV1,
+    default: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefDump {
+    key: String,
+    count: u64,
+}
+
+/// `[u8; 16]` as a hyphenated uuid in JSON.
+pub(super) mod uuid_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&uuid::Uuid::from_bytes(*b).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 16], D::Error> {
+        let s = String::deserialize(d)?;
+        uuid::Uuid::parse_str(&s)
+            .map(|u| *u.as_bytes())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+impl Store {
+    /// The whole store as pretty JSON.
+    pub fn export_json(&self) -> Result<String> {
+        let dump = Dump {
+            format: FORMAT.into(),
+            schema_version: schema::CURRENT,
+            resource_pools: self
+                .pool_export()?
+                .into_iter()
+                .map(|(pool, default)| PoolDump { pool, default })
+                .collect(),
+            admins: self.admin_export()?,
+            tasks: self.task_export()?,
+            operation_log: self.oplog_export()?,
+            refs: self
+                .refs_export()?
+                .into_iter()
+                .map(|(k, count)| RefDump { key: hex(&k), count })
+                .collect(),
+        };
+        serde_json::to_string_pretty(&dump).map_err(Error::internal)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pools.is_empty()
+            && self.admins.is_empty()
+            && self.tasks.is_empty()
+            && self.oplog.is_empty()
+            && self.refs.is_empty()
+    }
+
+    /// Loads an export into an empty store. Refuses a non-empty store, an
+    /// unknown format or a newer schema; checks the dump's invariants.
+    pub fn import_json(&self, text: &str) -> Result<()> {
+        let bad = |m: String| Error::new(Code::InvalidField, m);
+        let dump: Dump = serde_json::from_str(text).map_err(|e| bad(format!("Not a store export: {e}")))?;
+        if dump.format != FORMAT {
+            return Err(bad(format!("Field `format`: expected `{FORMAT}`")));
+        }
+        if dump.schema_version > schema::CURRENT {
+            return Err(bad(format!(
+                "Field `schema_version`: the export has schema {}, this binary understands up to {}",
+                dump.schema_version,
+                schema::CURRENT
+            )));
+        }
+        if !self.is_empty() {
+            return Err(Error::new(
+                Code::StoreNotEmpty,
+                "The store is not empty; import only into a fresh data directory",
+            ));
+        }
+        if dump.resource_pools.iter().filter(|p| p.default).count() > 1 {
+            return Err(bad("Field `resource_pools`: more than one default pool".into()));
+        }
+        let mut names = std::collections::HashSet::new();
+        for p in &dump.resource_pools {
+            if !names.insert(p.pool.name.to_lowercase()) {
+                return Err(bad(format!("Field `resource_pools`: name `{}` appears twice", p.pool.name)));
+            }
+        }
+        for p in &dump.resource_pools {
+            let pool = crate::domain::pool::ResourcePool {
+                uuid: uuid::Uuid::from_bytes(p.pool.uuid),
+                name: p.pool.name.clone(),
+                desc: p.pool.desc.clone(),
+                is_default: p.default,
+                created_at: p.pool.created_at,
+                updated_at: p.pool.updated_at,
+            };
+            self.pool_insert(&pool)?;
+        }
+        if let Some(d) = dump.resource_pools.iter().find(|p| p.default) {
+            self.meta.insert(b"default_pool", &d.pool.uuid).map_err(Error::store)?;
+        }
+        self.admin_import(&dump.admins)?;
+        self.task_import(&dump.tasks)?;
+        self.oplog_import(&dump.operation_log)?;
+        for r in &dump.refs {
+            let key = unhex(&r.key).ok_or_else(|| bad(format!("Field `refs.key`: `{}` is not hex", r.key)))?;
+            self.refs.insert(key, &codec::u64_key(r.count)).map_err(Error::store)?;
+        }
+        self.bump(Table::Refs);
+        self.bump(Table::ResourcePool);
+        self.flush_blocking()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::pool::ResourcePool;
+    use uuid::Uuid;
+
+    #[test]
+    fn export_import_round_trip() {
+        let a = Store::temporary().unwrap();
+        for (i, name) in ["one", "two", "three"].iter().enumerate() {
+            a.pool_insert(&ResourcePool {
+                uuid: Uuid::new_v4(),
+                name: name.to_string(),
+                desc: format!("d{i}"),
+                is_default: i == 1,
+                created_at: i as i64,
+                updated_at: i as i64,
+            })
+            .unwrap();
+        }
+        let text = a.export_json().unwrap();
+        let b = Store::temporary().unwrap();
+        b.import_json(&text).unwrap();
+        let mut pa = a.pool_list().unwrap();
+        let mut pb = b.pool_list().unwrap();
+        pa.sort_by_key(|p| p.name.clone());
+        pb.sort_by_key(|p| p.name.clone());
+        assert_eq!(pa, pb);
+        assert_eq!(pb.iter().filter(|p| p.is_default).map(|p| p.name.as_str()).collect::<Vec<_>>(), ["two"]);
+        // A second import into the now non-empty store is refused.
+        assert!(b.import_json(&text).is_err());
+    }
+
+    #[test]
+    fn import_rejects_garbage_and_newer_schema() {
+        let s = Store::temporary().unwrap();
+        assert!(s.import_json("{").is_err());
+        let newer = format!(
+            r#"{{"format":"{FORMAT}","schema_version":99,"resource_pools":[],"admins":[],"tasks":[],"operation_log":[],"refs":[]}}"#
+        );
+        assert!(s.import_json(&newer).unwrap_err().message.contains("schema"));
+    }
+}

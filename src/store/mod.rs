@@ -1,0 +1,164 @@
+//! The only module that touches sled and bincode: one tree per table, typed
+//! keys, versioned records, cross-tree invariants in transactions, schema
+//! migrations, and the JSON export/import of the whole store.
+
+mod admin;
+mod codec;
+mod export;
+mod oplog;
+mod pool;
+mod refs;
+pub mod schema;
+mod task;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sled::transaction::TransactionError;
+use sled::Tree;
+
+use crate::error::{Code, Error, Result};
+
+pub use refs::RefKind;
+
+/// The tables, for change tracking (`generation`) by readers that cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    ResourcePool,
+    Admin,
+    Session,
+    Task,
+    OpLog,
+    Refs,
+}
+
+const TABLES: usize = 6;
+
+pub struct Store {
+    db: sled::Db,
+    meta: Tree,
+    pools: Tree,
+    pool_names: Tree,
+    admins: Tree,
+    sessions: Tree,
+    tokens: Tree,
+    tasks: Tree,
+    oplog: Tree,
+    refs: Tree,
+    generations: [AtomicU64; TABLES],
+}
+
+/// Store tuning; the defaults suit an appliance with a few hundred MB free.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    pub cache_bytes: u64,
+    /// Upper bound of operation-log entries kept; older ones are pruned.
+    pub oplog_keep: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            cache_bytes: 8 * 1024 * 1024,
+            oplog_keep: 100_000,
+        }
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`, migrating it to the
+    /// current schema. Fails clearly when another process holds it.
+    pub fn open(dir: &Path, opts: &StoreOptions) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::new(Code::StoreUnavailable, format!("Cannot create data directory {}: {e}", dir.display()))
+        })?;
+        let db = sled::Config::new()
+            .path(dir.join("store"))
+            .cache_capacity(opts.cache_bytes)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(|e| {
+                let text = e.to_string();
+                if text.contains("lock") || text.contains("WouldBlock") || text.contains("temporarily unavailable") {
+                    Error::new(
+                        Code::StoreUnavailable,
+                        format!("The store in {} is in use by another process (is the service running?)", dir.display()),
+                    )
+                } else {
+                    Error::new(Code::StoreUnavailable, format!("Cannot open the store in {}: {text}", dir.display()))
+                }
+            })?;
+        Self::from_db(db, opts)
+    }
+
+    /// A store in a temporary directory that disappears on drop (tests).
+    pub fn temporary() -> Result<Store> {
+        let db = sled::Config::new().temporary(true).open().map_err(Error::store)?;
+        Self::from_db(db, &StoreOptions::default())
+    }
+
+    fn from_db(db: sled::Db, opts: &StoreOptions) -> Result<Store> {
+        schema::migrate(&db, schema::MIGRATIONS, schema::CURRENT)?;
+        let t = |name: &str| db.open_tree(name).map_err(Error::store);
+        let store = Store {
+            meta: t("meta")?,
+            pools: t("resource_pools")?,
+            pool_names: t("resource_pool_names")?,
+            admins: t("admins")?,
+            sessions: t("sessions")?,
+            tokens: t("session_tokens")?,
+            tasks: t("tasks")?,
+            oplog: t("operation_log")?,
+            refs: t("refs")?,
+            generations: Default::default(),
+            db,
+        };
+        store.oplog_prune(opts.oplog_keep)?;
+        Ok(store)
+    }
+
+    /// Writes every pending change to disk; call before acknowledging a write.
+    pub async fn flush(&self) -> Result<()> {
+        self.db.flush_async().await.map(|_| ()).map_err(Error::store)
+    }
+
+    pub fn flush_blocking(&self) -> Result<()> {
+        self.db.flush().map(|_| ()).map_err(Error::store)
+    }
+
+    /// A cheap liveness probe for health reports.
+    pub fn check(&self) -> Result<u32> {
+        Ok(schema::read_version(&self.db)?.unwrap_or(0))
+    }
+
+    /// Bytes the store occupies on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// A counter bumped on every write to `t`; caches compare it.
+    pub fn generation(&self, t: Table) -> u64 {
+        self.generations[t as usize].load(Ordering::Acquire)
+    }
+
+    fn bump(&self, t: Table) {
+        self.generations[t as usize].fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn next_id(&self) -> Result<u64> {
+        self.db.generate_id().map_err(Error::store)
+    }
+}
+
+/// Turns a sled transaction outcome into ours.
+fn txn<T>(r: std::result::Result<T, TransactionError<Error>>) -> Result<T> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(TransactionError::Abort(e)) => Err(e),
+        Err(TransactionError::Storage(e)) => Err(Error::store(e)),
+    }
+}
+
+fn uuid_bytes(u: &uuid::Uuid) -> [u8; 16] {
+    *u.as_bytes()
+}

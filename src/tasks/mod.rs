@@ -1,0 +1,72 @@
+//! Start-up recovery of tasks a crash left queued or running: each task kind
+//! has an owner that resumes or rolls back its work; a kind without an owner
+//! (a single store transaction, which either committed or not) is marked
+//! failed with a note to check its target.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::domain::task::{Task, TaskState};
+use crate::error::Result;
+use crate::host::BoxFuture;
+use crate::service::Services;
+
+/// The owner's verdict on an interrupted task.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Recovery {
+    /// The work was finished; the task succeeded.
+    Completed(String),
+    /// The partial work was undone; the task failed with this note.
+    RolledBack(String),
+}
+
+/// Resumes or undoes the interrupted tasks of one kind.
+pub trait TaskOwner: Send + Sync {
+    fn kind(&self) -> &'static str;
+    fn recover<'a>(&'a self, services: &'a Arc<Services>, task: &'a Task) -> BoxFuture<'a, Result<Recovery>>;
+}
+
+#[derive(Default, Clone)]
+pub struct Owners {
+    by_kind: HashMap<&'static str, Arc<dyn TaskOwner>>,
+}
+
+impl Owners {
+    pub fn add(&mut self, owner: Arc<dyn TaskOwner>) {
+        self.by_kind.insert(owner.kind(), owner);
+    }
+}
+
+/// Concludes every task left queued or running; returns how many.
+pub async fn recover_all(services: &Arc<Services>, owners: &Owners) -> Result<usize> {
+    let mut n = 0;
+    for task in services.task_list()? {
+        if task.state.is_final() {
+            continue;
+        }
+        n += 1;
+        let verdict = match owners.by_kind.get(task.kind.as_str()) {
+            Some(owner) => owner.recover(services, &task).await,
+            None => Ok(Recovery::RolledBack(
+                "Interrupted by a service restart before its result was recorded; check the target".into(),
+            )),
+        };
+        let (state, note) = match verdict {
+            Ok(Recovery::Completed(note)) => (TaskState::Succeeded, note),
+            Ok(Recovery::RolledBack(note)) => (TaskState::Failed, note),
+            Err(e) => (TaskState::Failed, format!("Recovery after restart failed: {}", e.public_message())),
+        };
+        // A queued task that never ran cannot succeed; it is cancelled.
+        let state = if task.state == TaskState::Queued && state == TaskState::Succeeded {
+            TaskState::Cancelled
+        } else {
+            state
+        };
+        log::info!("task {} ({}) left {} by a restart: {} — {note}", task.id, task.kind, task.state.as_str(), state.as_str());
+        services.task_conclude(&task.id, state, &note)?;
+    }
+    if n > 0 {
+        services.store.flush().await?;
+    }
+    Ok(n)
+}
