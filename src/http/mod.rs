@@ -78,3 +78,28 @@ pub async fn respond(app: &tide::Server<State>, req: tide::http::Request) -> tid
         }
     }
 }
+
+/// Sends one request through the app in process and returns the status and
+/// body text; lets tests and benchmarks drive the API without a socket.
+pub async fn request(
+    app: &tide::Server<State>,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    let m: tide::http::Method = method.parse().unwrap_or(tide::http::Method::Get);
+    let url = tide::http::Url::parse(&format!("http://localhost{path}")).expect("test URL");
+    let mut req = tide::http::Request::new(m, url);
+    req.set_peer_addr(Some("127.0.0.1:40000"));
+    if let Some(t) = token {
+        req.insert_header("Authorization", format!("Bearer {t}"));
+    }
+    if let Some(b) = body {
+        req.set_body(b.to_string());
+        req.set_content_type(tide::http::mime::JSON);
+    }
+    let mut res = respond(app, req).await;
+    let text = res.body_string().await.unwrap_or_default();
+    (res.status() as u16, text)
+}
