@@ -41,7 +41,12 @@ pub fn fake_backends() -> (Backends, Arc<FakeHypervisor>, Arc<FakeNotifier>) {
     )
 }
 
-pub fn services(store: Arc<Store>, backends: &Backends, settings: Settings, spawner: Spawner) -> Arc<Services> {
+pub fn services(
+    store: Arc<Store>,
+    backends: &Backends,
+    settings: Settings,
+    spawner: Spawner,
+) -> Arc<Services> {
     Arc::new(Services::new(
         store,
         backends.hypervisor.clone(),

@@ -63,14 +63,24 @@ impl Default for Config {
 pub const FLAGS: &[(&str, &str)] = &[
     ("--config", "FILE   TOML configuration file"),
     ("--listen", "ADDR   listen address (default 0.0.0.0:5000)"),
-    ("--data-dir", "DIR  data directory (default /var/lib/vdi-appliance as root, ./var otherwise)"),
-    ("--libvirt-uri", "URI libvirt connection URI (default qemu:///system)"),
-    ("--log-level", "LVL  error|warn|info|debug|trace (default info)"),
+    (
+        "--data-dir",
+        "DIR  data directory (default /var/lib/vdi-appliance as root, ./var otherwise)",
+    ),
+    (
+        "--libvirt-uri",
+        "URI libvirt connection URI (default qemu:///system)",
+    ),
+    (
+        "--log-level",
+        "LVL  error|warn|info|debug|trace (default info)",
+    ),
 ];
 
 impl Config {
     pub fn from_file(path: &Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -128,9 +138,12 @@ impl Config {
     }
 
     pub fn level(&self) -> Result<log::LevelFilter, String> {
-        self.log_level
-            .parse()
-            .map_err(|_| format!("log_level: `{}` is not one of error, warn, info, debug, trace", self.log_level))
+        self.log_level.parse().map_err(|_| {
+            format!(
+                "log_level: `{}` is not one of error, warn, info, debug, trace",
+                self.log_level
+            )
+        })
     }
 
     pub fn settings(&self) -> Settings {
@@ -157,7 +170,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.toml");
         std::fs::write(&f, "listen = \"127.0.0.1:7000\"\nlog_level = \"debug\"\n").unwrap();
-        let (c, rest) = Config::from_args(&args(&["--config", f.to_str().unwrap(), "--listen", "127.0.0.1:7001", "x"])).unwrap();
+        let (c, rest) = Config::from_args(&args(&[
+            "--config",
+            f.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:7001",
+            "x",
+        ]))
+        .unwrap();
         assert_eq!(c.listen, "127.0.0.1:7001");
         assert_eq!(c.log_level, "debug");
         assert_eq!(rest, ["x"]);
@@ -165,11 +185,17 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_key() {
-        assert!(Config::from_args(&args(&["--listen", "nowhere"])).unwrap_err().starts_with("listen"));
-        assert!(Config::from_args(&args(&["--log-level", "loud"])).unwrap_err().starts_with("log_level"));
+        assert!(Config::from_args(&args(&["--listen", "nowhere"]))
+            .unwrap_err()
+            .starts_with("listen"));
+        assert!(Config::from_args(&args(&["--log-level", "loud"]))
+            .unwrap_err()
+            .starts_with("log_level"));
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.toml");
         std::fs::write(&f, "colour = 1\n").unwrap();
-        assert!(Config::from_args(&args(&["--config", f.to_str().unwrap()])).unwrap_err().contains("colour"));
+        assert!(Config::from_args(&args(&["--config", f.to_str().unwrap()]))
+            .unwrap_err()
+            .contains("colour"));
     }
 }

@@ -123,7 +123,10 @@ impl Error {
 
     pub fn store(cause: impl fmt::Display) -> Self {
         log::error!("store error: {cause}");
-        Error::new(Code::StoreUnavailable, "The store could not be read or written")
+        Error::new(
+            Code::StoreUnavailable,
+            "The store could not be read or written",
+        )
     }
 
     pub fn invalid(field: &str, why: impl fmt::Display) -> Self {
@@ -191,7 +194,10 @@ mod tests {
             std::fs::write(path, &want).unwrap();
         }
         let have = std::fs::read_to_string(path).unwrap_or_default();
-        assert_eq!(have, want, "docs/errors.md is stale: run UPDATE_DOCS=1 cargo test --lib error");
+        assert_eq!(
+            have, want,
+            "docs/errors.md is stale: run UPDATE_DOCS=1 cargo test --lib error"
+        );
     }
 
     #[test]

@@ -32,7 +32,10 @@ pub fn run(cfg: Config, backends: Backends, owners: Owners) -> Result<()> {
     let t0 = Instant::now();
     let store = Arc::new(Store::open(&cfg.data_dir, &StoreOptions::default())?);
     let ex: Arc<Executor<'static>> = Arc::new(Executor::new());
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 8);
     let (stop_workers, workers_stopped) = smol::channel::unbounded::<()>();
     let mut workers = Vec::new();
     for i in 0..threads - 1 {
@@ -54,7 +57,14 @@ pub fn run(cfg: Config, backends: Backends, owners: Owners) -> Result<()> {
     );
     let (stop_tx, stop_rx) = smol::channel::bounded::<&'static str>(4);
     watch_signals(stop_tx)?;
-    let result = smol::block_on(ex.run(serve(cfg, services.clone(), owners, ex.clone(), stop_rx, t0)));
+    let result = smol::block_on(ex.run(serve(
+        cfg,
+        services.clone(),
+        owners,
+        ex.clone(),
+        stop_rx,
+        t0,
+    )));
     drop(stop_workers);
     for w in workers {
         let _ = w.join();
@@ -65,7 +75,8 @@ pub fn run(cfg: Config, backends: Backends, owners: Owners) -> Result<()> {
 
 fn watch_signals(tx: smol::channel::Sender<&'static str>) -> Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT]).map_err(Error::internal)?;
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGTERM, SIGINT]).map_err(Error::internal)?;
     std::thread::Builder::new()
         .name("vdi-signals".into())
         .spawn(move || {
@@ -99,7 +110,10 @@ async fn serve(
         log::info!("concluded {recovered} task(s) interrupted by the last stop");
     }
     let listener = http::server::bind(&cfg.listen).map_err(|e| {
-        Error::new(error::Code::Internal, format!("Cannot listen on {}: {e}", cfg.listen))
+        Error::new(
+            error::Code::Internal,
+            format!("Cannot listen on {}: {e}", cfg.listen),
+        )
     })?;
     let app = http::app(services.clone());
     services.notifier.ready();
@@ -111,9 +125,14 @@ async fn serve(
         cfg.data_dir.display(),
         t0.elapsed().as_millis()
     );
-    ex.spawn(probe_loop(services.clone(), Duration::from_secs(cfg.libvirt_probe_s))).detach();
+    ex.spawn(probe_loop(
+        services.clone(),
+        Duration::from_secs(cfg.libvirt_probe_s),
+    ))
+    .detach();
     if let Some(every) = services.notifier.watchdog_interval() {
-        ex.spawn(watchdog_loop(services.clone(), every / 2)).detach();
+        ex.spawn(watchdog_loop(services.clone(), every / 2))
+            .detach();
     }
     let signal = async {
         let name = stop.recv().await.unwrap_or("channel closed");
@@ -124,7 +143,9 @@ async fn serve(
     services.begin_stopping();
     let left = services.tasks_drain(services.settings.shutdown_grace).await;
     if left > 0 {
-        log::warn!("{left} task(s) still running at shutdown; they are concluded at the next start");
+        log::warn!(
+            "{left} task(s) still running at shutdown; they are concluded at the next start"
+        );
     }
     services.store.flush().await?;
     log::info!("stopped cleanly");

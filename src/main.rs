@@ -25,8 +25,14 @@ fn usage() -> String {
 }
 
 fn take(rest: &mut Vec<String>, flag: &str) -> Result<String, String> {
-    let i = rest.iter().position(|a| a == flag).ok_or(format!("{flag} is required"))?;
-    let v = rest.get(i + 1).cloned().ok_or(format!("{flag} needs a value"))?;
+    let i = rest
+        .iter()
+        .position(|a| a == flag)
+        .ok_or(format!("{flag} is required"))?;
+    let v = rest
+        .get(i + 1)
+        .cloned()
+        .ok_or(format!("{flag} needs a value"))?;
     rest.drain(i..=i + 1);
     Ok(v)
 }
@@ -68,7 +74,9 @@ fn real(args: Vec<String>) -> Result<(), (u8, String)> {
         }
         "admin" => {
             if rest.first().map(String::as_str) != Some("set-password") {
-                return Err(usage_err("admin: the only subcommand is set-password".into()));
+                return Err(usage_err(
+                    "admin: the only subcommand is set-password".into(),
+                ));
             }
             rest.remove(0);
             let name = take(&mut rest, "--name").map_err(usage_err)?;
@@ -77,8 +85,17 @@ fn real(args: Vec<String>) -> Result<(), (u8, String)> {
             let store = open_store(&cfg).map_err(fail)?;
             let (backends, _, _) = app::fake_backends();
             let services = app::services(store, &backends, cfg.settings(), app::global_spawner());
-            let created = services.admin_set_password(&name, &password).map_err(|e| fail(e.message))?;
-            println!("admin `{name}` {}", if created { "created" } else { "password changed; its sessions are revoked" });
+            let created = services
+                .admin_set_password(&name, &password)
+                .map_err(|e| fail(e.message))?;
+            println!(
+                "admin `{name}` {}",
+                if created {
+                    "created"
+                } else {
+                    "password changed; its sessions are revoked"
+                }
+            );
             Ok(())
         }
         "export" => {
@@ -93,7 +110,8 @@ fn real(args: Vec<String>) -> Result<(), (u8, String)> {
         "import" => {
             let input = take(&mut rest, "--in").map_err(usage_err)?;
             no_more(&rest).map_err(usage_err)?;
-            let text = std::fs::read_to_string(&input).map_err(|e| fail(format!("cannot read {input}: {e}")))?;
+            let text = std::fs::read_to_string(&input)
+                .map_err(|e| fail(format!("cannot read {input}: {e}")))?;
             let store = open_store(&cfg).map_err(fail)?;
             store.import_json(&text).map_err(|e| fail(e.message))?;
             println!("store imported from {input}");

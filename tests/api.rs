@@ -34,10 +34,24 @@ fn harness_with(tweak: impl FnOnce(&mut Settings)) -> T {
     let app = http::app(s.clone());
     let path = s.auth_setup_prepare().unwrap().expect("no admin yet");
     let setup = std::fs::read_to_string(path).unwrap();
-    let mut t = T { app, s, hv, token: String::new(), _dir: dir };
-    let (st, _) = t.raw("POST", "/api/v1/setup/admin", None, &json!({"setup_token": setup.trim(), "name": "admin", "password": PW}).to_string());
+    let mut t = T {
+        app,
+        s,
+        hv,
+        token: String::new(),
+        _dir: dir,
+    };
+    let (st, _) = t.raw(
+        "POST",
+        "/api/v1/setup/admin",
+        None,
+        &json!({"setup_token": setup.trim(), "name": "admin", "password": PW}).to_string(),
+    );
     assert_eq!(st, 200);
-    t.token = t.login("admin", PW).0["data"]["access_token"].as_str().unwrap().to_string();
+    t.token = t.login("admin", PW).0["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     t
 }
 
@@ -55,32 +69,53 @@ impl T {
 
     /// An authenticated call; returns status and the envelope.
     fn call(&self, method: &str, path: &str, body: Value) -> (u16, Value) {
-        let b = if body.is_null() { String::new() } else { body.to_string() };
+        let b = if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        };
         self.raw(method, path, Some(&self.token), &b)
     }
 
     fn ok(&self, method: &str, path: &str, body: Value) -> Value {
         let (st, v) = self.call(method, path, body.clone());
-        assert_eq!((st, &v["code"]), (200, &json!(0)), "{method} {path} {body} -> {v}");
+        assert_eq!(
+            (st, &v["code"]),
+            (200, &json!(0)),
+            "{method} {path} {body} -> {v}"
+        );
         v["data"].clone()
     }
 
     /// Asserts an error: status, catalogue code, and a fragment of the message.
     fn fails(&self, method: &str, path: &str, body: Value, status: u16, code: i64, fragment: &str) {
         let (st, v) = self.call(method, path, body.clone());
-        assert_eq!((st, v["code"].as_i64().unwrap()), (status, code), "{method} {path} {body} -> {v}");
+        assert_eq!(
+            (st, v["code"].as_i64().unwrap()),
+            (status, code),
+            "{method} {path} {body} -> {v}"
+        );
         let msg = v["msg"].as_str().unwrap();
         assert!(msg.contains(fragment), "message {msg:?} lacks {fragment:?}");
         assert!(v["data"].is_null());
     }
 
     fn login(&self, name: &str, pw: &str) -> (Value, u16) {
-        let (st, v) = self.raw("POST", "/api/v1/login", None, &json!({"name": name, "password": pw}).to_string());
+        let (st, v) = self.raw(
+            "POST",
+            "/api/v1/login",
+            None,
+            &json!({"name": name, "password": pw}).to_string(),
+        );
         (v, st)
     }
 
     fn pool(&self, name: &str) -> Value {
-        self.ok("POST", "/api/v1/resource_pool/create", json!({"name": name}))
+        self.ok(
+            "POST",
+            "/api/v1/resource_pool/create",
+            json!({"name": name}),
+        )
     }
 
     fn pools(&self, q: &str) -> Value {
@@ -94,60 +129,152 @@ impl T {
 fn server_dialect_pool_calls_with_the_documented_bodies() {
     let t = harness();
     // file 000, 资源池 1: the example sends `description`.
-    let p = t.ok("POST", "/api/v1/resource_pool/create", json!({"name": "default", "description": "默认资源池"}));
+    let p = t.ok(
+        "POST",
+        "/api/v1/resource_pool/create",
+        json!({"name": "default", "description": "默认资源池"}),
+    );
     assert_eq!(p["name"], "default");
     assert_eq!(p["desc"], "默认资源池");
     assert_eq!(p["default"], true, "the first pool is the default");
     let uuid = p["uuid"].as_str().unwrap().to_string();
     // The table's `desc` and `default` work too.
-    let p2 = t.ok("POST", "/api/v1/resource_pool/create", json!({"name": "pool1", "desc": "d", "default": false}));
+    let p2 = t.ok(
+        "POST",
+        "/api/v1/resource_pool/create",
+        json!({"name": "pool1", "desc": "d", "default": false}),
+    );
     assert_eq!(p2["default"], false);
     // 资源池 3: update with the documented value keys.
-    let u = t.ok("POST", "/api/v1/resource_pool/update", json!({"uuid": uuid, "value": {"name": "pool-a", "desc": "this is pool1"}}));
-    assert_eq!((u["name"].as_str(), u["desc"].as_str()), (Some("pool-a"), Some("this is pool1")));
+    let u = t.ok(
+        "POST",
+        "/api/v1/resource_pool/update",
+        json!({"uuid": uuid, "value": {"name": "pool-a", "desc": "this is pool1"}}),
+    );
+    assert_eq!(
+        (u["name"].as_str(), u["desc"].as_str()),
+        (Some("pool-a"), Some("this is pool1"))
+    );
     // Moving the default.
     let p2u = p2["uuid"].as_str().unwrap();
-    t.ok("POST", "/api/v1/resource_pool/update", json!({"uuid": p2u, "value": {"default": true}}));
+    t.ok(
+        "POST",
+        "/api/v1/resource_pool/update",
+        json!({"uuid": p2u, "value": {"default": true}}),
+    );
     let all = t.pools("searchtype=all");
-    let defaults: Vec<_> = all["results"].as_array().unwrap().iter().filter(|r| r["default"] == true).collect();
+    let defaults: Vec<_> = all["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["default"] == true)
+        .collect();
     assert_eq!(defaults.len(), 1);
     assert_eq!(defaults[0]["uuid"], p2u);
     // 资源池 2: delete.
-    t.ok("POST", "/api/v1/resource_pool/delete", json!({"uuid": uuid}));
+    t.ok(
+        "POST",
+        "/api/v1/resource_pool/delete",
+        json!({"uuid": uuid}),
+    );
     assert_eq!(t.pools("")["count"], 1);
 }
 
 #[test]
 fn web_dialect_pool_calls() {
     let t = harness();
-    let p = t.ok("POST", "/api/v1.0/resource_pool/", json!({"action": "create", "param": {"name": "lab", "desc": "lab pool"}}));
+    let p = t.ok(
+        "POST",
+        "/api/v1.0/resource_pool/",
+        json!({"action": "create", "param": {"name": "lab", "desc": "lab pool"}}),
+    );
     let uuid = p["uuid"].as_str().unwrap().to_string();
     // The path without the trailing slash is the same resource.
-    t.ok("POST", "/api/v1.0/resource_pool", json!({"action": "create", "param": {"name": "lab2"}}));
-    let u = t.ok("PUT", "/api/v1.0/resource_pool/", json!({"uuid": uuid, "name": "lab", "value": {"name": "lab-1", "desc": "x"}}));
+    t.ok(
+        "POST",
+        "/api/v1.0/resource_pool",
+        json!({"action": "create", "param": {"name": "lab2"}}),
+    );
+    let u = t.ok(
+        "PUT",
+        "/api/v1.0/resource_pool/",
+        json!({"uuid": uuid, "name": "lab", "value": {"name": "lab-1", "desc": "x"}}),
+    );
     assert_eq!(u["name"], "lab-1");
     // A stale current name is refused.
-    t.fails("PUT", "/api/v1.0/resource_pool/", json!({"uuid": uuid, "name": "lab", "value": {"desc": "y"}}), 409, 20115, "`lab-1`");
+    t.fails(
+        "PUT",
+        "/api/v1.0/resource_pool/",
+        json!({"uuid": uuid, "name": "lab", "value": {"desc": "y"}}),
+        409,
+        20115,
+        "`lab-1`",
+    );
     let single = t.pools("searchtype=single&name=lab-1");
     assert_eq!(single["uuid"], uuid.as_str());
     // Batch delete: one ok, one unknown, one the default (refused).
-    let other = t.pools("searchtype=single&name=lab2")["uuid"].as_str().unwrap().to_string();
-    t.ok("POST", "/api/v1/resource_pool/update", json!({"uuid": other, "value": {"default": true}}));
+    let other = t.pools("searchtype=single&name=lab2")["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.ok(
+        "POST",
+        "/api/v1/resource_pool/update",
+        json!({"uuid": other, "value": {"default": true}}),
+    );
     let d = t.ok(
         "DELETE",
         "/api/v1.0/resource_pool/",
         json!({"resource_pools": [{"uuid": uuid, "name": "lab-1"}, {"uuid": "e4a53850-26e9-11ea-a72d-562668d3ccea", "name": "ghost"}]}),
     );
-    assert_eq!((d["success_num"].as_i64(), d["failed_num"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(
+        (d["success_num"].as_i64(), d["failed_num"].as_i64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(d["failed"][0]["code"], 20104);
     // A batch of one that fails answers with its error (the default cannot
     // go while another pool exists).
     t.pool("lab3");
-    t.fails("DELETE", "/api/v1.0/resource_pool/", json!({"resource_pools": [{"uuid": other, "name": "lab2"}]}), 409, 20106, "default");
-    t.fails("DELETE", "/api/v1.0/resource_pool/", json!({"resource_pools": []}), 422, 10002, "`resource_pools`");
-    t.fails("POST", "/api/v1.0/resource_pool/", json!({"action": "explode", "param": {}}), 422, 10008, "`explode`");
-    t.fails("POST", "/api/v1.0/resource_pool/", json!({"action": "create", "param": {"nam": "x"}}), 422, 10004, "`param.nam`");
-    t.fails("POST", "/api/v1.0/resource_pool/", json!({"action": "create", "param": {}}), 422, 10003, "`param.name`");
+    t.fails(
+        "DELETE",
+        "/api/v1.0/resource_pool/",
+        json!({"resource_pools": [{"uuid": other, "name": "lab2"}]}),
+        409,
+        20106,
+        "default",
+    );
+    t.fails(
+        "DELETE",
+        "/api/v1.0/resource_pool/",
+        json!({"resource_pools": []}),
+        422,
+        10002,
+        "`resource_pools`",
+    );
+    t.fails(
+        "POST",
+        "/api/v1.0/resource_pool/",
+        json!({"action": "explode", "param": {}}),
+        422,
+        10008,
+        "`explode`",
+    );
+    t.fails(
+        "POST",
+        "/api/v1.0/resource_pool/",
+        json!({"action": "create", "param": {"nam": "x"}}),
+        422,
+        10004,
+        "`param.nam`",
+    );
+    t.fails(
+        "POST",
+        "/api/v1.0/resource_pool/",
+        json!({"action": "create", "param": {}}),
+        422,
+        10003,
+        "`param.name`",
+    );
 }
 
 #[test]
@@ -159,33 +286,129 @@ fn pool_error_paths() {
     t.fails("POST", c, json!({"name": "P1"}), 409, 20103, "`P1`");
     t.fails("POST", c, json!({}), 422, 10003, "`name`");
     t.fails("POST", c, json!({"name": 5}), 422, 10002, "`name`");
-    t.fails("POST", c, json!({"name": "x", "colour": "red"}), 422, 10004, "`colour`");
+    t.fails(
+        "POST",
+        c,
+        json!({"name": "x", "colour": "red"}),
+        422,
+        10004,
+        "`colour`",
+    );
     t.fails("POST", c, json!({"name": "   "}), 422, 10002, "`name`");
-    t.fails("POST", c, json!({"name": "x".repeat(65)}), 422, 10002, "`name`");
-    t.fails("POST", c, json!({"name": "x", "desc": "a", "description": "b"}), 422, 10002, "`description`");
-    t.fails("POST", c, json!({"name": "x", "default": "yes"}), 422, 10002, "`default`");
+    t.fails(
+        "POST",
+        c,
+        json!({"name": "x".repeat(65)}),
+        422,
+        10002,
+        "`name`",
+    );
+    t.fails(
+        "POST",
+        c,
+        json!({"name": "x", "desc": "a", "description": "b"}),
+        422,
+        10002,
+        "`description`",
+    );
+    t.fails(
+        "POST",
+        c,
+        json!({"name": "x", "default": "yes"}),
+        422,
+        10002,
+        "`default`",
+    );
     let (st, v) = t.raw("POST", c, Some(&t.token), "{\"name\": ");
     assert_eq!((st, v["code"].as_i64()), (400, Some(10001)));
     let (st, v) = t.raw("POST", c, Some(&t.token), "");
     assert_eq!((st, v["code"].as_i64()), (400, Some(10001)));
-    let (st, v) = t.raw("POST", c, Some(&t.token), &format!("{{\"name\":\"{}\"}}", "x".repeat(1_100_000)));
+    let (st, v) = t.raw(
+        "POST",
+        c,
+        Some(&t.token),
+        &format!("{{\"name\":\"{}\"}}", "x".repeat(1_100_000)),
+    );
     assert_eq!((st, v["code"].as_i64()), (413, Some(10007)));
-    t.fails("POST", "/api/v1/resource_pool/delete", json!({"uuid": "not-a-uuid"}), 422, 10002, "`uuid`");
-    t.fails("POST", "/api/v1/resource_pool/delete", json!({"uuid": "e4a53850-26e9-11ea-a72d-562668d3ccea"}), 404, 20104, "e4a53850");
-    t.fails("POST", "/api/v1/resource_pool/update", json!({"uuid": uuid, "value": {}}), 422, 10002, "`value`");
-    t.fails("POST", "/api/v1/resource_pool/update", json!({"uuid": uuid}), 422, 10003, "`value`");
-    t.fails("POST", "/api/v1/resource_pool/update", json!({"uuid": uuid, "value": {"default": false}}), 409, 20106, "default");
+    t.fails(
+        "POST",
+        "/api/v1/resource_pool/delete",
+        json!({"uuid": "not-a-uuid"}),
+        422,
+        10002,
+        "`uuid`",
+    );
+    t.fails(
+        "POST",
+        "/api/v1/resource_pool/delete",
+        json!({"uuid": "e4a53850-26e9-11ea-a72d-562668d3ccea"}),
+        404,
+        20104,
+        "e4a53850",
+    );
+    t.fails(
+        "POST",
+        "/api/v1/resource_pool/update",
+        json!({"uuid": uuid, "value": {}}),
+        422,
+        10002,
+        "`value`",
+    );
+    t.fails(
+        "POST",
+        "/api/v1/resource_pool/update",
+        json!({"uuid": uuid}),
+        422,
+        10003,
+        "`value`",
+    );
+    t.fails(
+        "POST",
+        "/api/v1/resource_pool/update",
+        json!({"uuid": uuid, "value": {"default": false}}),
+        409,
+        20106,
+        "default",
+    );
     t.pool("p2");
-    t.fails("POST", "/api/v1/resource_pool/update", json!({"uuid": uuid, "value": {"name": "p2"}}), 409, 20103, "`p2`");
-    t.fails("POST", "/api/v1/resource_pool/delete", json!({"uuid": uuid}), 409, 20106, "default");
+    t.fails(
+        "POST",
+        "/api/v1/resource_pool/update",
+        json!({"uuid": uuid, "value": {"name": "p2"}}),
+        409,
+        20103,
+        "`p2`",
+    );
+    t.fails(
+        "POST",
+        "/api/v1/resource_pool/delete",
+        json!({"uuid": uuid}),
+        409,
+        20106,
+        "default",
+    );
     // A pool in use (a template refers to it) cannot go.
     let p3 = t.pool("p3");
     let p3u = uuid::Uuid::parse_str(p3["uuid"].as_str().unwrap()).unwrap();
-    t.s.store.ref_add(&p3u, RefKind::Template, &uuid::Uuid::new_v4()).unwrap();
-    t.fails("POST", "/api/v1/resource_pool/delete", json!({"uuid": p3u.to_string()}), 409, 20114, "templates");
+    t.s.store
+        .ref_add(&p3u, RefKind::Template, &uuid::Uuid::new_v4())
+        .unwrap();
+    t.fails(
+        "POST",
+        "/api/v1/resource_pool/delete",
+        json!({"uuid": p3u.to_string()}),
+        409,
+        20114,
+        "templates",
+    );
     // Nothing above changed the store: still p1 (default), p2, p3 as made.
     let all = t.pools("");
-    let names: Vec<_> = all["results"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<_> = all["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["p1", "p2", "p3"]);
     assert_eq!(all["results"][0]["default"], true);
     assert_eq!(all["results"][0]["desc"], "");
@@ -194,7 +417,14 @@ fn pool_error_paths() {
 #[test]
 fn unknown_routes_and_methods_answer_in_the_envelope() {
     let t = harness();
-    t.fails("POST", "/api/v1/nothing/here", json!({}), 404, 10005, "No such route");
+    t.fails(
+        "POST",
+        "/api/v1/nothing/here",
+        json!({}),
+        404,
+        10005,
+        "No such route",
+    );
     let (st, v) = t.call("GET", "/api/v1/resource_pool/create", Value::Null);
     assert_eq!((st, v["code"].as_i64()), (405, Some(10006)));
 }
@@ -204,10 +434,18 @@ fn unknown_routes_and_methods_answer_in_the_envelope() {
 #[test]
 fn the_auth_wall_covers_every_non_public_route() {
     let t = harness();
-    let public = ["/api/v1/health", "/api/openapi.json", "/api/v1/login", "/api/v1/refresh", "/api/v1/setup/admin"];
+    let public = [
+        "/api/v1/health",
+        "/api/openapi.json",
+        "/api/v1/login",
+        "/api/v1/refresh",
+        "/api/v1/setup/admin",
+    ];
     let mut checked = 0;
     for r in http::route_table() {
-        let path = r.path.replace(":id", "00000000-0000-0000-0000-000000000000");
+        let path = r
+            .path
+            .replace(":id", "00000000-0000-0000-0000-000000000000");
         let m = match r.method {
             Method::Get => "GET",
             Method::Post => "POST",
@@ -224,7 +462,10 @@ fn the_auth_wall_covers_every_non_public_route() {
             assert!([11001, 11002].contains(&v["code"].as_i64().unwrap()));
         }
         // A fresh session each time: the logout route revokes the one it is given.
-        let token = t.login("admin", PW).0["data"]["access_token"].as_str().unwrap().to_string();
+        let token = t.login("admin", PW).0["data"]["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let (st, v) = t.raw(m, &path, Some(&format!("{token} ")), "{}");
         assert_ne!(st, 401, "{m} {path} with a good token: {v}");
         checked += 1;
@@ -243,20 +484,44 @@ fn login_refresh_logout() {
     let (v, _) = t.login("admin", PW);
     let d = &v["data"];
     assert_eq!(d["expires_in"], 3600);
-    let (access, refresh) = (d["access_token"].as_str().unwrap(), d["refresh_token"].as_str().unwrap());
+    let (access, refresh) = (
+        d["access_token"].as_str().unwrap(),
+        d["refresh_token"].as_str().unwrap(),
+    );
     let (st, _) = t.raw("GET", "/api/v1.0/resource_pool/", Some(access), "");
     assert_eq!(st, 200);
     // Refresh: a new pair; the old pair stops working; the refresh token works once.
-    let (st, r) = t.raw("POST", "/api/v1/refresh", None, &json!({"refresh_token": refresh}).to_string());
+    let (st, r) = t.raw(
+        "POST",
+        "/api/v1/refresh",
+        None,
+        &json!({"refresh_token": refresh}).to_string(),
+    );
     assert_eq!(st, 200);
     let access2 = r["data"]["access_token"].as_str().unwrap().to_string();
-    assert_eq!(t.raw("GET", "/api/v1.0/resource_pool/", Some(access), "").0, 401);
-    assert_eq!(t.raw("GET", "/api/v1.0/resource_pool/", Some(&access2), "").0, 200);
-    let (st, r) = t.raw("POST", "/api/v1/refresh", None, &json!({"refresh_token": refresh}).to_string());
+    assert_eq!(
+        t.raw("GET", "/api/v1.0/resource_pool/", Some(access), "").0,
+        401
+    );
+    assert_eq!(
+        t.raw("GET", "/api/v1.0/resource_pool/", Some(&access2), "")
+            .0,
+        200
+    );
+    let (st, r) = t.raw(
+        "POST",
+        "/api/v1/refresh",
+        None,
+        &json!({"refresh_token": refresh}).to_string(),
+    );
     assert_eq!((st, r["code"].as_i64()), (401, Some(11007)));
     // Logout revokes.
     assert_eq!(t.raw("POST", "/api/v1/logout", Some(&access2), "").0, 200);
-    assert_eq!(t.raw("GET", "/api/v1.0/resource_pool/", Some(&access2), "").0, 401);
+    assert_eq!(
+        t.raw("GET", "/api/v1.0/resource_pool/", Some(&access2), "")
+            .0,
+        401
+    );
     // The harness's own session is untouched.
     t.pools("");
 }
@@ -279,7 +544,11 @@ fn failed_logins_are_rate_limited_per_account() {
         assert_eq!(t.login("admin", "nope-nope").1, 401);
     }
     let (v, st) = t.login("admin", PW);
-    assert_eq!((st, v["code"].as_i64()), (429, Some(11004)), "locked even with the right password");
+    assert_eq!(
+        (st, v["code"].as_i64()),
+        (429, Some(11004)),
+        "locked even with the right password"
+    );
     // Another account name is not affected by admin's lock.
     assert_eq!(t.login("other", "nope-nope").1, 401);
     std::thread::sleep(Duration::from_millis(700));
@@ -291,16 +560,32 @@ fn setup_token_is_single_use() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
     let (b, _, _) = app::fake_backends();
-    let s = app::services(store, &b, Settings::for_dir(dir.path().join("d")), app::global_spawner());
+    let s = app::services(
+        store,
+        &b,
+        Settings::for_dir(dir.path().join("d")),
+        app::global_spawner(),
+    );
     let a = http::app(s.clone());
     let path = s.auth_setup_prepare().unwrap().unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let tok = std::fs::read_to_string(&path).unwrap().trim().to_string();
-    let post = |body: Value| smol::block_on(http::request(&a, "POST", "/api/v1/setup/admin", None, Some(&body.to_string())));
+    let post = |body: Value| {
+        smol::block_on(http::request(
+            &a,
+            "POST",
+            "/api/v1/setup/admin",
+            None,
+            Some(&body.to_string()),
+        ))
+    };
     let (st, text) = post(json!({"setup_token": "wrong", "name": "root", "password": PW}));
     assert_eq!(st, 403, "{text}");
     let (st, text) = post(json!({"setup_token": tok, "name": "bad name", "password": PW}));
@@ -329,19 +614,34 @@ fn generic_query_all_contain_single_and_paging() {
     assert_eq!(all["count"], 26);
     assert_eq!(all["results"].as_array().unwrap().len(), 10);
     assert!(all["previous"].is_null());
-    assert_eq!(all["next"], "/api/v1.0/resource_pool/?searchtype=all&page_size=10&page=2");
+    assert_eq!(
+        all["next"],
+        "/api/v1.0/resource_pool/?searchtype=all&page_size=10&page=2"
+    );
     let last = t.pools("searchtype=all&page=3&page_size=10");
     assert_eq!(last["results"].as_array().unwrap().len(), 6);
     assert!(last["next"].is_null());
-    assert_eq!(last["previous"], "/api/v1.0/resource_pool/?searchtype=all&page_size=10&page=2");
+    assert_eq!(
+        last["previous"],
+        "/api/v1.0/resource_pool/?searchtype=all&page_size=10&page=2"
+    );
     let beyond = t.pools("page=9&page_size=10");
-    assert_eq!((beyond["count"].as_i64(), beyond["results"].as_array().unwrap().len()), (Some(26), 0));
+    assert_eq!(
+        (
+            beyond["count"].as_i64(),
+            beyond["results"].as_array().unwrap().len()
+        ),
+        (Some(26), 0)
+    );
     // Default searchtype is all; `=` filter.
     assert_eq!(t.pools("name=room-07")["count"], 1);
     assert_eq!(t.pools("name=room")["count"], 0);
     // contain: case-insensitive substring.
     assert_eq!(t.pools("searchtype=contain&name=ROOM-1")["count"], 10);
-    assert_eq!(t.pools("searchtype=contain&name=ffi")["results"][0]["name"], "Office");
+    assert_eq!(
+        t.pools("searchtype=contain&name=ffi")["results"][0]["name"],
+        "Office"
+    );
     // Boolean fields filter with 1/0 and true/false.
     assert_eq!(t.pools("default=1")["results"][0]["name"], "room-01");
     assert_eq!(t.pools("default=false")["count"], 25);
@@ -350,14 +650,70 @@ fn generic_query_all_contain_single_and_paging() {
     assert_eq!(one["name"], "Office");
     assert!(one.get("results").is_none());
     let q = "/api/v1.0/resource_pool/";
-    t.fails("GET", &format!("{q}?searchtype=single&name=nothing"), Value::Null, 404, 12004, "No resource_pool");
-    t.fails("GET", &format!("{q}?searchtype=single"), Value::Null, 422, 12003, "field filter");
-    t.fails("GET", &format!("{q}?searchtype=contain"), Value::Null, 422, 12003, "field filter");
-    t.fails("GET", &format!("{q}?searchtype=fuzzy"), Value::Null, 422, 12001, "`searchtype`");
-    t.fails("GET", &format!("{q}?colour=red"), Value::Null, 422, 12002, "`colour`");
-    t.fails("GET", &format!("{q}?page=0"), Value::Null, 422, 12001, "`page`");
-    t.fails("GET", &format!("{q}?page_size=abc"), Value::Null, 422, 12001, "`page_size`");
-    t.fails("GET", &format!("{q}?page_size=100000"), Value::Null, 422, 12001, "`page_size`");
+    t.fails(
+        "GET",
+        &format!("{q}?searchtype=single&name=nothing"),
+        Value::Null,
+        404,
+        12004,
+        "No resource_pool",
+    );
+    t.fails(
+        "GET",
+        &format!("{q}?searchtype=single"),
+        Value::Null,
+        422,
+        12003,
+        "field filter",
+    );
+    t.fails(
+        "GET",
+        &format!("{q}?searchtype=contain"),
+        Value::Null,
+        422,
+        12003,
+        "field filter",
+    );
+    t.fails(
+        "GET",
+        &format!("{q}?searchtype=fuzzy"),
+        Value::Null,
+        422,
+        12001,
+        "`searchtype`",
+    );
+    t.fails(
+        "GET",
+        &format!("{q}?colour=red"),
+        Value::Null,
+        422,
+        12002,
+        "`colour`",
+    );
+    t.fails(
+        "GET",
+        &format!("{q}?page=0"),
+        Value::Null,
+        422,
+        12001,
+        "`page`",
+    );
+    t.fails(
+        "GET",
+        &format!("{q}?page_size=abc"),
+        Value::Null,
+        422,
+        12001,
+        "`page_size`",
+    );
+    t.fails(
+        "GET",
+        &format!("{q}?page_size=100000"),
+        Value::Null,
+        422,
+        12001,
+        "`page_size`",
+    );
     // Percent-encoded values are decoded.
     t.pool("a b&c");
     assert_eq!(t.pools("name=a%20b%26c")["count"], 1);
@@ -379,7 +735,11 @@ fn wait_task(t: &T, id: &str) -> Value {
 #[test]
 fn async_calls_answer_with_a_task() {
     let t = harness();
-    let d = t.ok("POST", "/api/v1/resource_pool/create", json!({"name": "bg", "async": true}));
+    let d = t.ok(
+        "POST",
+        "/api/v1/resource_pool/create",
+        json!({"name": "bg", "async": true}),
+    );
     let id = d["task_id"].as_str().unwrap().to_string();
     let task = wait_task(&t, &id);
     assert_eq!(task["state"], "succeeded", "{task}");
@@ -389,15 +749,33 @@ fn async_calls_answer_with_a_task() {
     assert_eq!(task["result"]["name"], "bg");
     assert_eq!(t.pools("name=bg")["count"], 1);
     // A failing async call ends failed with the error.
-    let d = t.ok("POST", "/api/v1/resource_pool/create", json!({"name": "bg", "async": true}));
+    let d = t.ok(
+        "POST",
+        "/api/v1/resource_pool/create",
+        json!({"name": "bg", "async": true}),
+    );
     let task = wait_task(&t, d["task_id"].as_str().unwrap());
     assert_eq!(task["state"], "failed");
     assert!(task["error"].as_str().unwrap().contains("20103"), "{task}");
     // The task list answers the generic query.
     let list = t.ok("GET", "/api/v1.0/task/?state=failed", Value::Null);
     assert_eq!(list["count"], 1);
-    t.fails("POST", "/api/v1/resource_pool/create", json!({"name": "x", "async": "yes"}), 422, 10002, "`async`");
-    t.fails("GET", "/api/v1/task/11111111-2222-3333-4444-555555555555", Value::Null, 404, 13001, "11111111");
+    t.fails(
+        "POST",
+        "/api/v1/resource_pool/create",
+        json!({"name": "x", "async": "yes"}),
+        422,
+        10002,
+        "`async`",
+    );
+    t.fails(
+        "GET",
+        "/api/v1/task/11111111-2222-3333-4444-555555555555",
+        Value::Null,
+        404,
+        13001,
+        "11111111",
+    );
     t.fails("GET", "/api/v1/task/nope", Value::Null, 404, 13001, "nope");
     // Without async the call answers when done and makes no task.
     t.pool("sync");
@@ -410,7 +788,11 @@ impl TaskOwner for Finisher {
     fn kind(&self) -> &'static str {
         "test/finish"
     }
-    fn recover<'a>(&'a self, _s: &'a Arc<Services>, t: &'a Task) -> BoxFuture<'a, vdi_appliance::error::Result<Recovery>> {
+    fn recover<'a>(
+        &'a self,
+        _s: &'a Arc<Services>,
+        t: &'a Task,
+    ) -> BoxFuture<'a, vdi_appliance::error::Result<Recovery>> {
         let note = format!("resumed {}", t.target);
         Box::pin(async move { Ok(Recovery::Completed(note)) })
     }
@@ -442,7 +824,10 @@ fn tasks_left_running_are_concluded_on_start() {
     }
     let mut owners = Owners::default();
     owners.add(Arc::new(Finisher));
-    assert_eq!(smol::block_on(tasks::recover_all(&t.s, &owners)).unwrap(), 2);
+    assert_eq!(
+        smol::block_on(tasks::recover_all(&t.s, &owners)).unwrap(),
+        2
+    );
     let a = t.s.task_get(&owned.id).unwrap();
     assert_eq!(a.state, TaskState::Succeeded);
     assert_eq!(a.log.last().unwrap(), "resumed thing");
@@ -456,8 +841,19 @@ fn tasks_left_running_are_concluded_on_start() {
 fn every_mutating_call_is_in_the_operation_log() {
     let t = harness();
     let p = t.pool("logged");
-    t.fails("POST", "/api/v1/resource_pool/create", json!({"name": "logged"}), 409, 20103, "logged");
-    t.ok("POST", "/api/v1/resource_pool/update", json!({"uuid": p["uuid"], "value": {"desc": "x"}}));
+    t.fails(
+        "POST",
+        "/api/v1/resource_pool/create",
+        json!({"name": "logged"}),
+        409,
+        20103,
+        "logged",
+    );
+    t.ok(
+        "POST",
+        "/api/v1/resource_pool/update",
+        json!({"uuid": p["uuid"], "value": {"desc": "x"}}),
+    );
     let (_, st) = t.login("admin", "bad-password");
     assert_eq!(st, 401);
     let log = t.ok("GET", "/api/v1.0/operation_log/?page_size=100", Value::Null);
@@ -472,17 +868,30 @@ fn every_mutating_call_is_in_the_operation_log() {
     assert_eq!(created.len(), 1);
     assert_eq!(created[0]["owner"], "admin");
     assert_eq!(created[0]["client"], "127.0.0.1");
-    assert!(created[0]["target"].as_str().unwrap().starts_with("logged ("));
+    assert!(created[0]["target"]
+        .as_str()
+        .unwrap()
+        .starts_with("logged ("));
     let clash = find("resource_pool/create", "failure");
     assert_eq!(clash[0]["code"], 20103);
     assert_eq!(find("resource_pool/update", "success").len(), 1);
     let failed_login = find("auth/login", "failure");
     assert_eq!(failed_login.len(), 1);
     assert_eq!(failed_login[0]["target"], "admin");
-    assert!(!failed_login[0].to_string().contains("bad-password"), "passwords never reach the log");
+    assert!(
+        !failed_login[0].to_string().contains("bad-password"),
+        "passwords never reach the log"
+    );
     // Reads are not logged; the log answers contain queries.
     assert!(find("resource_pool/query", "success").is_empty());
-    assert_eq!(t.ok("GET", "/api/v1.0/operation_log/?searchtype=contain&action=resource_pool", Value::Null)["count"], 3);
+    assert_eq!(
+        t.ok(
+            "GET",
+            "/api/v1.0/operation_log/?searchtype=contain&action=resource_pool",
+            Value::Null
+        )["count"],
+        3
+    );
 }
 
 // ---------------------------------------------------------------- health, openapi
@@ -492,13 +901,17 @@ fn health_reports_libvirt_and_store_without_auth() {
     let t = harness();
     let (st, v) = t.raw("GET", "/api/v1/health", None, "");
     assert_eq!(st, 200);
-    assert!(v["data"]["libvirt"]["reachable"].is_null(), "not probed yet");
+    assert!(
+        v["data"]["libvirt"]["reachable"].is_null(),
+        "not probed yet"
+    );
     assert_eq!(v["data"]["store"]["ok"], true);
     assert_eq!(v["data"]["version"], env!("CARGO_PKG_VERSION"));
     smol::block_on(t.s.health_probe_hypervisor());
     let (_, v) = t.raw("GET", "/api/v1/health", None, "");
     assert_eq!(v["data"]["libvirt"]["reachable"], true);
-    t.hv.reachable.store(false, std::sync::atomic::Ordering::SeqCst);
+    t.hv.reachable
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     smol::block_on(t.s.health_probe_hypervisor());
     let (st, v) = t.raw("GET", "/api/v1/health", None, "");
     assert_eq!(st, 200);
@@ -510,7 +923,13 @@ fn health_reports_libvirt_and_store_without_auth() {
 #[test]
 fn openapi_describes_every_route() {
     let t = harness();
-    let (st, text) = smol::block_on(http::request(&t.app, "GET", "/api/openapi.json", None, None));
+    let (st, text) = smol::block_on(http::request(
+        &t.app,
+        "GET",
+        "/api/openapi.json",
+        None,
+        None,
+    ));
     assert_eq!(st, 200);
     let doc: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["openapi"], "3.0.3");
@@ -526,14 +945,24 @@ fn openapi_describes_every_route() {
         };
         let op = &paths[&p][m];
         assert_eq!(op["operationId"], r.op, "{m} {p}");
-        assert_eq!(op.get("security") == Some(&json!([])), r.public, "{m} {p} security");
+        assert_eq!(
+            op.get("security") == Some(&json!([])),
+            r.public,
+            "{m} {p} security"
+        );
         if r.method != Method::Get && r.op != "auth/logout" {
-            assert!(op["requestBody"].is_object(), "{m} {p} has no request schema");
+            assert!(
+                op["requestBody"].is_object(),
+                "{m} {p} has no request schema"
+            );
         }
         n += 1;
     }
     let documented: usize = paths.values().map(|v| v.as_object().unwrap().len()).sum();
-    assert_eq!(documented, n, "OpenAPI lists operations the route table does not have");
+    assert_eq!(
+        documented, n,
+        "OpenAPI lists operations the route table does not have"
+    );
     // Request schemas name their required fields.
     let create = &doc["components"]["schemas"]["CreateReq"];
     assert_eq!(create["required"], json!(["name"]));

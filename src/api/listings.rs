@@ -17,7 +17,9 @@ fn rows(values: impl Iterator<Item = Value>) -> Vec<Row> {
 }
 
 fn pools(s: &Services) -> Result<Vec<Row>> {
-    Ok(rows(s.resource_pool_list()?.iter().map(resource_pool::view)))
+    Ok(rows(
+        s.resource_pool_list()?.iter().map(resource_pool::view),
+    ))
 }
 
 fn tasks(s: &Services) -> Result<Vec<Row>> {

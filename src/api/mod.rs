@@ -14,7 +14,10 @@ use crate::error::{Code, Error, Result};
 /// Parses a JSON body into `T`, naming the offending field on any error.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::new(Code::MalformedJson, "The body is empty; send a JSON object"));
+        return Err(Error::new(
+            Code::MalformedJson,
+            "The body is empty; send a JSON object",
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -61,17 +64,25 @@ fn from_serde(path: &str, e: &serde_json::Error) -> Error {
         None => msg,
     };
     match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => {
-            Error::new(Code::MalformedJson, format!("The body is not valid JSON: {e}"))
-        }
+        Category::Syntax | Category::Eof | Category::Io => Error::new(
+            Code::MalformedJson,
+            format!("The body is not valid JSON: {e}"),
+        ),
         Category::Data => {
             if msg.starts_with("missing field") {
                 let f = ticked(&msg).unwrap_or("?");
-                Error::new(Code::MissingField, format!("Field `{}` is required", join(path, f)))
+                Error::new(
+                    Code::MissingField,
+                    format!("Field `{}` is required", join(path, f)),
+                )
             } else if msg.starts_with("unknown field") {
                 // The path already ends with the unknown field's name.
                 let f = ticked(&msg).unwrap_or("?");
-                let full = if path.ends_with(f) { path.to_string() } else { join(path, f) };
+                let full = if path.ends_with(f) {
+                    path.to_string()
+                } else {
+                    join(path, f)
+                };
                 let accepted = msg.split_once(", expected ").map(|x| x.1).unwrap_or("");
                 Error::new(
                     Code::UnknownField,
@@ -119,15 +130,28 @@ mod tests {
     #[test]
     fn errors_name_fields() {
         let e = parse::<Outer>(br#"{"uuid":"u"}"#).unwrap_err();
-        assert_eq!((e.code, e.message.as_str()), (Code::MissingField, "Field `value` is required"));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (Code::MissingField, "Field `value` is required")
+        );
         let e = parse::<Outer>(br#"{"uuid":"u","value":{}}"#).unwrap_err();
         assert_eq!(e.message, "Field `value.name` is required");
         let e = parse::<Outer>(br#"{"uuid":"u","value":{"name":"x","colour":1}}"#).unwrap_err();
         assert_eq!(e.code, Code::UnknownField);
-        assert!(e.message.starts_with("Field `value.colour` is not accepted"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("Field `value.colour` is not accepted"),
+            "{}",
+            e.message
+        );
         let e = parse::<Outer>(br#"{"uuid":1,"value":{"name":"x"}}"#).unwrap_err();
         assert_eq!(e.code, Code::InvalidField);
-        assert!(e.message.starts_with("Field `uuid`: invalid type: integer `1`"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("Field `uuid`: invalid type: integer `1`"),
+            "{}",
+            e.message
+        );
         let e = parse::<Outer>(br#"{"uuid":"u","value":{"name":"x"},"n":-1}"#).unwrap_err();
         assert!(e.message.contains("`n`"), "{}", e.message);
         assert_eq!(parse::<Outer>(b"{").unwrap_err().code, Code::MalformedJson);

@@ -72,7 +72,11 @@ pub struct WebDeleteReq {
     pub resource_pools: Vec<Item>,
 }
 
-fn pick_desc(prefix: &str, desc: Option<String>, description: Option<String>) -> Result<Option<String>> {
+fn pick_desc(
+    prefix: &str,
+    desc: Option<String>,
+    description: Option<String>,
+) -> Result<Option<String>> {
     match (desc, description) {
         (Some(a), Some(b)) if a != b => Err(Error::invalid(
             &format!("{prefix}description"),
@@ -96,12 +100,18 @@ impl CreateReq {
 impl UpdateValue {
     pub fn into_domain(self) -> Result<PoolPatch> {
         let patch = PoolPatch {
-            name: self.name.map(|n| text::name("value.name", &n)).transpose()?,
+            name: self
+                .name
+                .map(|n| text::name("value.name", &n))
+                .transpose()?,
             desc: pick_desc("value.", self.desc, self.description)?,
             make_default: self.default,
         };
         if patch == PoolPatch::default() {
-            return Err(Error::invalid("value", "names nothing to change (name, desc, default)"));
+            return Err(Error::invalid(
+                "value",
+                "names nothing to change (name, desc, default)",
+            ));
         }
         Ok(patch)
     }
@@ -112,7 +122,14 @@ pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid> {
 }
 
 /// The fields of a pool row, in output order.
-pub const FIELDS: &[&str] = &["uuid", "name", "desc", "default", "created_at", "updated_at"];
+pub const FIELDS: &[&str] = &[
+    "uuid",
+    "name",
+    "desc",
+    "default",
+    "created_at",
+    "updated_at",
+];
 
 pub fn view(p: &ResourcePool) -> Value {
     json!({
@@ -132,23 +149,42 @@ mod tests {
 
     #[test]
     fn the_documented_example_with_description_parses() {
-        let r: CreateReq = parse(r#"{"name": "default", "description": "默认资源池"}"#.as_bytes()).unwrap();
+        let r: CreateReq =
+            parse(r#"{"name": "default", "description": "默认资源池"}"#.as_bytes()).unwrap();
         let p = r.into_domain().unwrap();
-        assert_eq!((p.name.as_str(), p.desc.as_str(), p.make_default), ("default", "默认资源池", false));
+        assert_eq!(
+            (p.name.as_str(), p.desc.as_str(), p.make_default),
+            ("default", "默认资源池", false)
+        );
     }
 
     #[test]
     fn desc_and_description_must_agree() {
         let r: CreateReq = parse(br#"{"name":"a","desc":"x","description":"y"}"#).unwrap();
-        assert!(r.into_domain().unwrap_err().message.contains("`description`"));
+        assert!(r
+            .into_domain()
+            .unwrap_err()
+            .message
+            .contains("`description`"));
         let r: CreateReq = parse(br#"{"name":"a","desc":"x","description":"x"}"#).unwrap();
         assert_eq!(r.into_domain().unwrap().desc, "x");
     }
 
     #[test]
     fn empty_update_is_refused() {
-        assert!(UpdateValue::default().into_domain().unwrap_err().message.contains("`value`"));
-        let v = UpdateValue { name: Some(" ".into()), ..Default::default() };
-        assert!(v.into_domain().unwrap_err().message.contains("`value.name`"));
+        assert!(UpdateValue::default()
+            .into_domain()
+            .unwrap_err()
+            .message
+            .contains("`value`"));
+        let v = UpdateValue {
+            name: Some(" ".into()),
+            ..Default::default()
+        };
+        assert!(v
+            .into_domain()
+            .unwrap_err()
+            .message
+            .contains("`value.name`"));
     }
 }

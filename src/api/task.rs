@@ -7,7 +7,17 @@ use crate::domain::oplog::OpLogEntry;
 use crate::domain::task::Task;
 
 pub const TASK_FIELDS: &[&str] = &[
-    "uuid", "kind", "target", "owner", "state", "percent", "log", "error", "result", "created_at", "started_at",
+    "uuid",
+    "kind",
+    "target",
+    "owner",
+    "state",
+    "percent",
+    "log",
+    "error",
+    "result",
+    "created_at",
+    "started_at",
     "finished_at",
 ];
 
@@ -28,7 +38,17 @@ pub fn task_view(t: &Task) -> Value {
     })
 }
 
-pub const OPLOG_FIELDS: &[&str] = &["id", "created_at", "owner", "action", "target", "result", "code", "msg", "client"];
+pub const OPLOG_FIELDS: &[&str] = &[
+    "id",
+    "created_at",
+    "owner",
+    "action",
+    "target",
+    "result",
+    "code",
+    "msg",
+    "client",
+];
 
 pub fn oplog_view(e: &OpLogEntry) -> Value {
     json!({

@@ -36,17 +36,18 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Query> {
     for (k, v) in pairs {
         match k.as_str() {
             "searchtype" => {
-                search = match v.as_str() {
-                    "all" | "" => SearchType::All,
-                    "contain" => SearchType::Contain,
-                    "single" => SearchType::Single,
-                    other => {
-                        return Err(Error::new(
+                search =
+                    match v.as_str() {
+                        "all" | "" => SearchType::All,
+                        "contain" => SearchType::Contain,
+                        "single" => SearchType::Single,
+                        other => return Err(Error::new(
                             Code::QueryInvalid,
-                            format!("Query `searchtype`: `{other}` is not one of all, contain, single"),
-                        ))
+                            format!(
+                                "Query `searchtype`: `{other}` is not one of all, contain, single"
+                            ),
+                        )),
                     }
-                }
             }
             "page" => page = positive("page", v, usize::MAX)?,
             "page_size" => page_size = positive("page_size", v, MAX_PAGE_SIZE)?,
@@ -91,7 +92,10 @@ mod tests {
     use super::*;
 
     fn p(s: &[(&str, &str)]) -> Result<Query> {
-        let v: Vec<_> = s.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let v: Vec<_> = s
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         parse(&v)
     }
 
@@ -105,7 +109,13 @@ mod tests {
 
     #[test]
     fn filters_and_paging() {
-        let q = p(&[("searchtype", "contain"), ("name", "te"), ("page", "2"), ("page_size", "5")]).unwrap();
+        let q = p(&[
+            ("searchtype", "contain"),
+            ("name", "te"),
+            ("page", "2"),
+            ("page_size", "5"),
+        ])
+        .unwrap();
         assert_eq!(q.search, SearchType::Contain);
         assert_eq!(q.filters, vec![("name".to_string(), "te".to_string())]);
         assert_eq!((q.page, q.page_size), (2, 5));
@@ -113,11 +123,23 @@ mod tests {
 
     #[test]
     fn errors_name_the_parameter() {
-        assert!(p(&[("searchtype", "fuzzy")]).unwrap_err().message.contains("searchtype"));
+        assert!(p(&[("searchtype", "fuzzy")])
+            .unwrap_err()
+            .message
+            .contains("searchtype"));
         assert!(p(&[("page", "0")]).unwrap_err().message.contains("`page`"));
         assert!(p(&[("page", "-1")]).is_err());
-        assert!(p(&[("page_size", "1001")]).unwrap_err().message.contains("page_size"));
-        assert_eq!(p(&[("searchtype", "single")]).unwrap_err().code, Code::QueryFilterRequired);
-        assert_eq!(p(&[("searchtype", "contain")]).unwrap_err().code, Code::QueryFilterRequired);
+        assert!(p(&[("page_size", "1001")])
+            .unwrap_err()
+            .message
+            .contains("page_size"));
+        assert_eq!(
+            p(&[("searchtype", "single")]).unwrap_err().code,
+            Code::QueryFilterRequired
+        );
+        assert_eq!(
+            p(&[("searchtype", "contain")]).unwrap_err().code,
+            Code::QueryFilterRequired
+        );
     }
 }

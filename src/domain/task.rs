@@ -24,7 +24,10 @@ impl TaskState {
     }
 
     pub fn is_final(self) -> bool {
-        matches!(self, TaskState::Succeeded | TaskState::Failed | TaskState::Cancelled)
+        matches!(
+            self,
+            TaskState::Succeeded | TaskState::Failed | TaskState::Cancelled
+        )
     }
 
     /// Allowed moves: queued → running|cancelled; running → any final state.

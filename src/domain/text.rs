@@ -12,7 +12,10 @@ pub fn name(field: &str, raw: &str) -> Result<String> {
         return Err(Error::invalid(field, "must not be empty"));
     }
     if v.chars().count() > NAME_MAX {
-        return Err(Error::invalid(field, format!("must be at most {NAME_MAX} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {NAME_MAX} characters"),
+        ));
     }
     if v.chars().any(char::is_control) {
         return Err(Error::invalid(field, "must not contain control characters"));
@@ -23,9 +26,15 @@ pub fn name(field: &str, raw: &str) -> Result<String> {
 /// A description: up to 255 characters, no control characters but newline/tab.
 pub fn desc(field: &str, raw: &str) -> Result<String> {
     if raw.chars().count() > DESC_MAX {
-        return Err(Error::invalid(field, format!("must be at most {DESC_MAX} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {DESC_MAX} characters"),
+        ));
     }
-    if raw.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if raw
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(Error::invalid(field, "must not contain control characters"));
     }
     Ok(raw.to_string())

@@ -31,7 +31,10 @@ impl Hypervisor for FakeHypervisor {
                     hypervisor_version: "7.2.0".into(),
                 })
             } else {
-                Err(Error::new(Code::HypervisorUnavailable, "libvirt at fake:/// is unreachable"))
+                Err(Error::new(
+                    Code::HypervisorUnavailable,
+                    "libvirt at fake:/// is unreachable",
+                ))
             }
         })
     }

@@ -11,13 +11,18 @@ pub struct Libvirt {
 
 impl Libvirt {
     pub fn new(uri: &str) -> Self {
-        Libvirt { uri: uri.to_string() }
+        Libvirt {
+            uri: uri.to_string(),
+        }
     }
 }
 
 fn unreachable(uri: &str, e: impl std::fmt::Display) -> Error {
     log::warn!("libvirt at {uri} is unreachable: {e}");
-    Error::new(Code::HypervisorUnavailable, format!("libvirt at {uri} is unreachable"))
+    Error::new(
+        Code::HypervisorUnavailable,
+        format!("libvirt at {uri} is unreachable"),
+    )
 }
 
 impl Hypervisor for Libvirt {

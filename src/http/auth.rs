@@ -27,6 +27,8 @@ pub async fn logout(c: Call) -> Result<Reply> {
 
 pub async fn setup_admin(c: Call) -> Result<Reply> {
     let req: SetupAdminReq = c.json()?;
-    c.services.auth_setup_admin(&req.setup_token, &req.name, &req.password).await?;
+    c.services
+        .auth_setup_admin(&req.setup_token, &req.name, &req.password)
+        .await?;
     Ok(Reply::data(json!({"name": req.name})).on(req.name))
 }

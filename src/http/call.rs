@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use smol::io::AsyncReadExt;
 use serde_json::{json, Value};
+use smol::io::AsyncReadExt;
 use tide::Request;
 
 use super::envelope;
@@ -52,7 +52,11 @@ pub struct Call {
 
 impl Call {
     pub fn param(&self, name: &str) -> &str {
-        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
     }
 
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
@@ -70,7 +74,11 @@ pub struct Reply {
 
 impl Reply {
     pub fn data(data: Value) -> Reply {
-        Reply { data, target: None, raw: false }
+        Reply {
+            data,
+            target: None,
+            raw: false,
+        }
     }
 
     pub fn on(mut self, target: impl Into<String>) -> Reply {
@@ -100,15 +108,25 @@ pub struct Route {
 }
 
 fn bearer(req: &Request<State>) -> Option<String> {
-    let h = req.header("Authorization")?.last().as_str().trim().to_string();
+    let h = req
+        .header("Authorization")?
+        .last()
+        .as_str()
+        .trim()
+        .to_string();
     let (scheme, token) = h.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 async fn read_body(req: &mut Request<State>) -> Result<Vec<u8>> {
     if let Some(len) = req.len() {
         if len > BODY_LIMIT {
-            return Err(Error::new(Code::PayloadTooLarge, format!("The body is larger than {BODY_LIMIT} bytes")));
+            return Err(Error::new(
+                Code::PayloadTooLarge,
+                format!("The body is larger than {BODY_LIMIT} bytes"),
+            ));
         }
     }
     let mut buf = Vec::new();
@@ -116,9 +134,17 @@ async fn read_body(req: &mut Request<State>) -> Result<Vec<u8>> {
     body.take(BODY_LIMIT as u64 + 1)
         .read_to_end(&mut buf)
         .await
-        .map_err(|e| Error::new(Code::MalformedJson, format!("The body could not be read: {e}")))?;
+        .map_err(|e| {
+            Error::new(
+                Code::MalformedJson,
+                format!("The body could not be read: {e}"),
+            )
+        })?;
     if buf.len() > BODY_LIMIT {
-        return Err(Error::new(Code::PayloadTooLarge, format!("The body is larger than {BODY_LIMIT} bytes")));
+        return Err(Error::new(
+            Code::PayloadTooLarge,
+            format!("The body is larger than {BODY_LIMIT} bytes"),
+        ));
     }
     Ok(buf)
 }
@@ -170,7 +196,10 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
         Actor::anonymous(&client)
     } else {
         let checked = match &token {
-            None => Err(Error::new(Code::Unauthorized, "This call needs `Authorization: Bearer <access_token>`; log in at /api/v1/login")),
+            None => Err(Error::new(
+                Code::Unauthorized,
+                "This call needs `Authorization: Bearer <access_token>`; log in at /api/v1/login",
+            )),
             Some(t) => services.auth_check(t),
         };
         match checked {
@@ -180,7 +209,10 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
     };
     let logged = route.method != Method::Get;
     if logged && services.is_stopping() {
-        return Ok(envelope::err(&Error::new(Code::ShuttingDown, "The service is stopping; retry when it is back")));
+        return Ok(envelope::err(&Error::new(
+            Code::ShuttingDown,
+            "The service is stopping; retry when it is back",
+        )));
     }
     let body = if route.method == Method::Get {
         Vec::new()
@@ -190,7 +222,11 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
             Err(e) => return Ok(envelope::err(&e)),
         }
     };
-    let query: Vec<(String, String)> = req.url().query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let query: Vec<(String, String)> = req
+        .url()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     let params = ["id"]
         .iter()
         .filter_map(|p| req.param(p).ok().map(|v| (p.to_string(), v.to_string())))
@@ -213,8 +249,16 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
     };
     if logged {
         let (code, msg, tgt) = match &result {
-            Ok(r) => (0, envelope::OK_MSG.to_string(), r.target.clone().unwrap_or_else(|| target.clone())),
-            Err(e) => (e.code.number(), e.public_message().to_string(), target.clone()),
+            Ok(r) => (
+                0,
+                envelope::OK_MSG.to_string(),
+                r.target.clone().unwrap_or_else(|| target.clone()),
+            ),
+            Err(e) => (
+                e.code.number(),
+                e.public_message().to_string(),
+                target.clone(),
+            ),
         };
         services.operation_log_record(&actor, route.op, &tgt, code, &msg);
     }
@@ -278,8 +322,14 @@ mod tests {
     #[test]
     fn targets_for_the_log() {
         assert_eq!(target_of(br#"{"name":"p","uuid":"u"}"#), "p (u)");
-        assert_eq!(target_of(br#"{"action":"create","param":{"name":"p"}}"#), "p");
-        assert_eq!(target_of(br#"{"resource_pools":[{"uuid":"a"},{"uuid":"b"}]}"#), "resource_pools: a, b");
+        assert_eq!(
+            target_of(br#"{"action":"create","param":{"name":"p"}}"#),
+            "p"
+        );
+        assert_eq!(
+            target_of(br#"{"resource_pools":[{"uuid":"a"},{"uuid":"b"}]}"#),
+            "resource_pools: a, b"
+        );
         assert_eq!(target_of(br#"{"password":"secret"}"#), "");
         assert_eq!(target_of(b"not json"), "");
     }

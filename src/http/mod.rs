@@ -35,10 +35,13 @@ pub fn app(services: Arc<Services>) -> tide::Server<State> {
             return Ok(res);
         }
         let e = match res.status() {
-            tide::StatusCode::NotFound => Error::new(Code::RouteNotFound, "No such route; see /api/openapi.json"),
-            tide::StatusCode::MethodNotAllowed => {
-                Error::new(Code::MethodNotAllowed, "This route does not take that HTTP method")
+            tide::StatusCode::NotFound => {
+                Error::new(Code::RouteNotFound, "No such route; see /api/openapi.json")
             }
+            tide::StatusCode::MethodNotAllowed => Error::new(
+                Code::MethodNotAllowed,
+                "This route does not take that HTTP method",
+            ),
             s if s.is_server_error() => Error::internal(format!("unenveloped {s} reply")),
             _ => return Ok(res),
         };

@@ -42,7 +42,8 @@ pub fn document() -> Value {
             if r.asyncable {
                 schema = json!({"allOf": [schema, {"type": "object", "properties": {"async": {"type": "boolean", "description": "Answer at once with `data.task_id`"}}}]});
             }
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema}}});
+            op["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": schema}}});
         }
         if r.method == Method::Get && r.path.starts_with("/api/v1.0/") {
             op["parameters"] = json!([
@@ -54,7 +55,9 @@ pub fn document() -> Value {
         if r.path.contains("/:") {
             op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
         }
-        let entry = paths.entry(openapi_path(r.path)).or_insert_with(|| json!({}));
+        let entry = paths
+            .entry(openapi_path(r.path))
+            .or_insert_with(|| json!({}));
         entry[r.method.as_str()] = op;
     }
     let mut schemas: Map<String, Value> = gen

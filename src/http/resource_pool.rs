@@ -4,8 +4,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::call::{Call, Reply};
-use crate::api::resource_pool::{self as wire, CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
 use crate::api::from_value;
+use crate::api::resource_pool::{
+    self as wire, CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq,
+};
 use crate::domain::pool::ResourcePool;
 use crate::error::{Code, Error, Result};
 
@@ -14,7 +16,10 @@ fn label(p: &ResourcePool) -> String {
 }
 
 async fn create_from(c: &Call, req: CreateReq) -> Result<Reply> {
-    let p = c.services.resource_pool_create(&c.actor, req.into_domain()?).await?;
+    let p = c
+        .services
+        .resource_pool_create(&c.actor, req.into_domain()?)
+        .await?;
     Ok(Reply::data(wire::view(&p)).on(label(&p)))
 }
 
@@ -33,7 +38,10 @@ pub async fn delete(c: Call) -> Result<Reply> {
 pub async fn update(c: Call) -> Result<Reply> {
     let req: UpdateReq = c.json()?;
     let uuid = wire::uuid("uuid", &req.uuid)?;
-    let p = c.services.resource_pool_update(&c.actor, &uuid, req.value.into_domain()?).await?;
+    let p = c
+        .services
+        .resource_pool_update(&c.actor, &uuid, req.value.into_domain()?)
+        .await?;
     Ok(Reply::data(wire::view(&p)).on(label(&p)))
 }
 
@@ -65,11 +73,17 @@ pub async fn web_put(c: Call) -> Result<Reply> {
         if current.name != *name {
             return Err(Error::new(
                 Code::PoolNameMismatch,
-                format!("Field `name`: pool {uuid} is named `{}`, not `{name}`; reload and retry", current.name),
+                format!(
+                    "Field `name`: pool {uuid} is named `{}`, not `{name}`; reload and retry",
+                    current.name
+                ),
             ));
         }
     }
-    let p = c.services.resource_pool_update(&c.actor, &uuid, req.value.into_domain()?).await?;
+    let p = c
+        .services
+        .resource_pool_update(&c.actor, &uuid, req.value.into_domain()?)
+        .await?;
     Ok(Reply::data(wire::view(&p)).on(label(&p)))
 }
 
@@ -96,5 +110,7 @@ pub async fn web_delete(c: Call) -> Result<Reply> {
             })),
         }
     }
-    Ok(Reply::data(json!({"success_num": ok, "failed_num": failed.len(), "failed": failed})))
+    Ok(Reply::data(
+        json!({"success_num": ok, "failed_num": failed.len(), "failed": failed}),
+    ))
 }

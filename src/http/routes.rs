@@ -63,50 +63,126 @@ pub fn table() -> Vec<Route> {
     use Method::*;
     vec![
         // Public: health, OpenAPI, login, refresh, first-admin setup.
-        route(Get, "/api/v1/health", "health/get", "Version, uptime, store state and libvirt reachability").public(),
-        route(Get, "/api/openapi.json", "openapi/get", "This API's OpenAPI 3 description")
-            .public()
-            .to(h!(super::openapi::get)),
-        route(Post, "/api/v1/login", "auth/login", "Log in; returns an access and a refresh token")
-            .public()
-            .body(schema::<LoginReq>())
-            .to(h!(auth::login)),
-        route(Post, "/api/v1/refresh", "auth/refresh", "Trade a refresh token for a new token pair")
-            .public()
-            .body(schema::<RefreshReq>())
-            .to(h!(auth::refresh)),
-        route(Post, "/api/v1/setup/admin", "setup/admin", "Create the first admin with the one-time setup token")
-            .public()
-            .body(schema::<SetupAdminReq>())
-            .to(h!(auth::setup_admin)),
-        route(Post, "/api/v1/logout", "auth/logout", "Revoke the calling session").to(h!(auth::logout)),
+        route(
+            Get,
+            "/api/v1/health",
+            "health/get",
+            "Version, uptime, store state and libvirt reachability",
+        )
+        .public(),
+        route(
+            Get,
+            "/api/openapi.json",
+            "openapi/get",
+            "This API's OpenAPI 3 description",
+        )
+        .public()
+        .to(h!(super::openapi::get)),
+        route(
+            Post,
+            "/api/v1/login",
+            "auth/login",
+            "Log in; returns an access and a refresh token",
+        )
+        .public()
+        .body(schema::<LoginReq>())
+        .to(h!(auth::login)),
+        route(
+            Post,
+            "/api/v1/refresh",
+            "auth/refresh",
+            "Trade a refresh token for a new token pair",
+        )
+        .public()
+        .body(schema::<RefreshReq>())
+        .to(h!(auth::refresh)),
+        route(
+            Post,
+            "/api/v1/setup/admin",
+            "setup/admin",
+            "Create the first admin with the one-time setup token",
+        )
+        .public()
+        .body(schema::<SetupAdminReq>())
+        .to(h!(auth::setup_admin)),
+        route(
+            Post,
+            "/api/v1/logout",
+            "auth/logout",
+            "Revoke the calling session",
+        )
+        .to(h!(auth::logout)),
         // Resource pools, server dialect (file 000).
-        route(Post, "/api/v1/resource_pool/create", "resource_pool/create", "Create a resource pool")
-            .asyncable()
-            .body(schema::<CreateReq>())
-            .to(h!(resource_pool::create)),
-        route(Post, "/api/v1/resource_pool/delete", "resource_pool/delete", "Delete a resource pool")
-            .asyncable()
-            .body(schema::<DeleteReq>())
-            .to(h!(resource_pool::delete)),
-        route(Post, "/api/v1/resource_pool/update", "resource_pool/update", "Rename, describe or make default a resource pool")
-            .asyncable()
-            .body(schema::<UpdateReq>())
-            .to(h!(resource_pool::update)),
+        route(
+            Post,
+            "/api/v1/resource_pool/create",
+            "resource_pool/create",
+            "Create a resource pool",
+        )
+        .asyncable()
+        .body(schema::<CreateReq>())
+        .to(h!(resource_pool::create)),
+        route(
+            Post,
+            "/api/v1/resource_pool/delete",
+            "resource_pool/delete",
+            "Delete a resource pool",
+        )
+        .asyncable()
+        .body(schema::<DeleteReq>())
+        .to(h!(resource_pool::delete)),
+        route(
+            Post,
+            "/api/v1/resource_pool/update",
+            "resource_pool/update",
+            "Rename, describe or make default a resource pool",
+        )
+        .asyncable()
+        .body(schema::<UpdateReq>())
+        .to(h!(resource_pool::update)),
         // Resource pools, web dialect (file 001 conventions).
-        query("/api/v1.0/resource_pool/", "resource_pool/query", "Query resource pools (searchtype, filters, paging)"),
-        route(Post, "/api/v1.0/resource_pool/", "resource_pool/action", "Resource-pool action (`create`)")
-            .body(schema::<resource_pool::WebPost>())
-            .to(h!(resource_pool::web_post)),
-        route(Put, "/api/v1.0/resource_pool/", "resource_pool/put", "Update a resource pool")
-            .body(schema::<WebPutReq>())
-            .to(h!(resource_pool::web_put)),
-        route(Delete, "/api/v1.0/resource_pool/", "resource_pool/batch_delete", "Delete resource pools (batch)")
-            .body(schema::<WebDeleteReq>())
-            .to(h!(resource_pool::web_delete)),
+        query(
+            "/api/v1.0/resource_pool/",
+            "resource_pool/query",
+            "Query resource pools (searchtype, filters, paging)",
+        ),
+        route(
+            Post,
+            "/api/v1.0/resource_pool/",
+            "resource_pool/action",
+            "Resource-pool action (`create`)",
+        )
+        .body(schema::<resource_pool::WebPost>())
+        .to(h!(resource_pool::web_post)),
+        route(
+            Put,
+            "/api/v1.0/resource_pool/",
+            "resource_pool/put",
+            "Update a resource pool",
+        )
+        .body(schema::<WebPutReq>())
+        .to(h!(resource_pool::web_put)),
+        route(
+            Delete,
+            "/api/v1.0/resource_pool/",
+            "resource_pool/batch_delete",
+            "Delete resource pools (batch)",
+        )
+        .body(schema::<WebDeleteReq>())
+        .to(h!(resource_pool::web_delete)),
         // Tasks and the operation log.
-        route(Get, "/api/v1/task/:id", "task/get", "One task: state, percent, log, error, result").to(h!(system::task_get)),
+        route(
+            Get,
+            "/api/v1/task/:id",
+            "task/get",
+            "One task: state, percent, log, error, result",
+        )
+        .to(h!(system::task_get)),
         query("/api/v1.0/task/", "task/query", "Query tasks"),
-        query("/api/v1.0/operation_log/", "operation_log/query", "Query the operation log"),
+        query(
+            "/api/v1.0/operation_log/",
+            "operation_log/query",
+            "Query the operation log",
+        ),
     ]
 }

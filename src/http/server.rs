@@ -10,9 +10,12 @@ use super::State;
 
 /// Binds the listening socket (done before READY is sent).
 pub fn bind(addr: &str) -> std::io::Result<Async<TcpListener>> {
-    let addr: SocketAddr = addr
-        .parse()
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("listen address `{addr}`: {e}")))?;
+    let addr: SocketAddr = addr.parse().map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("listen address `{addr}`: {e}"),
+        )
+    })?;
     Async::<TcpListener>::bind(addr)
 }
 

@@ -16,7 +16,9 @@ pub async fn health(c: Call) -> Result<Reply> {
             "reachable": true, "uri": i.uri, "libvirt_version": i.libvirt_version,
             "hypervisor_version": i.hypervisor_version, "checked_s_ago": h.libvirt_checked_s_ago,
         }),
-        Some(Err(e)) => json!({"reachable": false, "error": e, "checked_s_ago": h.libvirt_checked_s_ago}),
+        Some(Err(e)) => {
+            json!({"reachable": false, "error": e, "checked_s_ago": h.libvirt_checked_s_ago})
+        }
     };
     Ok(Reply::data(json!({
         "version": h.version,
@@ -28,8 +30,12 @@ pub async fn health(c: Call) -> Result<Reply> {
 }
 
 pub async fn task_get(c: Call) -> Result<Reply> {
-    let id = uuid::Uuid::parse_str(c.param("id"))
-        .map_err(|_| Error::new(Code::TaskNotFound, format!("Task `{}` does not exist", c.param("id"))))?;
+    let id = uuid::Uuid::parse_str(c.param("id")).map_err(|_| {
+        Error::new(
+            Code::TaskNotFound,
+            format!("Task `{}` does not exist", c.param("id")),
+        )
+    })?;
     Ok(Reply::data(task_view(&c.services.task_get(&id)?)))
 }
 
@@ -51,8 +57,11 @@ pub async fn query(c: Call) -> Result<Reply> {
         Answer::Page { count, rows } => {
             let last = count.div_ceil(q.page_size).max(1);
             let next = (q.page < last).then(|| page_link(&c.path, &c.query, q.page + 1));
-            let previous = (q.page > 1).then(|| page_link(&c.path, &c.query, (q.page - 1).min(last)));
-            Ok(Reply::data(json!({"count": count, "next": next, "previous": previous, "results": rows})))
+            let previous =
+                (q.page > 1).then(|| page_link(&c.path, &c.query, (q.page - 1).min(last)));
+            Ok(Reply::data(
+                json!({"count": count, "next": next, "previous": previous, "results": rows}),
+            ))
         }
     }
 }

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use blake2::{Blake2s256, Digest};
 
@@ -82,7 +84,10 @@ fn dummy_hash() -> Result<String> {
 
 fn check_credentials_shape(name: &str, password: &str) -> Result<()> {
     if !valid_admin_name(name) {
-        return Err(Error::invalid("name", "must be 1 to 32 of the characters A-Z a-z 0-9 _ . -"));
+        return Err(Error::invalid(
+            "name",
+            "must be 1 to 32 of the characters A-Z a-z 0-9 _ . -",
+        ));
     }
     valid_password(password).map_err(|why| Error::invalid("password", why))
 }
@@ -109,22 +114,37 @@ impl Services {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(Error::internal)?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(Error::internal)?;
         }
-        f.write_all(format!("{token}\n").as_bytes()).map_err(Error::internal)?;
+        f.write_all(format!("{token}\n").as_bytes())
+            .map_err(Error::internal)?;
         *self.auth.setup_token.lock().map_err(Error::internal)? = Some(token_hash(&token));
         Ok(Some(path))
     }
 
     /// Creates the first admin with the setup token; works once.
-    pub async fn auth_setup_admin(&self, setup_token: &str, name: &str, password: &str) -> Result<()> {
+    pub async fn auth_setup_admin(
+        &self,
+        setup_token: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<()> {
         if self.store.setup_done()? {
-            return Err(Error::new(Code::SetupDone, "An admin account already exists; log in instead"));
+            return Err(Error::new(
+                Code::SetupDone,
+                "An admin account already exists; log in instead",
+            ));
         }
         let want = *self.auth.setup_token.lock().map_err(Error::internal)?;
         match want {
             Some(h) if same(&h, &token_hash(setup_token.trim())) => {}
-            _ => return Err(Error::new(Code::SetupTokenInvalid, "Field `setup_token`: wrong setup token")),
+            _ => {
+                return Err(Error::new(
+                    Code::SetupTokenInvalid,
+                    "Field `setup_token`: wrong setup token",
+                ))
+            }
         }
         check_credentials_shape(name, password)?;
         let pw = password.to_string();
@@ -145,7 +165,11 @@ impl Services {
 
     fn attempts_check(&self, name: &str) -> Result<()> {
         let map = self.auth.attempts.lock().map_err(Error::internal)?;
-        if let Some(Attempts { locked_until: Some(t), .. }) = map.get(name) {
+        if let Some(Attempts {
+            locked_until: Some(t),
+            ..
+        }) = map.get(name)
+        {
             let now = Instant::now();
             if *t > now {
                 let secs = (*t - now).as_secs() + 1;
@@ -159,7 +183,9 @@ impl Services {
     }
 
     fn attempts_record(&self, name: &str, ok: bool) {
-        let Ok(mut map) = self.auth.attempts.lock() else { return };
+        let Ok(mut map) = self.auth.attempts.lock() else {
+            return;
+        };
         if ok {
             map.remove(name);
             return;
@@ -172,12 +198,18 @@ impl Services {
             }
         }
         let limit = self.settings.login_attempts.max(1);
-        let a = map.entry(name.to_string()).or_insert(Attempts { failures: 0, locked_until: None });
+        let a = map.entry(name.to_string()).or_insert(Attempts {
+            failures: 0,
+            locked_until: None,
+        });
         a.failures += 1;
         if a.failures >= limit {
             a.failures = 0;
             a.locked_until = Some(Instant::now() + self.settings.login_lockout);
-            log::warn!("admin account `{name}` locked for {:?} after {limit} failed logins", self.settings.login_lockout);
+            log::warn!(
+                "admin account `{name}` locked for {:?} after {limit} failed logins",
+                self.settings.login_lockout
+            );
         }
     }
 
@@ -218,7 +250,10 @@ impl Services {
         let ok = smol::unblock(move || verify_password(&pw, &phc)).await && admin.is_some();
         self.attempts_record(name, ok);
         if !ok {
-            return Err(Error::new(Code::BadCredentials, "Wrong account name or password"));
+            return Err(Error::new(
+                Code::BadCredentials,
+                "Wrong account name or password",
+            ));
         }
         let _ = self.store.session_purge(now_ms(), None);
         let (s, t) = self.new_session(name)?;
@@ -229,7 +264,12 @@ impl Services {
 
     /// Trades a refresh token for a new pair; the old pair stops working.
     pub async fn auth_refresh(&self, refresh_token: &str) -> Result<Tokens> {
-        let invalid = || Error::new(Code::RefreshInvalid, "The refresh token is unknown, revoked or expired");
+        let invalid = || {
+            Error::new(
+                Code::RefreshInvalid,
+                "The refresh token is unknown, revoked or expired",
+            )
+        };
         let old = self
             .store
             .session_by_refresh(&token_hash(refresh_token))?
@@ -261,9 +301,17 @@ impl Services {
         let s = self
             .store
             .session_by_access(&token_hash(access_token))?
-            .ok_or_else(|| Error::new(Code::TokenInvalid, "The access token is unknown or revoked; log in again"))?;
+            .ok_or_else(|| {
+                Error::new(
+                    Code::TokenInvalid,
+                    "The access token is unknown or revoked; log in again",
+                )
+            })?;
         if s.access_expires <= now_ms() {
-            return Err(Error::new(Code::TokenInvalid, "The access token expired; refresh it or log in again"));
+            return Err(Error::new(
+                Code::TokenInvalid,
+                "The access token expired; refresh it or log in again",
+            ));
         }
         Ok(s.admin)
     }

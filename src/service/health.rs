@@ -27,7 +27,11 @@ pub struct Health {
 impl Services {
     /// Probes libvirt once and remembers the answer.
     pub async fn health_probe_hypervisor(&self) {
-        let r = self.hypervisor.probe().await.map_err(|e| e.public_message().to_string());
+        let r = self
+            .hypervisor
+            .probe()
+            .await
+            .map_err(|e| e.public_message().to_string());
         if let Ok(mut w) = self.health.last.write() {
             *w = Some((Instant::now(), r));
         }

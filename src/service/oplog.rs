@@ -7,7 +7,14 @@ use crate::error::Result;
 
 impl Services {
     /// Records one call; a failure to record is logged, never fatal.
-    pub fn operation_log_record(&self, actor: &Actor, action: &str, target: &str, code: i64, message: &str) {
+    pub fn operation_log_record(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        code: i64,
+        message: &str,
+    ) {
         let e = OpLogEntry {
             seq: 0,
             time: now_ms(),

@@ -175,7 +175,9 @@ impl Snapshot {
         match self.kind(col) {
             ColKind::Num => match value.trim().parse::<f64>() {
                 Ok(want) => (0..self.rows as u32)
-                    .filter(|&i| matches!(self.columns[col][i as usize], Cell::Num(v, _) if v == want))
+                    .filter(
+                        |&i| matches!(self.columns[col][i as usize], Cell::Num(v, _) if v == want),
+                    )
                     .collect(),
                 Err(_) => Vec::new(),
             },
@@ -186,9 +188,16 @@ impl Snapshot {
                     "" => "",
                     _ => return Vec::new(),
                 };
-                self.exact_index(col).get(canon).cloned().unwrap_or_default()
+                self.exact_index(col)
+                    .get(canon)
+                    .cloned()
+                    .unwrap_or_default()
             }
-            ColKind::Text => self.exact_index(col).get(value).cloned().unwrap_or_default(),
+            ColKind::Text => self
+                .exact_index(col)
+                .get(value)
+                .cloned()
+                .unwrap_or_default(),
         }
     }
 
@@ -198,7 +207,11 @@ impl Snapshot {
             return cell.text().to_lowercase().contains(&value.to_lowercase());
         }
         match (cell, self.kind(col)) {
-            (Cell::Num(v, _), _) => value.trim().parse::<f64>().map(|w| w == *v).unwrap_or(false),
+            (Cell::Num(v, _), _) => value
+                .trim()
+                .parse::<f64>()
+                .map(|w| w == *v)
+                .unwrap_or(false),
             (Cell::Bool(b), _) => match value.to_ascii_lowercase().as_str() {
                 "1" | "true" => *b,
                 "0" | "false" => !*b,
@@ -287,7 +300,10 @@ impl<C> QueryEngine<C> {
             let col = fields.iter().position(|f| f == k).ok_or_else(|| {
                 Error::new(
                     Code::QueryUnknownField,
-                    format!("Query `{k}`: {name} has no such field (fields: {})", fields.join(", ")),
+                    format!(
+                        "Query `{k}`: {name} has no such field (fields: {})",
+                        fields.join(", ")
+                    ),
                 )
             })?;
             filters.push((col, v.as_str()));
@@ -297,7 +313,11 @@ impl<C> QueryEngine<C> {
         let hits: Vec<u32> = match filters.split_first() {
             None => (0..snap.rows as u32).collect(),
             Some((&(col, v), rest)) => {
-                let first = if contain { snap.contain(col, v) } else { snap.equal(col, v) };
+                let first = if contain {
+                    snap.contain(col, v)
+                } else {
+                    snap.equal(col, v)
+                };
                 first
                     .into_iter()
                     .filter(|&r| rest.iter().all(|&(c, v)| snap.matches(r, c, v, contain)))
@@ -307,7 +327,10 @@ impl<C> QueryEngine<C> {
         if q.search == SearchType::Single {
             return match hits.first() {
                 Some(&r) => Ok(Answer::Single(snap.render(fields, r))),
-                None => Err(Error::new(Code::QueryNoMatch, format!("No {name} matches the query"))),
+                None => Err(Error::new(
+                    Code::QueryNoMatch,
+                    format!("No {name} matches the query"),
+                )),
             };
         }
         let start = (q.page - 1).saturating_mul(q.page_size);
@@ -364,12 +387,20 @@ mod tests {
     }
 
     fn q(s: &[(&str, &str)]) -> Query {
-        parse(&s.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>()).unwrap()
+        parse(
+            &s.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap()
     }
 
     fn names(a: Answer) -> Vec<String> {
         match a {
-            Answer::Page { rows, .. } => rows.iter().map(|r| r["name"].as_str().unwrap().to_string()).collect(),
+            Answer::Page { rows, .. } => rows
+                .iter()
+                .map(|r| r["name"].as_str().unwrap().to_string())
+                .collect(),
             Answer::Single(r) => vec![r["name"].as_str().unwrap().to_string()],
         }
     }
@@ -377,13 +408,50 @@ mod tests {
     #[test]
     fn all_contain_single() {
         let (e, c) = engine();
-        assert_eq!(names(e.run(&c, "thing", &q(&[])).unwrap()), ["Teach-A", "teach-b", "office"]);
-        assert_eq!(names(e.run(&c, "thing", &q(&[("searchtype", "contain"), ("name", "TEACH")])).unwrap()), ["Teach-A", "teach-b"]);
-        assert_eq!(names(e.run(&c, "thing", &q(&[("name", "teach-b")])).unwrap()), ["teach-b"]);
-        assert_eq!(names(e.run(&c, "thing", &q(&[("searchtype", "single"), ("ram", "2")])).unwrap()), ["Teach-A"]);
-        assert_eq!(names(e.run(&c, "thing", &q(&[("default", "1")])).unwrap()), ["Teach-A"]);
-        assert_eq!(names(e.run(&c, "thing", &q(&[("default", "false"), ("ram", "2")])).unwrap()), ["office"]);
-        let err = e.run(&c, "thing", &q(&[("searchtype", "single"), ("name", "zzz")])).unwrap_err();
+        assert_eq!(
+            names(e.run(&c, "thing", &q(&[])).unwrap()),
+            ["Teach-A", "teach-b", "office"]
+        );
+        assert_eq!(
+            names(
+                e.run(
+                    &c,
+                    "thing",
+                    &q(&[("searchtype", "contain"), ("name", "TEACH")])
+                )
+                .unwrap()
+            ),
+            ["Teach-A", "teach-b"]
+        );
+        assert_eq!(
+            names(e.run(&c, "thing", &q(&[("name", "teach-b")])).unwrap()),
+            ["teach-b"]
+        );
+        assert_eq!(
+            names(
+                e.run(&c, "thing", &q(&[("searchtype", "single"), ("ram", "2")]))
+                    .unwrap()
+            ),
+            ["Teach-A"]
+        );
+        assert_eq!(
+            names(e.run(&c, "thing", &q(&[("default", "1")])).unwrap()),
+            ["Teach-A"]
+        );
+        assert_eq!(
+            names(
+                e.run(&c, "thing", &q(&[("default", "false"), ("ram", "2")]))
+                    .unwrap()
+            ),
+            ["office"]
+        );
+        let err = e
+            .run(
+                &c,
+                "thing",
+                &q(&[("searchtype", "single"), ("name", "zzz")]),
+            )
+            .unwrap_err();
         assert_eq!(err.code, Code::QueryNoMatch);
     }
 
@@ -398,9 +466,22 @@ mod tests {
     #[test]
     fn paging_edges() {
         let (e, c) = engine();
-        let a = e.run(&c, "thing", &q(&[("page", "2"), ("page_size", "2")])).unwrap();
-        assert_eq!(a, Answer::Page { count: 3, rows: vec![json!({"uuid":"u3","name":"office","default":false,"ram":2,"tags":null})] });
-        match e.run(&c, "thing", &q(&[("page", "9"), ("page_size", "2")])).unwrap() {
+        let a = e
+            .run(&c, "thing", &q(&[("page", "2"), ("page_size", "2")]))
+            .unwrap();
+        assert_eq!(
+            a,
+            Answer::Page {
+                count: 3,
+                rows: vec![
+                    json!({"uuid":"u3","name":"office","default":false,"ram":2,"tags":null})
+                ]
+            }
+        );
+        match e
+            .run(&c, "thing", &q(&[("page", "9"), ("page_size", "2")]))
+            .unwrap()
+        {
             Answer::Page { count, rows } => assert_eq!((count, rows.len()), (3, 0)),
             _ => panic!(),
         }
@@ -409,19 +490,60 @@ mod tests {
     #[test]
     fn snapshot_follows_generation() {
         let (e, c) = engine();
-        assert_eq!(names(e.run(&c, "thing", &q(&[("searchtype", "contain"), ("name", "new")])).unwrap()).len(), 0);
-        c.rows.write().unwrap().push(json!({"uuid":"u4","name":"brand-new","default":false,"ram":1}));
+        assert_eq!(
+            names(
+                e.run(
+                    &c,
+                    "thing",
+                    &q(&[("searchtype", "contain"), ("name", "new")])
+                )
+                .unwrap()
+            )
+            .len(),
+            0
+        );
+        c.rows
+            .write()
+            .unwrap()
+            .push(json!({"uuid":"u4","name":"brand-new","default":false,"ram":1}));
         // Same generation: the snapshot is still the old one.
-        assert_eq!(names(e.run(&c, "thing", &q(&[("searchtype", "contain"), ("name", "new")])).unwrap()).len(), 0);
+        assert_eq!(
+            names(
+                e.run(
+                    &c,
+                    "thing",
+                    &q(&[("searchtype", "contain"), ("name", "new")])
+                )
+                .unwrap()
+            )
+            .len(),
+            0
+        );
         c.gen.store(2, Ordering::SeqCst);
-        assert_eq!(names(e.run(&c, "thing", &q(&[("searchtype", "contain"), ("name", "new")])).unwrap()), ["brand-new"]);
+        assert_eq!(
+            names(
+                e.run(
+                    &c,
+                    "thing",
+                    &q(&[("searchtype", "contain"), ("name", "new")])
+                )
+                .unwrap()
+            ),
+            ["brand-new"]
+        );
     }
 
     #[test]
     fn substring_never_spans_rows() {
         let (e, c) = engine();
         // "b" ends row 2 and "o" starts row 3: "bo" must not match across them.
-        let a = e.run(&c, "thing", &q(&[("searchtype", "contain"), ("name", "bo")])).unwrap();
+        let a = e
+            .run(
+                &c,
+                "thing",
+                &q(&[("searchtype", "contain"), ("name", "bo")]),
+            )
+            .unwrap();
         assert_eq!(names(a).len(), 0);
     }
 }

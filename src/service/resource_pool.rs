@@ -20,21 +20,41 @@ impl Services {
         };
         let stored = self.store.pool_insert(&pool)?;
         self.store.flush().await?;
-        log::info!("{} created resource pool {} ({})", actor.name, stored.name, stored.uuid);
+        log::info!(
+            "{} created resource pool {} ({})",
+            actor.name,
+            stored.name,
+            stored.uuid
+        );
         Ok(stored)
     }
 
-    pub async fn resource_pool_update(&self, actor: &Actor, uuid: &Uuid, patch: PoolPatch) -> Result<ResourcePool> {
+    pub async fn resource_pool_update(
+        &self,
+        actor: &Actor,
+        uuid: &Uuid,
+        patch: PoolPatch,
+    ) -> Result<ResourcePool> {
         let stored = self.store.pool_update(uuid, &patch, now_ms())?;
         self.store.flush().await?;
-        log::info!("{} updated resource pool {} ({})", actor.name, stored.name, stored.uuid);
+        log::info!(
+            "{} updated resource pool {} ({})",
+            actor.name,
+            stored.name,
+            stored.uuid
+        );
         Ok(stored)
     }
 
     pub async fn resource_pool_delete(&self, actor: &Actor, uuid: &Uuid) -> Result<ResourcePool> {
         let gone = self.store.pool_delete(uuid)?;
         self.store.flush().await?;
-        log::info!("{} deleted resource pool {} ({})", actor.name, gone.name, gone.uuid);
+        log::info!(
+            "{} deleted resource pool {} ({})",
+            actor.name,
+            gone.name,
+            gone.uuid
+        );
         Ok(gone)
     }
 
@@ -45,7 +65,7 @@ impl Services {
     /// Every pool, oldest first.
     pub fn resource_pool_list(&self) -> Result<Vec<ResourcePool>> {
         let mut v = self.store.pool_list()?;
-        v.sort_by(|a, b| (a.created_at, a.uuid).cmp(&(b.created_at, b.uuid)));
+        v.sort_by_key(|p| (p.created_at, p.uuid));
         Ok(v)
     }
 }

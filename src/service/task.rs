@@ -64,7 +64,10 @@ impl Services {
         work: Box<dyn FnOnce(TaskHandle) -> BoxFuture<'static, Result<String>> + Send>,
     ) -> Result<Uuid> {
         if self.is_stopping() {
-            return Err(Error::new(Code::ShuttingDown, "The service is stopping; retry when it is back"));
+            return Err(Error::new(
+                Code::ShuttingDown,
+                "The service is stopping; retry when it is back",
+            ));
         }
         let task = Task {
             id: Uuid::new_v4(),
@@ -129,7 +132,7 @@ impl Services {
     /// Every task, oldest first.
     pub fn task_list(&self) -> Result<Vec<Task>> {
         let mut v = self.store.task_list()?;
-        v.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        v.sort_by_key(|t| (t.created_at, t.id));
         Ok(v)
     }
 

@@ -117,7 +117,10 @@ impl Store {
         let bytes = codec::encode(V1, &AdminV1::from(a));
         txn((&self.admins, &self.meta).transaction(|(admins, meta)| {
             if meta.get(SETUP_DONE)?.is_some() {
-                return abort(Error::new(Code::SetupDone, "An admin account already exists"));
+                return abort(Error::new(
+                    Code::SetupDone,
+                    "An admin account already exists",
+                ));
             }
             admins.insert(a.name.as_bytes(), bytes.as_slice())?;
             meta.insert(SETUP_DONE, &[1u8])?;
@@ -141,18 +144,24 @@ impl Store {
 
     pub fn session_insert(&self, s: &Session) -> Result<()> {
         let bytes = codec::encode(V1, &SessionV1::from(s));
-        txn((&self.sessions, &self.tokens).transaction(|(sessions, tokens)| {
-            sessions.insert(&s.id, bytes.as_slice())?;
-            tokens.insert(token_key(b'a', &s.access_hash), &s.id)?;
-            tokens.insert(token_key(b'r', &s.refresh_hash), &s.id)?;
-            Ok(())
-        }))?;
+        txn(
+            (&self.sessions, &self.tokens).transaction(|(sessions, tokens)| {
+                sessions.insert(&s.id, bytes.as_slice())?;
+                tokens.insert(token_key(b'a', &s.access_hash), &s.id)?;
+                tokens.insert(token_key(b'r', &s.refresh_hash), &s.id)?;
+                Ok(())
+            }),
+        )?;
         self.bump(Table::Session);
         Ok(())
     }
 
     fn session_by(&self, kind: u8, hash: &[u8; 32]) -> Result<Option<Session>> {
-        let Some(id) = self.tokens.get(token_key(kind, hash)).map_err(Error::store)? else {
+        let Some(id) = self
+            .tokens
+            .get(token_key(kind, hash))
+            .map_err(Error::store)?
+        else {
             return Ok(None);
         };
         match self.sessions.get(id).map_err(Error::store)? {
@@ -173,28 +182,35 @@ impl Store {
     /// `old` is already gone, so a refresh token works once.
     pub fn session_replace(&self, old: &Session, new: &Session) -> Result<()> {
         let bytes = codec::encode(V1, &SessionV1::from(new));
-        txn((&self.sessions, &self.tokens).transaction(|(sessions, tokens)| {
-            if sessions.remove(&old.id)?.is_none() {
-                return abort(Error::new(Code::RefreshInvalid, "The refresh token was already used"));
-            }
-            tokens.remove(token_key(b'a', &old.access_hash))?;
-            tokens.remove(token_key(b'r', &old.refresh_hash))?;
-            sessions.insert(&new.id, bytes.as_slice())?;
-            tokens.insert(token_key(b'a', &new.access_hash), &new.id)?;
-            tokens.insert(token_key(b'r', &new.refresh_hash), &new.id)?;
-            Ok(())
-        }))?;
+        txn(
+            (&self.sessions, &self.tokens).transaction(|(sessions, tokens)| {
+                if sessions.remove(&old.id)?.is_none() {
+                    return abort(Error::new(
+                        Code::RefreshInvalid,
+                        "The refresh token was already used",
+                    ));
+                }
+                tokens.remove(token_key(b'a', &old.access_hash))?;
+                tokens.remove(token_key(b'r', &old.refresh_hash))?;
+                sessions.insert(&new.id, bytes.as_slice())?;
+                tokens.insert(token_key(b'a', &new.access_hash), &new.id)?;
+                tokens.insert(token_key(b'r', &new.refresh_hash), &new.id)?;
+                Ok(())
+            }),
+        )?;
         self.bump(Table::Session);
         Ok(())
     }
 
     pub fn session_delete(&self, s: &Session) -> Result<()> {
-        txn((&self.sessions, &self.tokens).transaction(|(sessions, tokens)| {
-            sessions.remove(&s.id)?;
-            tokens.remove(token_key(b'a', &s.access_hash))?;
-            tokens.remove(token_key(b'r', &s.refresh_hash))?;
-            Ok(())
-        }))?;
+        txn(
+            (&self.sessions, &self.tokens).transaction(|(sessions, tokens)| {
+                sessions.remove(&s.id)?;
+                tokens.remove(token_key(b'a', &s.access_hash))?;
+                tokens.remove(token_key(b'r', &s.refresh_hash))?;
+                Ok(())
+            }),
+        )?;
         self.bump(Table::Session);
         Ok(())
     }
@@ -249,7 +265,12 @@ mod tests {
     fn first_admin_only_once() {
         let s = Store::temporary().unwrap();
         assert!(!s.setup_done().unwrap());
-        let a = Admin { name: "admin".into(), password_hash: "h".into(), created_at: 0, updated_at: 0 };
+        let a = Admin {
+            name: "admin".into(),
+            password_hash: "h".into(),
+            created_at: 0,
+            updated_at: 0,
+        };
         s.admin_create_first(&a).unwrap();
         assert!(s.setup_done().unwrap());
         assert_eq!(s.admin_create_first(&a).unwrap_err().code, Code::SetupDone);
@@ -262,11 +283,17 @@ mod tests {
         let one = session(1, 100);
         s.session_insert(&one).unwrap();
         assert_eq!(s.session_by_access(&[1; 32]).unwrap().unwrap().id, [1; 16]);
-        assert_eq!(s.session_by_refresh(&[101; 32]).unwrap().unwrap().id, [1; 16]);
+        assert_eq!(
+            s.session_by_refresh(&[101; 32]).unwrap().unwrap().id,
+            [1; 16]
+        );
         let two = session(2, 200);
         s.session_replace(&one, &two).unwrap();
         assert!(s.session_by_access(&[1; 32]).unwrap().is_none());
-        assert_eq!(s.session_replace(&one, &two).unwrap_err().code, Code::RefreshInvalid);
+        assert_eq!(
+            s.session_replace(&one, &two).unwrap_err().code,
+            Code::RefreshInvalid
+        );
         assert_eq!(s.session_purge(150, None).unwrap(), 0);
         assert_eq!(s.session_purge(250, None).unwrap(), 1);
         assert!(s.session_by_access(&[2; 32]).unwrap().is_none());

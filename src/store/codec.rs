@@ -61,7 +61,11 @@ mod tests {
 
     #[test]
     fn round_trip_with_version_tag() {
-        let r = R { a: 7, b: "池".into(), c: Some(-3) };
+        let r = R {
+            a: 7,
+            b: "池".into(),
+            c: Some(-3),
+        };
         let bytes = encode(3, &r);
         assert_eq!(&bytes[..2], &[0, 3]);
         assert_eq!(decode::<R>(3, &bytes).unwrap(), r);
@@ -69,7 +73,14 @@ mod tests {
 
     #[test]
     fn wrong_version_or_garbage_is_an_error_not_a_panic() {
-        let bytes = encode(1, &R { a: 1, b: "x".into(), c: None });
+        let bytes = encode(
+            1,
+            &R {
+                a: 1,
+                b: "x".into(),
+                c: None,
+            },
+        );
         assert!(decode::<R>(2, &bytes).is_err());
         assert!(decode::<R>(1, &bytes[..3]).is_err());
         assert!(decode::<R>(1, &[0]).is_err());
@@ -80,7 +91,7 @@ mod tests {
 
     #[test]
     fn u64_keys_sort_numerically() {
-        let mut keys = vec![u64_key(300), u64_key(2), u64_key(1 << 40), u64_key(10)];
+        let mut keys = [u64_key(300), u64_key(2), u64_key(1 << 40), u64_key(10)];
         keys.sort();
         let back: Vec<u64> = keys.iter().map(|k| key_u64(k).unwrap()).collect();
         assert_eq!(back, vec![2, 10, 300, 1 << 40]);

@@ -85,7 +85,10 @@ impl Store {
             refs: self
                 .refs_export()?
                 .into_iter()
-                .map(|(k, count)| RefDump { key: hex(&k), count })
+                .map(|(k, count)| RefDump {
+                    key: hex(&k),
+                    count,
+                })
                 .collect(),
         };
         serde_json::to_string_pretty(&dump).map_err(Error::internal)
@@ -103,7 +106,8 @@ impl Store {
     /// unknown format or a newer schema; checks the dump's invariants.
     pub fn import_json(&self, text: &str) -> Result<()> {
         let bad = |m: String| Error::new(Code::InvalidField, m);
-        let dump: Dump = serde_json::from_str(text).map_err(|e| bad(format!("Not a store export: {e}")))?;
+        let dump: Dump =
+            serde_json::from_str(text).map_err(|e| bad(format!("Not a store export: {e}")))?;
         if dump.format != FORMAT {
             return Err(bad(format!("Field `format`: expected `{FORMAT}`")));
         }
@@ -121,12 +125,17 @@ impl Store {
             ));
         }
         if dump.resource_pools.iter().filter(|p| p.default).count() > 1 {
-            return Err(bad("Field `resource_pools`: more than one default pool".into()));
+            return Err(bad(
+                "Field `resource_pools`: more than one default pool".into()
+            ));
         }
         let mut names = std::collections::HashSet::new();
         for p in &dump.resource_pools {
             if !names.insert(p.pool.name.to_lowercase()) {
-                return Err(bad(format!("Field `resource_pools`: name `{}` appears twice", p.pool.name)));
+                return Err(bad(format!(
+                    "Field `resource_pools`: name `{}` appears twice",
+                    p.pool.name
+                )));
             }
         }
         for p in &dump.resource_pools {
@@ -141,14 +150,19 @@ impl Store {
             self.pool_insert(&pool)?;
         }
         if let Some(d) = dump.resource_pools.iter().find(|p| p.default) {
-            self.meta.insert(b"default_pool", &d.pool.uuid).map_err(Error::store)?;
+            self.meta
+                .insert(b"default_pool", &d.pool.uuid)
+                .map_err(Error::store)?;
         }
         self.admin_import(&dump.admins)?;
         self.task_import(&dump.tasks)?;
         self.oplog_import(&dump.operation_log)?;
         for r in &dump.refs {
-            let key = unhex(&r.key).ok_or_else(|| bad(format!("Field `refs.key`: `{}` is not hex", r.key)))?;
-            self.refs.insert(key, &codec::u64_key(r.count)).map_err(Error::store)?;
+            let key = unhex(&r.key)
+                .ok_or_else(|| bad(format!("Field `refs.key`: `{}` is not hex", r.key)))?;
+            self.refs
+                .insert(key, &codec::u64_key(r.count))
+                .map_err(Error::store)?;
         }
         self.bump(Table::Refs);
         self.bump(Table::ResourcePool);
@@ -184,7 +198,13 @@ mod tests {
         pa.sort_by_key(|p| p.name.clone());
         pb.sort_by_key(|p| p.name.clone());
         assert_eq!(pa, pb);
-        assert_eq!(pb.iter().filter(|p| p.is_default).map(|p| p.name.as_str()).collect::<Vec<_>>(), ["two"]);
+        assert_eq!(
+            pb.iter()
+                .filter(|p| p.is_default)
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>(),
+            ["two"]
+        );
         // A second import into the now non-empty store is refused.
         assert!(b.import_json(&text).is_err());
     }
@@ -196,6 +216,10 @@ mod tests {
         let newer = format!(
             r#"{{"format":"{FORMAT}","schema_version":99,"resource_pools":[],"admins":[],"tasks":[],"operation_log":[],"refs":[]}}"#
         );
-        assert!(s.import_json(&newer).unwrap_err().message.contains("schema"));
+        assert!(s
+            .import_json(&newer)
+            .unwrap_err()
+            .message
+            .contains("schema"));
     }
 }

@@ -70,7 +70,10 @@ impl Store {
     /// current schema. Fails clearly when another process holds it.
     pub fn open(dir: &Path, opts: &StoreOptions) -> Result<Store> {
         std::fs::create_dir_all(dir).map_err(|e| {
-            Error::new(Code::StoreUnavailable, format!("Cannot create data directory {}: {e}", dir.display()))
+            Error::new(
+                Code::StoreUnavailable,
+                format!("Cannot create data directory {}: {e}", dir.display()),
+            )
         })?;
         let db = sled::Config::new()
             .path(dir.join("store"))
@@ -93,7 +96,10 @@ impl Store {
 
     /// A store in a temporary directory that disappears on drop (tests).
     pub fn temporary() -> Result<Store> {
-        let db = sled::Config::new().temporary(true).open().map_err(Error::store)?;
+        let db = sled::Config::new()
+            .temporary(true)
+            .open()
+            .map_err(Error::store)?;
         Self::from_db(db, &StoreOptions::default())
     }
 
@@ -119,7 +125,11 @@ impl Store {
 
     /// Writes every pending change to disk; call before acknowledging a write.
     pub async fn flush(&self) -> Result<()> {
-        self.db.flush_async().await.map(|_| ()).map_err(Error::store)
+        self.db
+            .flush_async()
+            .await
+            .map(|_| ())
+            .map_err(Error::store)
     }
 
     pub fn flush_blocking(&self) -> Result<()> {

@@ -81,7 +81,9 @@ impl Store {
         }
         let mut gone = 0;
         for k in self.oplog.iter().keys().take(len - keep) {
-            self.oplog.remove(k.map_err(Error::store)?).map_err(Error::store)?;
+            self.oplog
+                .remove(k.map_err(Error::store)?)
+                .map_err(Error::store)?;
             gone += 1;
         }
         self.bump(Table::OpLog);
@@ -135,10 +137,16 @@ mod tests {
             s.oplog_append(&entry(&format!("a{i}"))).unwrap();
         }
         let all = s.oplog_list().unwrap();
-        assert_eq!(all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["a0", "a1", "a2", "a3", "a4"]);
+        assert_eq!(
+            all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["a0", "a1", "a2", "a3", "a4"]
+        );
         assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
         assert_eq!(s.oplog_prune(2).unwrap(), 3);
         let left = s.oplog_list().unwrap();
-        assert_eq!(left.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["a3", "a4"]);
+        assert_eq!(
+            left.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["a3", "a4"]
+        );
     }
 }

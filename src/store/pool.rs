@@ -74,11 +74,17 @@ fn decode_tx(bytes: &[u8]) -> Tx<PoolV1> {
 }
 
 fn name_taken(name: &str) -> Error {
-    Error::new(Code::PoolNameExists, format!("Resource pool `{name}` already exists"))
+    Error::new(
+        Code::PoolNameExists,
+        format!("Resource pool `{name}` already exists"),
+    )
 }
 
 fn not_found(uuid: &Uuid) -> Error {
-    Error::new(Code::PoolNotFound, format!("Resource pool {uuid} does not exist"))
+    Error::new(
+        Code::PoolNotFound,
+        format!("Resource pool {uuid} does not exist"),
+    )
 }
 
 impl Store {
@@ -124,20 +130,22 @@ impl Store {
         let key = rec.uuid;
         let nk = name_key(&pool.name);
         let want_default = pool.is_default;
-        let is_default = txn((&self.pools, &self.pool_names, &self.meta).transaction(|(pools, names, meta)| {
-            if names.get(&nk)?.is_some() {
-                return abort(name_taken(&rec.name));
-            }
-            names.insert(nk.as_slice(), &key)?;
-            pools.insert(&key, bytes.as_slice())?;
-            let count = get_u64(meta, COUNT_KEY)?;
-            meta.insert(COUNT_KEY, &codec::u64_key(count + 1))?;
-            let make_default = want_default || get_default(meta)?.is_none();
-            if make_default {
-                meta.insert(DEFAULT_KEY, &key)?;
-            }
-            Ok(make_default)
-        }))?;
+        let is_default = txn((&self.pools, &self.pool_names, &self.meta).transaction(
+            |(pools, names, meta)| {
+                if names.get(&nk)?.is_some() {
+                    return abort(name_taken(&rec.name));
+                }
+                names.insert(nk.as_slice(), &key)?;
+                pools.insert(&key, bytes.as_slice())?;
+                let count = get_u64(meta, COUNT_KEY)?;
+                meta.insert(COUNT_KEY, &codec::u64_key(count + 1))?;
+                let make_default = want_default || get_default(meta)?.is_none();
+                if make_default {
+                    meta.insert(DEFAULT_KEY, &key)?;
+                }
+                Ok(make_default)
+            },
+        ))?;
         self.bump(Table::ResourcePool);
         let mut out = pool.clone();
         out.is_default = is_default;
@@ -275,11 +283,38 @@ mod tests {
         let b = s.pool_insert(&pool("b", true)).unwrap();
         assert!(b.is_default);
         assert!(!s.pool_get(&a.uuid).unwrap().is_default);
-        let e = s.pool_update(&b.uuid, &PoolPatch { make_default: Some(false), ..Default::default() }, 1).unwrap_err();
+        let e = s
+            .pool_update(
+                &b.uuid,
+                &PoolPatch {
+                    make_default: Some(false),
+                    ..Default::default()
+                },
+                1,
+            )
+            .unwrap_err();
         assert_eq!(e.code, Code::PoolIsDefault);
-        assert_eq!(s.pool_delete(&b.uuid).unwrap_err().code, Code::PoolIsDefault);
-        s.pool_update(&a.uuid, &PoolPatch { make_default: Some(true), ..Default::default() }, 1).unwrap();
-        assert_eq!(s.pool_list().unwrap().iter().filter(|p| p.is_default).count(), 1);
+        assert_eq!(
+            s.pool_delete(&b.uuid).unwrap_err().code,
+            Code::PoolIsDefault
+        );
+        s.pool_update(
+            &a.uuid,
+            &PoolPatch {
+                make_default: Some(true),
+                ..Default::default()
+            },
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            s.pool_list()
+                .unwrap()
+                .iter()
+                .filter(|p| p.is_default)
+                .count(),
+            1
+        );
         s.pool_delete(&b.uuid).unwrap();
         // The last pool may go; then there is no default until one is created.
         s.pool_delete(&a.uuid).unwrap();
@@ -292,10 +327,25 @@ mod tests {
         let s = Store::temporary().unwrap();
         let a = s.pool_insert(&pool("a", false)).unwrap();
         s.pool_insert(&pool("b", false)).unwrap();
-        let patch = PoolPatch { name: Some("b".into()), desc: Some("x".into()), ..Default::default() };
-        assert_eq!(s.pool_update(&a.uuid, &patch, 5).unwrap_err().code, Code::PoolNameExists);
+        let patch = PoolPatch {
+            name: Some("b".into()),
+            desc: Some("x".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            s.pool_update(&a.uuid, &patch, 5).unwrap_err().code,
+            Code::PoolNameExists
+        );
         assert_eq!(s.pool_get(&a.uuid).unwrap().desc, "");
-        s.pool_update(&a.uuid, &PoolPatch { name: Some("c".into()), ..Default::default() }, 5).unwrap();
+        s.pool_update(
+            &a.uuid,
+            &PoolPatch {
+                name: Some("c".into()),
+                ..Default::default()
+            },
+            5,
+        )
+        .unwrap();
         s.pool_insert(&pool("a", false)).unwrap();
     }
 

@@ -19,7 +19,12 @@ pub enum RefKind {
 }
 
 impl RefKind {
-    pub const ALL: [RefKind; 4] = [RefKind::Node, RefKind::BaseImage, RefKind::Template, RefKind::DesktopGroup];
+    pub const ALL: [RefKind; 4] = [
+        RefKind::Node,
+        RefKind::BaseImage,
+        RefKind::Template,
+        RefKind::DesktopGroup,
+    ];
 
     pub fn plural(self) -> &'static str {
         match self {
@@ -62,7 +67,10 @@ pub(super) fn adjust_in_tx(
     delta: i64,
 ) -> std::result::Result<(), ConflictableTransactionError<Error>> {
     let k = count_key(target, kind);
-    let n = t.get(k)?.map(|v| codec::key_u64(&v).unwrap_or(0)).unwrap_or(0);
+    let n = t
+        .get(k)?
+        .map(|v| codec::key_u64(&v).unwrap_or(0))
+        .unwrap_or(0);
     let next = (n as i64 + delta).max(0) as u64;
     if next == 0 {
         t.remove(&k)?;
@@ -84,7 +92,10 @@ impl Store {
 
     fn ref_adjust(&self, target: &Uuid, kind: RefKind, delta: i64) -> Result<()> {
         let key = *target.as_bytes();
-        super::txn(self.refs.transaction(|t| adjust_in_tx(t, &key, kind, delta)))?;
+        super::txn(
+            self.refs
+                .transaction(|t| adjust_in_tx(t, &key, kind, delta)),
+        )?;
         self.bump(Table::Refs);
         Ok(())
     }

@@ -17,14 +17,20 @@ fn init_v1(_db: &sled::Db) -> sled::Result<()> {
     Ok(())
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration { to: 1, run: init_v1 }];
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    to: 1,
+    run: init_v1,
+}];
 
 pub fn read_version(db: &sled::Db) -> Result<Option<u32>> {
     let meta = db.open_tree("meta").map_err(Error::store)?;
     match meta.get(KEY).map_err(Error::store)? {
         None => Ok(None),
         Some(v) => {
-            let arr: [u8; 4] = v.as_ref().try_into().map_err(|_| Error::store("bad schema key"))?;
+            let arr: [u8; 4] = v
+                .as_ref()
+                .try_into()
+                .map_err(|_| Error::store("bad schema key"))?;
             Ok(Some(u32::from_be_bytes(arr)))
         }
     }
@@ -50,7 +56,10 @@ pub fn migrate(db: &sled::Db, migrations: &[Migration], target: u32) -> Result<u
     let mut at = have;
     for m in migrations.iter().filter(|m| m.to > have && m.to <= target) {
         if m.to != at + 1 {
-            return Err(Error::store(format!("migration gap: at {at}, next step goes to {}", m.to)));
+            return Err(Error::store(format!(
+                "migration gap: at {at}, next step goes to {}",
+                m.to
+            )));
         }
         (m.run)(db).map_err(Error::store)?;
         write_version(db, m.to)?;
@@ -60,7 +69,9 @@ pub fn migrate(db: &sled::Db, migrations: &[Migration], target: u32) -> Result<u
         at = m.to;
     }
     if at != target {
-        return Err(Error::store(format!("no migration reaches schema version {target}")));
+        return Err(Error::store(format!(
+            "no migration reaches schema version {target}"
+        )));
     }
     Ok(at)
 }
@@ -87,19 +98,49 @@ mod tests {
 
     const STEPS: &[Migration] = &[
         Migration { to: 1, run: add_x },
-        Migration { to: 2, run: double_x },
-        Migration { to: 3, run: double_x },
+        Migration {
+            to: 2,
+            run: double_x,
+        },
+        Migration {
+            to: 3,
+            run: double_x,
+        },
     ];
 
     #[test]
     fn runs_in_order_and_only_once() {
         let db = temp_db();
         assert_eq!(migrate(&db, STEPS, 2).unwrap(), 2);
-        assert_eq!(db.open_tree("t").unwrap().get("x").unwrap().unwrap().as_ref(), b"11");
+        assert_eq!(
+            db.open_tree("t")
+                .unwrap()
+                .get("x")
+                .unwrap()
+                .unwrap()
+                .as_ref(),
+            b"11"
+        );
         assert_eq!(migrate(&db, STEPS, 3).unwrap(), 3);
-        assert_eq!(db.open_tree("t").unwrap().get("x").unwrap().unwrap().as_ref(), b"1111");
+        assert_eq!(
+            db.open_tree("t")
+                .unwrap()
+                .get("x")
+                .unwrap()
+                .unwrap()
+                .as_ref(),
+            b"1111"
+        );
         assert_eq!(migrate(&db, STEPS, 3).unwrap(), 3);
-        assert_eq!(db.open_tree("t").unwrap().get("x").unwrap().unwrap().as_ref(), b"1111");
+        assert_eq!(
+            db.open_tree("t")
+                .unwrap()
+                .get("x")
+                .unwrap()
+                .unwrap()
+                .as_ref(),
+            b"1111"
+        );
     }
 
     #[test]
@@ -113,7 +154,13 @@ mod tests {
     #[test]
     fn refuses_a_gap() {
         let db = temp_db();
-        let gappy = &[Migration { to: 1, run: add_x }, Migration { to: 3, run: double_x }];
+        let gappy = &[
+            Migration { to: 1, run: add_x },
+            Migration {
+                to: 3,
+                run: double_x,
+            },
+        ];
         assert!(migrate(&db, gappy, 3).is_err());
     }
 }

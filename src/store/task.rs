@@ -105,7 +105,11 @@ impl Store {
     }
 
     pub fn task_get(&self, id: &Uuid) -> Result<Task> {
-        let v = self.tasks.get(id.as_bytes()).map_err(Error::store)?.ok_or_else(|| not_found(id))?;
+        let v = self
+            .tasks
+            .get(id.as_bytes())
+            .map_err(Error::store)?
+            .ok_or_else(|| not_found(id))?;
         codec::decode::<TaskV1>(V1, &v)?.into_domain()
     }
 

@@ -23,7 +23,11 @@ pub enum Recovery {
 /// Resumes or undoes the interrupted tasks of one kind.
 pub trait TaskOwner: Send + Sync {
     fn kind(&self) -> &'static str;
-    fn recover<'a>(&'a self, services: &'a Arc<Services>, task: &'a Task) -> BoxFuture<'a, Result<Recovery>>;
+    fn recover<'a>(
+        &'a self,
+        services: &'a Arc<Services>,
+        task: &'a Task,
+    ) -> BoxFuture<'a, Result<Recovery>>;
 }
 
 #[derive(Default, Clone)]
@@ -48,13 +52,17 @@ pub async fn recover_all(services: &Arc<Services>, owners: &Owners) -> Result<us
         let verdict = match owners.by_kind.get(task.kind.as_str()) {
             Some(owner) => owner.recover(services, &task).await,
             None => Ok(Recovery::RolledBack(
-                "Interrupted by a service restart before its result was recorded; check the target".into(),
+                "Interrupted by a service restart before its result was recorded; check the target"
+                    .into(),
             )),
         };
         let (state, note) = match verdict {
             Ok(Recovery::Completed(note)) => (TaskState::Succeeded, note),
             Ok(Recovery::RolledBack(note)) => (TaskState::Failed, note),
-            Err(e) => (TaskState::Failed, format!("Recovery after restart failed: {}", e.public_message())),
+            Err(e) => (
+                TaskState::Failed,
+                format!("Recovery after restart failed: {}", e.public_message()),
+            ),
         };
         // A queued task that never ran cannot succeed; it is cancelled.
         let state = if task.state == TaskState::Queued && state == TaskState::Succeeded {
@@ -62,7 +70,13 @@ pub async fn recover_all(services: &Arc<Services>, owners: &Owners) -> Result<us
         } else {
             state
         };
-        log::info!("task {} ({}) left {} by a restart: {} — {note}", task.id, task.kind, task.state.as_str(), state.as_str());
+        log::info!(
+            "task {} ({}) left {} by a restart: {} — {note}",
+            task.id,
+            task.kind,
+            task.state.as_str(),
+            state.as_str()
+        );
         services.task_conclude(&task.id, state, &note)?;
     }
     if n > 0 {

@@ -1,0 +1,366 @@
+//! Process tier: the built binary on a loopback port with a temporary data
+//! directory and a test NOTIFY_SOCKET — readiness, watchdog, crash safety
+//! (kill -9) and a clean SIGTERM shutdown.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vdi-appliance");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal HTTP/1.1 client (Connection: close).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status: u16 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let (head, rest) = out.split_once("\r\n\r\n").unwrap();
+    let text = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (len, rest) = s.split_once("\r\n").unwrap();
+        let n = usize::from_str_radix(len.trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+}
+
+struct Service {
+    child: Child,
+    port: u16,
+    notify: UnixDatagram,
+    seen: Vec<String>,
+}
+
+impl Service {
+    fn start(data: &Path, sock: &Path) -> Service {
+        let _ = std::fs::remove_file(sock);
+        let notify = UnixDatagram::bind(sock).unwrap();
+        notify
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let port = free_port();
+        // systemd sets WATCHDOG_PID to the service's own pid: `exec` keeps
+        // the shell's pid, so the shell can name it before the binary starts.
+        let child = Command::new("sh")
+            .args(["-c", "WATCHDOG_PID=$$ exec \"$0\" \"$@\"", BIN])
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(data)
+            .args(["--libvirt-uri", "test:///default", "--log-level", "debug"])
+            .env("NOTIFY_SOCKET", sock)
+            .env("WATCHDOG_USEC", "400000")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut svc = Service {
+            child,
+            port,
+            notify,
+            seen: Vec::new(),
+        };
+        svc.wait_for("READY=1", Duration::from_secs(20));
+        svc
+    }
+
+    /// Collects notifications until one contains `what`.
+    fn wait_for(&mut self, what: &str, limit: Duration) {
+        let until = Instant::now() + limit;
+        let mut buf = [0u8; 512];
+        while Instant::now() < until {
+            if self.seen.iter().any(|m| m.contains(what)) {
+                return;
+            }
+            if let Ok(n) = self.notify.recv(&mut buf) {
+                self.seen
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+        panic!("no {what} within {limit:?}; saw {:?}", self.seen);
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn login(port: u16, pw: &str) -> String {
+    let (st, v) = http(
+        port,
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({"name": "admin", "password": pw})),
+    );
+    assert_eq!(st, 200, "{v}");
+    v["data"]["access_token"].as_str().unwrap().to_string()
+}
+
+fn tmp() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sock = dir.path().join("notify.sock");
+    (dir, data, sock)
+}
+
+#[test]
+fn survives_kill_9_and_stops_cleanly_on_sigterm() {
+    let (_dir, data, sock) = tmp();
+    let mut svc = Service::start(&data, &sock);
+    // Watchdog pings arrive (WATCHDOG_USEC was set).
+    svc.wait_for("WATCHDOG=1", Duration::from_secs(5));
+    let (st, h) = http(svc.port, "GET", "/api/v1/health", None, None);
+    assert_eq!((st, &h["data"]["store"]["ok"]), (200, &json!(true)));
+
+    // First admin through the setup token the service wrote.
+    let token_file = data.join("setup-token");
+    let setup = std::fs::read_to_string(&token_file).unwrap();
+    let body = json!({"setup_token": setup.trim(), "name": "admin", "password": "first-pass-1"});
+    assert_eq!(
+        http(svc.port, "POST", "/api/v1/setup/admin", None, Some(&body)).0,
+        200
+    );
+    let token = login(svc.port, "first-pass-1");
+    for i in 0..20 {
+        let (st, v) = http(
+            svc.port,
+            "POST",
+            "/api/v1/resource_pool/create",
+            Some(&token),
+            Some(&json!({"name": format!("pool-{i}")})),
+        );
+        assert_eq!(st, 200, "{v}");
+    }
+
+    // kill -9 right after the last acknowledged write.
+    let status = Command::new("kill")
+        .args(["-9", &svc.pid()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    svc.child.wait().unwrap();
+    drop(svc);
+
+    let mut svc = Service::start(&data, &sock);
+    assert!(
+        !token_file.exists(),
+        "no new setup token once an admin exists"
+    );
+    // Sessions survive a restart; the acknowledged data is intact.
+    let (st, v) = http(
+        svc.port,
+        "GET",
+        "/api/v1.0/resource_pool/?page_size=100",
+        Some(&token),
+        None,
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["data"]["count"], 20);
+    assert_eq!(v["data"]["results"][0]["default"], true);
+
+    // SIGTERM: STOPPING=1, exit status 0.
+    Command::new("kill")
+        .args(["-TERM", &svc.pid()])
+        .status()
+        .unwrap();
+    svc.wait_for("STOPPING=1", Duration::from_secs(10));
+    let until = Instant::now() + Duration::from_secs(20);
+    let code = loop {
+        if let Some(s) = svc.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < until, "did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(code.success(), "exit status {code}");
+}
+
+#[test]
+fn offline_commands_set_password_export_import() {
+    let (dir, data, sock) = tmp();
+    let run = |args: &[&str], d: &Path| {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(d)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, out) = run(
+        &[
+            "admin",
+            "set-password",
+            "--name",
+            "admin",
+            "--password",
+            "offline-pass",
+        ],
+        &data,
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(
+        &[
+            "admin",
+            "set-password",
+            "--name",
+            "admin",
+            "--password",
+            "short",
+        ],
+        &data,
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("`password`"));
+    let (code, _) = run(&["admin", "frobnicate"], &data);
+    assert_eq!(code, 2);
+
+    let svc = Service::start(&data, &sock);
+    let token = login(svc.port, "offline-pass");
+    http(
+        svc.port,
+        "POST",
+        "/api/v1/resource_pool/create",
+        Some(&token),
+        Some(&json!({"name": "kept", "desc": "d"})),
+    );
+    // The store is locked while the service runs.
+    let (code, out) = run(&["export", "--out", "/dev/null"], &data);
+    assert_eq!(code, 1);
+    assert!(out.contains("in use"), "{out}");
+    drop(svc);
+
+    let dump = dir.path().join("dump.json");
+    let (code, out) = run(&["export", "--out", dump.to_str().unwrap()], &data);
+    assert_eq!(code, 0, "{out}");
+    let other = dir.path().join("other");
+    let (code, out) = run(&["import", "--in", dump.to_str().unwrap()], &other);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&["import", "--in", dump.to_str().unwrap()], &other);
+    assert_eq!(
+        code, 1,
+        "a second import into a non-empty store is refused: {out}"
+    );
+
+    let svc = Service::start(&other, &sock);
+    let token = login(svc.port, "offline-pass");
+    let (_, v) = http(
+        svc.port,
+        "GET",
+        "/api/v1.0/resource_pool/?searchtype=single&name=kept",
+        Some(&token),
+        None,
+    );
+    assert_eq!(v["data"]["desc"], "d");
+}
+
+#[test]
+fn serves_while_libvirt_is_unreachable() {
+    let (_dir, data, sock) = tmp();
+    let _ = std::fs::remove_file(&sock);
+    let notify = UnixDatagram::bind(&sock).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(&data)
+        .args([
+            "--libvirt-uri",
+            "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
+        ])
+        .env("NOTIFY_SOCKET", &sock)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut svc = Service {
+        child,
+        port,
+        notify,
+        seen: Vec::new(),
+    };
+    svc.wait_for("READY=1", Duration::from_secs(20));
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (st, v) = http(port, "GET", "/api/v1/health", None, None);
+        assert_eq!(st, 200);
+        if v["data"]["libvirt"]["reachable"] == json!(false) {
+            assert!(v["data"]["libvirt"]["error"]
+                .as_str()
+                .unwrap()
+                .contains("unreachable"));
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "libvirt never reported unreachable: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
