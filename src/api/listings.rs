@@ -4,30 +4,28 @@ use serde_json::Value;
 
 use super::{resource_pool, task};
 use crate::error::Result;
-use crate::service::{Listing, QueryEngine, Row, Services};
+use crate::service::{Listing, QueryEngine, Services};
 use crate::store::Table;
 
-fn rows(values: impl Iterator<Item = Value>) -> Vec<Row> {
-    values
-        .filter_map(|v| match v {
-            Value::Object(m) => Some(m),
-            _ => None,
-        })
-        .collect()
+type Sink<'a> = &'a mut dyn FnMut(Value);
+
+fn pools(s: &Services, sink: Sink) -> Result<()> {
+    s.resource_pool_list()?
+        .iter()
+        .for_each(|p| sink(resource_pool::view(p)));
+    Ok(())
 }
 
-fn pools(s: &Services) -> Result<Vec<Row>> {
-    Ok(rows(
-        s.resource_pool_list()?.iter().map(resource_pool::view),
-    ))
+fn tasks(s: &Services, sink: Sink) -> Result<()> {
+    s.task_list()?.iter().for_each(|t| sink(task::task_view(t)));
+    Ok(())
 }
 
-fn tasks(s: &Services) -> Result<Vec<Row>> {
-    Ok(rows(s.task_list()?.iter().map(task::task_view)))
-}
-
-fn oplog(s: &Services) -> Result<Vec<Row>> {
-    Ok(rows(s.operation_log_list()?.iter().map(task::oplog_view)))
+fn oplog(s: &Services, sink: Sink) -> Result<()> {
+    s.operation_log_list()?
+        .iter()
+        .for_each(|e| sink(task::oplog_view(e)));
+    Ok(())
 }
 
 /// Every listing, registered in one engine.

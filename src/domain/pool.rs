@@ -7,6 +7,8 @@ use super::Uuid;
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResourcePool {
     pub uuid: Uuid,
+    /// Creation order, assigned by the store; lists are in this order.
+    pub seq: u64,
     pub name: String,
     pub desc: String,
     /// Exactly one pool is the default while any pool exists.

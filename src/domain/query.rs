@@ -36,18 +36,19 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Query> {
     for (k, v) in pairs {
         match k.as_str() {
             "searchtype" => {
-                search =
-                    match v.as_str() {
-                        "all" | "" => SearchType::All,
-                        "contain" => SearchType::Contain,
-                        "single" => SearchType::Single,
-                        other => return Err(Error::new(
+                search = match v.as_str() {
+                    "all" | "" => SearchType::All,
+                    "contain" => SearchType::Contain,
+                    "single" => SearchType::Single,
+                    other => {
+                        return Err(Error::new(
                             Code::QueryInvalid,
                             format!(
                                 "Query `searchtype`: `{other}` is not one of all, contain, single"
                             ),
-                        )),
+                        ))
                     }
+                }
             }
             "page" => page = positive("page", v, usize::MAX)?,
             "page_size" => page_size = positive("page_size", v, MAX_PAGE_SIZE)?,

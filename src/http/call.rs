@@ -68,6 +68,8 @@ impl Call {
 /// should name as the target.
 pub struct Reply {
     pub data: Value,
+    /// `data` already serialized (large listings skip the `Value` tree).
+    pub text: Option<String>,
     pub target: Option<String>,
     pub raw: bool,
 }
@@ -76,6 +78,16 @@ impl Reply {
     pub fn data(data: Value) -> Reply {
         Reply {
             data,
+            text: None,
+            target: None,
+            raw: false,
+        }
+    }
+
+    pub fn json_text(text: String) -> Reply {
+        Reply {
+            data: Value::Null,
+            text: Some(text),
             target: None,
             raw: false,
         }
@@ -264,6 +276,7 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
     }
     Ok(match result {
         Ok(r) if r.raw => envelope::raw(r.data),
+        Ok(Reply { text: Some(t), .. }) => envelope::ok_text(&t),
         Ok(r) => envelope::ok(r.data),
         Err(e) => envelope::err(&e),
     })
@@ -308,7 +321,10 @@ async fn run_maybe_async(route: &Route, call: &mut Call, target: &str) -> Result
         Box::new(move |_task| {
             Box::pin(async move {
                 let r = handler(detached).await?;
-                serde_json::to_string(&r.data).map_err(Error::internal)
+                match r.text {
+                    Some(t) => Ok(t),
+                    None => serde_json::to_string(&r.data).map_err(Error::internal),
+                }
             })
         }),
     )?;

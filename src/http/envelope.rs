@@ -24,6 +24,17 @@ pub fn ok(data: Value) -> Response {
     json_response(200, &json!({"code": 0, "msg": OK_MSG, "data": data}))
 }
 
+/// Success with `data` given as JSON text.
+pub fn ok_text(data: &str) -> Response {
+    let mut res = Response::new(StatusCode::Ok);
+    res.set_body(Body::from_string(format!(
+        "{{\"code\":0,\"msg\":\"{OK_MSG}\",\"data\":{data}}}"
+    )));
+    res.set_content_type("application/json; charset=utf-8");
+    res.insert_ext(Enveloped);
+    res
+}
+
 /// A JSON document that is not an envelope (the OpenAPI description).
 pub fn raw(v: Value) -> Response {
     json_response(200, &v)

@@ -58,9 +58,17 @@ fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Argon2id with 7 MiB and 5 passes (an OWASP-recommended setting that
+/// keeps the service's memory low); verification reads the parameters from
+/// each stored hash, so older hashes keep working.
+fn hasher() -> Argon2<'static> {
+    let params = argon2::Params::new(7 * 1024, 5, 1, None).expect("valid argon2 parameters");
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
 pub fn hash_password(pw: &str) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    hasher()
         .hash_password(pw.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(Error::internal)
@@ -68,7 +76,7 @@ pub fn hash_password(pw: &str) -> Result<String> {
 
 fn verify_password(pw: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+        .map(|h| hasher().verify_password(pw.as_bytes(), &h).is_ok())
         .unwrap_or(false)
 }
 

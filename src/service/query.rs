@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
+use std::io::Write;
+
 use memchr::memmem;
 use serde_json::{Map, Value};
 
@@ -23,15 +25,21 @@ pub struct Listing<C> {
     pub fields: &'static [&'static str],
     /// A number that changes whenever a row could have changed.
     pub generation: fn(&C) -> u64,
-    /// All rows, in the order results are listed.
-    pub load: fn(&C) -> Result<Vec<Row>>,
+    /// Hands every row, in the order results are listed, to the sink (one
+    /// at a time, so a rebuild never holds two copies of the table).
+    pub load: fn(&C, &mut dyn FnMut(Value)) -> Result<()>,
 }
 
-/// The result of a query: a page, or one row for `single`.
+/// The result of a query, rows already as JSON text: a page (a JSON array
+/// of `returned` rows out of `count` matches), or one row for `single`.
 #[derive(Debug, PartialEq)]
 pub enum Answer {
-    Page { count: usize, rows: Vec<Value> },
-    Single(Value),
+    Page {
+        count: usize,
+        returned: usize,
+        rows: String,
+    },
+    Single(String),
 }
 
 #[derive(Debug)]
@@ -54,14 +62,15 @@ impl Cell {
         }
     }
 
-    fn to_value(&self) -> Value {
-        match self {
-            Cell::Null => Value::Null,
-            Cell::Bool(b) => Value::Bool(*b),
-            Cell::Num(_, n) => Value::Number(n.clone()),
-            Cell::Str(s) => Value::String(s.to_string()),
-            Cell::Json(v) => (**v).clone(),
-        }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        // Writing JSON into a Vec cannot fail.
+        let _ = match self {
+            Cell::Null => out.write_all(b"null"),
+            Cell::Bool(b) => out.write_all(if *b { b"true" } else { b"false" }),
+            Cell::Num(_, n) => serde_json::to_writer(&mut *out, n).map_err(std::io::Error::other),
+            Cell::Str(s) => serde_json::to_writer(&mut *out, &**s).map_err(std::io::Error::other),
+            Cell::Json(v) => serde_json::to_writer(&mut *out, &**v).map_err(std::io::Error::other),
+        };
     }
 
     /// The text a filter compares against.
@@ -82,11 +91,15 @@ struct Haystack {
     starts: Vec<u32>,
 }
 
+/// Row lists per lowercase byte trigram of one column.
+type Trigrams = HashMap<[u8; 3], Vec<u32>>;
+
 struct Snapshot {
     generation: u64,
     rows: usize,
     columns: Vec<Vec<Cell>>,
     haystacks: Vec<OnceLock<Haystack>>,
+    trigrams: Vec<OnceLock<Trigrams>>,
     exact: Vec<OnceLock<HashMap<String, Vec<u32>>>>,
 }
 
@@ -98,21 +111,34 @@ enum ColKind {
 }
 
 impl Snapshot {
-    fn build(fields: &[&str], generation: u64, rows: Vec<Row>) -> Snapshot {
-        let n = rows.len();
-        let mut columns: Vec<Vec<Cell>> = fields.iter().map(|_| Vec::with_capacity(n)).collect();
-        for mut row in rows {
+    fn build(
+        fields: &[&str],
+        generation: u64,
+        fill: impl FnOnce(&mut dyn FnMut(Value)) -> Result<()>,
+    ) -> Result<Snapshot> {
+        let mut columns: Vec<Vec<Cell>> = fields.iter().map(|_| Vec::new()).collect();
+        let mut n = 0;
+        fill(&mut |row: Value| {
+            let mut row = match row {
+                Value::Object(m) => m,
+                _ => Row::new(),
+            };
             for (i, f) in fields.iter().enumerate() {
                 columns[i].push(Cell::from_value(row.remove(*f).unwrap_or(Value::Null)));
             }
+            n += 1;
+        })?;
+        for c in &mut columns {
+            c.shrink_to_fit();
         }
-        Snapshot {
+        Ok(Snapshot {
             generation,
             rows: n,
             haystacks: fields.iter().map(|_| OnceLock::new()).collect(),
+            trigrams: fields.iter().map(|_| OnceLock::new()).collect(),
             exact: fields.iter().map(|_| OnceLock::new()).collect(),
             columns,
-        }
+        })
     }
 
     fn kind(&self, col: usize) -> ColKind {
@@ -140,6 +166,34 @@ impl Snapshot {
         })
     }
 
+    /// The lowercase text of one row of a haystack (without its NUL).
+    fn row_text(h: &Haystack, row: usize) -> &[u8] {
+        let start = h.starts[row] as usize;
+        let end = h
+            .starts
+            .get(row + 1)
+            .map(|&e| e as usize)
+            .unwrap_or(h.text.len())
+            - 1;
+        &h.text[start..end]
+    }
+
+    fn trigram_index(&self, col: usize) -> &Trigrams {
+        self.trigrams[col].get_or_init(|| {
+            let h = self.haystack(col);
+            let mut m: Trigrams = HashMap::new();
+            for row in 0..self.rows {
+                for w in Self::row_text(h, row).windows(3) {
+                    let list = m.entry([w[0], w[1], w[2]]).or_default();
+                    if list.last() != Some(&(row as u32)) {
+                        list.push(row as u32);
+                    }
+                }
+            }
+            m
+        })
+    }
+
     fn exact_index(&self, col: usize) -> &HashMap<String, Vec<u32>> {
         self.exact[col].get_or_init(|| {
             let mut m: HashMap<String, Vec<u32>> = HashMap::new();
@@ -151,11 +205,35 @@ impl Snapshot {
     }
 
     /// Rows (ascending) whose column `col` contains `needle`, ignoring case.
+    /// Needles of three bytes or more go through the trigram index: the
+    /// rarest trigram's rows are the candidates, each checked in full.
     fn contain(&self, col: usize, needle: &str) -> Vec<u32> {
         let h = self.haystack(col);
         let needle = needle.to_lowercase();
         if needle.is_empty() {
             return (0..self.rows as u32).collect();
+        }
+        if needle.len() >= 3 {
+            let index = self.trigram_index(col);
+            let mut rarest: Option<&Vec<u32>> = None;
+            for w in needle.as_bytes().windows(3) {
+                match index.get(&[w[0], w[1], w[2]]) {
+                    None => return Vec::new(),
+                    Some(list) if rarest.is_none_or(|r| list.len() < r.len()) => {
+                        rarest = Some(list)
+                    }
+                    Some(_) => {}
+                }
+            }
+            let finder = memmem::Finder::new(needle.as_bytes());
+            return rarest
+                .map(|rows| {
+                    rows.iter()
+                        .copied()
+                        .filter(|&r| finder.find(Self::row_text(h, r as usize)).is_some())
+                        .collect()
+                })
+                .unwrap_or_default();
         }
         let mut out: Vec<u32> = Vec::new();
         for pos in memmem::find_iter(&h.text, needle.as_bytes()) {
@@ -221,12 +299,18 @@ impl Snapshot {
         }
     }
 
-    fn render(&self, fields: &[&str], row: u32) -> Value {
-        let mut m = Map::with_capacity(fields.len());
+    /// Writes one row as a JSON object, straight from the columns.
+    fn render(&self, fields: &[&str], row: u32, out: &mut Vec<u8>) {
+        out.push(b'{');
         for (i, f) in fields.iter().enumerate() {
-            m.insert((*f).to_string(), self.columns[i][row as usize].to_value());
+            if i > 0 {
+                out.push(b',');
+            }
+            let _ = serde_json::to_writer(&mut *out, f);
+            out.push(b':');
+            self.columns[i][row as usize].write_json(out);
         }
-        Value::Object(m)
+        out.push(b'}');
     }
 }
 
@@ -282,8 +366,10 @@ impl<C> QueryEngine<C> {
                 return Ok(s.clone());
             }
         }
-        let rows = (entry.listing.load)(ctx)?;
-        let snap = Arc::new(Snapshot::build(entry.listing.fields, generation, rows));
+        let load = entry.listing.load;
+        let snap = Arc::new(Snapshot::build(entry.listing.fields, generation, |sink| {
+            load(ctx, sink)
+        })?);
         *slot = Some(snap.clone());
         Ok(snap)
     }
@@ -326,7 +412,13 @@ impl<C> QueryEngine<C> {
         };
         if q.search == SearchType::Single {
             return match hits.first() {
-                Some(&r) => Ok(Answer::Single(snap.render(fields, r))),
+                Some(&r) => {
+                    let mut out = Vec::with_capacity(256);
+                    snap.render(fields, r, &mut out);
+                    Ok(Answer::Single(
+                        String::from_utf8(out).map_err(Error::internal)?,
+                    ))
+                }
                 None => Err(Error::new(
                     Code::QueryNoMatch,
                     format!("No {name} matches the query"),
@@ -334,15 +426,22 @@ impl<C> QueryEngine<C> {
             };
         }
         let start = (q.page - 1).saturating_mul(q.page_size);
-        let rows = hits
-            .iter()
-            .skip(start)
-            .take(q.page_size)
-            .map(|&r| snap.render(fields, r))
-            .collect();
+        let mut out =
+            Vec::with_capacity(256 * q.page_size.min(hits.len().saturating_sub(start)) + 2);
+        out.push(b'[');
+        let mut returned = 0;
+        for &r in hits.iter().skip(start).take(q.page_size) {
+            if returned > 0 {
+                out.push(b',');
+            }
+            snap.render(fields, r, &mut out);
+            returned += 1;
+        }
+        out.push(b']');
         Ok(Answer::Page {
             count: hits.len(),
-            rows,
+            returned,
+            rows: String::from_utf8(out).map_err(Error::internal)?,
         })
     }
 }
@@ -365,13 +464,9 @@ mod tests {
             name: "thing",
             fields: &["uuid", "name", "default", "ram", "tags"],
             generation: |c: &Ctx| c.gen.load(Ordering::SeqCst),
-            load: |c: &Ctx| {
-                Ok(c.rows
-                    .read()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_object().unwrap().clone())
-                    .collect())
+            load: |c: &Ctx, sink: &mut dyn FnMut(Value)| {
+                c.rows.read().unwrap().iter().for_each(|v| sink(v.clone()));
+                Ok(())
             },
         });
         let rows = vec![
@@ -395,14 +490,18 @@ mod tests {
         .unwrap()
     }
 
-    fn names(a: Answer) -> Vec<String> {
+    fn rows(a: &Answer) -> Vec<Value> {
         match a {
-            Answer::Page { rows, .. } => rows
-                .iter()
-                .map(|r| r["name"].as_str().unwrap().to_string())
-                .collect(),
-            Answer::Single(r) => vec![r["name"].as_str().unwrap().to_string()],
+            Answer::Page { rows, .. } => serde_json::from_str(rows).unwrap(),
+            Answer::Single(r) => vec![serde_json::from_str(r).unwrap()],
         }
+    }
+
+    fn names(a: Answer) -> Vec<String> {
+        rows(&a)
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
     }
 
     #[test]
@@ -469,22 +568,34 @@ mod tests {
         let a = e
             .run(&c, "thing", &q(&[("page", "2"), ("page_size", "2")]))
             .unwrap();
+        assert!(matches!(
+            a,
+            Answer::Page {
+                count: 3,
+                returned: 1,
+                ..
+            }
+        ));
+        assert_eq!(
+            rows(&a),
+            vec![json!({"uuid":"u3","name":"office","default":false,"ram":2,"tags":null})]
+        );
+        let a = e
+            .run(&c, "thing", &q(&[("page", "9"), ("page_size", "2")]))
+            .unwrap();
         assert_eq!(
             a,
             Answer::Page {
                 count: 3,
-                rows: vec![
-                    json!({"uuid":"u3","name":"office","default":false,"ram":2,"tags":null})
-                ]
+                returned: 0,
+                rows: "[]".into()
             }
         );
-        match e
-            .run(&c, "thing", &q(&[("page", "9"), ("page_size", "2")]))
-            .unwrap()
-        {
-            Answer::Page { count, rows } => assert_eq!((count, rows.len()), (3, 0)),
-            _ => panic!(),
-        }
+        // Nested values and escapes survive the direct rendering.
+        let a = e
+            .run(&c, "thing", &q(&[("searchtype", "single"), ("uuid", "u1")]))
+            .unwrap();
+        assert_eq!(rows(&a)[0]["tags"], json!(["x"]));
     }
 
     #[test]
@@ -531,6 +642,46 @@ mod tests {
             ),
             ["brand-new"]
         );
+    }
+
+    #[test]
+    fn trigram_search_agrees_with_a_plain_scan() {
+        let names: Vec<String> = (0..500u32)
+            .map(|i| {
+                format!(
+                    "{}-Room{}-{}",
+                    ["lab", "Office", "库房", "hall"][(i % 4) as usize],
+                    i % 37,
+                    i * 7919 % 1000
+                )
+            })
+            .collect();
+        let snap = Snapshot::build(&["name"], 1, |sink| {
+            names.iter().for_each(|n| sink(json!({ "name": n })));
+            Ok(())
+        })
+        .unwrap();
+        for needle in [
+            "room1",
+            "ROOM1-",
+            "库房-r",
+            "-9",
+            "o",
+            "lab-room3-",
+            "zz",
+            "fice-room36-9",
+            "ffi",
+            "Room12-",
+            "房",
+        ] {
+            let want: Vec<u32> = names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.to_lowercase().contains(&needle.to_lowercase()))
+                .map(|(i, _)| i as u32)
+                .collect();
+            assert_eq!(snap.contain(0, needle), want, "needle {needle}");
+        }
     }
 
     #[test]

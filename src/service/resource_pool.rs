@@ -12,6 +12,7 @@ impl Services {
         let now = now_ms();
         let pool = ResourcePool {
             uuid: Uuid::new_v4(),
+            seq: 0,
             name: req.name,
             desc: req.desc,
             is_default: req.make_default,
@@ -65,7 +66,7 @@ impl Services {
     /// Every pool, oldest first.
     pub fn resource_pool_list(&self) -> Result<Vec<ResourcePool>> {
         let mut v = self.store.pool_list()?;
-        v.sort_by_key(|p| (p.created_at, p.uuid));
+        v.sort_by_key(|p| p.seq);
         Ok(v)
     }
 }

@@ -141,6 +141,7 @@ impl Store {
         for p in &dump.resource_pools {
             let pool = crate::domain::pool::ResourcePool {
                 uuid: uuid::Uuid::from_bytes(p.pool.uuid),
+                seq: p.pool.seq,
                 name: p.pool.name.clone(),
                 desc: p.pool.desc.clone(),
                 is_default: p.default,
@@ -148,6 +149,10 @@ impl Store {
                 updated_at: p.pool.updated_at,
             };
             self.pool_insert(&pool)?;
+        }
+        // Keep new sequence numbers above the imported ones.
+        if let Some(max) = dump.resource_pools.iter().map(|p| p.pool.seq).max() {
+            while self.next_id()? < max {}
         }
         if let Some(d) = dump.resource_pools.iter().find(|p| p.default) {
             self.meta
@@ -182,6 +187,7 @@ mod tests {
         for (i, name) in ["one", "two", "three"].iter().enumerate() {
             a.pool_insert(&ResourcePool {
                 uuid: Uuid::new_v4(),
+                seq: 0,
                 name: name.to_string(),
                 desc: format!("d{i}"),
                 is_default: i == 1,

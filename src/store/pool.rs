@@ -24,6 +24,9 @@ const COUNT_KEY: &[u8] = b"pool_count";
 pub(super) struct PoolV1 {
     #[serde(with = "super::export::uuid_text")]
     pub uuid: [u8; 16],
+    /// Creation order (store-assigned; an import without it assigns anew).
+    #[serde(default)]
+    pub seq: u64,
     pub name: String,
     pub desc: String,
     pub created_at: i64,
@@ -34,6 +37,7 @@ impl PoolV1 {
     fn from_domain(p: &ResourcePool) -> Self {
         PoolV1 {
             uuid: uuid_bytes(&p.uuid),
+            seq: p.seq,
             name: p.name.clone(),
             desc: p.desc.clone(),
             created_at: p.created_at,
@@ -45,6 +49,7 @@ impl PoolV1 {
         ResourcePool {
             is_default: default == Some(self.uuid),
             uuid: Uuid::from_bytes(self.uuid),
+            seq: self.seq,
             name: self.name,
             desc: self.desc,
             created_at: self.created_at,
@@ -125,7 +130,10 @@ impl Store {
     /// Inserts a new pool; it becomes the default when asked or when it is
     /// the first. Returns the pool as stored.
     pub fn pool_insert(&self, pool: &ResourcePool) -> Result<ResourcePool> {
-        let rec = PoolV1::from_domain(pool);
+        let mut rec = PoolV1::from_domain(pool);
+        if rec.seq == 0 {
+            rec.seq = self.next_id()? + 1;
+        }
         let bytes = codec::encode(V1, &rec);
         let key = rec.uuid;
         let nk = name_key(&pool.name);
@@ -149,6 +157,7 @@ impl Store {
         self.bump(Table::ResourcePool);
         let mut out = pool.clone();
         out.is_default = is_default;
+        out.seq = rec.seq;
         Ok(out)
     }
 
@@ -258,6 +267,7 @@ mod tests {
     fn pool(name: &str, default: bool) -> ResourcePool {
         ResourcePool {
             uuid: Uuid::new_v4(),
+            seq: 0,
             name: name.into(),
             desc: String::new(),
             is_default: default,

@@ -1,0 +1,292 @@
+//! API benchmark (`make bench` / `cargo bench --bench api`): loads N records
+//! into a resource, starts the release binary, and measures with `wrk` on
+//! loopback the generic query against `GET /api/v1/health` (the floor) in
+//! the same run, plus resident memory and cold start to READY.
+//!
+//! Environment: BENCH_RECORDS (10000), BENCH_SECONDS (10), BENCH_CONNS (32).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vdi-appliance");
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn post(port: u16, path: &str, body: &Value) -> Value {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let b = body.to_string();
+    write!(s, "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let body = out.split_once("\r\n\r\n").unwrap().1;
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+/// Writes a store export holding `n` pools plus one admin, and imports it.
+fn load(data: &Path, n: u64) {
+    let out = Command::new(BIN)
+        .args([
+            "admin",
+            "set-password",
+            "--name",
+            "bench",
+            "--password",
+            "bench-password",
+            "--data-dir",
+        ])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = data.with_extension("json");
+    let exported = Command::new(BIN)
+        .args(["export", "--out"])
+        .arg(&dump)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(exported.status.success());
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&dump).unwrap()).unwrap();
+    let t0 = 1_700_000_000_000i64;
+    doc["resource_pools"] = (0..n)
+        .map(|i| {
+            json!({"uuid": uuid::Uuid::new_v4().to_string(), "name": format!("pool-{i:05}"),
+                   "desc": format!("benchmark pool number {i}"), "created_at": t0 + i as i64,
+                   "updated_at": t0 + i as i64, "default": i == 0})
+        })
+        .collect();
+    std::fs::write(&dump, doc.to_string()).unwrap();
+    let fresh = data.with_extension("loaded");
+    let out = Command::new(BIN)
+        .args(["import", "--in"])
+        .arg(&dump)
+        .arg("--data-dir")
+        .arg(&fresh)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(data).unwrap();
+    std::fs::rename(&fresh, data).unwrap();
+}
+
+struct Svc {
+    child: Child,
+    port: u16,
+    ready_ms: f64,
+}
+
+impl Drop for Svc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data: &Path, sock: &Path) -> Svc {
+    let _ = std::fs::remove_file(sock);
+    let notify = UnixDatagram::bind(sock).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let t0 = Instant::now();
+    let child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--libvirt-uri",
+            "test:///default",
+            "--log-level",
+            "warn",
+            "--data-dir",
+        ])
+        .arg(data)
+        .env("NOTIFY_SOCKET", sock)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 256];
+    loop {
+        let n = notify.recv(&mut buf).expect("READY=1 within 30 s");
+        if String::from_utf8_lossy(&buf[..n]).contains("READY=1") {
+            break;
+        }
+    }
+    let ready_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    Svc {
+        child,
+        port,
+        ready_ms,
+    }
+}
+
+fn rss_kb(pid: u32, key: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    s.lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+struct Wrk {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+fn to_ms(v: &str) -> f64 {
+    let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
+    let n: f64 = num.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        _ => f64::NAN,
+    }
+}
+
+fn wrk(url: &str, token: &str, conns: u64, secs: u64) -> Wrk {
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{conns}"),
+            &format!("-d{secs}s"),
+            "--latency",
+            "-H",
+        ])
+        .arg(format!("Authorization: Bearer {token}"))
+        .arg(url)
+        .output()
+        .expect("wrk (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field = |prefix: &str| -> Option<String> {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+    };
+    let non2xx = text
+        .lines()
+        .find(|l| l.contains("Non-2xx"))
+        .and_then(|l| l.split(':').nth(1))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    Wrk {
+        rps: field("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0),
+        p50_ms: field("50%").map(|v| to_ms(&v)).unwrap_or(f64::NAN),
+        p99_ms: field("99%").map(|v| to_ms(&v)).unwrap_or(f64::NAN),
+        errors: non2xx,
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` asks benches to list themselves
+    }
+    let n = env_num("BENCH_RECORDS", 10_000);
+    let secs = env_num("BENCH_SECONDS", 10);
+    let conns = env_num("BENCH_CONNS", 32);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sock = dir.path().join("notify.sock");
+    let t = Instant::now();
+    load(&data, n);
+    println!(
+        "loaded {n} resource pools in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // Cold start: median of three starts with the data in place.
+    let mut starts = Vec::new();
+    for _ in 0..3 {
+        let s = start(&data, &sock);
+        starts.push(s.ready_ms);
+    }
+    starts.sort_by(f64::total_cmp);
+    let svc = start(&data, &sock);
+    let login = post(
+        svc.port,
+        "/api/v1/login",
+        &json!({"name": "bench", "password": "bench-password"}),
+    );
+    let token = login["data"]["access_token"]
+        .as_str()
+        .expect("login")
+        .to_string();
+    let base = format!("http://127.0.0.1:{}", svc.port);
+    let health_url = format!("{base}/api/v1/health");
+    let query_url = format!(
+        "{base}/api/v1.0/resource_pool/?searchtype=contain&name=pool-0123&page=1&page_size=20"
+    );
+    // Warm up both (the first query builds the snapshot).
+    wrk(&health_url, &token, 4, 1);
+    wrk(&query_url, &token, 4, 1);
+    let health = wrk(&health_url, &token, conns, secs);
+    let query = wrk(&query_url, &token, conns, secs);
+    let pid = svc.child.id();
+    let (rss, anon, file) = (
+        rss_kb(pid, "VmRSS:"),
+        rss_kb(pid, "RssAnon:"),
+        rss_kb(pid, "RssFile:"),
+    );
+    let ratio = query.rps / health.rps;
+    println!(
+        "floor  GET /api/v1/health: {:>9.0} req/s  p50 {:.2} ms  p99 {:.2} ms  non-2xx {}",
+        health.rps, health.p50_ms, health.p99_ms, health.errors
+    );
+    println!(
+        "query  contain name, page 20: {:>7.0} req/s  p50 {:.2} ms  p99 {:.2} ms  non-2xx {}",
+        query.rps, query.p50_ms, query.p99_ms, query.errors
+    );
+    println!();
+    println!("records                   {n}");
+    println!("throughput ratio          {ratio:.2}   (target >= 0.50)");
+    println!(
+        "query p99                 {:.2} ms (target < 10 ms)",
+        query.p99_ms
+    );
+    println!(
+        "RSS after load            {:.1} MB (target < 40 MB): {:.1} MB private heap + {:.1} MB mapped files (binary, libvirt and its libraries)",
+        rss as f64 / 1024.0,
+        anon as f64 / 1024.0,
+        file as f64 / 1024.0
+    );
+    println!(
+        "cold start to READY       {:.0} ms median of 3 ({:.0}..{:.0}) (target < 300 ms)",
+        starts[1], starts[0], starts[2]
+    );
+    assert_eq!(
+        query.errors + health.errors,
+        0,
+        "the benchmark saw error replies"
+    );
+}
