@@ -199,3 +199,26 @@ mod tests {
             .contains("colour"));
     }
 }
+
+#[cfg(test)]
+mod shipped {
+    #[test]
+    fn the_shipped_config_file_is_valid_and_matches_the_defaults() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/config.toml");
+        let c = super::Config::from_file(std::path::Path::new(path)).unwrap();
+        c.validate().unwrap();
+        let d = super::Config::default();
+        assert_eq!(
+            (c.listen.as_str(), c.libvirt_uri.as_str()),
+            (d.listen.as_str(), d.libvirt_uri.as_str())
+        );
+        assert_eq!(
+            c.data_dir,
+            std::path::PathBuf::from("/var/lib/vdi-appliance")
+        );
+        assert_eq!(
+            (c.access_token_ttl_s, c.login_attempts),
+            (d.access_token_ttl_s, d.login_attempts)
+        );
+    }
+}

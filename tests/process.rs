@@ -167,6 +167,24 @@ fn survives_kill_9_and_stops_cleanly_on_sigterm() {
     svc.wait_for("WATCHDOG=1", Duration::from_secs(5));
     let (st, h) = http(svc.port, "GET", "/api/v1/health", None, None);
     assert_eq!((st, &h["data"]["store"]["ok"]), (200, &json!(true)));
+    // The real libvirt adapter (virt crate) reaches libvirt's test driver.
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, h) = http(svc.port, "GET", "/api/v1/health", None, None);
+        if h["data"]["libvirt"]["reachable"] == json!(true) {
+            assert_eq!(h["data"]["libvirt"]["uri"], "test:///default");
+            assert!(h["data"]["libvirt"]["libvirt_version"]
+                .as_str()
+                .unwrap()
+                .starts_with(char::is_numeric));
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "libvirt test driver not reachable: {h}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     // First admin through the setup token the service wrote.
     let token_file = data.join("setup-token");

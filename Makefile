@@ -1,0 +1,76 @@
+# vdi-appliance — the two commands that matter:
+#   make run    build and run the service locally (data in ./var)
+#   make test   install what the tests need, then run every tier
+# Tiers can be run alone: make test-unit | test-api | test-process | test-units | lint
+# make bench  runs the API benchmark (10,000 records, wrk on loopback).
+
+SHELL := /bin/bash
+CARGO ?= cargo
+LISTEN ?= 0.0.0.0:5000
+DATA ?= ./var
+BIN := target/release/vdi-appliance
+
+# Debian packages: build (libvirt headers for the virt crate), benchmark
+# (wrk), the systemd unit check (systemd-analyze).
+BUILD_DEBS := libvirt-dev pkg-config gcc
+TEST_DEBS := $(BUILD_DEBS) wrk systemd
+
+.PHONY: run test deps-build deps-test build lint test-unit test-api test-process test-units bench clean
+
+define install_debs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && \
+	  { $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=900 $$missing || \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=900 $$missing; }; \
+	fi
+	@command -v $(CARGO) >/dev/null || { echo "cargo is missing: install the Rust toolchain (rustup) first"; exit 1; }
+endef
+
+deps-build:
+	$(call install_debs,$(BUILD_DEBS))
+
+deps-test:
+	$(call install_debs,$(TEST_DEBS))
+
+build: deps-build
+	$(CARGO) build --release --locked
+
+run: build
+	@mkdir -p $(DATA)
+	@echo "vdi-appliance: data in $(DATA); on first start the one-time setup token is in $(DATA)/setup-token"
+	@echo "  create the first admin: curl -s -X POST http://127.0.0.1:$(lastword $(subst :, ,$(LISTEN)))/api/v1/setup/admin -d '{\"setup_token\":\"'\$$(cat $(DATA)/setup-token)'\",\"name\":\"admin\",\"password\":\"<8+ chars>\"}'"
+	$(BIN) serve --listen $(LISTEN) --data-dir $(DATA) $(ARGS)
+
+test: deps-test lint test-unit test-api test-process test-units
+	@echo "make test: every tier passed"
+
+lint: deps-test
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+	@if grep -q '^name = "tokio"$$' Cargo.lock; then echo "tokio is in Cargo.lock"; exit 1; fi
+
+test-unit: deps-test
+	$(CARGO) test --locked --lib
+
+test-api: deps-test
+	$(CARGO) test --locked --test api
+
+test-process: deps-test
+	$(CARGO) test --locked --test process
+
+# The shipped unit, pointed at the freshly built binary, must verify cleanly.
+test-units: deps-test
+	$(CARGO) build --locked
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	sed "s#/usr/bin/vdi-appliance#$(CURDIR)/target/debug/vdi-appliance#" systemd/vdi-appliance.service > $$tmp/vdi-appliance.service; \
+	out=$$(systemd-analyze verify --man=no $$tmp/vdi-appliance.service 2>&1 | grep -v -e 'libvirtd.service' -e 'network-online.target' || true); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "systemd unit verifies"
+
+bench: deps-test
+	$(CARGO) bench --locked --bench api
+
+clean:
+	$(CARGO) clean
