@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::service::Settings;
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `address:port` the API listens on.
@@ -61,21 +61,45 @@ impl Default for Config {
 }
 
 pub const FLAGS: &[(&str, &str)] = &[
-    ("--config", "FILE   TOML configuration file"),
-    ("--listen", "ADDR   listen address (default 0.0.0.0:5000)"),
+    (
+        "--config",
+        "FILE             TOML configuration file; the flags below override its keys",
+    ),
+    ("--listen", "ADDR             listen (default 0.0.0.0:5000)"),
     (
         "--data-dir",
-        "DIR  data directory (default /var/lib/vdi-appliance as root, ./var otherwise)",
+        "DIR            data_dir (default /var/lib/vdi-appliance as root, ./var otherwise)",
     ),
     (
         "--libvirt-uri",
-        "URI libvirt connection URI (default qemu:///system)",
+        "URI         libvirt_uri (default qemu:///system)",
     ),
     (
         "--log-level",
-        "LVL  error|warn|info|debug|trace (default info)",
+        "LEVEL         log_level: error|warn|info|debug|trace (default info)",
     ),
+    (
+        "--access-token-ttl-s",
+        "N   access_token_ttl_s (default 3600)",
+    ),
+    (
+        "--refresh-token-ttl-s",
+        "N  refresh_token_ttl_s (default 604800)",
+    ),
+    ("--login-attempts", "N        login_attempts (default 5)"),
+    ("--login-lockout-s", "N       login_lockout_s (default 60)"),
+    ("--shutdown-grace-s", "N      shutdown_grace_s (default 20)"),
+    ("--libvirt-probe-s", "N       libvirt_probe_s (default 15)"),
 ];
+
+fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
+    v.parse().map_err(|_| {
+        format!(
+            "{}: `{v}` is not a whole number",
+            flag.trim_start_matches("--").replace('-', "_")
+        )
+    })
+}
 
 impl Config {
     pub fn from_file(path: &Path) -> Result<Config, String> {
@@ -104,6 +128,12 @@ impl Config {
                 "--data-dir" => cfg.data_dir = PathBuf::from(val(a)?),
                 "--libvirt-uri" => cfg.libvirt_uri = val(a)?,
                 "--log-level" => cfg.log_level = val(a)?,
+                "--access-token-ttl-s" => cfg.access_token_ttl_s = number(a, &val(a)?)?,
+                "--refresh-token-ttl-s" => cfg.refresh_token_ttl_s = number(a, &val(a)?)?,
+                "--login-attempts" => cfg.login_attempts = number(a, &val(a)?)?,
+                "--login-lockout-s" => cfg.login_lockout_s = number(a, &val(a)?)?,
+                "--shutdown-grace-s" => cfg.shutdown_grace_s = number(a, &val(a)?)?,
+                "--libvirt-probe-s" => cfg.libvirt_probe_s = number(a, &val(a)?)?,
                 _ => rest.push(a.clone()),
             }
         }
@@ -181,6 +211,46 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:7001");
         assert_eq!(c.log_level, "debug");
         assert_eq!(rest, ["x"]);
+    }
+
+    #[test]
+    fn every_key_has_a_flag() {
+        let (c, _) = Config::from_args(&args(&[
+            "--access-token-ttl-s",
+            "120",
+            "--refresh-token-ttl-s",
+            "240",
+            "--login-attempts",
+            "3",
+            "--login-lockout-s",
+            "9",
+            "--shutdown-grace-s",
+            "4",
+            "--libvirt-probe-s",
+            "2",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (
+                c.access_token_ttl_s,
+                c.refresh_token_ttl_s,
+                c.login_attempts,
+                c.login_lockout_s,
+                c.shutdown_grace_s,
+                c.libvirt_probe_s
+            ),
+            (120, 240, 3, 9, 4, 2)
+        );
+        assert!(Config::from_args(&args(&["--login-attempts", "many"]))
+            .unwrap_err()
+            .starts_with("login_attempts"));
+        // Every key of the TOML file is listed among the flags.
+        let keys = toml::to_string(&Config::default()).unwrap();
+        for line in keys.lines() {
+            let key = line.split(" = ").next().unwrap();
+            let flag = format!("--{}", key.replace('_', "-"));
+            assert!(FLAGS.iter().any(|(f, _)| *f == flag), "no flag for `{key}`");
+        }
     }
 
     #[test]

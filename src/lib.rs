@@ -44,7 +44,16 @@ pub fn run(cfg: Config, backends: Backends, owners: Owners) -> Result<()> {
         workers.push(
             std::thread::Builder::new()
                 .name(format!("vdi-worker-{i}"))
-                .spawn(move || smol::block_on(ex.run(async { rx.recv().await.ok() })))
+                .spawn(move || {
+                    // A panicking task must not take the worker with it.
+                    while std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        smol::block_on(ex.run(async { rx.recv().await.ok() }))
+                    }))
+                    .is_err()
+                    {
+                        log::error!("a task panicked on a worker thread; the worker goes on");
+                    }
+                })
                 .map_err(Error::internal)?,
         );
     }

@@ -50,6 +50,19 @@ fn open_store(cfg: &Config) -> Result<Arc<Store>, String> {
         .map_err(|e| e.message)
 }
 
+/// The export holds password hashes: only its owner may read it.
+fn write_private(path: &str, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
 fn real(args: Vec<String>) -> Result<(), (u8, String)> {
     let usage_err = |m: String| (2u8, format!("{m}\n\n{}", usage()));
     let Some(cmd) = args.first().cloned() else {
@@ -103,7 +116,7 @@ fn real(args: Vec<String>) -> Result<(), (u8, String)> {
             no_more(&rest).map_err(usage_err)?;
             let store = open_store(&cfg).map_err(fail)?;
             let text = store.export_json().map_err(|e| fail(e.message))?;
-            std::fs::write(&out, text).map_err(|e| fail(format!("cannot write {out}: {e}")))?;
+            write_private(&out, &text).map_err(|e| fail(format!("cannot write {out}: {e}")))?;
             println!("store exported to {out}");
             Ok(())
         }

@@ -78,6 +78,10 @@ struct Service {
 
 impl Service {
     fn start(data: &Path, sock: &Path) -> Service {
+        Service::start_with(data, sock, "test:///default")
+    }
+
+    fn start_with(data: &Path, sock: &Path, libvirt_uri: &str) -> Service {
         let _ = std::fs::remove_file(sock);
         let notify = UnixDatagram::bind(sock).unwrap();
         notify
@@ -95,7 +99,7 @@ impl Service {
                 "--data-dir",
             ])
             .arg(data)
-            .args(["--libvirt-uri", "test:///default", "--log-level", "debug"])
+            .args(["--libvirt-uri", libvirt_uri, "--log-level", "debug"])
             .env("NOTIFY_SOCKET", sock)
             .env("WATCHDOG_USEC", "400000")
             .stdout(Stdio::null())
@@ -335,35 +339,12 @@ fn offline_commands_set_password_export_import() {
 #[test]
 fn serves_while_libvirt_is_unreachable() {
     let (_dir, data, sock) = tmp();
-    let _ = std::fs::remove_file(&sock);
-    let notify = UnixDatagram::bind(&sock).unwrap();
-    notify
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let port = free_port();
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(&data)
-        .args([
-            "--libvirt-uri",
-            "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
-        ])
-        .env("NOTIFY_SOCKET", &sock)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut svc = Service {
-        child,
-        port,
-        notify,
-        seen: Vec::new(),
-    };
-    svc.wait_for("READY=1", Duration::from_secs(20));
+    let svc = Service::start_with(
+        &data,
+        &sock,
+        "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
+    );
+    let port = svc.port;
     let until = Instant::now() + Duration::from_secs(10);
     loop {
         let (st, v) = http(port, "GET", "/api/v1/health", None, None);

@@ -4,8 +4,7 @@ use serde_json::Value;
 
 use super::{resource_pool, task};
 use crate::error::Result;
-use crate::service::{Listing, QueryEngine, Services};
-use crate::store::Table;
+use crate::service::{Listing, QueryEngine, Services, Table};
 
 type Sink<'a> = &'a mut dyn FnMut(Value);
 
@@ -34,19 +33,19 @@ pub fn engine() -> QueryEngine<Services> {
     e.register(Listing {
         name: "resource_pool",
         fields: resource_pool::FIELDS,
-        generation: |s: &Services| s.store.generation(Table::ResourcePool),
+        generation: |s: &Services| s.table_generation(Table::ResourcePool),
         load: pools,
     });
     e.register(Listing {
         name: "task",
         fields: task::TASK_FIELDS,
-        generation: |s: &Services| s.store.generation(Table::Task),
+        generation: |s: &Services| s.table_generation(Table::Task),
         load: tasks,
     });
     e.register(Listing {
         name: "operation_log",
         fields: task::OPLOG_FIELDS,
-        generation: |s: &Services| s.store.generation(Table::OpLog),
+        generation: |s: &Services| s.table_generation(Table::OpLog),
         load: oplog,
     });
     e

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
+use smol::future::FutureExt;
 use smol::io::AsyncReadExt;
 use tide::Request;
 
@@ -257,7 +258,7 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
     let result = if route.asyncable {
         run_maybe_async(route, &mut call, &target).await
     } else {
-        (route.handler)(call).await
+        guarded(route.handler, call).await
     };
     if logged {
         let (code, msg, tgt) = match &result {
@@ -280,6 +281,26 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
         Ok(r) => envelope::ok(r.data),
         Err(e) => envelope::err(&e),
     })
+}
+
+/// Runs a handler; a panic (a bug) becomes a 500 with the cause in the log,
+/// never a dead worker or a dropped connection.
+async fn guarded(handler: Handler, call: Call) -> Result<Reply> {
+    let op = call.op;
+    match std::panic::AssertUnwindSafe(handler(call))
+        .catch_unwind()
+        .await
+    {
+        Ok(r) => r,
+        Err(p) => {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(Error::internal(format!("handler {op} panicked: {what}")))
+        }
+    }
 }
 
 /// Strips `"async"` from the body; with `true`, starts the handler as a task
@@ -309,7 +330,7 @@ async fn run_maybe_async(route: &Route, call: &mut Call, target: &str) -> Result
         body: std::mem::take(&mut call.body),
     };
     if !wants_async {
-        return handler(detached).await;
+        return guarded(handler, detached).await;
     }
     let services = call.services.clone();
     let input = String::from_utf8_lossy(&detached.body).into_owned();
@@ -320,7 +341,7 @@ async fn run_maybe_async(route: &Route, call: &mut Call, target: &str) -> Result
         input,
         Box::new(move |_task| {
             Box::pin(async move {
-                let r = handler(detached).await?;
+                let r = guarded(handler, detached).await?;
                 match r.text {
                     Some(t) => Ok(t),
                     None => serde_json::to_string(&r.data).map_err(Error::internal),
@@ -333,7 +354,35 @@ async fn run_maybe_async(route: &Route, call: &mut Call, target: &str) -> Result
 
 #[cfg(test)]
 mod tests {
-    use super::target_of;
+    use super::*;
+
+    fn boom(_c: Call) -> BoxFuture<'static, Result<Reply>> {
+        Box::pin(async { panic!("bug in a handler") })
+    }
+
+    #[test]
+    fn a_panicking_handler_becomes_an_internal_error() {
+        let store = std::sync::Arc::new(crate::store::Store::temporary().unwrap());
+        let (b, _, _) = crate::app::fake_backends();
+        let settings = crate::service::Settings::for_dir(std::env::temp_dir());
+        let services = crate::app::services(store, &b, settings, crate::app::global_spawner());
+        let call = Call {
+            services,
+            actor: Actor::anonymous("-"),
+            token: None,
+            op: "test/boom",
+            path: String::new(),
+            query: vec![],
+            params: vec![],
+            body: vec![],
+        };
+        let e = smol::block_on(guarded(boom, call)).err().unwrap();
+        assert_eq!(e.code, Code::Internal);
+        assert!(
+            !e.public_message().contains("bug"),
+            "the cause stays in the log"
+        );
+    }
 
     #[test]
     fn targets_for_the_log() {

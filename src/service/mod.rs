@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use crate::host::{Hypervisor, Notifier};
 use crate::store::Store;
 
+pub use crate::store::Table;
 pub use query::{Answer, Listing, QueryEngine, Row};
 
 /// Who is calling: the admin account (or `-`) and the client address.
@@ -94,6 +95,11 @@ impl Services {
             started: Instant::now(),
             stopping: AtomicBool::new(false),
         }
+    }
+
+    /// Changes whenever table `t` is written; query snapshots compare it.
+    pub fn table_generation(&self, t: Table) -> u64 {
+        self.store.generation(t)
     }
 
     pub fn uptime(&self) -> Duration {

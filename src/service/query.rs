@@ -601,47 +601,25 @@ mod tests {
     #[test]
     fn snapshot_follows_generation() {
         let (e, c) = engine();
-        assert_eq!(
+        let found = || {
             names(
                 e.run(
                     &c,
                     "thing",
-                    &q(&[("searchtype", "contain"), ("name", "new")])
+                    &q(&[("searchtype", "contain"), ("name", "new")]),
                 )
-                .unwrap()
+                .unwrap(),
             )
-            .len(),
-            0
-        );
+        };
+        assert!(found().is_empty());
         c.rows
             .write()
             .unwrap()
             .push(json!({"uuid":"u4","name":"brand-new","default":false,"ram":1}));
         // Same generation: the snapshot is still the old one.
-        assert_eq!(
-            names(
-                e.run(
-                    &c,
-                    "thing",
-                    &q(&[("searchtype", "contain"), ("name", "new")])
-                )
-                .unwrap()
-            )
-            .len(),
-            0
-        );
+        assert!(found().is_empty());
         c.gen.store(2, Ordering::SeqCst);
-        assert_eq!(
-            names(
-                e.run(
-                    &c,
-                    "thing",
-                    &q(&[("searchtype", "contain"), ("name", "new")])
-                )
-                .unwrap()
-            ),
-            ["brand-new"]
-        );
+        assert_eq!(found(), ["brand-new"]);
     }
 
     #[test]
