@@ -84,6 +84,9 @@ catalogue! {
     QueryNoMatch = 12004, NotFound, "`searchtype=single` found no record.";
     // 130xx: tasks and the operation log
     TaskNotFound = 13001, NotFound, "No task with this id.";
+    // 140xx: the host network
+    HostNetwork = 14001, Internal, "A netlink request failed; the message carries the kernel's answer and the change was rolled back.";
+    LinkNotFound = 14002, NotFound, "No such network interface on the host.";
     // 201xx: resource pools (the range the predecessor used)
     PoolNameExists = 20103, Conflict, "A resource pool with this name exists.";
     PoolNotFound = 20104, NotFound, "No resource pool with this uuid.";

@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod clock;
+pub mod ipv4;
+pub mod net;
 pub mod oplog;
 pub mod pool;
 pub mod query;

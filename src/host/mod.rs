@@ -2,6 +2,8 @@
 //! adapters. Every blocking call runs through `smol::unblock` in the adapter.
 
 pub mod libvirt;
+pub mod net;
+pub mod netlink;
 pub mod systemd;
 
 use std::future::Future;
