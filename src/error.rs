@@ -140,7 +140,8 @@ impl Error {
         Error::new(Code::MissingField, format!("Field `{field}` is required"))
     }
 
-    /// The text the client sees: internals are hidden for 5xx kinds.
+    /// The text the client sees. Errors that wrap internals are built with
+    /// `internal`/`store`, which log the cause and keep it out of the message.
     pub fn public_message(&self) -> &str {
         &self.message
     }

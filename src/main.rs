@@ -83,7 +83,7 @@ fn real(args: Vec<String>) -> Result<(), (u8, String)> {
         "serve" => {
             no_more(&rest).map_err(usage_err)?;
             let backends = app::real_backends(&cfg);
-            vdi_appliance::run(cfg, backends, tasks::Owners::default()).map_err(|e| fail(e.message))
+            vdi_appliance::run(cfg, backends, tasks::builtin_owners()).map_err(|e| fail(e.message))
         }
         "admin" => {
             if rest.first().map(String::as_str) != Some("set-password") {

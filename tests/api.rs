@@ -12,7 +12,7 @@ use vdi_appliance::host::BoxFuture;
 use vdi_appliance::http::{self, Method, State};
 use vdi_appliance::service::{Services, Settings};
 use vdi_appliance::store::{RefKind, Store};
-use vdi_appliance::tasks::{self, Owners, Recovery, TaskOwner};
+use vdi_appliance::tasks::{self, Recovery, TaskOwner};
 
 struct T {
     app: tide::Server<State>,
@@ -556,6 +556,39 @@ fn failed_logins_are_rate_limited_per_account() {
 }
 
 #[test]
+fn parallel_guesses_cannot_pass_the_login_limit() {
+    let t = harness_with(|s| s.login_attempts = 3);
+    let replies: Vec<u16> = smol::block_on(async {
+        let calls: Vec<_> = (0..8)
+            .map(|_| {
+                let body = json!({"name": "admin", "password": "guess-guess"}).to_string();
+                let app = t.app.clone();
+                smol::spawn(async move {
+                    http::request(&app, "POST", "/api/v1/login", None, Some(&body))
+                        .await
+                        .0
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for c in calls {
+            out.push(c.await);
+        }
+        out
+    });
+    assert_eq!(
+        replies.iter().filter(|&&s| s == 401).count(),
+        3,
+        "{replies:?}"
+    );
+    assert_eq!(
+        replies.iter().filter(|&&s| s == 429).count(),
+        5,
+        "{replies:?}"
+    );
+}
+
+#[test]
 fn setup_token_is_single_use() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
@@ -817,16 +850,22 @@ fn tasks_left_running_are_concluded_on_start() {
         finished_at: None,
     };
     let owned = mk("test/finish", TaskState::Running);
-    let orphan = mk("resource_pool/create", TaskState::Running);
+    let orphan = mk("test/unowned", TaskState::Running);
     let done = mk("resource_pool/create", TaskState::Succeeded);
-    for x in [&owned, &orphan, &done] {
+    // Pool tasks: the store says whether the write happened before the crash.
+    t.pool("made-before-crash");
+    let mut created = mk("resource_pool/create", TaskState::Running);
+    created.input = r#"{"name":"made-before-crash"}"#.into();
+    let mut lost = mk("resource_pool/create", TaskState::Queued);
+    lost.input = r#"{"name":"never-made"}"#.into();
+    for x in [&owned, &orphan, &done, &created, &lost] {
         t.s.store.task_put(x).unwrap();
     }
-    let mut owners = Owners::default();
+    let mut owners = tasks::builtin_owners();
     owners.add(Arc::new(Finisher));
     assert_eq!(
         smol::block_on(tasks::recover_all(&t.s, &owners)).unwrap(),
-        2
+        4
     );
     let a = t.s.task_get(&owned.id).unwrap();
     assert_eq!(a.state, TaskState::Succeeded);
@@ -834,6 +873,12 @@ fn tasks_left_running_are_concluded_on_start() {
     let b = t.s.task_get(&orphan.id).unwrap();
     assert_eq!(b.state, TaskState::Failed);
     assert!(b.error.unwrap().contains("restart"));
+    let c = t.s.task_get(&created.id).unwrap();
+    assert_eq!(c.state, TaskState::Succeeded, "{c:?}");
+    assert!(c.log.last().unwrap().contains("was created"));
+    let d = t.s.task_get(&lost.id).unwrap();
+    assert_eq!(d.state, TaskState::Failed);
+    assert!(d.error.unwrap().contains("not created"));
     assert_eq!(t.s.task_get(&done.id).unwrap().state, TaskState::Succeeded);
 }
 
@@ -882,6 +927,27 @@ fn every_mutating_call_is_in_the_operation_log() {
         !failed_login[0].to_string().contains("bad-password"),
         "passwords never reach the log"
     );
+    // What a caller sends cannot make an entry large.
+    let (_, st) = t.login(&"x".repeat(5000), "whatever-pass");
+    assert_eq!(st, 401);
+    t.raw(
+        "POST",
+        "/api/v1/setup/admin",
+        None,
+        &json!({"setup_token": "t", "name": "y".repeat(100_000), "password": "p"}).to_string(),
+    );
+    let all = t.ok(
+        "GET",
+        "/api/v1.0/operation_log/?page_size=1000",
+        Value::Null,
+    );
+    for r in all["results"].as_array().unwrap() {
+        assert!(
+            r["target"].as_str().unwrap().chars().count() <= 201,
+            "{}",
+            r["target"]
+        );
+    }
     // Reads are not logged; the log answers contain queries.
     assert!(find("resource_pool/query", "success").is_empty());
     assert_eq!(

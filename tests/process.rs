@@ -176,11 +176,6 @@ fn survives_kill_9_and_stops_cleanly_on_sigterm() {
     loop {
         let (_, h) = http(svc.port, "GET", "/api/v1/health", None, None);
         if h["data"]["libvirt"]["reachable"] == json!(true) {
-            assert_eq!(h["data"]["libvirt"]["uri"], "test:///default");
-            assert!(h["data"]["libvirt"]["libvirt_version"]
-                .as_str()
-                .unwrap()
-                .starts_with(char::is_numeric));
             break;
         }
         assert!(

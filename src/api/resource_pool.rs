@@ -100,6 +100,7 @@ impl CreateReq {
 impl UpdateValue {
     pub fn into_domain(self) -> Result<PoolPatch> {
         let patch = PoolPatch {
+            expect_name: None,
             name: self
                 .name
                 .map(|n| text::name("value.name", &n))
@@ -115,6 +116,24 @@ impl UpdateValue {
         }
         Ok(patch)
     }
+}
+
+/// Validators for `"async": true` calls: the body is checked before a task
+/// is started, so a bad body is refused at the edge.
+pub fn check_create(body: &[u8]) -> Result<()> {
+    crate::api::parse::<CreateReq>(body)?
+        .into_domain()
+        .map(|_| ())
+}
+
+pub fn check_delete(body: &[u8]) -> Result<()> {
+    uuid("uuid", &crate::api::parse::<DeleteReq>(body)?.uuid).map(|_| ())
+}
+
+pub fn check_update(body: &[u8]) -> Result<()> {
+    let req = crate::api::parse::<UpdateReq>(body)?;
+    uuid("uuid", &req.uuid)?;
+    req.value.into_domain().map(|_| ())
 }
 
 pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid> {

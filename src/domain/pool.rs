@@ -28,6 +28,9 @@ pub struct NewPool {
 /// What an update call changes, already validated; `None` keeps the value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PoolPatch {
+    /// The name the caller believes the pool has (web dialect); checked in
+    /// the same transaction as the change.
+    pub expect_name: Option<String>,
     pub name: Option<String>,
     pub desc: Option<String>,
     pub make_default: Option<bool>,

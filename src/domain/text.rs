@@ -40,6 +40,21 @@ pub fn desc(field: &str, raw: &str) -> Result<String> {
     Ok(raw.to_string())
 }
 
+/// Lowercases character by character, so the result does not depend on a
+/// character's neighbours (`str::to_lowercase` turns a final Σ into ς);
+/// unique-name keys and case-insensitive search both use this.
+pub fn fold(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// Cuts a text to at most `max` characters (for logs).
+pub fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 /// A uuid in its canonical hyphenated text form.
 pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid> {
     uuid::Uuid::parse_str(raw.trim())
@@ -64,6 +79,15 @@ mod tests {
         assert!(desc("desc", "line1\nline2").is_ok());
         assert!(desc("desc", "bad\u{0}").is_err());
         assert!(desc("desc", &"d".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn folding_is_per_character() {
+        assert_eq!(fold("ΑΣ"), "ασ");
+        assert_eq!(fold("ΑΣΑ"), "ασα");
+        assert_eq!(fold("ΟΔΟΣ"), fold("ΟΔΟσ"));
+        assert_eq!(clip("abcdef", 3), "abc…");
+        assert_eq!(clip("池池", 3), "池池");
     }
 
     #[test]

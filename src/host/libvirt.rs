@@ -19,10 +19,7 @@ impl Libvirt {
 
 fn unreachable(uri: &str, e: impl std::fmt::Display) -> Error {
     log::warn!("libvirt at {uri} is unreachable: {e}");
-    Error::new(
-        Code::HypervisorUnavailable,
-        format!("libvirt at {uri} is unreachable"),
-    )
+    Error::new(Code::HypervisorUnavailable, "libvirt is unreachable")
 }
 
 impl Hypervisor for Libvirt {

@@ -68,6 +68,8 @@ impl Call {
 /// A handler's output: the envelope's `data`, and what the operation log
 /// should name as the target.
 pub struct Reply {
+    /// What the operation log says of a success (default `success`).
+    pub note: Option<String>,
     pub data: Value,
     /// `data` already serialized (large listings skip the `Value` tree).
     pub text: Option<String>,
@@ -78,6 +80,7 @@ pub struct Reply {
 impl Reply {
     pub fn data(data: Value) -> Reply {
         Reply {
+            note: None,
             data,
             text: None,
             target: None,
@@ -87,6 +90,7 @@ impl Reply {
 
     pub fn json_text(text: String) -> Reply {
         Reply {
+            note: None,
             data: Value::Null,
             text: Some(text),
             target: None,
@@ -101,6 +105,8 @@ impl Reply {
 }
 
 pub type Handler = fn(Call) -> BoxFuture<'static, Result<Reply>>;
+/// Parses and validates a body without acting on it.
+pub type Validator = fn(&[u8]) -> Result<()>;
 pub type SchemaFn = fn(&mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema;
 
 /// One row of the route table: everything the server, the auth wall, the
@@ -114,8 +120,9 @@ pub struct Route {
     pub tag: &'static str,
     pub public: bool,
     pub deprecated: bool,
-    /// Accepts `"async": true` and then answers with a task id.
-    pub asyncable: bool,
+    /// Accepts `"async": true`: the body is checked with this validator at
+    /// once, then the handler runs as a task and the reply is a task id.
+    pub asyncable: Option<Validator>,
     pub body: Option<SchemaFn>,
     pub handler: Handler,
 }
@@ -255,8 +262,8 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
         params,
         body,
     };
-    let result = if route.asyncable {
-        run_maybe_async(route, &mut call, &target).await
+    let result = if let Some(validate) = route.asyncable {
+        run_maybe_async(route, validate, &mut call, &target).await
     } else {
         guarded(route.handler, call).await
     };
@@ -274,6 +281,10 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
             ),
         };
         services.operation_log_record(&actor, route.op, &tgt, code, &msg);
+        // The audit entry is as durable as the change it records.
+        if let Err(e) = services.store.flush().await {
+            log::error!("cannot flush the operation log: {e}");
+        }
     }
     Ok(match result {
         Ok(r) if r.raw => envelope::raw(r.data),
@@ -303,9 +314,15 @@ async fn guarded(handler: Handler, call: Call) -> Result<Reply> {
     }
 }
 
-/// Strips `"async"` from the body; with `true`, starts the handler as a task
-/// and answers `{task_id}` at once.
-async fn run_maybe_async(route: &Route, call: &mut Call, target: &str) -> Result<Reply> {
+/// Strips `"async"` from the body; with `true`, validates the body at once,
+/// starts the handler as a task and answers `{task_id}`. The task's end is
+/// recorded in the operation log too.
+async fn run_maybe_async(
+    route: &Route,
+    validate: Validator,
+    call: &mut Call,
+    target: &str,
+) -> Result<Reply> {
     let wants_async = if call.body.iter().all(u8::is_ascii_whitespace) {
         false
     } else {
@@ -332,24 +349,45 @@ async fn run_maybe_async(route: &Route, call: &mut Call, target: &str) -> Result
     if !wants_async {
         return guarded(handler, detached).await;
     }
+    validate(&detached.body)?;
     let services = call.services.clone();
     let input = String::from_utf8_lossy(&detached.body).into_owned();
-    let id = services.task_spawn(
-        &call.actor,
-        route.op,
-        target,
-        input,
-        Box::new(move |_task| {
-            Box::pin(async move {
-                let r = guarded(handler, detached).await?;
-                match r.text {
-                    Some(t) => Ok(t),
-                    None => serde_json::to_string(&r.data).map_err(Error::internal),
-                }
-            })
-        }),
-    )?;
-    Ok(Reply::data(json!({ "task_id": id.to_string() })).on(target.to_string()))
+    let (actor, op, tgt) = (call.actor.clone(), route.op, target.to_string());
+    let id = services
+        .task_spawn(
+            &call.actor,
+            route.op,
+            target,
+            input,
+            Box::new(move |task| {
+                Box::pin(async move {
+                    let services = detached.services.clone();
+                    let r = guarded(handler, detached).await;
+                    let (code, msg, t) = match &r {
+                        Ok(rep) => (
+                            0,
+                            format!("task {} succeeded", task.id),
+                            rep.target.clone().unwrap_or(tgt),
+                        ),
+                        Err(e) => (
+                            e.code.number(),
+                            format!("task {}: {}", task.id, e.public_message()),
+                            tgt,
+                        ),
+                    };
+                    services.operation_log_record(&actor, op, &t, code, &msg);
+                    let r = r?;
+                    match r.text {
+                        Some(t) => Ok(t),
+                        None => serde_json::to_string(&r.data).map_err(Error::internal),
+                    }
+                })
+            }),
+        )
+        .await?;
+    let mut reply = Reply::data(json!({ "task_id": id.to_string() })).on(target.to_string());
+    reply.note = Some(format!("queued as task {id}"));
+    Ok(reply)
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub fn document() -> Value {
         }
         if let Some(f) = r.body {
             let mut schema = serde_json::to_value(f(&mut gen)).unwrap_or(Value::Null);
-            if r.asyncable {
+            if r.asyncable.is_some() {
                 schema = json!({"allOf": [schema, {"type": "object", "properties": {"async": {"type": "boolean", "description": "Answer at once with `data.task_id`"}}}]});
             }
             op["requestBody"] =

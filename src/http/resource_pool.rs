@@ -68,21 +68,11 @@ pub async fn web_post(c: Call) -> Result<Reply> {
 pub async fn web_put(c: Call) -> Result<Reply> {
     let req: WebPutReq = c.json()?;
     let uuid = wire::uuid("uuid", &req.uuid)?;
-    if let Some(name) = &req.name {
-        let current = c.services.resource_pool_get(&uuid)?;
-        if current.name != *name {
-            return Err(Error::new(
-                Code::PoolNameMismatch,
-                format!(
-                    "Field `name`: pool {uuid} is named `{}`, not `{name}`; reload and retry",
-                    current.name
-                ),
-            ));
-        }
-    }
+    let mut patch = req.value.into_domain()?;
+    patch.expect_name = req.name;
     let p = c
         .services
-        .resource_pool_update(&c.actor, &uuid, req.value.into_domain()?)
+        .resource_pool_update(&c.actor, &uuid, patch)
         .await?;
     Ok(Reply::data(wire::view(&p)).on(label(&p)))
 }

@@ -5,7 +5,7 @@ use schemars::gen::SchemaGenerator;
 use schemars::schema::Schema;
 use schemars::JsonSchema;
 
-use super::call::{Method, Route, SchemaFn};
+use super::call::{Method, Route, SchemaFn, Validator};
 use super::{auth, resource_pool, system};
 use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
 use crate::api::resource_pool::{CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
@@ -29,7 +29,7 @@ fn route(method: Method, path: &'static str, op: &'static str, summary: &'static
         tag: op.split('/').next().unwrap_or(op),
         public: false,
         deprecated: false,
-        asyncable: false,
+        asyncable: None,
         body: None,
         handler: h!(system::health),
     }
@@ -40,8 +40,8 @@ impl Route {
         self.public = true;
         self
     }
-    fn asyncable(mut self) -> Self {
-        self.asyncable = true;
+    fn asyncable(mut self, validate: Validator) -> Self {
+        self.asyncable = Some(validate);
         self
     }
     fn body(mut self, s: Option<SchemaFn>) -> Self {
@@ -119,7 +119,7 @@ pub fn table() -> Vec<Route> {
             "resource_pool/create",
             "Create a resource pool",
         )
-        .asyncable()
+        .asyncable(crate::api::resource_pool::check_create)
         .body(schema::<CreateReq>())
         .to(h!(resource_pool::create)),
         route(
@@ -128,7 +128,7 @@ pub fn table() -> Vec<Route> {
             "resource_pool/delete",
             "Delete a resource pool",
         )
-        .asyncable()
+        .asyncable(crate::api::resource_pool::check_delete)
         .body(schema::<DeleteReq>())
         .to(h!(resource_pool::delete)),
         route(
@@ -137,7 +137,7 @@ pub fn table() -> Vec<Route> {
             "resource_pool/update",
             "Rename, describe or make default a resource pool",
         )
-        .asyncable()
+        .asyncable(crate::api::resource_pool::check_update)
         .body(schema::<UpdateReq>())
         .to(h!(resource_pool::update)),
         // Resource pools, web dialect (file 001 conventions).

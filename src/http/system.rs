@@ -10,12 +10,10 @@ use crate::service::Answer;
 
 pub async fn health(c: Call) -> Result<Reply> {
     let h = c.services.health_get();
+    // Public: reachability only; versions and URIs are not for anonymous callers.
     let libvirt = match &h.libvirt {
         None => json!({"reachable": Value::Null, "checked_s_ago": Value::Null}),
-        Some(Ok(i)) => json!({
-            "reachable": true, "uri": i.uri, "libvirt_version": i.libvirt_version,
-            "hypervisor_version": i.hypervisor_version, "checked_s_ago": h.libvirt_checked_s_ago,
-        }),
+        Some(Ok(_)) => json!({"reachable": true, "checked_s_ago": h.libvirt_checked_s_ago}),
         Some(Err(e)) => {
             json!({"reachable": false, "error": e, "checked_s_ago": h.libvirt_checked_s_ago})
         }

@@ -26,11 +26,28 @@ struct Attempts {
     locked_until: Option<Instant>,
 }
 
-#[derive(Default)]
 pub struct AuthState {
     attempts: Mutex<HashMap<String, Attempts>>,
     setup_token: Mutex<Option<[u8; 32]>>,
+    /// Password hashing costs 7 MiB and a core: at most one per core runs
+    /// at a time, whatever the number of concurrent logins.
+    hashing: smol::lock::Semaphore,
 }
+
+impl Default for AuthState {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        AuthState {
+            attempts: Mutex::default(),
+            setup_token: Mutex::default(),
+            hashing: smol::lock::Semaphore::new(cores),
+        }
+    }
+}
+
+const PASSWORD_MAX_BYTES: usize = 1024;
 
 /// What a successful login or refresh hands out.
 #[derive(Clone, Debug, PartialEq)]
@@ -156,7 +173,9 @@ impl Services {
         }
         check_credentials_shape(name, password)?;
         let pw = password.to_string();
+        let permit = self.auth.hashing.acquire().await;
         let hash = smol::unblock(move || hash_password(&pw)).await?;
+        drop(permit);
         let now = now_ms();
         self.store.admin_create_first(&Admin {
             name: name.into(),
@@ -171,14 +190,16 @@ impl Services {
         Ok(())
     }
 
-    fn attempts_check(&self, name: &str) -> Result<()> {
-        let map = self.auth.attempts.lock().map_err(Error::internal)?;
+    /// Counts a login attempt before its password is checked, so parallel
+    /// guesses cannot all slip past the limit; refuses a locked account.
+    fn attempts_begin(&self, name: &str) -> Result<()> {
+        let mut map = self.auth.attempts.lock().map_err(Error::internal)?;
+        let now = Instant::now();
         if let Some(Attempts {
             locked_until: Some(t),
             ..
         }) = map.get(name)
         {
-            let now = Instant::now();
             if *t > now {
                 let secs = (*t - now).as_secs() + 1;
                 return Err(Error::new(
@@ -187,22 +208,13 @@ impl Services {
                 ));
             }
         }
-        Ok(())
-    }
-
-    fn attempts_record(&self, name: &str, ok: bool) {
-        let Ok(mut map) = self.auth.attempts.lock() else {
-            return;
-        };
-        if ok {
-            map.remove(name);
-            return;
-        }
         if map.len() >= ATTEMPT_TABLE_MAX && !map.contains_key(name) {
-            let now = Instant::now();
             map.retain(|_, a| a.locked_until.is_some_and(|t| t > now));
             if map.len() >= ATTEMPT_TABLE_MAX {
-                return;
+                return Err(Error::new(
+                    Code::TooManyAttempts,
+                    "Too many failed logins; retry later",
+                ));
             }
         }
         let limit = self.settings.login_attempts.max(1);
@@ -210,14 +222,28 @@ impl Services {
             failures: 0,
             locked_until: None,
         });
+        if a.locked_until.is_some_and(|t| t <= now) {
+            *a = Attempts {
+                failures: 0,
+                locked_until: None,
+            };
+        }
         a.failures += 1;
         if a.failures >= limit {
             a.failures = 0;
-            a.locked_until = Some(Instant::now() + self.settings.login_lockout);
+            a.locked_until = Some(now + self.settings.login_lockout);
             log::warn!(
                 "admin account `{name}` locked for {:?} after {limit} failed logins",
                 self.settings.login_lockout
             );
+        }
+        Ok(())
+    }
+
+    /// A successful login clears the account's count.
+    fn attempts_succeeded(&self, name: &str) {
+        if let Ok(mut map) = self.auth.attempts.lock() {
+            map.remove(name);
         }
     }
 
@@ -246,7 +272,12 @@ impl Services {
     }
 
     pub async fn auth_login(&self, name: &str, password: &str) -> Result<Tokens> {
-        self.attempts_check(name)?;
+        let bad = || Error::new(Code::BadCredentials, "Wrong account name or password");
+        // Names no account can have are refused before any bookkeeping.
+        if !valid_admin_name(name) || password.len() > PASSWORD_MAX_BYTES {
+            return Err(bad());
+        }
+        self.attempts_begin(name)?;
         let admin = self.store.admin_get(name)?;
         // Verify against a real hash even for unknown names, so timing does
         // not tell which accounts exist.
@@ -255,14 +286,13 @@ impl Services {
             None => dummy_hash()?,
         };
         let pw = password.to_string();
+        let permit = self.auth.hashing.acquire().await;
         let ok = smol::unblock(move || verify_password(&pw, &phc)).await && admin.is_some();
-        self.attempts_record(name, ok);
+        drop(permit);
         if !ok {
-            return Err(Error::new(
-                Code::BadCredentials,
-                "Wrong account name or password",
-            ));
+            return Err(bad());
         }
+        self.attempts_succeeded(name);
         let _ = self.store.session_purge(now_ms(), None);
         let (s, t) = self.new_session(name)?;
         self.store.session_insert(&s)?;

@@ -3,6 +3,7 @@
 use super::{Actor, Services};
 use crate::domain::clock::now_ms;
 use crate::domain::oplog::OpLogEntry;
+use crate::domain::text::clip;
 use crate::error::Result;
 
 impl Services {
@@ -15,15 +16,17 @@ impl Services {
         code: i64,
         message: &str,
     ) {
+        // Clipped: public routes log what the caller sent, so an entry's
+        // size must not be the caller's choice.
         let e = OpLogEntry {
             seq: 0,
             time: now_ms(),
-            owner: actor.name.clone(),
-            action: action.into(),
-            target: target.into(),
+            owner: clip(&actor.name, 64),
+            action: clip(action, 64),
+            target: clip(target, 200),
             code,
-            message: message.into(),
-            client: actor.client.clone(),
+            message: clip(message, 300),
+            client: clip(&actor.client, 64),
         };
         if let Err(err) = self.store.oplog_append(&e) {
             log::error!("cannot record operation {action} on {target}: {err}");

@@ -13,6 +13,7 @@ use memchr::memmem;
 use serde_json::{Map, Value};
 
 use crate::domain::query::{Query, SearchType};
+use crate::domain::text::fold;
 use crate::error::{Code, Error, Result};
 
 pub type Row = Map<String, Value>;
@@ -159,7 +160,7 @@ impl Snapshot {
             let mut starts = Vec::with_capacity(self.rows);
             for c in &self.columns[col] {
                 starts.push(text.len() as u32);
-                text.extend(c.text().to_lowercase().bytes());
+                text.extend(fold(&c.text()).bytes());
                 text.push(0);
             }
             Haystack { text, starts }
@@ -209,7 +210,7 @@ impl Snapshot {
     /// rarest trigram's rows are the candidates, each checked in full.
     fn contain(&self, col: usize, needle: &str) -> Vec<u32> {
         let h = self.haystack(col);
-        let needle = needle.to_lowercase();
+        let needle = fold(needle);
         if needle.is_empty() {
             return (0..self.rows as u32).collect();
         }
@@ -282,7 +283,7 @@ impl Snapshot {
     fn matches(&self, row: u32, col: usize, value: &str, contain: bool) -> bool {
         let cell = &self.columns[col][row as usize];
         if contain {
-            return cell.text().to_lowercase().contains(&value.to_lowercase());
+            return fold(&cell.text()).contains(&fold(value));
         }
         match (cell, self.kind(col)) {
             (Cell::Num(v, _), _) => value
@@ -655,7 +656,7 @@ mod tests {
             let want: Vec<u32> = names
                 .iter()
                 .enumerate()
-                .filter(|(_, n)| n.to_lowercase().contains(&needle.to_lowercase()))
+                .filter(|(_, n)| fold(n).contains(&fold(needle)))
                 .map(|(i, _)| i as u32)
                 .collect();
             assert_eq!(snap.contain(0, needle), want, "needle {needle}");

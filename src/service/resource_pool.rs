@@ -63,6 +63,10 @@ impl Services {
         self.store.pool_get(uuid)
     }
 
+    pub fn resource_pool_find(&self, name: &str) -> Result<Option<ResourcePool>> {
+        self.store.pool_by_name(name)
+    }
+
     /// Every pool, oldest first.
     pub fn resource_pool_list(&self) -> Result<Vec<ResourcePool>> {
         let mut v = self.store.pool_list()?;

@@ -55,7 +55,7 @@ impl TaskHandle {
 impl Services {
     /// Persists a queued task and runs `work` in the background; the task
     /// ends succeeded with the work's JSON result, or failed with its error.
-    pub fn task_spawn(
+    pub async fn task_spawn(
         self: &Arc<Self>,
         actor: &Actor,
         kind: &str,
@@ -85,7 +85,7 @@ impl Services {
             finished_at: None,
         };
         self.store.task_put(&task)?;
-        self.store.flush_blocking()?;
+        self.store.flush().await?;
         let id = task.id;
         let me = self.clone();
         self.tasks.in_flight.fetch_add(1, Ordering::SeqCst);

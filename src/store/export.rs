@@ -131,10 +131,25 @@ impl Store {
         }
         let mut names = std::collections::HashSet::new();
         for p in &dump.resource_pools {
-            if !names.insert(p.pool.name.to_lowercase()) {
+            if !names.insert(crate::domain::text::fold(&p.pool.name)) {
                 return Err(bad(format!(
                     "Field `resource_pools`: name `{}` appears twice",
                     p.pool.name
+                )));
+            }
+        }
+        // Everything is checked before the first write.
+        let mut refs = Vec::with_capacity(dump.refs.len());
+        for r in &dump.refs {
+            let key = unhex(&r.key)
+                .ok_or_else(|| bad(format!("Field `refs.key`: `{}` is not hex", r.key)))?;
+            refs.push((key, r.count));
+        }
+        for a in &dump.admins {
+            if !crate::domain::admin::valid_admin_name(&a.name) {
+                return Err(bad(format!(
+                    "Field `admins.name`: `{}` is not a valid account name",
+                    a.name
                 )));
             }
         }
@@ -152,7 +167,7 @@ impl Store {
         }
         // Keep new sequence numbers above the imported ones.
         if let Some(max) = dump.resource_pools.iter().map(|p| p.pool.seq).max() {
-            while self.next_id()? < max {}
+            self.seq_at_least(max)?;
         }
         if let Some(d) = dump.resource_pools.iter().find(|p| p.default) {
             self.meta

@@ -33,6 +33,7 @@ pub enum Table {
 }
 
 const TABLES: usize = 6;
+const SEQ_KEY: &[u8] = b"sequence";
 
 pub struct Store {
     db: sled::Db,
@@ -46,6 +47,7 @@ pub struct Store {
     oplog: Tree,
     refs: Tree,
     generations: [AtomicU64; TABLES],
+    oplog_keep: usize,
 }
 
 /// Store tuning; the defaults suit an appliance with a few hundred MB free.
@@ -60,7 +62,7 @@ impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             cache_bytes: 4 * 1024 * 1024,
-            oplog_keep: 100_000,
+            oplog_keep: 20_000,
         }
     }
 }
@@ -117,6 +119,7 @@ impl Store {
             oplog: t("operation_log")?,
             refs: t("refs")?,
             generations: Default::default(),
+            oplog_keep: opts.oplog_keep,
             db,
         };
         store.oplog_prune(opts.oplog_keep)?;
@@ -155,8 +158,35 @@ impl Store {
         self.generations[t as usize].fetch_add(1, Ordering::AcqRel);
     }
 
+    /// The next number of the store-wide sequence (1, 2, …), persisted in
+    /// `meta` so that an import can move it past the numbers it brings.
     fn next_id(&self) -> Result<u64> {
-        self.db.generate_id().map_err(Error::store)
+        let v = self
+            .meta
+            .update_and_fetch(SEQ_KEY, |old| {
+                let n = old
+                    .and_then(|o| o.try_into().ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                Some((n + 1).to_be_bytes().to_vec())
+            })
+            .map_err(Error::store)?
+            .ok_or_else(|| Error::store("sequence vanished"))?;
+        codec::key_u64(&v)
+    }
+
+    /// Moves the sequence to at least `n`.
+    fn seq_at_least(&self, n: u64) -> Result<()> {
+        self.meta
+            .update_and_fetch(SEQ_KEY, |old| {
+                let cur = old
+                    .and_then(|o| o.try_into().ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                Some(cur.max(n).to_be_bytes().to_vec())
+            })
+            .map_err(Error::store)?;
+        Ok(())
     }
 }
 

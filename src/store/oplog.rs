@@ -62,6 +62,10 @@ impl Store {
             .insert(codec::u64_key(rec.seq), codec::encode(V1, &rec))
             .map_err(Error::store)?;
         self.bump(Table::OpLog);
+        // Bounded however long the service runs: prune every 500 entries.
+        if rec.seq % 500 == 0 {
+            self.oplog_prune(self.oplog_keep)?;
+        }
         Ok(rec.seq)
     }
 
@@ -106,7 +110,7 @@ impl Store {
         }
         // Keep new sequence numbers above the imported ones.
         if let Some(max) = recs.iter().map(|r| r.seq).max() {
-            while self.next_id()? <= max {}
+            self.seq_at_least(max)?;
         }
         self.bump(Table::OpLog);
         Ok(())

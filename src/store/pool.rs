@@ -59,7 +59,7 @@ impl PoolV1 {
 }
 
 fn name_key(name: &str) -> Vec<u8> {
-    name.to_lowercase().into_bytes()
+    crate::domain::text::fold(name).into_bytes()
 }
 
 type Tx<T> = std::result::Result<T, ConflictableTransactionError<Error>>;
@@ -103,6 +103,20 @@ impl Store {
         Ok(codec::decode::<PoolV1>(V1, &bytes)?.into_domain(default))
     }
 
+    /// The pool with this name (ignoring case), if any.
+    pub fn pool_by_name(&self, name: &str) -> Result<Option<ResourcePool>> {
+        match self.pool_names.get(name_key(name)).map_err(Error::store)? {
+            None => Ok(None),
+            Some(k) => {
+                let arr: [u8; 16] = k
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| Error::store("bad pool name index"))?;
+                self.pool_get(&Uuid::from_bytes(arr)).map(Some)
+            }
+        }
+    }
+
     pub fn pool_list(&self) -> Result<Vec<ResourcePool>> {
         let default = self.default_pointer()?;
         self.pools
@@ -132,7 +146,7 @@ impl Store {
     pub fn pool_insert(&self, pool: &ResourcePool) -> Result<ResourcePool> {
         let mut rec = PoolV1::from_domain(pool);
         if rec.seq == 0 {
-            rec.seq = self.next_id()? + 1;
+            rec.seq = self.next_id()?;
         }
         let bytes = codec::encode(V1, &rec);
         let key = rec.uuid;
@@ -170,6 +184,14 @@ impl Store {
                 return abort(not_found(uuid));
             };
             let mut rec = decode_tx(&old)?;
+            if let Some(expected) = &patch.expect_name {
+                if *expected != rec.name {
+                    return abort(Error::new(
+                        Code::PoolNameMismatch,
+                        format!("Field `name`: pool {uuid} is named `{}`, not `{expected}`; reload and retry", rec.name),
+                    ));
+                }
+            }
             if let Some(name) = &patch.name {
                 let (old_k, new_k) = (name_key(&rec.name), name_key(name));
                 if old_k != new_k {

@@ -6,7 +6,9 @@ use crate::error::{Error, Result};
 pub const CURRENT: u32 = 1;
 const KEY: &[u8] = b"schema_version";
 
-/// One step: brings a store at `to - 1` to `to`.
+/// One step: brings a store at `to - 1` to `to`. A step must be idempotent:
+/// the version key is written after the step, so a crash in between runs
+/// the step again at the next start.
 pub struct Migration {
     pub to: u32,
     pub run: fn(&sled::Db) -> sled::Result<()>,

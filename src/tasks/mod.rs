@@ -3,6 +3,8 @@
 //! (a single store transaction, which either committed or not) is marked
 //! failed with a note to check its target.
 
+mod pool;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -39,6 +41,19 @@ impl Owners {
     pub fn add(&mut self, owner: Arc<dyn TaskOwner>) {
         self.by_kind.insert(owner.kind(), owner);
     }
+}
+
+/// The owners of the task kinds this build knows.
+pub fn builtin_owners() -> Owners {
+    let mut o = Owners::default();
+    for kind in [
+        "resource_pool/create",
+        "resource_pool/delete",
+        "resource_pool/update",
+    ] {
+        o.add(Arc::new(pool::PoolTasks(kind)));
+    }
+    o
 }
 
 /// Concludes every task left queued or running; returns how many.
