@@ -385,8 +385,15 @@ tee "$LOG" < "$WORK/console.fifo" &
 TEEPID=$!
 
 START=$(date +%s.%N)
-# `timeout` bounds qemu even if this script is SIGKILLed (no trap runs then).
-timeout -k 5 "$TIMEOUT" qemu-system-x86_64 \
+# `timeout` bounds qemu's life. If this script dies without running its trap
+# (SIGKILL, e.g. a Rust test harness killing its child), setpriv's parent-death
+# signals tear the chain down at once: run.sh -> timeout (TERM, which it
+# forwards to qemu) -> qemu (KILL if timeout itself dies).
+PDEATH_TERM=(); PDEATH_KILL=()
+if command -v setpriv >/dev/null && setpriv --pdeathsig TERM true 2>/dev/null; then
+    PDEATH_TERM=(setpriv --pdeathsig TERM); PDEATH_KILL=(setpriv --pdeathsig KILL)
+fi
+"${PDEATH_TERM[@]}" timeout -k 5 "$TIMEOUT" "${PDEATH_KILL[@]}" qemu-system-x86_64 \
     -accel tcg -cpu "${GUEST_CPU:-qemu64,+rdrand}" -m "$MEM" -smp 1 \
     -nodefaults -no-user-config -display none -monitor none \
     -serial stdio -no-reboot \

@@ -1,0 +1,166 @@
+//! Real network tier: the rtnetlink adapter of `HostNet` inside a fresh
+//! network namespace (veth pairs stand in for NICs). Never touches the
+//! host's own network: the namespace lives as long as the test thread.
+
+use std::net::Ipv4Addr;
+use std::process::Command;
+
+use vdi_appliance::domain::net::{BondMode, DefaultRoute, IfAddr, LinkKind};
+use vdi_appliance::error::Code;
+use vdi_appliance::host::net::HostNet;
+use vdi_appliance::host::netlink::Netlink;
+
+/// Runs `f` on a thread that has its own, empty network namespace.
+fn in_netns<F: FnOnce() + Send + 'static>(f: F) {
+    std::thread::spawn(move || {
+        // SAFETY: unshare only changes this thread's namespace membership.
+        let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
+        assert_eq!(
+            rc,
+            0,
+            "unshare(CLONE_NEWNET) needs root: {}",
+            std::io::Error::last_os_error()
+        );
+        f();
+    })
+    .join()
+    .expect("the namespace thread panicked");
+}
+
+/// `ip` run from the namespace thread (children inherit its namespace).
+fn ip(args: &str) {
+    let ok = Command::new("ip")
+        .args(args.split_whitespace())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "ip {args}");
+}
+
+fn a(ip: &str, prefix: u8) -> IfAddr {
+    IfAddr {
+        ip: ip.parse().unwrap(),
+        prefix,
+    }
+}
+
+#[test]
+fn links_bridges_addresses_and_the_default_route() {
+    in_netns(|| {
+        let ex = smol::LocalExecutor::new();
+        smol::block_on(ex.run(async {
+            let net = Netlink::connect(|f| ex.spawn(f).detach()).unwrap();
+            // Only loopback in a fresh namespace.
+            let links = net.links().await.unwrap();
+            assert_eq!(
+                links.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+                ["lo"]
+            );
+            assert_eq!(links[0].kind, LinkKind::Loopback);
+
+            ip("link add nic0 type veth peer name peer0");
+            ip("link set peer0 up");
+            net.set_up("lo", true).await.unwrap();
+            net.set_up("nic0", true).await.unwrap();
+            net.addr_add("nic0", a("10.213.99.2", 24)).await.unwrap();
+            let gw = DefaultRoute {
+                gateway: "10.213.99.1".parse().unwrap(),
+                dev: "nic0".into(),
+            };
+            net.default_route_set(Some(&gw)).await.unwrap();
+            assert_eq!(net.default_route().await.unwrap(), Some(gw));
+
+            let nic = net
+                .links()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|l| l.name == "nic0")
+                .unwrap();
+            assert_eq!(nic.kind, LinkKind::Veth);
+            assert!(nic.up);
+            assert_eq!(nic.addrs, vec![a("10.213.99.2", 24)]);
+            assert_eq!(nic.mac.len(), 17);
+
+            // Bridge the NIC and move its address and the default route over.
+            net.bridge_add("brq0123456789a").await.unwrap();
+            net.set_master("nic0", Some("brq0123456789a"))
+                .await
+                .unwrap();
+            net.set_up("brq0123456789a", true).await.unwrap();
+            net.addr_del("nic0", a("10.213.99.2", 24)).await.unwrap();
+            net.addr_add("brq0123456789a", a("10.213.99.2", 24))
+                .await
+                .unwrap();
+            let via_bridge = DefaultRoute {
+                gateway: "10.213.99.1".parse().unwrap(),
+                dev: "brq0123456789a".into(),
+            };
+            net.default_route_set(Some(&via_bridge)).await.unwrap();
+            let links = net.links().await.unwrap();
+            let br = links.iter().find(|l| l.name == "brq0123456789a").unwrap();
+            assert_eq!(br.kind, LinkKind::Bridge);
+            assert_eq!(br.addrs, vec![a("10.213.99.2", 24)]);
+            let nic = links.iter().find(|l| l.name == "nic0").unwrap();
+            assert_eq!(nic.master.as_deref(), Some("brq0123456789a"));
+            assert!(nic.addrs.is_empty());
+            assert_eq!(net.default_route().await.unwrap(), Some(via_bridge));
+
+            // And back.
+            net.set_master("nic0", None).await.unwrap();
+            net.link_del("brq0123456789a").await.unwrap();
+            net.addr_add("nic0", a("10.213.99.2", 24)).await.unwrap();
+            let back = DefaultRoute {
+                gateway: "10.213.99.1".parse().unwrap(),
+                dev: "nic0".into(),
+            };
+            net.default_route_set(Some(&back)).await.unwrap();
+            let links = net.links().await.unwrap();
+            assert!(links.iter().all(|l| l.name != "brq0123456789a"));
+            assert_eq!(
+                links.iter().find(|l| l.name == "nic0").unwrap().master,
+                None
+            );
+            assert_eq!(net.default_route().await.unwrap(), Some(back));
+            net.default_route_set(None).await.unwrap();
+            assert_eq!(net.default_route().await.unwrap(), None);
+            // Removing an address that is not there is not an error.
+            net.addr_del("nic0", a("10.213.98.9", 24)).await.unwrap();
+        }));
+    });
+}
+
+#[test]
+fn errors_carry_the_kernels_answer() {
+    in_netns(|| {
+        let ex = smol::LocalExecutor::new();
+        smol::block_on(ex.run(async {
+            let net = Netlink::connect(|f| ex.spawn(f).detach()).unwrap();
+            let e = net.set_master("ghost0", Some("lo")).await.unwrap_err();
+            assert_eq!(e.code, Code::LinkNotFound);
+            assert!(e.message.contains("ghost0"));
+            net.bridge_add("br-dup").await.unwrap();
+            let e = net.bridge_add("br-dup").await.unwrap_err();
+            assert_eq!(e.code, Code::HostNetwork);
+            assert!(e.message.contains("br-dup"), "{}", e.message);
+            let e = net
+                .addr_add(
+                    "lo",
+                    IfAddr {
+                        ip: Ipv4Addr::new(10, 213, 97, 1),
+                        prefix: 24,
+                    },
+                )
+                .await;
+            assert!(e.is_ok());
+            // This host's kernel has no 8021q/bonding: the kernel's refusal
+            // comes back as an error, never a panic (the guest tier covers them).
+            if let Err(e) = net.vlan_add("lo.10", "lo", 10).await {
+                assert_eq!(e.code, Code::HostNetwork);
+            }
+            if let Err(e) = net.bond_add("bond9", BondMode::ActiveBackup, 100).await {
+                assert_eq!(e.code, Code::HostNetwork);
+            }
+        }));
+    });
+}
