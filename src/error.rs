@@ -87,6 +87,27 @@ catalogue! {
     // 140xx: the host network
     HostNetwork = 14001, Internal, "A netlink request failed; the message carries the kernel's answer and the change was rolled back.";
     LinkNotFound = 14002, NotFound, "No such network interface on the host.";
+    // 202xx: nodes and their NICs
+    NodeNotFound = 20203, NotFound, "No node with this uuid.";
+    NicNotFound = 20220, NotFound, "No NIC with this uuid, or it does not belong to the node named with it.";
+    // 203xx: data networks, subnets and IP addresses
+    NetworkNameExists = 20301, Conflict, "A data network with this name exists.";
+    NetworkNotFound = 20302, NotFound, "No data network with this uuid.";
+    NetworkInUse = 20303, Conflict, "The network is used by templates, desktops or allocated addresses.";
+    VlanConflict = 20306, Conflict, "The VLAN id is missing, not allowed, or already used on this virtual switch.";
+    FlatSwitchTaken = 20307, Conflict, "A flat virtual switch carries one network, and this one has it.";
+    SubnetNotFound = 20310, NotFound, "No subnet with this uuid.";
+    SubnetNameExists = 20311, Conflict, "The network has a subnet with this name.";
+    SubnetOverlap = 20312, Conflict, "The address range overlaps another subnet of the network.";
+    SubnetInUse = 20313, Conflict, "Addresses of the subnet are allocated; it cannot be deleted or shrunk past them.";
+    IpNotEnough = 20737, Conflict, "The subnet has no free address left.";
+    IpNotInRange = 20738, Invalid, "The address is outside the subnet's range.";
+    IpInUse = 20739, Conflict, "The address is already allocated.";
+    // 204xx: virtual switches
+    VSwitchNameExists = 20401, Conflict, "A virtual switch with this name exists.";
+    VSwitchNotFound = 20402, NotFound, "No virtual switch with this uuid.";
+    VSwitchInUse = 20403, Conflict, "The virtual switch carries networks; delete them or keep its type.";
+    VSwitchUplinkInvalid = 20404, Invalid, "An uplink is invalid: two uplinks on one node, or a NIC of another node.";
     // 201xx: resource pools (the range the predecessor used)
     PoolNameExists = 20103, Conflict, "A resource pool with this name exists.";
     PoolNotFound = 20104, NotFound, "No resource pool with this uuid.";

@@ -4,6 +4,8 @@ pub mod admin;
 pub mod clock;
 pub mod ipv4;
 pub mod net;
+pub mod network;
+pub mod node;
 pub mod oplog;
 pub mod pool;
 pub mod query;

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::admin::AdminV1;
+use super::network::NetworkDump;
+use super::node::{NicV1, NodeV1};
 use super::oplog::OpLogV1;
 use super::pool::PoolV1;
 use super::task::TaskV1;
@@ -13,7 +15,6 @@ use crate::error::{Code, Error, Result};
 const FORMAT: &str = "vdi-appliance-store";
 
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Dump {
     format: String,
     schema_version: u32,
@@ -22,6 +23,12 @@ struct Dump {
     tasks: Vec<TaskV1>,
     operation_log: Vec<OpLogV1>,
     refs: Vec<RefDump>,
+    #[serde(default)]
+    nodes: Vec<NodeV1>,
+    #[serde(default)]
+    nics: Vec<NicV1>,
+    #[serde(default, flatten)]
+    network: NetworkDump,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -82,6 +89,9 @@ impl Store {
             admins: self.admin_export()?,
             tasks: self.task_export()?,
             operation_log: self.oplog_export()?,
+            nodes: self.node_export()?.0,
+            nics: self.node_export()?.1,
+            network: self.network_export()?,
             refs: self
                 .refs_export()?
                 .into_iter()
@@ -100,6 +110,9 @@ impl Store {
             && self.tasks.is_empty()
             && self.oplog.is_empty()
             && self.refs.is_empty()
+            && self.nodes.is_empty()
+            && self.vswitches.is_empty()
+            && self.networks.is_empty()
     }
 
     /// Loads an export into an empty store. Refuses a non-empty store, an
@@ -177,11 +190,11 @@ impl Store {
         self.admin_import(&dump.admins)?;
         self.task_import(&dump.tasks)?;
         self.oplog_import(&dump.operation_log)?;
-        for r in &dump.refs {
-            let key = unhex(&r.key)
-                .ok_or_else(|| bad(format!("Field `refs.key`: `{}` is not hex", r.key)))?;
+        self.node_import(&dump.nodes, &dump.nics)?;
+        self.network_import(&dump.network)?;
+        for (key, count) in refs {
             self.refs
-                .insert(key, &codec::u64_key(r.count))
+                .insert(key, &codec::u64_key(count))
                 .map_err(Error::store)?;
         }
         self.bump(Table::Refs);

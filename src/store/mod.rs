@@ -5,11 +5,14 @@
 mod admin;
 mod codec;
 mod export;
+mod network;
+mod node;
 mod oplog;
 mod pool;
 mod refs;
 pub mod schema;
 mod task;
+mod vswitch;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +22,9 @@ use sled::Tree;
 
 use crate::error::{Code, Error, Result};
 
+pub use network::SubnetPatch;
 pub use refs::RefKind;
+pub use vswitch::VSwitchPatch;
 
 /// The tables, for change tracking (`generation`) by readers that cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,9 +35,12 @@ pub enum Table {
     Task,
     OpLog,
     Refs,
+    Node,
+    /// Virtual switches, networks, subnets and IP allocations.
+    Network,
 }
 
-const TABLES: usize = 6;
+const TABLES: usize = 8;
 const SEQ_KEY: &[u8] = b"sequence";
 
 pub struct Store {
@@ -46,6 +54,14 @@ pub struct Store {
     tasks: Tree,
     oplog: Tree,
     refs: Tree,
+    nodes: Tree,
+    nics: Tree,
+    vswitches: Tree,
+    vswitch_names: Tree,
+    networks: Tree,
+    network_names: Tree,
+    subnets: Tree,
+    ip_allocs: Tree,
     generations: [AtomicU64; TABLES],
     oplog_keep: usize,
 }
@@ -118,6 +134,14 @@ impl Store {
             tasks: t("tasks")?,
             oplog: t("operation_log")?,
             refs: t("refs")?,
+            nodes: t("nodes")?,
+            nics: t("node_nics")?,
+            vswitches: t("vswitches")?,
+            vswitch_names: t("vswitch_names")?,
+            networks: t("networks")?,
+            network_names: t("network_names")?,
+            subnets: t("subnets")?,
+            ip_allocs: t("ip_allocations")?,
             generations: Default::default(),
             oplog_keep: opts.oplog_keep,
             db,

@@ -28,9 +28,8 @@ set -euo pipefail
 PKGS=(linux-image-amd64 kmod busybox-static dash qemu-system-x86 iproute2 cpio gzip
       xz-utils zstd libc-bin coreutils procps util-linux)
 
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO=sudo
-APT=($SUDO env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=900)
+APT=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=900)
+[ "$(id -u)" = 0 ] || APT=(sudo "${APT[@]}")
 
 # is_installed PKG — true when dpkg reports PKG as fully installed.
 is_installed() {
@@ -48,7 +47,8 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 
 echo "guest deps: installing: ${missing[*]}"
-"${APT[@]}" update
+# A failing third-party source must not stop us: carry on with what we got.
+"${APT[@]}" update || echo "guest deps: apt-get update reported errors; trying the install anyway" >&2
 
 # If qemu-system-x86 is to be installed and the installed qemu-utils does not
 # have the same version as qemu-system-x86's candidate (e.g. 10.x from

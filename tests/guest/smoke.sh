@@ -39,10 +39,15 @@ has() {
     else fail "$3 (no '$2' in 'ip -d link show $1')"; ip -d link show dev "$1" 2>&1 | sed 's/^/    /'; fi
 }
 
+# same DESC GOT WANT — PASS when GOT equals WANT.
+same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got [$2], want [$3])"; fi; }
+
 echo "== harness plumbing"
-[ "$1" = "arg with 'quotes' and spaces" ] && pass "argument passed intact" || fail "argument passed intact (got [$1])"
-[ "$SMOKE_WORD" = 'it'\''s $HOME' ] && pass "GUEST_ENV_SMOKE_WORD exported" || fail "GUEST_ENV_SMOKE_WORD exported (got [$SMOKE_WORD])"
-[ "$(ip -V 2>&1 | grep -c iproute2)" = 1 ] && pass "ip is iproute2" || fail "ip is iproute2 ($(ip -V 2>&1 | head -1))"
+same "argument passed intact" "$1" "arg with 'quotes' and spaces"
+# shellcheck disable=SC2016  # the literal text $HOME is the point
+same "GUEST_ENV_SMOKE_WORD exported" "$SMOKE_WORD" 'it'\''s $HOME'
+same "bare 'ip' is iproute2's" "$(ip -V 2>&1 | grep -c iproute2)" 1
+same "no bond0/dummy0 before the test creates them" "$(ip -o link show | grep -cE ' (bond0|dummy0):')" 0
 
 echo "== dummy pair"
 step "ip link add dummy0 type dummy" ip link add dummy0 type dummy
@@ -64,7 +69,7 @@ has dummy0 "bond_slave" "dummy0 is a bond slave"
 if grep -q "Slave Interface: dummy1" /proc/net/bonding/bond0 2>/dev/null; then
     pass "/proc/net/bonding/bond0 lists both slaves"
 else
-    fail "/proc/net/bonding/bond0 lists both slaves"; cat /proc/net/bonding/bond0 2>&1 | sed 's/^/    /'
+    fail "/proc/net/bonding/bond0 lists both slaves"; sed 's/^/    /' /proc/net/bonding/bond0 2>&1
 fi
 
 echo "== VLAN on the bond"

@@ -1,0 +1,164 @@
+//! Nodes and their NICs (the parts the network model references).
+
+use bincode::{Decode, Encode};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::codec;
+use super::{Store, Table};
+use crate::domain::node::{Nic, Node};
+use crate::error::{Code, Error, Result};
+
+const V1: u16 = 1;
+
+#[derive(Encode, Decode, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub(super) struct NodeV1 {
+    #[serde(with = "super::export::uuid_text")]
+    pub uuid: [u8; 16],
+    pub name: String,
+    pub ip: String,
+    pub created_at: i64,
+}
+
+#[derive(Encode, Decode, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub(super) struct NicV1 {
+    #[serde(with = "super::export::uuid_text")]
+    pub uuid: [u8; 16],
+    #[serde(with = "super::export::uuid_text")]
+    pub node: [u8; 16],
+    pub name: String,
+    pub mac: String,
+    pub created_at: i64,
+}
+
+impl From<&Node> for NodeV1 {
+    fn from(n: &Node) -> Self {
+        NodeV1 {
+            uuid: *n.uuid.as_bytes(),
+            name: n.name.clone(),
+            ip: n.ip.clone(),
+            created_at: n.created_at,
+        }
+    }
+}
+
+impl From<NodeV1> for Node {
+    fn from(n: NodeV1) -> Self {
+        Node {
+            uuid: Uuid::from_bytes(n.uuid),
+            name: n.name,
+            ip: n.ip,
+            created_at: n.created_at,
+        }
+    }
+}
+
+impl From<&Nic> for NicV1 {
+    fn from(n: &Nic) -> Self {
+        NicV1 {
+            uuid: *n.uuid.as_bytes(),
+            node: *n.node.as_bytes(),
+            name: n.name.clone(),
+            mac: n.mac.clone(),
+            created_at: n.created_at,
+        }
+    }
+}
+
+impl From<NicV1> for Nic {
+    fn from(n: NicV1) -> Self {
+        Nic {
+            uuid: Uuid::from_bytes(n.uuid),
+            node: Uuid::from_bytes(n.node),
+            name: n.name,
+            mac: n.mac,
+            created_at: n.created_at,
+        }
+    }
+}
+
+pub(super) fn decode_nic(bytes: &[u8]) -> Result<NicV1> {
+    codec::decode(V1, bytes)
+}
+
+pub(super) fn decode_node(bytes: &[u8]) -> Result<NodeV1> {
+    codec::decode(V1, bytes)
+}
+
+impl Store {
+    pub fn node_put(&self, n: &Node) -> Result<()> {
+        self.nodes
+            .insert(n.uuid.as_bytes(), codec::encode(V1, &NodeV1::from(n)))
+            .map_err(Error::store)?;
+        self.bump(Table::Node);
+        Ok(())
+    }
+
+    pub fn node_get(&self, uuid: &Uuid) -> Result<Node> {
+        let v = self
+            .nodes
+            .get(uuid.as_bytes())
+            .map_err(Error::store)?
+            .ok_or_else(|| Error::new(Code::NodeNotFound, format!("Node {uuid} does not exist")))?;
+        Ok(decode_node(&v)?.into())
+    }
+
+    pub fn node_list(&self) -> Result<Vec<Node>> {
+        self.nodes
+            .iter()
+            .values()
+            .map(|v| Ok(decode_node(&v.map_err(Error::store)?)?.into()))
+            .collect()
+    }
+
+    pub fn nic_put(&self, n: &Nic) -> Result<()> {
+        self.nics
+            .insert(n.uuid.as_bytes(), codec::encode(V1, &NicV1::from(n)))
+            .map_err(Error::store)?;
+        self.bump(Table::Node);
+        Ok(())
+    }
+
+    pub fn nic_get(&self, uuid: &Uuid) -> Result<Nic> {
+        let v = self
+            .nics
+            .get(uuid.as_bytes())
+            .map_err(Error::store)?
+            .ok_or_else(|| Error::new(Code::NicNotFound, format!("NIC {uuid} does not exist")))?;
+        Ok(decode_nic(&v)?.into())
+    }
+
+    pub fn nic_list(&self) -> Result<Vec<Nic>> {
+        self.nics
+            .iter()
+            .values()
+            .map(|v| Ok(decode_nic(&v.map_err(Error::store)?)?.into()))
+            .collect()
+    }
+
+    pub(super) fn node_export(&self) -> Result<(Vec<NodeV1>, Vec<NicV1>)> {
+        let nodes = self
+            .nodes
+            .iter()
+            .values()
+            .map(|v| decode_node(&v.map_err(Error::store)?))
+            .collect::<Result<_>>()?;
+        let nics = self
+            .nics
+            .iter()
+            .values()
+            .map(|v| decode_nic(&v.map_err(Error::store)?))
+            .collect::<Result<_>>()?;
+        Ok((nodes, nics))
+    }
+
+    pub(super) fn node_import(&self, nodes: &[NodeV1], nics: &[NicV1]) -> Result<()> {
+        for n in nodes {
+            self.node_put(&Node::from(n.clone()))?;
+        }
+        for n in nics {
+            self.nic_put(&Nic::from(n.clone()))?;
+        }
+        Ok(())
+    }
+}
