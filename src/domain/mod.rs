@@ -4,6 +4,7 @@ pub mod admin;
 pub mod clock;
 pub mod ipv4;
 pub mod net;
+pub mod netplan;
 pub mod network;
 pub mod node;
 pub mod oplog;

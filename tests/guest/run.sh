@@ -310,10 +310,12 @@ if [ ! -s "$BASE" ]; then
     say "building base initramfs for $KVER (cache: $BASE)"
     build_base
     mkdir -p "$BASE_DIR"
-    # Atomic publish; drop stale bases for this kernel.
+    # Atomic publish, then keep only the 4 newest bases for this kernel (a
+    # changed GUEST_MODULES or run.sh makes a new one).
     mv -f "$WORK/base.cpio" "$BASE.tmp.$$"
-    find "$BASE_DIR" -maxdepth 1 -name 'base-*.cpio' ! -name "base-$BASE_KEY.cpio" ! -name '*.tmp.*' -delete 2>/dev/null || true
     mv -f "$BASE.tmp.$$" "$BASE"
+    find "$BASE_DIR" -maxdepth 1 -name 'base-*.cpio' -printf '%T@ %p\n' 2>/dev/null \
+        | sort -rn | tail -n +5 | cut -d' ' -f2- | while read -r old; do rm -f "$old"; done
 fi
 
 # ------------------------------------------------- PVH kernel (cached) ----
