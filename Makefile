@@ -56,7 +56,7 @@ test-unit: deps-test
 	$(CARGO) test --locked --lib
 
 test-api: deps-test
-	$(CARGO) test --locked --test api
+	$(CARGO) test --locked --test api --test network
 
 test-process: deps-test
 	$(CARGO) test --locked --test process

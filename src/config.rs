@@ -24,6 +24,9 @@ pub struct Config {
     pub shutdown_grace_s: u64,
     /// Seconds between libvirt reachability probes.
     pub libvirt_probe_s: u64,
+    /// Seconds a network change that moved the management address waits
+    /// for POST /api/v1/network/confirm before it is rolled back.
+    pub network_confirm_s: u64,
 }
 
 /// Root on the appliance keeps its data in /var/lib; anyone else in ./var.
@@ -56,6 +59,7 @@ impl Default for Config {
             login_lockout_s: 60,
             shutdown_grace_s: 20,
             libvirt_probe_s: 15,
+            network_confirm_s: 60,
         }
     }
 }
@@ -90,6 +94,10 @@ pub const FLAGS: &[(&str, &str)] = &[
     ("--login-lockout-s", "N       login_lockout_s (default 60)"),
     ("--shutdown-grace-s", "N      shutdown_grace_s (default 20)"),
     ("--libvirt-probe-s", "N       libvirt_probe_s (default 15)"),
+    (
+        "--network-confirm-s",
+        "N     network_confirm_s (default 60)",
+    ),
 ];
 
 fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
@@ -134,6 +142,7 @@ impl Config {
                 "--login-lockout-s" => cfg.login_lockout_s = number(a, &val(a)?)?,
                 "--shutdown-grace-s" => cfg.shutdown_grace_s = number(a, &val(a)?)?,
                 "--libvirt-probe-s" => cfg.libvirt_probe_s = number(a, &val(a)?)?,
+                "--network-confirm-s" => cfg.network_confirm_s = number(a, &val(a)?)?,
                 _ => rest.push(a.clone()),
             }
         }
@@ -161,6 +170,9 @@ impl Config {
         if self.login_attempts == 0 {
             return Err("login_attempts: must be at least 1".into());
         }
+        if self.network_confirm_s < 5 {
+            return Err("network_confirm_s: must be at least 5".into());
+        }
         if self.libvirt_probe_s == 0 {
             return Err("libvirt_probe_s: must be at least 1".into());
         }
@@ -183,6 +195,7 @@ impl Config {
         s.login_attempts = self.login_attempts;
         s.login_lockout = Duration::from_secs(self.login_lockout_s);
         s.shutdown_grace = Duration::from_secs(self.shutdown_grace_s);
+        s.network_confirm = Duration::from_secs(self.network_confirm_s);
         s
     }
 }

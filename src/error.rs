@@ -69,6 +69,7 @@ catalogue! {
     HypervisorUnavailable = 10012, Unavailable, "libvirt is unreachable; operations that need it fail until it is back.";
     ShuttingDown = 10013, Unavailable, "The service is stopping and takes no new work.";
     StoreNotEmpty = 10014, Conflict, "An import goes only into an empty store.";
+    NameMismatch = 10015, Conflict, "The current `name` sent with a change is not the object's name; reload and retry.";
     // 110xx: authentication
     Unauthorized = 11001, Unauthorized, "The call needs `Authorization: Bearer <access_token>`.";
     TokenInvalid = 11002, Unauthorized, "The access token is unknown, revoked or expired.";
@@ -100,6 +101,7 @@ catalogue! {
     SubnetNameExists = 20311, Conflict, "The network has a subnet with this name.";
     SubnetOverlap = 20312, Conflict, "The address range overlaps another subnet of the network.";
     SubnetInUse = 20313, Conflict, "Addresses of the subnet are allocated; it cannot be deleted or shrunk past them.";
+    NetworkConfirmPending = 20320, Conflict, "A network change that moved the management address waits for POST /api/v1/network/confirm; confirm it (or let it roll back) first.";
     IpNotEnough = 20737, Conflict, "The subnet has no free address left.";
     IpNotInRange = 20738, Invalid, "The address is outside the subnet's range.";
     IpInUse = 20739, Conflict, "The address is already allocated.";

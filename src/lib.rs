@@ -118,6 +118,15 @@ async fn serve(
     if recovered > 0 {
         log::info!("concluded {recovered} task(s) interrupted by the last stop");
     }
+    // The host network is made to match the store before serving: bridges
+    // deleted behind the service's back come back after a reboot.
+    match services.network_reconcile().await {
+        Ok(steps) if !steps.is_empty() => {
+            log::info!("host network reconciled: {} change(s)", steps.len())
+        }
+        Ok(_) => {}
+        Err(e) => log::error!("host network could not be reconciled: {e}"),
+    }
     let listener = http::server::bind(&cfg.listen).map_err(|e| {
         Error::new(
             error::Code::Internal,

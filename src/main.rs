@@ -82,7 +82,7 @@ fn real(args: Vec<String>) -> Result<(), (u8, String)> {
     match cmd.as_str() {
         "serve" => {
             no_more(&rest).map_err(usage_err)?;
-            let backends = app::real_backends(&cfg);
+            let backends = app::real_backends(&cfg).map_err(|e| fail(e.message))?;
             vdi_appliance::run(cfg, backends, tasks::builtin_owners()).map_err(|e| fail(e.message))
         }
         "admin" => {

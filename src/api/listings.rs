@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{resource_pool, task};
+use super::{network, resource_pool, task};
 use crate::error::Result;
 use crate::service::{Listing, QueryEngine, Services, Table};
 
@@ -27,6 +27,46 @@ fn oplog(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
+fn vswitches(s: &Services, sink: Sink) -> Result<()> {
+    for v in s.vswitch_list()? {
+        sink(network::vswitch_view(&v, s.vswitch_network_count(&v.uuid)?));
+    }
+    Ok(())
+}
+
+fn networks(s: &Services, sink: Sink) -> Result<()> {
+    let switches = s.vswitch_list()?;
+    for n in s.network_list()? {
+        sink(network::network_view(
+            &n,
+            switches.iter().find(|w| w.uuid == n.switch),
+        ));
+    }
+    Ok(())
+}
+
+fn subnets(s: &Services, sink: Sink) -> Result<()> {
+    for v in s.subnet_list()? {
+        sink(network::subnet_view(&v, s.subnet_used(&v.uuid)?));
+    }
+    Ok(())
+}
+
+fn nics(s: &Services, sink: Sink) -> Result<()> {
+    let nodes = s.node_list()?;
+    for n in s.nic_list()? {
+        let node = nodes.iter().find(|x| x.uuid == n.node);
+        sink(serde_json::json!({
+            "uuid": n.uuid.to_string(),
+            "node_uuid": n.node.to_string(),
+            "node_name": node.map(|x| x.name.clone()),
+            "interface": n.name,
+            "mac": n.mac,
+        }));
+    }
+    Ok(())
+}
+
 /// Every listing, registered in one engine.
 pub fn engine() -> QueryEngine<Services> {
     let mut e = QueryEngine::default();
@@ -35,6 +75,31 @@ pub fn engine() -> QueryEngine<Services> {
         fields: resource_pool::FIELDS,
         generation: |s: &Services| s.table_generation(Table::ResourcePool),
         load: pools,
+    });
+    let net = |s: &Services| s.table_generation(Table::Network);
+    e.register(Listing {
+        name: "vswitch",
+        fields: network::VSWITCH_FIELDS,
+        generation: net,
+        load: vswitches,
+    });
+    e.register(Listing {
+        name: "network",
+        fields: network::NETWORK_FIELDS,
+        generation: net,
+        load: networks,
+    });
+    e.register(Listing {
+        name: "subnet",
+        fields: network::SUBNET_FIELDS,
+        generation: net,
+        load: subnets,
+    });
+    e.register(Listing {
+        name: "node_nic",
+        fields: &["uuid", "node_uuid", "node_name", "interface", "mac"],
+        generation: |s: &Services| s.table_generation(Table::Node),
+        load: nics,
     });
     e.register(Listing {
         name: "task",

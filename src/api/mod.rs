@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod listings;
+pub mod network;
 pub mod resource_pool;
 pub mod task;
 

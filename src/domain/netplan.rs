@@ -19,27 +19,67 @@ pub struct WantBridge {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    VlanAdd { name: String, parent: String, id: u16 },
-    BridgeAdd { name: String },
+    VlanAdd {
+        name: String,
+        parent: String,
+        id: u16,
+    },
+    BridgeAdd {
+        name: String,
+    },
     /// Deletes a link; `vlan` says how to recreate it (else a bridge).
-    LinkDel { name: String, vlan: Option<(String, u16)> },
-    SetMaster { dev: String, from: Option<String>, to: Option<String> },
-    SetUp { dev: String, from: bool, to: bool },
-    AddrAdd { dev: String, addr: IfAddr },
-    AddrDel { dev: String, addr: IfAddr },
-    Route { from: Option<DefaultRoute>, to: Option<DefaultRoute> },
+    LinkDel {
+        name: String,
+        vlan: Option<(String, u16)>,
+    },
+    SetMaster {
+        dev: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
+    SetUp {
+        dev: String,
+        from: bool,
+        to: bool,
+    },
+    AddrAdd {
+        dev: String,
+        addr: IfAddr,
+    },
+    AddrDel {
+        dev: String,
+        addr: IfAddr,
+    },
+    Route {
+        from: Option<DefaultRoute>,
+        to: Option<DefaultRoute>,
+    },
 }
 
 impl Step {
     /// The step that undoes this one.
     pub fn inverse(&self) -> Step {
         match self.clone() {
-            Step::VlanAdd { name, parent, id } => Step::LinkDel { name, vlan: Some((parent, id)) },
+            Step::VlanAdd { name, parent, id } => Step::LinkDel {
+                name,
+                vlan: Some((parent, id)),
+            },
             Step::BridgeAdd { name } => Step::LinkDel { name, vlan: None },
-            Step::LinkDel { name, vlan: Some((parent, id)) } => Step::VlanAdd { name, parent, id },
+            Step::LinkDel {
+                name,
+                vlan: Some((parent, id)),
+            } => Step::VlanAdd { name, parent, id },
             Step::LinkDel { name, vlan: None } => Step::BridgeAdd { name },
-            Step::SetMaster { dev, from, to } => Step::SetMaster { dev, from: to, to: from },
-            Step::SetUp { dev, from, to } => Step::SetUp { dev, from: to, to: from },
+            Step::SetMaster { dev, from, to } => Step::SetMaster {
+                dev,
+                from: to,
+                to: from,
+            },
+            Step::SetUp { dev, from, to } => Step::SetUp {
+                dev,
+                from: to,
+                to: from,
+            },
             Step::AddrAdd { dev, addr } => Step::AddrDel { dev, addr },
             Step::AddrDel { dev, addr } => Step::AddrAdd { dev, addr },
             Step::Route { from, to } => Step::Route { from: to, to: from },
@@ -51,8 +91,15 @@ impl Step {
         match self {
             Step::VlanAdd { name, parent, .. } => vec![name, parent],
             Step::BridgeAdd { name } | Step::LinkDel { name, .. } => vec![name],
-            Step::SetMaster { dev, .. } | Step::SetUp { dev, .. } | Step::AddrAdd { dev, .. } | Step::AddrDel { dev, .. } => vec![dev],
-            Step::Route { from, to } => from.iter().chain(to.iter()).map(|r| r.dev.as_str()).collect(),
+            Step::SetMaster { dev, .. }
+            | Step::SetUp { dev, .. }
+            | Step::AddrAdd { dev, .. }
+            | Step::AddrDel { dev, .. } => vec![dev],
+            Step::Route { from, to } => from
+                .iter()
+                .chain(to.iter())
+                .map(|r| r.dev.as_str())
+                .collect(),
         }
     }
 }
@@ -72,22 +119,40 @@ pub fn plan(want: &[WantBridge], links: &[Link], route: Option<&DefaultRoute>) -
         let port = find(links, &w.port);
         if port.is_none() {
             if let Some((parent, id)) = &w.vlan {
-                steps.push(Step::VlanAdd { name: w.port.clone(), parent: parent.clone(), id: *id });
+                steps.push(Step::VlanAdd {
+                    name: w.port.clone(),
+                    parent: parent.clone(),
+                    id: *id,
+                });
             }
         }
         let bridge = find(links, &w.bridge);
         if bridge.is_none() {
-            steps.push(Step::BridgeAdd { name: w.bridge.clone() });
+            steps.push(Step::BridgeAdd {
+                name: w.bridge.clone(),
+            });
         }
         let master = port.and_then(|p| p.master.clone());
         if master.as_deref() != Some(w.bridge.as_str()) {
-            steps.push(Step::SetMaster { dev: w.port.clone(), from: master, to: Some(w.bridge.clone()) });
+            steps.push(Step::SetMaster {
+                dev: w.port.clone(),
+                from: master,
+                to: Some(w.bridge.clone()),
+            });
         }
         if !bridge.is_some_and(|b| b.up) {
-            steps.push(Step::SetUp { dev: w.bridge.clone(), from: false, to: true });
+            steps.push(Step::SetUp {
+                dev: w.bridge.clone(),
+                from: false,
+                to: true,
+            });
         }
         if !port.is_some_and(|p| p.up) {
-            steps.push(Step::SetUp { dev: w.port.clone(), from: false, to: true });
+            steps.push(Step::SetUp {
+                dev: w.port.clone(),
+                from: false,
+                to: true,
+            });
         }
         if w.vlan.is_none() {
             if let Some(p) = port {
@@ -95,36 +160,70 @@ pub fn plan(want: &[WantBridge], links: &[Link], route: Option<&DefaultRoute>) -
             }
         }
     }
-    for b in links.iter().filter(|l| l.kind == LinkKind::Bridge && l.name.starts_with(BRIDGE_PREFIX)) {
+    for b in links
+        .iter()
+        .filter(|l| l.kind == LinkKind::Bridge && l.name.starts_with(BRIDGE_PREFIX))
+    {
         if want.iter().any(|w| w.bridge == b.name) {
             continue;
         }
-        for port in links.iter().filter(|l| l.master.as_deref() == Some(b.name.as_str())) {
-            steps.push(Step::SetMaster { dev: port.name.clone(), from: Some(b.name.clone()), to: None });
+        for port in links
+            .iter()
+            .filter(|l| l.master.as_deref() == Some(b.name.as_str()))
+        {
+            steps.push(Step::SetMaster {
+                dev: port.name.clone(),
+                from: Some(b.name.clone()),
+                to: None,
+            });
             match &port.kind {
                 LinkKind::Vlan { parent, id } if !want.iter().any(|w| w.port == port.name) => {
-                    steps.push(Step::LinkDel { name: port.name.clone(), vlan: Some((parent.clone(), *id)) });
+                    steps.push(Step::LinkDel {
+                        name: port.name.clone(),
+                        vlan: Some((parent.clone(), *id)),
+                    });
                 }
                 LinkKind::Vlan { .. } => {}
                 _ => move_addrs(&mut steps, &mut route, &b.name, &port.name, &b.addrs),
             }
         }
-        steps.push(Step::LinkDel { name: b.name.clone(), vlan: None });
+        steps.push(Step::LinkDel {
+            name: b.name.clone(),
+            vlan: None,
+        });
     }
     steps
 }
 
-fn move_addrs(steps: &mut Vec<Step>, route: &mut Option<DefaultRoute>, from: &str, to: &str, addrs: &[IfAddr]) {
+fn move_addrs(
+    steps: &mut Vec<Step>,
+    route: &mut Option<DefaultRoute>,
+    from: &str,
+    to: &str,
+    addrs: &[IfAddr],
+) {
     for a in addrs {
-        steps.push(Step::AddrAdd { dev: to.to_string(), addr: *a });
+        steps.push(Step::AddrAdd {
+            dev: to.to_string(),
+            addr: *a,
+        });
     }
     if let Some(r) = route.clone().filter(|r| r.dev == from) {
-        let moved = DefaultRoute { gateway: r.gateway, dev: to.to_string() };
-        steps.push(Step::Route { from: Some(r), to: Some(moved.clone()) });
+        let moved = DefaultRoute {
+            gateway: r.gateway,
+            dev: to.to_string(),
+        };
+        steps.push(Step::Route {
+            from: Some(r),
+            to: Some(moved.clone()),
+        });
         *route = Some(moved);
     }
     for a in addrs {
-        steps.push(Step::AddrDel { dev: from.to_string(), addr: *a });
+        steps.push(Step::AddrDel {
+            dev: from.to_string(),
+            addr: *a,
+        });
     }
 }
 
@@ -149,34 +248,66 @@ mod tests {
                 .iter()
                 .map(|a| {
                     let (ip, p) = a.split_once('/').unwrap();
-                    IfAddr { ip: ip.parse().unwrap(), prefix: p.parse().unwrap() }
+                    IfAddr {
+                        ip: ip.parse().unwrap(),
+                        prefix: p.parse().unwrap(),
+                    }
                 })
                 .collect(),
         }
     }
 
     fn rt(dev: &str) -> DefaultRoute {
-        DefaultRoute { gateway: "10.0.0.1".parse().unwrap(), dev: dev.into() }
+        DefaultRoute {
+            gateway: "10.0.0.1".parse().unwrap(),
+            dev: dev.into(),
+        }
     }
 
     fn flat() -> WantBridge {
-        WantBridge { bridge: "brq1".into(), port: "eth0".into(), vlan: None }
+        WantBridge {
+            bridge: "brq1".into(),
+            port: "eth0".into(),
+            vlan: None,
+        }
     }
 
     #[test]
     fn bridging_the_management_nic_moves_its_address_and_route() {
         let links = vec![link("eth0", LinkKind::Physical, None, &["10.0.0.5/24"])];
         let steps = plan(&[flat()], &links, Some(&rt("eth0")));
-        let a = IfAddr { ip: "10.0.0.5".parse().unwrap(), prefix: 24 };
+        let a = IfAddr {
+            ip: "10.0.0.5".parse().unwrap(),
+            prefix: 24,
+        };
         assert_eq!(
             steps,
             vec![
-                Step::BridgeAdd { name: "brq1".into() },
-                Step::SetMaster { dev: "eth0".into(), from: None, to: Some("brq1".into()) },
-                Step::SetUp { dev: "brq1".into(), from: false, to: true },
-                Step::AddrAdd { dev: "brq1".into(), addr: a },
-                Step::Route { from: Some(rt("eth0")), to: Some(rt("brq1")) },
-                Step::AddrDel { dev: "eth0".into(), addr: a },
+                Step::BridgeAdd {
+                    name: "brq1".into()
+                },
+                Step::SetMaster {
+                    dev: "eth0".into(),
+                    from: None,
+                    to: Some("brq1".into())
+                },
+                Step::SetUp {
+                    dev: "brq1".into(),
+                    from: false,
+                    to: true
+                },
+                Step::AddrAdd {
+                    dev: "brq1".into(),
+                    addr: a
+                },
+                Step::Route {
+                    from: Some(rt("eth0")),
+                    to: Some(rt("brq1"))
+                },
+                Step::AddrDel {
+                    dev: "eth0".into(),
+                    addr: a
+                },
             ]
         );
     }
@@ -198,33 +329,86 @@ mod tests {
             link("br-other", LinkKind::Bridge, None, &[]),
         ];
         let steps = plan(&[], &links, Some(&rt("brq1")));
-        assert_eq!(steps.first(), Some(&Step::SetMaster { dev: "eth0".into(), from: Some("brq1".into()), to: None }));
-        assert!(steps.contains(&Step::Route { from: Some(rt("brq1")), to: Some(rt("eth0")) }));
-        assert_eq!(steps.last(), Some(&Step::LinkDel { name: "brq1".into(), vlan: None }));
-        assert!(steps.iter().all(|s| !s.devices().contains(&"br-other")), "foreign bridges are left alone");
+        assert_eq!(
+            steps.first(),
+            Some(&Step::SetMaster {
+                dev: "eth0".into(),
+                from: Some("brq1".into()),
+                to: None
+            })
+        );
+        assert!(steps.contains(&Step::Route {
+            from: Some(rt("brq1")),
+            to: Some(rt("eth0"))
+        }));
+        assert_eq!(
+            steps.last(),
+            Some(&Step::LinkDel {
+                name: "brq1".into(),
+                vlan: None
+            })
+        );
+        assert!(
+            steps.iter().all(|s| !s.devices().contains(&"br-other")),
+            "foreign bridges are left alone"
+        );
     }
 
     #[test]
     fn vlan_networks_make_a_sub_interface_and_leave_the_parent_addressed() {
-        let want = WantBridge { bridge: "brq2".into(), port: "eth1.10".into(), vlan: Some(("eth1".into(), 10)) };
+        let want = WantBridge {
+            bridge: "brq2".into(),
+            port: "eth1.10".into(),
+            vlan: Some(("eth1".into(), 10)),
+        };
         let links = vec![link("eth1", LinkKind::Physical, None, &["10.1.0.5/24"])];
         let steps = plan(&[want], &links, None);
-        assert_eq!(steps[0], Step::VlanAdd { name: "eth1.10".into(), parent: "eth1".into(), id: 10 });
-        assert!(steps.iter().all(|s| !matches!(s, Step::AddrDel { .. } | Step::AddrAdd { .. })));
+        assert_eq!(
+            steps[0],
+            Step::VlanAdd {
+                name: "eth1.10".into(),
+                parent: "eth1".into(),
+                id: 10
+            }
+        );
+        assert!(steps
+            .iter()
+            .all(|s| !matches!(s, Step::AddrDel { .. } | Step::AddrAdd { .. })));
         // Removing it later deletes the VLAN too.
         let links = vec![
             link("eth1", LinkKind::Physical, None, &["10.1.0.5/24"]),
-            link("eth1.10", LinkKind::Vlan { parent: "eth1".into(), id: 10 }, Some("brq2"), &[]),
+            link(
+                "eth1.10",
+                LinkKind::Vlan {
+                    parent: "eth1".into(),
+                    id: 10,
+                },
+                Some("brq2"),
+                &[],
+            ),
             link("brq2", LinkKind::Bridge, None, &[]),
         ];
         let steps = plan(&[], &links, None);
-        assert!(steps.contains(&Step::LinkDel { name: "eth1.10".into(), vlan: Some(("eth1".into(), 10)) }));
+        assert!(steps.contains(&Step::LinkDel {
+            name: "eth1.10".into(),
+            vlan: Some(("eth1".into(), 10))
+        }));
     }
 
     #[test]
     fn inverses_undo() {
-        let s = Step::SetMaster { dev: "eth0".into(), from: None, to: Some("brq1".into()) };
+        let s = Step::SetMaster {
+            dev: "eth0".into(),
+            from: None,
+            to: Some("brq1".into()),
+        };
         assert_eq!(s.inverse().inverse(), s);
-        assert_eq!(Step::BridgeAdd { name: "b".into() }.inverse(), Step::LinkDel { name: "b".into(), vlan: None });
+        assert_eq!(
+            Step::BridgeAdd { name: "b".into() }.inverse(),
+            Step::LinkDel {
+                name: "b".into(),
+                vlan: None
+            }
+        );
     }
 }

@@ -86,6 +86,22 @@ pub struct Subnet {
     pub updated_at: Millis,
 }
 
+/// What a switch update changes; `None` keeps the value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct VSwitchPatch {
+    pub name: Option<String>,
+    pub kind: Option<SwitchType>,
+    pub desc: Option<String>,
+    pub uplinks: Option<Vec<Uplink>>,
+}
+
+/// What a subnet update changes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SubnetPatch {
+    pub name: Option<String>,
+    pub spec: Option<SubnetSpec>,
+}
+
 /// The addressing part of a subnet, as a request gives it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubnetSpec {

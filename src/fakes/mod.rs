@@ -1,5 +1,9 @@
 //! Hand-written fakes of every host port, for fast in-process tests.
 
+mod net;
+
+pub use net::FakeNet;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;

@@ -6,8 +6,9 @@ use schemars::schema::Schema;
 use schemars::JsonSchema;
 
 use super::call::{Method, Route, SchemaFn, Validator};
-use super::{auth, resource_pool, system};
+use super::{auth, network, resource_pool, system};
 use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
+use crate::api::network as net;
 use crate::api::resource_pool::{CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
 
 macro_rules! h {
@@ -38,6 +39,10 @@ fn route(method: Method, path: &'static str, op: &'static str, summary: &'static
 impl Route {
     fn public(mut self) -> Self {
         self.public = true;
+        self
+    }
+    fn deprecated(mut self) -> Self {
+        self.deprecated = true;
         self
     }
     fn asyncable(mut self, validate: Validator) -> Self {
@@ -170,6 +175,104 @@ pub fn table() -> Vec<Route> {
         )
         .body(schema::<WebDeleteReq>())
         .to(h!(resource_pool::web_delete)),
+        // Virtual switches, networks and subnets (file 000 "网络接口").
+        route(
+            Post,
+            "/api/v1/vswitch/create",
+            "vswitch/create",
+            "Create a virtual switch with uplinks per node",
+        )
+        .body(schema::<net::VSwitchCreateReq>())
+        .to(h!(network::vswitch_create)),
+        route(
+            Post,
+            "/api/v1/vswitch/update",
+            "vswitch/update",
+            "Rename, retype, describe or re-uplink a virtual switch",
+        )
+        .body(schema::<net::VSwitchUpdateReq>())
+        .to(h!(network::vswitch_update)),
+        route(
+            Post,
+            "/api/v1/vswitch/delete",
+            "vswitch/delete",
+            "Delete a virtual switch without networks",
+        )
+        .body(schema::<net::UuidReq>())
+        .to(h!(network::vswitch_delete)),
+        route(
+            Post,
+            "/api/v1/network/create",
+            "network/create",
+            "Create a data network (and its first subnet); bridges it on every node",
+        )
+        .body(schema::<net::NetworkCreateReq>())
+        .to(h!(network::network_create)),
+        route(
+            Post,
+            "/api/v1/network/update",
+            "network/update",
+            "Rename a network, or update a subnet when given a subnet uuid",
+        )
+        .body(schema::<net::UpdateReq>())
+        .to(h!(network::network_update)),
+        route(
+            Post,
+            "/api/v1/network/delete",
+            "network/delete",
+            "Delete a network: bridges, then subnets, then the network",
+        )
+        .body(schema::<net::UuidReq>())
+        .to(h!(network::network_delete)),
+        route(
+            Post,
+            "/api/v1/network/init",
+            "network/init",
+            "Deprecated (use controller/init): default switch, network and subnet",
+        )
+        .deprecated()
+        .body(schema::<net::NetworkInitReq>())
+        .to(h!(network::network_init)),
+        route(
+            Post,
+            "/api/v1/network/confirm",
+            "network/confirm",
+            "Confirm a change that moved the management address",
+        )
+        .body(schema::<net::ConfirmReq>())
+        .to(h!(network::network_confirm)),
+        route(
+            Post,
+            "/api/v1/subnet/create",
+            "subnet/create",
+            "Add a subnet (IP pool) to a network",
+        )
+        .body(schema::<net::SubnetCreateReq>())
+        .to(h!(network::subnet_create)),
+        route(
+            Post,
+            "/api/v1/subnet/update",
+            "subnet/update",
+            "Update a subnet",
+        )
+        .body(schema::<net::UpdateReq>())
+        .to(h!(network::subnet_update)),
+        route(
+            Post,
+            "/api/v1/subnet/delete",
+            "subnet/delete",
+            "Delete a subnet without allocated addresses",
+        )
+        .body(schema::<net::UuidReq>())
+        .to(h!(network::subnet_delete)),
+        query(
+            "/api/v1.0/vswitch/",
+            "vswitch/query",
+            "Query virtual switches",
+        ),
+        query("/api/v1.0/network/", "network/query", "Query data networks"),
+        query("/api/v1.0/subnet/", "subnet/query", "Query subnets"),
+        query("/api/v1.0/node_nic/", "node_nic/query", "Query node NICs"),
         // Tasks and the operation log.
         route(
             Get,

@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod health;
+pub mod hostnet;
+pub mod network;
 pub mod oplog;
 pub mod query;
 pub mod resource_pool;
@@ -13,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::host::net::HostNet;
 use crate::host::{Hypervisor, Notifier};
 use crate::store::Store;
 
@@ -46,6 +49,9 @@ pub struct Settings {
     pub login_lockout: Duration,
     /// How long a shutdown waits for running tasks.
     pub shutdown_grace: Duration,
+    /// How long a network change that moved the management address waits
+    /// for confirmation before it is rolled back.
+    pub network_confirm: Duration,
 }
 
 impl Settings {
@@ -57,6 +63,7 @@ impl Settings {
             login_attempts: 5,
             login_lockout: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(20),
+            network_confirm: Duration::from_secs(60),
         }
     }
 }
@@ -65,11 +72,16 @@ pub struct Services {
     pub store: Arc<Store>,
     pub hypervisor: Arc<dyn Hypervisor>,
     pub notifier: Arc<dyn Notifier>,
+    pub net: Arc<dyn HostNet>,
     pub settings: Settings,
     pub query: QueryEngine<Services>,
     pub(crate) auth: auth::AuthState,
     pub(crate) health: health::HealthState,
     pub(crate) tasks: task::TaskRuntime,
+    /// One host-network change at a time.
+    pub(crate) net_lock: smol::lock::Mutex<()>,
+    /// A change that waits for confirmation, and the state to go back to.
+    pub(crate) net_pending: std::sync::Mutex<Option<network::Pending>>,
     started: Instant,
     stopping: AtomicBool,
 }
@@ -79,6 +91,7 @@ impl Services {
         store: Arc<Store>,
         hypervisor: Arc<dyn Hypervisor>,
         notifier: Arc<dyn Notifier>,
+        net: Arc<dyn HostNet>,
         settings: Settings,
         query: QueryEngine<Services>,
         spawner: task::Spawner,
@@ -87,7 +100,10 @@ impl Services {
             store,
             hypervisor,
             notifier,
+            net,
             settings,
+            net_lock: smol::lock::Mutex::new(()),
+            net_pending: std::sync::Mutex::new(None),
             query,
             auth: auth::AuthState::default(),
             health: health::HealthState::default(),

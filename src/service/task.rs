@@ -151,6 +151,11 @@ impl Services {
         })
     }
 
+    /// Runs a future in the background on the service executor.
+    pub fn tasks_spawner(&self) -> Spawner {
+        self.tasks.spawner.clone()
+    }
+
     pub fn tasks_in_flight(&self) -> usize {
         self.tasks.in_flight.load(Ordering::SeqCst)
     }

@@ -22,9 +22,8 @@ use sled::Tree;
 
 use crate::error::{Code, Error, Result};
 
-pub use network::SubnetPatch;
+pub use network::NetworkSnapshot;
 pub use refs::RefKind;
-pub use vswitch::VSwitchPatch;
 
 /// The tables, for change tracking (`generation`) by readers that cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

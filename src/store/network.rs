@@ -17,7 +17,7 @@ use super::vswitch::{self, tx, Tx};
 use super::{codec, txn, Store, Table};
 use crate::domain::clock::Millis;
 use crate::domain::ipv4::Range;
-use crate::domain::network::{Network, Subnet, SubnetSpec};
+use crate::domain::network::{Network, Subnet, SubnetPatch};
 use crate::domain::text::fold;
 use crate::error::{Code, Error, Result};
 
@@ -118,13 +118,6 @@ impl SubnetV1 {
             end: self.end.into(),
         }
     }
-}
-
-/// What a subnet update changes.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SubnetPatch {
-    pub name: Option<String>,
-    pub spec: Option<SubnetSpec>,
 }
 
 fn net_not_found(uuid: &Uuid) -> Error {
@@ -557,6 +550,9 @@ impl Store {
     }
 }
 
+/// The network tables at one moment (opaque outside the store).
+pub struct NetworkSnapshot(NetworkDump);
+
 /// The network tables as exported: switches, networks, subnets, allocations.
 #[derive(Serialize, Deserialize, Default)]
 pub(super) struct NetworkDump {
@@ -612,6 +608,27 @@ impl Store {
         })
     }
 
+    /// A copy of every network table, to put back if a change cannot be
+    /// applied to the host.
+    pub fn network_snapshot(&self) -> Result<NetworkSnapshot> {
+        Ok(NetworkSnapshot(self.network_export()?))
+    }
+
+    /// Puts the network tables back as they were in `snap`.
+    pub fn network_restore(&self, snap: &NetworkSnapshot) -> Result<()> {
+        for t in [
+            &self.vswitches,
+            &self.vswitch_names,
+            &self.networks,
+            &self.network_names,
+            &self.subnets,
+            &self.ip_allocs,
+        ] {
+            t.clear().map_err(Error::store)?;
+        }
+        self.network_import(&snap.0)
+    }
+
     /// Writes exported network records as they are (they were consistent
     /// when exported), with their name indexes.
     pub(super) fn network_import(&self, d: &NetworkDump) -> Result<()> {
@@ -660,9 +677,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::network::{SubnetSpec, VSwitchPatch};
     use crate::domain::network::{SwitchType, Uplink, VSwitch};
     use crate::domain::node::{Nic, Node};
-    use crate::store::VSwitchPatch;
     use std::sync::Arc;
 
     fn world(kind: SwitchType) -> (Store, VSwitch) {

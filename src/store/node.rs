@@ -85,7 +85,28 @@ pub(super) fn decode_node(bytes: &[u8]) -> Result<NodeV1> {
     codec::decode(V1, bytes)
 }
 
+const LOCAL_NODE: &[u8] = b"local_node";
+
 impl Store {
+    /// The node this service runs on, once it is known (controller init or
+    /// joining sets it).
+    pub fn local_node(&self) -> Result<Option<Uuid>> {
+        Ok(self
+            .meta
+            .get(LOCAL_NODE)
+            .map_err(Error::store)?
+            .and_then(|v| <[u8; 16]>::try_from(v.as_ref()).ok())
+            .map(Uuid::from_bytes))
+    }
+
+    pub fn local_node_set(&self, uuid: &Uuid) -> Result<()> {
+        self.meta
+            .insert(LOCAL_NODE, uuid.as_bytes())
+            .map_err(Error::store)?;
+        self.bump(Table::Node);
+        Ok(())
+    }
+
     pub fn node_put(&self, n: &Node) -> Result<()> {
         self.nodes
             .insert(n.uuid.as_bytes(), codec::encode(V1, &NodeV1::from(n)))

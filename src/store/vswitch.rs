@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{codec, node, txn, Store, Table};
 use crate::domain::clock::Millis;
-use crate::domain::network::{SwitchType, Uplink, VSwitch};
+use crate::domain::network::{SwitchType, Uplink, VSwitch, VSwitchPatch};
 use crate::domain::text::fold;
 use crate::error::{Code, Error, Result};
 
@@ -72,15 +72,6 @@ fn kind_tag(k: SwitchType) -> u8 {
         SwitchType::Flat => 0,
         SwitchType::Vlan => 1,
     }
-}
-
-/// What an update changes; `None` keeps the value.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct VSwitchPatch {
-    pub name: Option<String>,
-    pub kind: Option<SwitchType>,
-    pub desc: Option<String>,
-    pub uplinks: Option<Vec<Uplink>>,
 }
 
 pub(super) type Tx<T> = std::result::Result<T, ConflictableTransactionError<Error>>;

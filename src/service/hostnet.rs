@@ -1,0 +1,97 @@
+//! Making the host's network match the store: the bridges this node should
+//! have, the plan that gets there, and its application step by step with
+//! every done step undone in reverse when one fails.
+
+use super::Services;
+use crate::domain::net::{bridge_name, vlan_name};
+use crate::domain::netplan::{plan, Step, WantBridge};
+use crate::domain::network::SwitchType;
+use crate::error::Result;
+
+impl Services {
+    /// The bridges of this node: one per network of every switch that has
+    /// an uplink here (flat: the uplink itself; vlan: `<uplink>.<vid>`).
+    pub fn hostnet_desired(&self) -> Result<Vec<WantBridge>> {
+        let Some(node) = self.store.local_node()? else {
+            return Ok(Vec::new());
+        };
+        let mut want = Vec::new();
+        for sw in self.store.vswitch_list()? {
+            let Some(up) = sw.uplinks.iter().find(|u| u.node == node) else {
+                continue;
+            };
+            for net in self.store.vswitch_networks(&sw.uuid)? {
+                let n = self.store.network_get(&net)?;
+                let bridge = bridge_name(&n.uuid);
+                want.push(match (sw.kind, n.vlan_id) {
+                    (SwitchType::Vlan, Some(vid)) => WantBridge {
+                        bridge,
+                        port: vlan_name(&up.interface, vid)?,
+                        vlan: Some((up.interface.clone(), vid)),
+                    },
+                    _ => WantBridge {
+                        bridge,
+                        port: up.interface.clone(),
+                        vlan: None,
+                    },
+                });
+            }
+        }
+        Ok(want)
+    }
+
+    /// The steps that would make the host match the store now.
+    pub async fn hostnet_plan(&self) -> Result<Vec<Step>> {
+        let want = self.hostnet_desired()?;
+        let links = self.net.links().await?;
+        let route = self.net.default_route().await?;
+        Ok(plan(&want, &links, route.as_ref()))
+    }
+
+    async fn hostnet_step(&self, s: &Step) -> Result<()> {
+        let n = &self.net;
+        match s {
+            Step::VlanAdd { name, parent, id } => n.vlan_add(name, parent, *id).await,
+            Step::BridgeAdd { name } => n.bridge_add(name).await,
+            Step::LinkDel { name, .. } => n.link_del(name).await,
+            Step::SetMaster { dev, to, .. } => n.set_master(dev, to.as_deref()).await,
+            Step::SetUp { dev, to, .. } => n.set_up(dev, *to).await,
+            Step::AddrAdd { dev, addr } => n.addr_add(dev, *addr).await,
+            Step::AddrDel { dev, addr } => n.addr_del(dev, *addr).await,
+            Step::Route { to, .. } => n.default_route_set(to.as_ref()).await,
+        }
+    }
+
+    /// Runs `steps` in order. When one fails, the ones done are undone in
+    /// reverse and the failure (with the kernel's message) is returned.
+    pub async fn hostnet_apply(&self, steps: &[Step]) -> Result<()> {
+        for (i, s) in steps.iter().enumerate() {
+            if let Err(e) = self.hostnet_step(s).await {
+                log::warn!("host network: {s:?} failed ({e}); undoing {i} step(s)");
+                for done in steps[..i].iter().rev() {
+                    if let Err(u) = self.hostnet_step(&done.inverse()).await {
+                        log::error!("host network: undoing {done:?} failed: {u}");
+                    }
+                }
+                return Err(e);
+            }
+            log::info!("host network: {s:?}");
+        }
+        Ok(())
+    }
+
+    /// Plans and applies; returns the steps taken (none when the host
+    /// already matches). Callers hold `net_lock`.
+    pub(crate) async fn hostnet_sync(&self) -> Result<Vec<Step>> {
+        let steps = self.hostnet_plan().await?;
+        self.hostnet_apply(&steps).await?;
+        Ok(steps)
+    }
+
+    /// Start-up and on-demand reconciliation: the host is made to match the
+    /// store (bridges deleted behind the service's back come back).
+    pub async fn network_reconcile(&self) -> Result<Vec<Step>> {
+        let _g = self.net_lock.lock().await;
+        self.hostnet_sync().await
+    }
+}

@@ -1,0 +1,509 @@
+//! API tier for virtual switches, networks and subnets over a fake host
+//! network: the documented bodies, the error paths, what reaches the host,
+//! rollback on a refused change, and the confirmation of management moves.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use vdi_appliance::app;
+use vdi_appliance::domain::net::{DefaultRoute, IfAddr, LinkKind};
+use vdi_appliance::domain::node::{Nic, Node};
+use vdi_appliance::fakes::FakeNet;
+use vdi_appliance::http::{self, State};
+use vdi_appliance::service::{Services, Settings};
+use vdi_appliance::store::Store;
+
+struct T {
+    app: tide::Server<State>,
+    s: Arc<Services>,
+    net: Arc<FakeNet>,
+    token: String,
+    node: String,
+    eth0: String,
+    eth1: String,
+    _dir: tempfile::TempDir,
+}
+
+fn addr(s: &str) -> IfAddr {
+    let (ip, p) = s.split_once('/').unwrap();
+    IfAddr {
+        ip: ip.parse().unwrap(),
+        prefix: p.parse().unwrap(),
+    }
+}
+
+fn harness(confirm: Duration) -> T {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
+    let fake = FakeNet::with_nics(&[("eth0", &[addr("10.213.5.2/24")]), ("eth1", &[])]);
+    fake.set_route(Some(DefaultRoute {
+        gateway: "10.213.5.1".parse().unwrap(),
+        dev: "eth0".into(),
+    }));
+    let (b, _, _, net) = app::fake_backends_with_net(fake);
+    let mut settings = Settings::for_dir(dir.path().join("d"));
+    settings.network_confirm = confirm;
+    let s = app::services(store, &b, settings, app::global_spawner());
+    // This node and its NICs, as controller initialisation records them.
+    let node = Node {
+        uuid: uuid::Uuid::new_v4(),
+        name: "ctl".into(),
+        ip: "10.213.5.2".into(),
+        created_at: 0,
+    };
+    s.store.node_put(&node).unwrap();
+    s.store.local_node_set(&node.uuid).unwrap();
+    let nic = |name: &str| {
+        let n = Nic {
+            uuid: uuid::Uuid::new_v4(),
+            node: node.uuid,
+            name: name.into(),
+            mac: String::new(),
+            created_at: 0,
+        };
+        s.store.nic_put(&n).unwrap();
+        n.uuid.to_string()
+    };
+    let (eth0, eth1) = (nic("eth0"), nic("eth1"));
+    s.admin_set_password("admin", "s3cret-pass").unwrap();
+    let app = http::app(s.clone());
+    let (_, text) = smol::block_on(http::request(
+        &app,
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(r#"{"name":"admin","password":"s3cret-pass"}"#),
+    ));
+    let token = serde_json::from_str::<Value>(&text).unwrap()["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    T {
+        app,
+        s,
+        net,
+        token,
+        node: node.uuid.to_string(),
+        eth0,
+        eth1,
+        _dir: dir,
+    }
+}
+
+impl T {
+    fn call(&self, path: &str, body: Value) -> (u16, Value) {
+        let (st, text) = smol::block_on(http::request(
+            &self.app,
+            "POST",
+            path,
+            Some(&self.token),
+            Some(&body.to_string()),
+        ));
+        (st, serde_json::from_str(&text).unwrap())
+    }
+
+    fn ok(&self, path: &str, body: Value) -> Value {
+        let (st, v) = self.call(path, body.clone());
+        assert_eq!(
+            (st, v["code"].as_i64()),
+            (200, Some(0)),
+            "{path} {body} -> {v}"
+        );
+        v["data"].clone()
+    }
+
+    fn fails(&self, path: &str, body: Value, status: u16, code: i64, fragment: &str) {
+        let (st, v) = self.call(path, body.clone());
+        assert_eq!(
+            (st, v["code"].as_i64().unwrap()),
+            (status, code),
+            "{path} {body} -> {v}"
+        );
+        assert!(v["msg"].as_str().unwrap().contains(fragment), "{v}");
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let (st, text) = smol::block_on(http::request(
+            &self.app,
+            "GET",
+            path,
+            Some(&self.token),
+            None,
+        ));
+        assert_eq!(st, 200, "{text}");
+        serde_json::from_str::<Value>(&text).unwrap()["data"].clone()
+    }
+
+    fn switch(&self, name: &str, kind: &str, nic: &str) -> String {
+        let d = self.ok(
+            "/api/v1/vswitch/create",
+            json!({"name": name, "type": kind, "desc": "d", "uplinks": [{"node_uuid": self.node, "nic_uuid": nic}]}),
+        );
+        d["uuid"].as_str().unwrap().to_string()
+    }
+}
+
+#[test]
+fn vlan_networks_make_sub_interfaces_and_bridges_on_the_host() {
+    let t = harness(Duration::from_secs(60));
+    let sw = t.switch("switch1", "VLAN", &t.eth1);
+    // file 000, 网络接口 4 (with this switch's uuid).
+    let n = t.ok(
+        "/api/v1/network/create",
+        json!({"name": "network1", "switch_uuid": sw, "vlan_id": 10, "subnet_info": {"subnet_name": "default",
+               "start_ip": "172.16.1.10", "end_ip": "172.16.1.20", "netmask": "255.255.0.0", "gateway": "172.16.1.254", "dns1": "8.8.8.8"}}),
+    );
+    let bridge = n["bridge"].as_str().unwrap().to_string();
+    assert!(
+        n.get("confirm_required").is_none(),
+        "eth1 carries no management address"
+    );
+    let vlan = t.net.link("eth1.10").expect("VLAN sub-interface");
+    assert_eq!(
+        vlan.kind,
+        LinkKind::Vlan {
+            parent: "eth1".into(),
+            id: 10
+        }
+    );
+    assert_eq!(vlan.master.as_deref(), Some(bridge.as_str()));
+    assert!(t.net.link(&bridge).unwrap().up);
+    // The generic query serves the new resources.
+    assert_eq!(
+        t.get("/api/v1.0/network/?searchtype=single&name=network1")["vlan_id"],
+        10
+    );
+    let sub = t.get(&format!(
+        "/api/v1.0/subnet/?network_uuid={}",
+        n["uuid"].as_str().unwrap()
+    ));
+    assert_eq!(sub["count"], 1);
+    assert_eq!(sub["results"][0]["netmask"], "255.255.0.0");
+    assert_eq!(
+        t.get("/api/v1.0/vswitch/?type=vlan")["results"][0]["network_count"],
+        1
+    );
+    assert_eq!(t.get("/api/v1.0/node_nic/?interface=eth1")["count"], 1);
+    // Same VLAN twice on one switch, no VLAN on a VLAN switch, bad ids.
+    t.fails(
+        "/api/v1/network/create",
+        json!({"name": "n2", "switch_uuid": sw, "vlan_id": "10"}),
+        409,
+        20306,
+        "VLAN 10",
+    );
+    t.fails(
+        "/api/v1/network/create",
+        json!({"name": "n2", "switch_uuid": sw}),
+        409,
+        20306,
+        "`vlan_id`",
+    );
+    t.fails(
+        "/api/v1/network/create",
+        json!({"name": "n2", "switch_uuid": sw, "vlan_id": 4095}),
+        422,
+        10002,
+        "`vlan_id`",
+    );
+    t.fails(
+        "/api/v1/network/create",
+        json!({"name": "network1", "switch_uuid": sw, "vlan_id": 11}),
+        409,
+        20301,
+        "network1",
+    );
+    // Rename; subnet update through /network/update with a subnet uuid (the document's path reuse).
+    t.ok(
+        "/api/v1/network/update",
+        json!({"uuid": n["uuid"], "value": {"name": "network2"}}),
+    );
+    let su = sub["results"][0]["uuid"].as_str().unwrap().to_string();
+    let u = t.ok("/api/v1/network/update", json!({"name": "default", "uuid": su, "value": {"name": "subnet1", "start_ip": "172.16.1.10",
+                  "end_ip": "172.16.1.30", "netmask": "255.255.0.0", "gateway": "172.16.1.254", "dns1": "8.8.8.8", "dns2": ""}}));
+    assert_eq!(
+        (u["name"].as_str(), u["end_ip"].as_str()),
+        (Some("subnet1"), Some("172.16.1.30"))
+    );
+    t.fails(
+        "/api/v1/network/update",
+        json!({"uuid": n["uuid"], "value": {"start_ip": "1.2.3.4"}}),
+        422,
+        10002,
+        "`value`",
+    );
+    // Delete: the switch is in use until the network goes; the bridge and VLAN go with it.
+    t.fails(
+        "/api/v1/vswitch/delete",
+        json!({"uuid": sw}),
+        409,
+        20403,
+        "switch1",
+    );
+    t.ok("/api/v1/network/delete", json!({"uuid": n["uuid"]}));
+    assert!(t.net.link(&bridge).is_none() && t.net.link("eth1.10").is_none());
+    assert_eq!(
+        t.get("/api/v1.0/subnet/")["count"],
+        0,
+        "subnets go with the network"
+    );
+    t.ok("/api/v1/vswitch/delete", json!({"uuid": sw}));
+}
+
+#[test]
+fn subnets_are_ip_pools() {
+    let t = harness(Duration::from_secs(60));
+    let sw = t.switch("s", "vlan", &t.eth1);
+    let n = t.ok(
+        "/api/v1/network/create",
+        json!({"name": "n", "switch_uuid": sw, "vlan_id": 20}),
+    );
+    let nu = n["uuid"].as_str().unwrap();
+    let body = |name: &str, start: &str, end: &str| json!({"name": name, "network_uuid": nu, "start_ip": start, "end_ip": end, "netmask": "255.255.255.0", "gateway": "10.20.0.1", "dns1": "8.8.8.8"});
+    let a = t.ok(
+        "/api/v1/subnet/create",
+        body("a", "10.20.0.10", "10.20.0.20"),
+    );
+    t.fails(
+        "/api/v1/subnet/create",
+        body("b", "10.20.0.15", "10.20.0.30"),
+        409,
+        20312,
+        "overlaps",
+    );
+    t.fails(
+        "/api/v1/subnet/create",
+        body("a", "10.20.0.40", "10.20.0.50"),
+        409,
+        20311,
+        "`a`",
+    );
+    t.fails(
+        "/api/v1/subnet/create",
+        body("c", "10.20.0.50", "10.20.0.40"),
+        422,
+        10002,
+        "`end_ip`",
+    );
+    t.fails(
+        "/api/v1/subnet/create",
+        body("c", "10.20.1.10", "10.20.1.20"),
+        422,
+        10002,
+        "`gateway`",
+    );
+    t.fails(
+        "/api/v1/subnet/create",
+        body("c", "10.20.0.x", "10.20.0.20"),
+        422,
+        10002,
+        "`start_ip`",
+    );
+    let au = uuid::Uuid::parse_str(a["uuid"].as_str().unwrap()).unwrap();
+    let ip = t.s.store.ip_allocate(&au, "test", None).unwrap();
+    assert_eq!(ip.to_string(), "10.20.0.10");
+    t.fails(
+        "/api/v1/subnet/update",
+        json!({"uuid": au.to_string(), "value": {"start_ip": "10.20.0.11"}}),
+        409,
+        20313,
+        "10.20.0.10",
+    );
+    t.fails(
+        "/api/v1/subnet/delete",
+        json!({"uuid": au.to_string()}),
+        409,
+        20313,
+        "allocated",
+    );
+    t.fails(
+        "/api/v1/network/delete",
+        json!({"uuid": nu}),
+        409,
+        20303,
+        "allocated",
+    );
+    t.s.store.ip_release(&au, ip).unwrap();
+    t.ok(
+        "/api/v1/subnet/update",
+        json!({"uuid": au.to_string(), "value": {"start_ip": "10.20.0.11"}}),
+    );
+    assert_eq!(
+        t.get("/api/v1.0/subnet/?searchtype=single&name=a")["start_ip"],
+        "10.20.0.11"
+    );
+    t.ok("/api/v1/subnet/delete", json!({"uuid": au.to_string()}));
+}
+
+#[test]
+fn bridging_the_management_nic_needs_confirmation_or_rolls_back() {
+    let t = harness(Duration::from_millis(400));
+    let sw = t.switch("mgmt", "flat", &t.eth0);
+    let n = t.ok(
+        "/api/v1/network/create",
+        json!({"name": "lan", "switch_uuid": sw}),
+    );
+    assert_eq!(n["confirm_required"], true, "{n}");
+    let bridge = n["bridge"].as_str().unwrap().to_string();
+    assert_eq!(
+        t.net.link(&bridge).unwrap().addrs,
+        vec![addr("10.213.5.2/24")],
+        "the address moved to the bridge"
+    );
+    assert_eq!(
+        t.net.snapshot().1.unwrap().dev,
+        bridge,
+        "and the default route"
+    );
+    // A second change waits for the confirmation.
+    t.fails(
+        "/api/v1/vswitch/create",
+        json!({"name": "x", "type": "flat", "uplinks": []}),
+        409,
+        20320,
+        "confirm",
+    );
+    // Not confirmed: the host and the store go back.
+    std::thread::sleep(Duration::from_millis(900));
+    assert!(t.net.link(&bridge).is_none(), "rolled back");
+    assert_eq!(
+        t.net.link("eth0").unwrap().addrs,
+        vec![addr("10.213.5.2/24")]
+    );
+    assert_eq!(t.net.snapshot().1.unwrap().dev, "eth0");
+    assert_eq!(t.get("/api/v1.0/network/")["count"], 0);
+    // Confirmed in time: it stays.
+    let n = t.ok(
+        "/api/v1/network/create",
+        json!({"name": "lan", "switch_uuid": sw}),
+    );
+    let d = t.ok("/api/v1/network/confirm", json!({}));
+    assert_eq!(d["confirmed"], true);
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(t.net.link(n["bridge"].as_str().unwrap()).is_some());
+    assert_eq!(t.get("/api/v1.0/network/")["count"], 1);
+    t.fails(
+        "/api/v1/network/create",
+        json!({"name": "lan2", "switch_uuid": sw}),
+        409,
+        20307,
+        "mgmt",
+    );
+    assert_eq!(
+        t.ok("/api/v1/network/confirm", json!({}))["confirmed"],
+        false
+    );
+}
+
+#[test]
+fn a_change_the_kernel_refuses_leaves_store_and_host_as_they_were() {
+    let t = harness(Duration::from_secs(60));
+    let sw = t.switch("s", "vlan", &t.eth1);
+    let before = t.net.snapshot();
+    // Fail the third host change (after the VLAN and the bridge were made).
+    t.net.fail_change(3);
+    t.fails(
+        "/api/v1/network/create",
+        json!({"name": "n", "switch_uuid": sw, "vlan_id": 30}),
+        500,
+        14001,
+        "injected",
+    );
+    assert_eq!(t.net.snapshot(), before, "the host steps were undone");
+    assert_eq!(
+        t.get("/api/v1.0/network/")["count"],
+        0,
+        "the store change was undone"
+    );
+    t.ok(
+        "/api/v1/network/create",
+        json!({"name": "n", "switch_uuid": sw, "vlan_id": 30}),
+    );
+}
+
+#[test]
+fn reconcile_recreates_what_was_deleted_behind_the_services_back() {
+    let t = harness(Duration::from_secs(60));
+    let sw = t.switch("s", "vlan", &t.eth1);
+    let n = t.ok(
+        "/api/v1/network/create",
+        json!({"name": "n", "switch_uuid": sw, "vlan_id": 40}),
+    );
+    let bridge = n["bridge"].as_str().unwrap().to_string();
+    t.net.yank(&bridge);
+    let steps = smol::block_on(t.s.network_reconcile()).unwrap();
+    assert!(!steps.is_empty());
+    assert_eq!(
+        t.net.link("eth1.40").unwrap().master.as_deref(),
+        Some(bridge.as_str())
+    );
+    assert!(
+        smol::block_on(t.s.network_reconcile()).unwrap().is_empty(),
+        "idempotent"
+    );
+}
+
+#[test]
+fn vswitch_errors_and_the_deprecated_init() {
+    let t = harness(Duration::from_secs(60));
+    let c = "/api/v1/vswitch/create";
+    t.fails(
+        c,
+        json!({"name": "s", "type": "vxlan", "uplinks": []}),
+        422,
+        10002,
+        "`type`",
+    );
+    t.fails(
+        c,
+        json!({"name": "s", "type": "flat"}),
+        422,
+        10003,
+        "`uplinks`",
+    );
+    t.fails(c, json!({"name": "s", "type": "flat", "uplinks": [{"node_uuid": t.node, "nic_uuid": "nope"}]}), 422, 10002, "`uplinks[0].nic_uuid`");
+    let ghost = uuid::Uuid::new_v4().to_string();
+    t.fails(
+        c,
+        json!({"name": "s", "type": "flat", "uplinks": [{"node_uuid": t.node, "nic_uuid": ghost}]}),
+        404,
+        20220,
+        "uplinks[0]",
+    );
+    t.switch("s", "flat", &t.eth1);
+    t.fails(
+        c,
+        json!({"name": "S", "type": "flat", "uplinks": []}),
+        409,
+        20401,
+        "`S`",
+    );
+    t.fails(
+        "/api/v1/vswitch/update",
+        json!({"uuid": ghost, "value": {"name": "z"}}),
+        404,
+        20402,
+        &ghost,
+    );
+    // network/init (deprecated) makes switch, network and subnet in one call.
+    let d = t.ok(
+        "/api/v1/network/init",
+        json!({"network_name": "default", "switch_name": "default", "switch_type": "vlan", "vlan_id": 10,
+               "subnet_info": {"name": "default", "start_ip": "172.16.1.10", "end_ip": "172.16.1.20", "netmask": "255.255.0.0",
+                               "gateway": "172.16.1.254", "dns1": "8.8.8.8"},
+               "uplink": {"node_uuid": t.node, "nic_uuid": t.eth1, "interface": "ens224"}}),
+    );
+    assert_eq!(d["network"]["vlan_id"], 10);
+    assert!(t.net.link("eth1.10").is_some());
+    // A failing init leaves no switch behind.
+    let (st, _) = t.call(
+        "/api/v1/network/init",
+        json!({"network_name": "default", "switch_name": "other", "switch_type": "vlan", "vlan_id": 11,
+               "subnet_info": {"name": "x", "start_ip": "172.17.1.10", "end_ip": "172.17.1.20", "netmask": "255.255.0.0",
+                               "gateway": "172.17.1.254", "dns1": "8.8.8.8"},
+               "uplink": {"node_uuid": t.node, "nic_uuid": t.eth1}}),
+    );
+    assert_eq!(st, 409);
+    assert_eq!(t.get("/api/v1.0/vswitch/?name=other")["count"], 0);
+}
