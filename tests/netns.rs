@@ -164,3 +164,164 @@ fn errors_carry_the_kernels_answer() {
         }));
     });
 }
+
+mod service_level {
+    //! The network services with the real adapter, in a namespace: a flat
+    //! network over the NIC that carries the management address, a restart
+    //! that re-creates a bridge deleted behind the service's back, and a
+    //! safe-apply rollback.
+
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use vdi_appliance::app::{self, Backends};
+    use vdi_appliance::domain::network::SwitchType;
+    use vdi_appliance::domain::node::{Nic, Node};
+    use vdi_appliance::service::{Actor, Services, Settings};
+    use vdi_appliance::store::Store;
+
+    fn services(dir: &std::path::Path, confirm: Duration) -> Arc<Services> {
+        let store = Arc::new(Store::open(dir, &Default::default()).unwrap());
+        let (fakes, _, _) = app::fake_backends();
+        let b = Backends {
+            net: Arc::new(Netlink::connect(|f| smol::spawn(f).detach()).unwrap()),
+            ..fakes
+        };
+        let mut settings = Settings::for_dir(dir.to_path_buf());
+        settings.network_confirm = confirm;
+        app::services(store, &b, settings, app::global_spawner())
+    }
+
+    fn links_now() -> String {
+        String::from_utf8(
+            Command::new("ip")
+                .args(["-o", "addr", "show"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn flat_network_over_the_management_nic_survives_a_restart_and_rolls_back_unconfirmed() {
+        in_netns(|| {
+            ip("link add nic0 type veth peer name peer0");
+            ip("link set peer0 up");
+            ip("link set nic0 up");
+            ip("addr add 10.213.96.2/24 dev nic0");
+            ip("route add default via 10.213.96.1 dev nic0");
+            let dir = tempfile::tempdir().unwrap();
+            let actor = Actor::anonymous("test");
+            let bridge = {
+                let s = services(dir.path(), Duration::from_secs(60));
+                let node = Node {
+                    uuid: uuid::Uuid::new_v4(),
+                    name: "ns".into(),
+                    ip: "10.213.96.2".into(),
+                    created_at: 0,
+                };
+                let nic = Nic {
+                    uuid: uuid::Uuid::new_v4(),
+                    node: node.uuid,
+                    name: "nic0".into(),
+                    mac: String::new(),
+                    addrs: vec![],
+                    gateway: None,
+                    created_at: 0,
+                };
+                s.store.node_put(&node).unwrap();
+                s.store.nic_put(&nic).unwrap();
+                s.store.local_node_set(&node.uuid).unwrap();
+                smol::block_on(async {
+                    let up = vec![vdi_appliance::domain::network::Uplink {
+                        node: node.uuid,
+                        nic: nic.uuid,
+                        interface: String::new(),
+                    }];
+                    let (sw, _) = s
+                        .vswitch_create(&actor, "mgmt".into(), SwitchType::Flat, String::new(), up)
+                        .await
+                        .unwrap();
+                    let (n, applied) = s
+                        .network_create(&actor, "lan".into(), sw.uuid, None, None)
+                        .await
+                        .unwrap();
+                    assert!(
+                        applied.confirm_within_s.is_some(),
+                        "the management NIC was bridged"
+                    );
+                    assert!(s.network_confirm(&actor).await.unwrap().is_some());
+                    vdi_appliance::domain::net::bridge_name(&n.uuid)
+                })
+            };
+            let now = links_now();
+            assert!(
+                now.contains(&format!("{bridge}    inet 10.213.96.2/24")),
+                "{now}"
+            );
+            assert!(!now.contains("nic0    inet 10.213.96.2"), "{now}");
+
+            // Deleted behind the service's back, then the service restarts.
+            ip(&format!("link del {bridge}"));
+            {
+                let s = services(dir.path(), Duration::from_secs(60));
+                let steps = smol::block_on(s.network_reconcile()).unwrap();
+                assert!(!steps.is_empty());
+            }
+            let now = links_now();
+            assert!(
+                now.contains(&format!("{bridge}    inet 10.213.96.2/24")),
+                "{now}"
+            );
+            let route = String::from_utf8(
+                Command::new("ip")
+                    .args(["route", "show", "default"])
+                    .output()
+                    .unwrap()
+                    .stdout,
+            )
+            .unwrap();
+            assert!(route.contains(&format!("dev {bridge}")), "{route}");
+
+            // A second flat network on another NIC that nobody confirms rolls back.
+            ip("link add nic1 type veth peer name peer1");
+            ip("addr add 10.213.95.2/24 dev nic1");
+            let s = services(dir.path(), Duration::from_millis(500));
+            let node = s.store.local_node().unwrap().unwrap();
+            let nic1 = Nic {
+                uuid: uuid::Uuid::new_v4(),
+                node,
+                name: "nic1".into(),
+                mac: String::new(),
+                addrs: vec![],
+                gateway: None,
+                created_at: 0,
+            };
+            s.store.nic_put(&nic1).unwrap();
+            smol::block_on(async {
+                let up = vec![vdi_appliance::domain::network::Uplink {
+                    node,
+                    nic: nic1.uuid,
+                    interface: String::new(),
+                }];
+                let (sw, _) = s
+                    .vswitch_create(&actor, "second".into(), SwitchType::Flat, String::new(), up)
+                    .await
+                    .unwrap();
+                let (n, applied) = s
+                    .network_create(&actor, "lan2".into(), sw.uuid, None, None)
+                    .await
+                    .unwrap();
+                assert!(applied.confirm_within_s.is_some());
+                let b2 = vdi_appliance::domain::net::bridge_name(&n.uuid);
+                assert!(links_now().contains(&format!("{b2}    inet 10.213.95.2/24")));
+                smol::Timer::after(Duration::from_millis(1200)).await;
+                let now = links_now();
+                assert!(!now.contains(&b2), "rolled back: {now}");
+                assert!(now.contains("nic1    inet 10.213.95.2/24"), "{now}");
+                assert!(s.network_list().unwrap().iter().all(|x| x.name != "lan2"));
+            });
+        });
+    }
+}

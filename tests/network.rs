@@ -60,6 +60,8 @@ fn harness(confirm: Duration) -> T {
             node: node.uuid,
             name: name.into(),
             mac: String::new(),
+            addrs: vec![],
+            gateway: None,
             created_at: 0,
         };
         s.store.nic_put(&n).unwrap();

@@ -108,13 +108,27 @@ fn find<'a>(links: &'a [Link], name: &str) -> Option<&'a Link> {
     links.iter().find(|l| l.name == name)
 }
 
-/// The steps that make `links`/`route` match `want`. Addresses and the
-/// default route of a bridged uplink move to its bridge (and back when the
-/// bridge goes); an address is added on the new device and the route moved
-/// before the address leaves the old one.
-pub fn plan(want: &[WantBridge], links: &[Link], route: Option<&DefaultRoute>) -> Vec<Step> {
+/// The addresses recorded for a NIC (and the default gateway reached
+/// through it): they live on the NIC, or on its bridge when it is bridged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NicAddrs {
+    pub nic: String,
+    pub addrs: Vec<IfAddr>,
+    pub gateway: Option<std::net::Ipv4Addr>,
+}
+
+/// The steps that make `links`/`route` match `want` and `nics`: devices
+/// first (VLANs, bridges, ports, up), then addresses and the default route
+/// on the device that carries each NIC (added on the new device and the
+/// route moved before an address leaves the old one), then the removal of
+/// unwanted `brq` bridges and the VLANs made for them.
+pub fn plan(
+    want: &[WantBridge],
+    nics: &[NicAddrs],
+    links: &[Link],
+    route: Option<&DefaultRoute>,
+) -> Vec<Step> {
     let mut steps = Vec::new();
-    let mut route = route.cloned();
     for w in want {
         let port = find(links, &w.port);
         if port.is_none() {
@@ -154,9 +168,50 @@ pub fn plan(want: &[WantBridge], links: &[Link], route: Option<&DefaultRoute>) -
                 to: true,
             });
         }
-        if w.vlan.is_none() {
-            if let Some(p) = port {
-                move_addrs(&mut steps, &mut route, &p.name, &w.bridge, &p.addrs);
+    }
+    let mut route = route.cloned();
+    for n in nics {
+        let carrier = want
+            .iter()
+            .find(|w| w.vlan.is_none() && w.port == n.nic)
+            .map(|w| w.bridge.clone())
+            .unwrap_or_else(|| n.nic.clone());
+        let has = |dev: &str, a: &IfAddr| find(links, dev).is_some_and(|l| l.addrs.contains(a));
+        for a in &n.addrs {
+            if !has(&carrier, a) {
+                steps.push(Step::AddrAdd {
+                    dev: carrier.clone(),
+                    addr: *a,
+                });
+            }
+        }
+        if let Some(gw) = n.gateway {
+            let want_route = DefaultRoute {
+                gateway: gw,
+                dev: carrier.clone(),
+            };
+            if route.as_ref() != Some(&want_route) {
+                steps.push(Step::Route {
+                    from: route.clone(),
+                    to: Some(want_route.clone()),
+                });
+                route = Some(want_route);
+            }
+        }
+        let old_bridge = find(links, &n.nic)
+            .and_then(|l| l.master.clone())
+            .filter(|m| m.starts_with(BRIDGE_PREFIX));
+        for dev in std::iter::once(n.nic.clone()).chain(old_bridge) {
+            if dev == carrier {
+                continue;
+            }
+            for a in &n.addrs {
+                if has(&dev, a) {
+                    steps.push(Step::AddrDel {
+                        dev: dev.clone(),
+                        addr: *a,
+                    });
+                }
             }
         }
     }
@@ -176,15 +231,13 @@ pub fn plan(want: &[WantBridge], links: &[Link], route: Option<&DefaultRoute>) -
                 from: Some(b.name.clone()),
                 to: None,
             });
-            match &port.kind {
-                LinkKind::Vlan { parent, id } if !want.iter().any(|w| w.port == port.name) => {
+            if let LinkKind::Vlan { parent, id } = &port.kind {
+                if !want.iter().any(|w| w.port == port.name) {
                     steps.push(Step::LinkDel {
                         name: port.name.clone(),
                         vlan: Some((parent.clone(), *id)),
                     });
                 }
-                LinkKind::Vlan { .. } => {}
-                _ => move_addrs(&mut steps, &mut route, &b.name, &port.name, &b.addrs),
             }
         }
         steps.push(Step::LinkDel {
@@ -193,38 +246,6 @@ pub fn plan(want: &[WantBridge], links: &[Link], route: Option<&DefaultRoute>) -
         });
     }
     steps
-}
-
-fn move_addrs(
-    steps: &mut Vec<Step>,
-    route: &mut Option<DefaultRoute>,
-    from: &str,
-    to: &str,
-    addrs: &[IfAddr],
-) {
-    for a in addrs {
-        steps.push(Step::AddrAdd {
-            dev: to.to_string(),
-            addr: *a,
-        });
-    }
-    if let Some(r) = route.clone().filter(|r| r.dev == from) {
-        let moved = DefaultRoute {
-            gateway: r.gateway,
-            dev: to.to_string(),
-        };
-        steps.push(Step::Route {
-            from: Some(r),
-            to: Some(moved.clone()),
-        });
-        *route = Some(moved);
-    }
-    for a in addrs {
-        steps.push(Step::AddrDel {
-            dev: from.to_string(),
-            addr: *a,
-        });
-    }
 }
 
 #[cfg(test)]
@@ -272,10 +293,21 @@ mod tests {
         }
     }
 
+    fn eth0_addrs() -> NicAddrs {
+        NicAddrs {
+            nic: "eth0".into(),
+            addrs: vec![IfAddr {
+                ip: "10.0.0.5".parse().unwrap(),
+                prefix: 24,
+            }],
+            gateway: Some("10.0.0.1".parse().unwrap()),
+        }
+    }
+
     #[test]
     fn bridging_the_management_nic_moves_its_address_and_route() {
         let links = vec![link("eth0", LinkKind::Physical, None, &["10.0.0.5/24"])];
-        let steps = plan(&[flat()], &links, Some(&rt("eth0")));
+        let steps = plan(&[flat()], &[eth0_addrs()], &links, Some(&rt("eth0")));
         let a = IfAddr {
             ip: "10.0.0.5".parse().unwrap(),
             prefix: 24,
@@ -318,7 +350,41 @@ mod tests {
             link("eth0", LinkKind::Physical, Some("brq1"), &[]),
             link("brq1", LinkKind::Bridge, None, &["10.0.0.5/24"]),
         ];
-        assert!(plan(&[flat()], &links, Some(&rt("brq1"))).is_empty());
+        assert!(plan(&[flat()], &[eth0_addrs()], &links, Some(&rt("brq1"))).is_empty());
+    }
+
+    #[test]
+    fn recorded_addresses_come_back_after_a_reboot() {
+        // After a reboot: the NIC is bare, no bridge, no route.
+        let links = vec![link("eth0", LinkKind::Physical, None, &[])];
+        let steps = plan(&[flat()], &[eth0_addrs()], &links, None);
+        let a = IfAddr {
+            ip: "10.0.0.5".parse().unwrap(),
+            prefix: 24,
+        };
+        assert!(steps.contains(&Step::AddrAdd {
+            dev: "brq1".into(),
+            addr: a
+        }));
+        assert!(steps.contains(&Step::Route {
+            from: None,
+            to: Some(rt("brq1"))
+        }));
+        // Without networks the addresses go on the NIC itself.
+        let steps = plan(&[], &[eth0_addrs()], &links, None);
+        assert_eq!(
+            steps,
+            vec![
+                Step::AddrAdd {
+                    dev: "eth0".into(),
+                    addr: a
+                },
+                Step::Route {
+                    from: None,
+                    to: Some(rt("eth0"))
+                }
+            ]
+        );
     }
 
     #[test]
@@ -328,25 +394,36 @@ mod tests {
             link("brq1", LinkKind::Bridge, None, &["10.0.0.5/24"]),
             link("br-other", LinkKind::Bridge, None, &[]),
         ];
-        let steps = plan(&[], &links, Some(&rt("brq1")));
+        let steps = plan(&[], &[eth0_addrs()], &links, Some(&rt("brq1")));
+        let a = IfAddr {
+            ip: "10.0.0.5".parse().unwrap(),
+            prefix: 24,
+        };
         assert_eq!(
-            steps.first(),
-            Some(&Step::SetMaster {
-                dev: "eth0".into(),
-                from: Some("brq1".into()),
-                to: None
-            })
-        );
-        assert!(steps.contains(&Step::Route {
-            from: Some(rt("brq1")),
-            to: Some(rt("eth0"))
-        }));
-        assert_eq!(
-            steps.last(),
-            Some(&Step::LinkDel {
-                name: "brq1".into(),
-                vlan: None
-            })
+            steps,
+            vec![
+                Step::AddrAdd {
+                    dev: "eth0".into(),
+                    addr: a
+                },
+                Step::Route {
+                    from: Some(rt("brq1")),
+                    to: Some(rt("eth0"))
+                },
+                Step::AddrDel {
+                    dev: "brq1".into(),
+                    addr: a
+                },
+                Step::SetMaster {
+                    dev: "eth0".into(),
+                    from: Some("brq1".into()),
+                    to: None
+                },
+                Step::LinkDel {
+                    name: "brq1".into(),
+                    vlan: None
+                },
+            ]
         );
         assert!(
             steps.iter().all(|s| !s.devices().contains(&"br-other")),
@@ -362,7 +439,7 @@ mod tests {
             vlan: Some(("eth1".into(), 10)),
         };
         let links = vec![link("eth1", LinkKind::Physical, None, &["10.1.0.5/24"])];
-        let steps = plan(&[want], &links, None);
+        let steps = plan(&[want], &[], &links, None);
         assert_eq!(
             steps[0],
             Step::VlanAdd {
@@ -388,7 +465,7 @@ mod tests {
             ),
             link("brq2", LinkKind::Bridge, None, &[]),
         ];
-        let steps = plan(&[], &links, None);
+        let steps = plan(&[], &[], &links, None);
         assert!(steps.contains(&Step::LinkDel {
             name: "eth1.10".into(),
             vlan: Some(("eth1".into(), 10))

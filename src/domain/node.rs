@@ -1,7 +1,10 @@
 //! Nodes (servers of the appliance) and their NICs, as far as the network
 //! model needs them; host inventory and joining add to these records.
 
+use std::net::Ipv4Addr;
+
 use super::clock::Millis;
+use super::net::IfAddr;
 use super::Uuid;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -20,5 +23,9 @@ pub struct Nic {
     /// The interface name on the node (`eth1`, `bond0`).
     pub name: String,
     pub mac: String,
+    /// The IPv4 addresses this NIC carries (on itself, or on its bridge).
+    pub addrs: Vec<IfAddr>,
+    /// The default gateway, when the default route goes through this NIC.
+    pub gateway: Option<Ipv4Addr>,
     pub created_at: Millis,
 }

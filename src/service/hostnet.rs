@@ -3,8 +3,8 @@
 //! every done step undone in reverse when one fails.
 
 use super::Services;
-use crate::domain::net::{bridge_name, vlan_name};
-use crate::domain::netplan::{plan, Step, WantBridge};
+use crate::domain::net::{bridge_name, vlan_name, DefaultRoute, Link};
+use crate::domain::netplan::{plan, NicAddrs, Step, WantBridge, BRIDGE_PREFIX};
 use crate::domain::network::SwitchType;
 use crate::error::Result;
 
@@ -40,12 +40,68 @@ impl Services {
         Ok(want)
     }
 
+    /// The addresses recorded for this node's NICs.
+    fn hostnet_addrs(&self) -> Result<Vec<NicAddrs>> {
+        let Some(node) = self.store.local_node()? else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .store
+            .nic_list()?
+            .into_iter()
+            .filter(|n| n.node == node && (!n.addrs.is_empty() || n.gateway.is_some()))
+            .map(|n| NicAddrs {
+                nic: n.name,
+                addrs: n.addrs,
+                gateway: n.gateway,
+            })
+            .collect())
+    }
+
+    /// Records, for each NIC of this node that has no addresses on record,
+    /// the addresses it carries now (on itself or on its `brq` bridge) and
+    /// the default gateway through it: from then on the store, not the
+    /// running kernel, says where they belong, so they survive a reboot.
+    async fn hostnet_adopt(&self, links: &[Link], route: Option<&DefaultRoute>) -> Result<()> {
+        let Some(node) = self.store.local_node()? else {
+            return Ok(());
+        };
+        for mut nic in self.store.nic_list()? {
+            if nic.node != node || !nic.addrs.is_empty() {
+                continue;
+            }
+            let Some(l) = links.iter().find(|l| l.name == nic.name) else {
+                continue;
+            };
+            let carrier = match &l.master {
+                Some(m) if m.starts_with(BRIDGE_PREFIX) => {
+                    links.iter().find(|b| &b.name == m).unwrap_or(l)
+                }
+                _ => l,
+            };
+            if carrier.addrs.is_empty() {
+                continue;
+            }
+            nic.addrs = carrier.addrs.clone();
+            nic.gateway = route.filter(|r| r.dev == carrier.name).map(|r| r.gateway);
+            log::info!(
+                "recording the addresses of `{}`: {:?} (gateway {:?})",
+                nic.name,
+                nic.addrs,
+                nic.gateway
+            );
+            self.store.nic_put(&nic)?;
+        }
+        Ok(())
+    }
+
     /// The steps that would make the host match the store now.
     pub async fn hostnet_plan(&self) -> Result<Vec<Step>> {
-        let want = self.hostnet_desired()?;
         let links = self.net.links().await?;
         let route = self.net.default_route().await?;
-        Ok(plan(&want, &links, route.as_ref()))
+        self.hostnet_adopt(&links, route.as_ref()).await?;
+        let want = self.hostnet_desired()?;
+        Ok(plan(&want, &self.hostnet_addrs()?, &links, route.as_ref()))
     }
 
     async fn hostnet_step(&self, s: &Step) -> Result<()> {

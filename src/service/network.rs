@@ -99,10 +99,13 @@ impl Services {
                 "{what} moved the management address: confirm within {} s or it is rolled back",
                 wait.as_secs()
             );
-            let me = self.clone();
+            // A weak reference: a confirmed change's timer keeps nothing alive.
+            let me = Arc::downgrade(self);
             (self.tasks_spawner())(Box::pin(async move {
                 smol::Timer::after(wait).await;
-                me.network_rollback_if_pending(id).await;
+                if let Some(me) = me.upgrade() {
+                    me.network_rollback_if_pending(id).await;
+                }
             }));
         }
         Ok((out, applied))

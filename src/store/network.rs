@@ -695,6 +695,8 @@ mod tests {
             node: node.uuid,
             name: "eth1".into(),
             mac: "m".into(),
+            addrs: vec![],
+            gateway: None,
             created_at: 0,
         };
         s.node_put(&node).unwrap();

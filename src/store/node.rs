@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::codec;
 use super::{Store, Table};
+use crate::domain::net::IfAddr;
 use crate::domain::node::{Nic, Node};
 use crate::error::{Code, Error, Result};
 
@@ -28,6 +29,9 @@ pub(super) struct NicV1 {
     pub node: [u8; 16],
     pub name: String,
     pub mac: String,
+    /// (address, prefix) pairs.
+    pub addrs: Vec<(u32, u8)>,
+    pub gateway: Option<u32>,
     pub created_at: i64,
 }
 
@@ -60,6 +64,12 @@ impl From<&Nic> for NicV1 {
             node: *n.node.as_bytes(),
             name: n.name.clone(),
             mac: n.mac.clone(),
+            addrs: n
+                .addrs
+                .iter()
+                .map(|a| (u32::from(a.ip), a.prefix))
+                .collect(),
+            gateway: n.gateway.map(u32::from),
             created_at: n.created_at,
         }
     }
@@ -72,6 +82,15 @@ impl From<NicV1> for Nic {
             node: Uuid::from_bytes(n.node),
             name: n.name,
             mac: n.mac,
+            addrs: n
+                .addrs
+                .into_iter()
+                .map(|(ip, prefix)| IfAddr {
+                    ip: ip.into(),
+                    prefix,
+                })
+                .collect(),
+            gateway: n.gateway.map(Into::into),
             created_at: n.created_at,
         }
     }
