@@ -90,6 +90,8 @@ catalogue! {
     LinkNotFound = 14002, NotFound, "No such network interface on the host.";
     // 202xx: nodes and their NICs
     NodeNotFound = 20203, NotFound, "No node with this uuid.";
+    BondNotFound = 20221, NotFound, "No bond with this uuid.";
+    BondInvalid = 20222, Conflict, "The bond cannot be made or changed: a slave is in another bond or a switch's uplink, or the name is taken on the node.";
     NicNotFound = 20220, NotFound, "No NIC with this uuid, or it does not belong to the node named with it.";
     // 203xx: data networks, subnets and IP addresses
     NetworkNameExists = 20301, Conflict, "A data network with this name exists.";

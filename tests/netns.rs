@@ -228,6 +228,9 @@ mod service_level {
                     mac: String::new(),
                     addrs: vec![],
                     gateway: None,
+                    manage_ips: vec![],
+                    image_ips: vec![],
+                    dns: vec![],
                     created_at: 0,
                 };
                 s.store.node_put(&node).unwrap();
@@ -296,6 +299,9 @@ mod service_level {
                 mac: String::new(),
                 addrs: vec![],
                 gateway: None,
+                manage_ips: vec![],
+                image_ips: vec![],
+                dns: vec![],
                 created_at: 0,
             };
             s.store.nic_put(&nic1).unwrap();

@@ -62,6 +62,9 @@ fn harness(confirm: Duration) -> T {
             mac: String::new(),
             addrs: vec![],
             gateway: None,
+            manage_ips: vec![],
+            image_ips: vec![],
+            dns: vec![],
             created_at: 0,
         };
         s.store.nic_put(&n).unwrap();

@@ -2,7 +2,7 @@
 //! the links it has, the ordered steps that make them match, each with its
 //! inverse so a failed or unconfirmed apply can be undone.
 
-use super::net::{DefaultRoute, IfAddr, Link, LinkKind};
+use super::net::{BondMode, DefaultRoute, IfAddr, Link, LinkKind};
 
 /// Prefix of the bridges the appliance owns; others are never touched.
 pub const BRIDGE_PREFIX: &str = "brq";
@@ -17,8 +17,30 @@ pub struct WantBridge {
     pub vlan: Option<(String, u16)>,
 }
 
+/// What a deleted link was, so that undoing the deletion can remake it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recreate {
+    Bridge,
+    Vlan(String, u16),
+    Bond(BondMode, u32),
+}
+
+/// A bond a node should have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WantBond {
+    pub name: String,
+    pub mode: BondMode,
+    pub miimon_ms: u32,
+    pub slaves: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
+    BondAdd {
+        name: String,
+        mode: BondMode,
+        miimon_ms: u32,
+    },
     VlanAdd {
         name: String,
         parent: String,
@@ -27,10 +49,10 @@ pub enum Step {
     BridgeAdd {
         name: String,
     },
-    /// Deletes a link; `vlan` says how to recreate it (else a bridge).
+    /// Deletes a link; `was` says how to make it again.
     LinkDel {
         name: String,
-        vlan: Option<(String, u16)>,
+        was: Recreate,
     },
     SetMaster {
         dev: String,
@@ -62,14 +84,36 @@ impl Step {
         match self.clone() {
             Step::VlanAdd { name, parent, id } => Step::LinkDel {
                 name,
-                vlan: Some((parent, id)),
+                was: Recreate::Vlan(parent, id),
             },
-            Step::BridgeAdd { name } => Step::LinkDel { name, vlan: None },
+            Step::BridgeAdd { name } => Step::LinkDel {
+                name,
+                was: Recreate::Bridge,
+            },
             Step::LinkDel {
                 name,
-                vlan: Some((parent, id)),
+                was: Recreate::Vlan(parent, id),
             } => Step::VlanAdd { name, parent, id },
-            Step::LinkDel { name, vlan: None } => Step::BridgeAdd { name },
+            Step::LinkDel {
+                name,
+                was: Recreate::Bridge,
+            } => Step::BridgeAdd { name },
+            Step::BondAdd {
+                name,
+                mode,
+                miimon_ms,
+            } => Step::LinkDel {
+                name,
+                was: Recreate::Bond(mode, miimon_ms),
+            },
+            Step::LinkDel {
+                name,
+                was: Recreate::Bond(mode, miimon_ms),
+            } => Step::BondAdd {
+                name,
+                mode,
+                miimon_ms,
+            },
             Step::SetMaster { dev, from, to } => Step::SetMaster {
                 dev,
                 from: to,
@@ -90,7 +134,9 @@ impl Step {
     pub fn devices(&self) -> Vec<&str> {
         match self {
             Step::VlanAdd { name, parent, .. } => vec![name, parent],
-            Step::BridgeAdd { name } | Step::LinkDel { name, .. } => vec![name],
+            Step::BridgeAdd { name } | Step::BondAdd { name, .. } | Step::LinkDel { name, .. } => {
+                vec![name]
+            }
             Step::SetMaster { dev, .. }
             | Step::SetUp { dev, .. }
             | Step::AddrAdd { dev, .. }
@@ -123,12 +169,101 @@ pub struct NicAddrs {
 /// route moved before an address leaves the old one), then the removal of
 /// unwanted `brq` bridges and the VLANs made for them.
 pub fn plan(
+    bonds: &[WantBond],
     want: &[WantBridge],
     nics: &[NicAddrs],
     links: &[Link],
     route: Option<&DefaultRoute>,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
+    // Bonds first: a switch may use a bond as its uplink.
+    for b in bonds {
+        let bond = find(links, &b.name);
+        if bond.is_none() {
+            steps.push(Step::BondAdd {
+                name: b.name.clone(),
+                mode: b.mode,
+                miimon_ms: b.miimon_ms,
+            });
+        } else if let Some(LinkKind::Bond { mode }) = bond.map(|l| &l.kind) {
+            if *mode != b.mode {
+                // The mode of a bond with slaves cannot change: remake it.
+                for s in links
+                    .iter()
+                    .filter(|l| l.master.as_deref() == Some(b.name.as_str()))
+                {
+                    steps.push(Step::SetMaster {
+                        dev: s.name.clone(),
+                        from: Some(b.name.clone()),
+                        to: None,
+                    });
+                }
+                steps.push(Step::LinkDel {
+                    name: b.name.clone(),
+                    was: Recreate::Bond(*mode, b.miimon_ms),
+                });
+                steps.push(Step::BondAdd {
+                    name: b.name.clone(),
+                    mode: b.mode,
+                    miimon_ms: b.miimon_ms,
+                });
+            }
+        }
+        let remade = steps
+            .iter()
+            .any(|s| matches!(s, Step::BondAdd { name, .. } if *name == b.name));
+        for slave in &b.slaves {
+            let l = find(links, slave);
+            let master = l.and_then(|l| l.master.clone());
+            if remade || master.as_deref() != Some(b.name.as_str()) {
+                // Slaves are enslaved while down, without addresses.
+                if l.is_some_and(|l| l.up) {
+                    steps.push(Step::SetUp {
+                        dev: slave.clone(),
+                        from: true,
+                        to: false,
+                    });
+                }
+                for a in l.map(|l| l.addrs.clone()).unwrap_or_default() {
+                    steps.push(Step::AddrDel {
+                        dev: slave.clone(),
+                        addr: a,
+                    });
+                }
+                let from = if remade { None } else { master };
+                steps.push(Step::SetMaster {
+                    dev: slave.clone(),
+                    from,
+                    to: Some(b.name.clone()),
+                });
+                steps.push(Step::SetUp {
+                    dev: slave.clone(),
+                    from: false,
+                    to: true,
+                });
+            }
+        }
+        // Slaves that left the bond.
+        for l in links
+            .iter()
+            .filter(|l| l.master.as_deref() == Some(b.name.as_str()) && !b.slaves.contains(&l.name))
+        {
+            if !remade {
+                steps.push(Step::SetMaster {
+                    dev: l.name.clone(),
+                    from: Some(b.name.clone()),
+                    to: None,
+                });
+            }
+        }
+        if !bond.is_some_and(|l| l.up) || remade {
+            steps.push(Step::SetUp {
+                dev: b.name.clone(),
+                from: false,
+                to: true,
+            });
+        }
+    }
     for w in want {
         let port = find(links, &w.port);
         if port.is_none() {
@@ -235,14 +370,41 @@ pub fn plan(
                 if !want.iter().any(|w| w.port == port.name) {
                     steps.push(Step::LinkDel {
                         name: port.name.clone(),
-                        vlan: Some((parent.clone(), *id)),
+                        was: Recreate::Vlan(parent.clone(), *id),
                     });
                 }
             }
         }
         steps.push(Step::LinkDel {
             name: b.name.clone(),
-            vlan: None,
+            was: Recreate::Bridge,
+        });
+    }
+    for b in links.iter().filter(|l| l.name.starts_with("bond")) {
+        let LinkKind::Bond { mode } = b.kind else {
+            continue;
+        };
+        if bonds.iter().any(|w| w.name == b.name) {
+            continue;
+        }
+        for s in links
+            .iter()
+            .filter(|l| l.master.as_deref() == Some(b.name.as_str()))
+        {
+            steps.push(Step::SetMaster {
+                dev: s.name.clone(),
+                from: Some(b.name.clone()),
+                to: None,
+            });
+            steps.push(Step::SetUp {
+                dev: s.name.clone(),
+                from: false,
+                to: true,
+            });
+        }
+        steps.push(Step::LinkDel {
+            name: b.name.clone(),
+            was: Recreate::Bond(mode, 100),
         });
     }
     steps
@@ -307,7 +469,7 @@ mod tests {
     #[test]
     fn bridging_the_management_nic_moves_its_address_and_route() {
         let links = vec![link("eth0", LinkKind::Physical, None, &["10.0.0.5/24"])];
-        let steps = plan(&[flat()], &[eth0_addrs()], &links, Some(&rt("eth0")));
+        let steps = plan(&[], &[flat()], &[eth0_addrs()], &links, Some(&rt("eth0")));
         let a = IfAddr {
             ip: "10.0.0.5".parse().unwrap(),
             prefix: 24,
@@ -350,14 +512,14 @@ mod tests {
             link("eth0", LinkKind::Physical, Some("brq1"), &[]),
             link("brq1", LinkKind::Bridge, None, &["10.0.0.5/24"]),
         ];
-        assert!(plan(&[flat()], &[eth0_addrs()], &links, Some(&rt("brq1"))).is_empty());
+        assert!(plan(&[], &[flat()], &[eth0_addrs()], &links, Some(&rt("brq1"))).is_empty());
     }
 
     #[test]
     fn recorded_addresses_come_back_after_a_reboot() {
         // After a reboot: the NIC is bare, no bridge, no route.
         let links = vec![link("eth0", LinkKind::Physical, None, &[])];
-        let steps = plan(&[flat()], &[eth0_addrs()], &links, None);
+        let steps = plan(&[], &[flat()], &[eth0_addrs()], &links, None);
         let a = IfAddr {
             ip: "10.0.0.5".parse().unwrap(),
             prefix: 24,
@@ -371,7 +533,7 @@ mod tests {
             to: Some(rt("brq1"))
         }));
         // Without networks the addresses go on the NIC itself.
-        let steps = plan(&[], &[eth0_addrs()], &links, None);
+        let steps = plan(&[], &[], &[eth0_addrs()], &links, None);
         assert_eq!(
             steps,
             vec![
@@ -394,7 +556,7 @@ mod tests {
             link("brq1", LinkKind::Bridge, None, &["10.0.0.5/24"]),
             link("br-other", LinkKind::Bridge, None, &[]),
         ];
-        let steps = plan(&[], &[eth0_addrs()], &links, Some(&rt("brq1")));
+        let steps = plan(&[], &[], &[eth0_addrs()], &links, Some(&rt("brq1")));
         let a = IfAddr {
             ip: "10.0.0.5".parse().unwrap(),
             prefix: 24,
@@ -421,7 +583,7 @@ mod tests {
                 },
                 Step::LinkDel {
                     name: "brq1".into(),
-                    vlan: None
+                    was: Recreate::Bridge,
                 },
             ]
         );
@@ -439,7 +601,7 @@ mod tests {
             vlan: Some(("eth1".into(), 10)),
         };
         let links = vec![link("eth1", LinkKind::Physical, None, &["10.1.0.5/24"])];
-        let steps = plan(&[want], &[], &links, None);
+        let steps = plan(&[], &[want], &[], &links, None);
         assert_eq!(
             steps[0],
             Step::VlanAdd {
@@ -465,10 +627,104 @@ mod tests {
             ),
             link("brq2", LinkKind::Bridge, None, &[]),
         ];
-        let steps = plan(&[], &[], &links, None);
+        let steps = plan(&[], &[], &[], &links, None);
         assert!(steps.contains(&Step::LinkDel {
             name: "eth1.10".into(),
-            vlan: Some(("eth1".into(), 10))
+            was: Recreate::Vlan("eth1".into(), 10),
+        }));
+    }
+
+    #[test]
+    fn bonds_enslave_down_slaves_and_carry_their_addresses() {
+        let links = vec![
+            link("eth1", LinkKind::Physical, None, &["10.1.0.5/24"]),
+            link("eth2", LinkKind::Physical, None, &[]),
+        ];
+        let want = WantBond {
+            name: "bond0".into(),
+            mode: BondMode::ActiveBackup,
+            miimon_ms: 100,
+            slaves: vec!["eth1".into(), "eth2".into()],
+        };
+        let a = IfAddr {
+            ip: "10.1.0.5".parse().unwrap(),
+            prefix: 24,
+        };
+        let on_bond = NicAddrs {
+            nic: "bond0".into(),
+            addrs: vec![a],
+            gateway: None,
+        };
+        let steps = plan(&[want.clone()], &[], &[on_bond.clone()], &links, None);
+        assert_eq!(
+            steps[0],
+            Step::BondAdd {
+                name: "bond0".into(),
+                mode: BondMode::ActiveBackup,
+                miimon_ms: 100
+            }
+        );
+        let down = steps
+            .iter()
+            .position(|s| {
+                *s == Step::SetUp {
+                    dev: "eth1".into(),
+                    from: true,
+                    to: false,
+                }
+            })
+            .unwrap();
+        let enslave = steps
+            .iter()
+            .position(|s| matches!(s, Step::SetMaster { dev, .. } if dev == "eth1"))
+            .unwrap();
+        assert!(down < enslave, "a slave is enslaved while down");
+        assert!(steps.contains(&Step::AddrDel {
+            dev: "eth1".into(),
+            addr: a
+        }));
+        assert!(steps.contains(&Step::AddrAdd {
+            dev: "bond0".into(),
+            addr: a
+        }));
+        // Unbonding: the bond goes and its slaves come back up.
+        let links = vec![
+            link("eth1", LinkKind::Physical, Some("bond0"), &[]),
+            link("eth2", LinkKind::Physical, Some("bond0"), &[]),
+            link(
+                "bond0",
+                LinkKind::Bond {
+                    mode: BondMode::ActiveBackup,
+                },
+                None,
+                &["10.1.0.5/24"],
+            ),
+        ];
+        let back = NicAddrs {
+            nic: "eth1".into(),
+            addrs: vec![a],
+            gateway: None,
+        };
+        let steps = plan(&[], &[], &[back], &links, None);
+        assert!(steps.contains(&Step::AddrAdd {
+            dev: "eth1".into(),
+            addr: a
+        }));
+        assert_eq!(
+            steps.last(),
+            Some(&Step::LinkDel {
+                name: "bond0".into(),
+                was: Recreate::Bond(BondMode::ActiveBackup, 100)
+            })
+        );
+        // A mode change remakes the bond.
+        let mut rr = want;
+        rr.mode = BondMode::BalanceRr;
+        let steps = plan(&[rr], &[], &[], &links, None);
+        assert!(steps.contains(&Step::BondAdd {
+            name: "bond0".into(),
+            mode: BondMode::BalanceRr,
+            miimon_ms: 100
         }));
     }
 
@@ -484,7 +740,7 @@ mod tests {
             Step::BridgeAdd { name: "b".into() }.inverse(),
             Step::LinkDel {
                 name: "b".into(),
-                vlan: None
+                was: Recreate::Bridge,
             }
         );
     }

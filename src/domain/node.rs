@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 
 use super::clock::Millis;
-use super::net::IfAddr;
+use super::net::{BondMode, IfAddr};
 use super::Uuid;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -27,5 +27,42 @@ pub struct Nic {
     pub addrs: Vec<IfAddr>,
     /// The default gateway, when the default route goes through this NIC.
     pub gateway: Option<Ipv4Addr>,
+    /// Which of `addrs` carry management and image traffic.
+    pub manage_ips: Vec<Ipv4Addr>,
+    pub image_ips: Vec<Ipv4Addr>,
+    pub dns: Vec<Ipv4Addr>,
     pub created_at: Millis,
+}
+
+impl Nic {
+    /// A NIC record with no addresses on record.
+    pub fn bare(uuid: Uuid, node: Uuid, name: &str, created_at: Millis) -> Nic {
+        Nic {
+            uuid,
+            node,
+            name: name.into(),
+            mac: String::new(),
+            addrs: Vec::new(),
+            gateway: None,
+            manage_ips: Vec::new(),
+            image_ips: Vec::new(),
+            dns: Vec::new(),
+            created_at,
+        }
+    }
+}
+
+/// A bond of NICs on a node. Its uuid is also the uuid of the bond's own
+/// NIC record (named `name`), so a switch can use the bond as its uplink.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bond {
+    pub uuid: Uuid,
+    pub node: Uuid,
+    pub name: String,
+    pub mode: BondMode,
+    pub miimon_ms: u32,
+    /// NIC uuids.
+    pub slaves: Vec<Uuid>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
 }

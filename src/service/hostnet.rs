@@ -4,7 +4,7 @@
 
 use super::Services;
 use crate::domain::net::{bridge_name, vlan_name, DefaultRoute, Link};
-use crate::domain::netplan::{plan, NicAddrs, Step, WantBridge, BRIDGE_PREFIX};
+use crate::domain::netplan::{plan, NicAddrs, Step, WantBond, WantBridge, BRIDGE_PREFIX};
 use crate::domain::network::SwitchType;
 use crate::error::Result;
 
@@ -38,6 +38,27 @@ impl Services {
             }
         }
         Ok(want)
+    }
+
+    /// The bonds of this node, with their slaves' interface names.
+    fn hostnet_bonds(&self) -> Result<Vec<WantBond>> {
+        let Some(node) = self.store.local_node()? else {
+            return Ok(Vec::new());
+        };
+        let nics = self.store.nic_list()?;
+        let name = |u: &uuid::Uuid| nics.iter().find(|n| n.uuid == *u).map(|n| n.name.clone());
+        Ok(self
+            .store
+            .bond_list()?
+            .into_iter()
+            .filter(|b| b.node == node)
+            .map(|b| WantBond {
+                slaves: b.slaves.iter().filter_map(name).collect(),
+                name: b.name,
+                mode: b.mode,
+                miimon_ms: b.miimon_ms,
+            })
+            .collect())
     }
 
     /// The addresses recorded for this node's NICs.
@@ -101,7 +122,14 @@ impl Services {
         let route = self.net.default_route().await?;
         self.hostnet_adopt(&links, route.as_ref()).await?;
         let want = self.hostnet_desired()?;
-        Ok(plan(&want, &self.hostnet_addrs()?, &links, route.as_ref()))
+        let bonds = self.hostnet_bonds()?;
+        Ok(plan(
+            &bonds,
+            &want,
+            &self.hostnet_addrs()?,
+            &links,
+            route.as_ref(),
+        ))
     }
 
     async fn hostnet_step(&self, s: &Step) -> Result<()> {
@@ -109,6 +137,11 @@ impl Services {
         match s {
             Step::VlanAdd { name, parent, id } => n.vlan_add(name, parent, *id).await,
             Step::BridgeAdd { name } => n.bridge_add(name).await,
+            Step::BondAdd {
+                name,
+                mode,
+                miimon_ms,
+            } => n.bond_add(name, *mode, *miimon_ms).await,
             Step::LinkDel { name, .. } => n.link_del(name).await,
             Step::SetMaster { dev, to, .. } => n.set_master(dev, to.as_deref()).await,
             Step::SetUp { dev, to, .. } => n.set_up(dev, *to).await,

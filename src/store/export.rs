@@ -27,6 +27,8 @@ struct Dump {
     nodes: Vec<NodeV1>,
     #[serde(default)]
     nics: Vec<NicV1>,
+    #[serde(default)]
+    bonds: Vec<super::bond::BondV1>,
     #[serde(default, flatten)]
     network: NetworkDump,
 }
@@ -91,6 +93,7 @@ impl Store {
             operation_log: self.oplog_export()?,
             nodes: self.node_export()?.0,
             nics: self.node_export()?.1,
+            bonds: self.bond_export()?,
             network: self.network_export()?,
             refs: self
                 .refs_export()?
@@ -191,6 +194,7 @@ impl Store {
         self.task_import(&dump.tasks)?;
         self.oplog_import(&dump.operation_log)?;
         self.node_import(&dump.nodes, &dump.nics)?;
+        self.bond_import(&dump.bonds)?;
         self.network_import(&dump.network)?;
         for (key, count) in refs {
             self.refs

@@ -3,6 +3,7 @@
 //! migrations, and the JSON export/import of the whole store.
 
 mod admin;
+mod bond;
 mod codec;
 mod export;
 mod network;
@@ -55,6 +56,7 @@ pub struct Store {
     refs: Tree,
     nodes: Tree,
     nics: Tree,
+    bonds: Tree,
     vswitches: Tree,
     vswitch_names: Tree,
     networks: Tree,
@@ -135,6 +137,7 @@ impl Store {
             refs: t("refs")?,
             nodes: t("nodes")?,
             nics: t("node_nics")?,
+            bonds: t("bonds")?,
             vswitches: t("vswitches")?,
             vswitch_names: t("vswitch_names")?,
             networks: t("networks")?,

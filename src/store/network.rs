@@ -697,6 +697,9 @@ mod tests {
             mac: "m".into(),
             addrs: vec![],
             gateway: None,
+            manage_ips: vec![],
+            image_ips: vec![],
+            dns: vec![],
             created_at: 0,
         };
         s.node_put(&node).unwrap();

@@ -22,7 +22,7 @@ pub(super) struct NodeV1 {
 }
 
 #[derive(Encode, Decode, Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub(super) struct NicV1 {
+pub(crate) struct NicV1 {
     #[serde(with = "super::export::uuid_text")]
     pub uuid: [u8; 16],
     #[serde(with = "super::export::uuid_text")]
@@ -32,6 +32,9 @@ pub(super) struct NicV1 {
     /// (address, prefix) pairs.
     pub addrs: Vec<(u32, u8)>,
     pub gateway: Option<u32>,
+    pub manage_ips: Vec<u32>,
+    pub image_ips: Vec<u32>,
+    pub dns: Vec<u32>,
     pub created_at: i64,
 }
 
@@ -70,6 +73,9 @@ impl From<&Nic> for NicV1 {
                 .map(|a| (u32::from(a.ip), a.prefix))
                 .collect(),
             gateway: n.gateway.map(u32::from),
+            manage_ips: n.manage_ips.iter().map(|i| u32::from(*i)).collect(),
+            image_ips: n.image_ips.iter().map(|i| u32::from(*i)).collect(),
+            dns: n.dns.iter().map(|i| u32::from(*i)).collect(),
             created_at: n.created_at,
         }
     }
@@ -91,6 +97,9 @@ impl From<NicV1> for Nic {
                 })
                 .collect(),
             gateway: n.gateway.map(Into::into),
+            manage_ips: n.manage_ips.into_iter().map(Into::into).collect(),
+            image_ips: n.image_ips.into_iter().map(Into::into).collect(),
+            dns: n.dns.into_iter().map(Into::into).collect(),
             created_at: n.created_at,
         }
     }
