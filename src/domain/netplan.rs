@@ -655,7 +655,7 @@ mod tests {
             addrs: vec![a],
             gateway: None,
         };
-        let steps = plan(&[want.clone()], &[], &[on_bond.clone()], &links, None);
+        let steps = plan(std::slice::from_ref(&want), &[], &[on_bond], &links, None);
         assert_eq!(
             steps[0],
             Step::BondAdd {
