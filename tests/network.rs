@@ -22,6 +22,7 @@ struct T {
     node: String,
     eth0: String,
     eth1: String,
+    eth2: String,
     _dir: tempfile::TempDir,
 }
 
@@ -36,7 +37,11 @@ fn addr(s: &str) -> IfAddr {
 fn harness(confirm: Duration) -> T {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
-    let fake = FakeNet::with_nics(&[("eth0", &[addr("10.213.5.2/24")]), ("eth1", &[])]);
+    let fake = FakeNet::with_nics(&[
+        ("eth0", &[addr("10.213.5.2/24")]),
+        ("eth1", &[]),
+        ("eth2", &[]),
+    ]);
     fake.set_route(Some(DefaultRoute {
         gateway: "10.213.5.1".parse().unwrap(),
         dev: "eth0".into(),
@@ -70,7 +75,7 @@ fn harness(confirm: Duration) -> T {
         s.store.nic_put(&n).unwrap();
         n.uuid.to_string()
     };
-    let (eth0, eth1) = (nic("eth0"), nic("eth1"));
+    let (eth0, eth1, eth2) = (nic("eth0"), nic("eth1"), nic("eth2"));
     s.admin_set_password("admin", "s3cret-pass").unwrap();
     let app = http::app(s.clone());
     let (_, text) = smol::block_on(http::request(
@@ -92,6 +97,7 @@ fn harness(confirm: Duration) -> T {
         node: node.uuid.to_string(),
         eth0,
         eth1,
+        eth2,
         _dir: dir,
     }
 }
@@ -511,4 +517,181 @@ fn vswitch_errors_and_the_deprecated_init() {
     );
     assert_eq!(st, 409);
     assert_eq!(t.get("/api/v1.0/vswitch/?name=other")["count"], 0);
+}
+
+fn bond_body(t: &T, mode: i64) -> Value {
+    // file 000, 节点操作 7, with this node's NICs.
+    json!({
+        "ipaddr": "10.213.5.2",
+        "node_uuid": t.node,
+        "slaves": [{"nic_uuid": t.eth1, "nic_name": "eth1"}, {"nic_uuid": t.eth2, "nic_name": "eth2"}],
+        "ip_list": [
+            {"ip": "192.168.1.88", "netmask": "255.255.255.0", "is_manage": 0, "is_image": 0},
+            {"ip": "192.168.1.89", "netmask": "255.255.255.0", "is_manage": 0, "is_image": 1}
+        ],
+        "gate_info": {"gateway": "192.168.1.254", "dns1": "8.8.8.8", "dns2": ""},
+        "bond_info": {"dev": "bond0", "mode": mode, "slaves": ["eth1", "eth2"]}
+    })
+}
+
+#[test]
+fn bonds_add_edit_unbond() {
+    let t = harness(Duration::from_secs(60));
+    let d = t.ok("/api/v1/node/add_bond", bond_body(&t, 0));
+    let bond = d["uuid"].as_str().unwrap().to_string();
+    assert_eq!(
+        d["confirm_required"], true,
+        "the gateway moved the default route to the bond: {d}"
+    );
+    t.ok("/api/v1/network/confirm", json!({}));
+    let b = t.net.link("bond0").unwrap();
+    assert_eq!(
+        b.kind,
+        LinkKind::Bond {
+            mode: vdi_appliance::domain::net::BondMode::BalanceRr
+        }
+    );
+    assert_eq!(
+        b.addrs,
+        vec![addr("192.168.1.88/24"), addr("192.168.1.89/24")]
+    );
+    assert_eq!(t.net.link("eth1").unwrap().master.as_deref(), Some("bond0"));
+    assert_eq!(t.net.link("eth2").unwrap().master.as_deref(), Some("bond0"));
+    assert_eq!(t.net.snapshot().1.unwrap().dev, "bond0");
+    assert_eq!(
+        t.get("/api/v1.0/bond/?dev=bond0")["results"][0]["slaves"],
+        json!(["eth1", "eth2"])
+    );
+    // The bond is a NIC: a VLAN switch can use it as its uplink.
+    let sw = t.switch("onbond", "vlan", &bond);
+    t.ok(
+        "/api/v1/network/create",
+        json!({"name": "v", "switch_uuid": sw, "vlan_id": 10}),
+    );
+    assert_eq!(
+        t.net.link("bond0.10").unwrap().kind,
+        LinkKind::Vlan {
+            parent: "bond0".into(),
+            id: 10
+        }
+    );
+    let mut unbond = json!({"ipaddr": "10.213.5.2", "bond_name": "bond0", "bond_uuid": bond,
+        "slaves": [{"nic_uuid": t.eth1, "nic_name": "eth1", "ip_list": [{"ip": "192.168.1.88", "netmask": "255.255.255.0",
+                    "gateway": "192.168.1.254", "dns1": "8.8.8.8", "dns2": "", "is_manage": 0, "is_image": 0}]}]});
+    t.fails("/api/v1/node/unbond", unbond.clone(), 409, 20222, "uplink");
+    let nets = t.get("/api/v1.0/network/?name=v");
+    t.ok(
+        "/api/v1/network/delete",
+        json!({"uuid": nets["results"][0]["uuid"]}),
+    );
+    t.ok("/api/v1/vswitch/delete", json!({"uuid": sw}));
+    // Edit: active-backup now (the bond is remade with its slaves).
+    let mut edit = bond_body(&t, 1);
+    edit.as_object_mut().unwrap().remove("node_uuid");
+    edit["bond_uuid"] = json!(bond);
+    t.ok("/api/v1/node/edit_bond", edit);
+    assert_eq!(
+        t.net.link("bond0").unwrap().kind,
+        LinkKind::Bond {
+            mode: vdi_appliance::domain::net::BondMode::ActiveBackup
+        }
+    );
+    assert_eq!(t.net.link("eth2").unwrap().master.as_deref(), Some("bond0"));
+    // Unbond: eth1 gets its address and the gateway back.
+    let d = t.ok("/api/v1/node/unbond", unbond.take());
+    if d["confirm_required"] == true {
+        t.ok("/api/v1/network/confirm", json!({}));
+    }
+    assert!(t.net.link("bond0").is_none());
+    assert_eq!(
+        t.net.link("eth1").unwrap().addrs,
+        vec![addr("192.168.1.88/24")]
+    );
+    assert_eq!(t.net.link("eth1").unwrap().master, None);
+    assert_eq!(t.net.snapshot().1.unwrap().dev, "eth1");
+    assert_eq!(t.get("/api/v1.0/bond/")["count"], 0);
+}
+
+#[test]
+fn bond_errors() {
+    let t = harness(Duration::from_secs(60));
+    let p = "/api/v1/node/add_bond";
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut b = bond_body(&t, 0);
+        f(&mut b);
+        b
+    };
+    t.fails(
+        p,
+        with(&|b| b["bond_info"]["mode"] = json!(4)),
+        422,
+        10002,
+        "`bond_info.mode`",
+    );
+    t.fails(
+        p,
+        with(&|b| b["bond_info"]["dev"] = json!("team0")),
+        422,
+        10002,
+        "`bond_info.dev`",
+    );
+    t.fails(
+        p,
+        with(&|b| b["bond_info"]["slaves"] = json!(["eth1"])),
+        422,
+        10002,
+        "`bond_info.slaves`",
+    );
+    t.fails(
+        p,
+        with(&|b| b["ip_list"][0]["netmask"] = json!("255.0.255.0")),
+        422,
+        10002,
+        "`ip_list[0].netmask`",
+    );
+    t.fails(
+        p,
+        with(&|b| b["ip_list"][1]["is_image"] = json!(2)),
+        422,
+        10002,
+        "`ip_list[1].is_image`",
+    );
+    t.fails(
+        p,
+        with(&|b| {
+            b["slaves"][0]["nic_name"] = json!("eth9");
+            b["bond_info"]["slaves"] = json!(["eth9", "eth2"]);
+        }),
+        422,
+        10002,
+        "`slaves[0].nic_name`",
+    );
+    let ghost = uuid::Uuid::new_v4().to_string();
+    t.fails(
+        p,
+        with(&|b| b["slaves"][1]["nic_uuid"] = json!(ghost.clone())),
+        404,
+        20220,
+        "`slaves[1].nic_uuid`",
+    );
+    t.fails(
+        p,
+        with(&|b| b["bond_info"]["dev"] = json!("eth0")),
+        422,
+        10002,
+        "`bond_info.dev`",
+    );
+    // A switch's uplink cannot be bonded from under it.
+    let sw = t.switch("s", "vlan", &t.eth2);
+    t.fails(p, bond_body(&t, 0), 409, 20222, "uplink");
+    t.ok("/api/v1/vswitch/delete", json!({"uuid": sw}));
+    t.ok(p, bond_body(&t, 6));
+    t.ok("/api/v1/network/confirm", json!({}));
+    t.fails(p, bond_body(&t, 6), 409, 20222, "bond0");
+    assert_eq!(
+        t.net.link("bond0").unwrap().kind,
+        LinkKind::Bond {
+            mode: vdi_appliance::domain::net::BondMode::BalanceAlb
+        }
+    );
 }

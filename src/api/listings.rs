@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{network, resource_pool, task};
+use super::{bond, network, resource_pool, task};
 use crate::error::Result;
 use crate::service::{Listing, QueryEngine, Services, Table};
 
@@ -67,6 +67,19 @@ fn nics(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
+fn bonds(s: &Services, sink: Sink) -> Result<()> {
+    for b in s.bond_list()? {
+        let names: Vec<String> = b
+            .slaves
+            .iter()
+            .filter_map(|u| s.nic_get(u).ok().map(|n| n.name))
+            .collect();
+        let addrs = s.nic_get(&b.uuid).map(|n| n.addrs).unwrap_or_default();
+        sink(bond::bond_view(&b, &names, &addrs));
+    }
+    Ok(())
+}
+
 /// Every listing, registered in one engine.
 pub fn engine() -> QueryEngine<Services> {
     let mut e = QueryEngine::default();
@@ -94,6 +107,12 @@ pub fn engine() -> QueryEngine<Services> {
         fields: network::SUBNET_FIELDS,
         generation: net,
         load: subnets,
+    });
+    e.register(Listing {
+        name: "bond",
+        fields: bond::BOND_FIELDS,
+        generation: |s: &Services| s.table_generation(Table::Node),
+        load: bonds,
     });
     e.register(Listing {
         name: "node_nic",

@@ -2,6 +2,7 @@
 //! validation into domain types, and the JSON views of domain objects.
 
 pub mod auth;
+pub mod bond;
 pub mod listings;
 pub mod network;
 pub mod resource_pool;

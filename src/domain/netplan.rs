@@ -305,6 +305,11 @@ pub fn plan(
         }
     }
     let mut route = route.cloned();
+    // One default route: the first NIC that records a gateway has it.
+    let gateway_nic = nics
+        .iter()
+        .find(|n| n.gateway.is_some())
+        .map(|n| n.nic.clone());
     for n in nics {
         let carrier = want
             .iter()
@@ -320,7 +325,10 @@ pub fn plan(
                 });
             }
         }
-        if let Some(gw) = n.gateway {
+        if let Some(gw) = n
+            .gateway
+            .filter(|_| gateway_nic.as_deref() == Some(n.nic.as_str()))
+        {
             let want_route = DefaultRoute {
                 gateway: gw,
                 dev: carrier.clone(),

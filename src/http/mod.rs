@@ -8,6 +8,7 @@ mod routes;
 pub mod server;
 
 mod auth;
+mod bond;
 mod network;
 mod resource_pool;
 mod system;

@@ -6,7 +6,7 @@ use schemars::schema::Schema;
 use schemars::JsonSchema;
 
 use super::call::{Method, Route, SchemaFn, Validator};
-use super::{auth, network, resource_pool, system};
+use super::{auth, bond, network, resource_pool, system};
 use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
 use crate::api::network as net;
 use crate::api::resource_pool::{CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
@@ -265,6 +265,31 @@ pub fn table() -> Vec<Route> {
         )
         .body(schema::<net::UuidReq>())
         .to(h!(network::subnet_delete)),
+        route(
+            Post,
+            "/api/v1/node/add_bond",
+            "node/add_bond",
+            "Bond NICs of a node; their addresses move to the bond",
+        )
+        .body(schema::<crate::api::bond::BondReq>())
+        .to(h!(bond::add_bond)),
+        route(
+            Post,
+            "/api/v1/node/edit_bond",
+            "node/edit_bond",
+            "Change a bond's mode, slaves or addresses",
+        )
+        .body(schema::<crate::api::bond::BondReq>())
+        .to(h!(bond::edit_bond)),
+        route(
+            Post,
+            "/api/v1/node/unbond",
+            "node/unbond",
+            "Remove a bond; its slaves get their addresses back",
+        )
+        .body(schema::<crate::api::bond::UnbondReq>())
+        .to(h!(bond::unbond)),
+        query("/api/v1.0/bond/", "bond/query", "Query bonds"),
         query(
             "/api/v1.0/vswitch/",
             "vswitch/query",

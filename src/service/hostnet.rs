@@ -87,7 +87,10 @@ impl Services {
         let Some(node) = self.store.local_node()? else {
             return Ok(());
         };
-        for mut nic in self.store.nic_list()? {
+        let nics = self.store.nic_list()?;
+        // A gateway already on record (say, a bond's) wins over the kernel's.
+        let gateway_known = nics.iter().any(|n| n.node == node && n.gateway.is_some());
+        for mut nic in nics {
             if nic.node != node || !nic.addrs.is_empty() {
                 continue;
             }
@@ -104,7 +107,9 @@ impl Services {
                 continue;
             }
             nic.addrs = carrier.addrs.clone();
-            nic.gateway = route.filter(|r| r.dev == carrier.name).map(|r| r.gateway);
+            if !gateway_known {
+                nic.gateway = route.filter(|r| r.dev == carrier.name).map(|r| r.gateway);
+            }
             log::info!(
                 "recording the addresses of `{}`: {:?} (gateway {:?})",
                 nic.name,

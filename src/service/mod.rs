@@ -2,6 +2,7 @@
 //! domain types, the store and the host ports; never HTTP types.
 
 pub mod auth;
+pub mod bond;
 pub mod health;
 pub mod hostnet;
 pub mod network;

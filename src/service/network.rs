@@ -61,7 +61,7 @@ impl Services {
 
     /// Runs a store change and applies it to the host; on any failure the
     /// store goes back to `before` and the host steps are undone.
-    async fn network_change<T>(
+    pub(crate) async fn network_change<T>(
         self: &Arc<Self>,
         what: &str,
         change: impl FnOnce() -> Result<T>,

@@ -550,8 +550,12 @@ impl Store {
     }
 }
 
-/// The network tables at one moment (opaque outside the store).
-pub struct NetworkSnapshot(NetworkDump);
+/// The network tables, NICs and bonds at one moment (opaque outside the store).
+pub struct NetworkSnapshot(
+    NetworkDump,
+    Vec<super::node::NicV1>,
+    Vec<super::bond::BondV1>,
+);
 
 /// The network tables as exported: switches, networks, subnets, allocations.
 #[derive(Serialize, Deserialize, Default)]
@@ -611,7 +615,11 @@ impl Store {
     /// A copy of every network table, to put back if a change cannot be
     /// applied to the host.
     pub fn network_snapshot(&self) -> Result<NetworkSnapshot> {
-        Ok(NetworkSnapshot(self.network_export()?))
+        Ok(NetworkSnapshot(
+            self.network_export()?,
+            self.node_export()?.1,
+            self.bond_export()?,
+        ))
     }
 
     /// Puts the network tables back as they were in `snap`.
@@ -623,9 +631,13 @@ impl Store {
             &self.network_names,
             &self.subnets,
             &self.ip_allocs,
+            &self.nics,
+            &self.bonds,
         ] {
             t.clear().map_err(Error::store)?;
         }
+        self.node_import(&[], &snap.1)?;
+        self.bond_import(&snap.2)?;
         self.network_import(&snap.0)
     }
 
