@@ -1,7 +1,7 @@
 # vdi-appliance — the two commands that matter:
 #   make run    build and run the service locally (data in ./var)
 #   make test   install what the tests need, then run every tier
-# Tiers can be run alone: make test-unit | test-api | test-process | test-netns | test-units | lint
+# Tiers can be run alone: make test-unit | test-api | test-process | test-netns | test-guest | test-units | lint
 # make bench  runs the API benchmark (10,000 records, wrk on loopback).
 
 SHELL := /bin/bash
@@ -15,7 +15,7 @@ BIN := target/release/vdi-appliance
 BUILD_DEBS := libvirt-dev pkg-config gcc
 TEST_DEBS := $(BUILD_DEBS) wrk systemd iproute2
 
-.PHONY: run test deps-build deps-test build lint test-unit test-api test-process test-netns test-units bench clean
+.PHONY: run test deps-build deps-test build lint test-unit test-api test-process test-netns test-guest test-units bench clean
 
 define install_debs
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -44,7 +44,7 @@ run: build
 	@echo "  create the first admin: curl -s -X POST http://127.0.0.1:$(lastword $(subst :, ,$(LISTEN)))/api/v1/setup/admin -d '{\"setup_token\":\"'\$$(cat $(DATA)/setup-token)'\",\"name\":\"admin\",\"password\":\"<8+ chars>\"}'"
 	$(BIN) serve --listen $(LISTEN) --data-dir $(DATA) $(ARGS)
 
-test: deps-test lint test-unit test-api test-process test-netns test-units
+test: deps-test lint test-unit test-api test-process test-netns test-guest test-units
 	@echo "make test: every tier passed"
 
 lint: deps-test
@@ -64,6 +64,11 @@ test-process: deps-test
 # rtnetlink for real, inside network namespaces the tests create (root).
 test-netns: deps-test
 	$(CARGO) test --locked --test netns
+
+# VLANs and bonds need Debian's kernel: the test boots it under QEMU TCG.
+test-guest: deps-test
+	bash tests/guest/deps.sh
+	$(CARGO) test --locked --test guest_net
 
 # The shipped unit, pointed at the freshly built binary, must verify cleanly.
 test-units: deps-test

@@ -265,6 +265,20 @@ pub fn plan(
         }
     }
     for w in want {
+        // A VLAN carries traffic only while its parent is up.
+        if let Some((parent, _)) = &w.vlan {
+            let parent_up = find(links, parent).is_some_and(|l| l.up);
+            let queued = steps
+                .iter()
+                .any(|s| matches!(s, Step::SetUp { dev, to: true, .. } if dev == parent));
+            if !parent_up && !queued {
+                steps.push(Step::SetUp {
+                    dev: parent.clone(),
+                    from: false,
+                    to: true,
+                });
+            }
+        }
         let port = find(links, &w.port);
         if port.is_none() {
             if let Some((parent, id)) = &w.vlan {
@@ -304,7 +318,17 @@ pub fn plan(
             });
         }
     }
-    let mut route = route.cloned();
+    // Links made (or remade) by this plan start without addresses or routes.
+    let fresh: Vec<String> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::BondAdd { name, .. } | Step::BridgeAdd { name } | Step::VlanAdd { name, .. } => {
+                Some(name.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut route = route.cloned().filter(|r| !fresh.contains(&r.dev));
     // One default route: the first NIC that records a gateway has it.
     let gateway_nic = nics
         .iter()
@@ -316,7 +340,9 @@ pub fn plan(
             .find(|w| w.vlan.is_none() && w.port == n.nic)
             .map(|w| w.bridge.clone())
             .unwrap_or_else(|| n.nic.clone());
-        let has = |dev: &str, a: &IfAddr| find(links, dev).is_some_and(|l| l.addrs.contains(a));
+        let has = |dev: &str, a: &IfAddr| {
+            !fresh.iter().any(|f| f == dev) && find(links, dev).is_some_and(|l| l.addrs.contains(a))
+        };
         for a in &n.addrs {
             if !has(&carrier, a) {
                 steps.push(Step::AddrAdd {
@@ -728,12 +754,24 @@ mod tests {
         // A mode change remakes the bond.
         let mut rr = want;
         rr.mode = BondMode::BalanceRr;
-        let steps = plan(&[rr], &[], &[], &links, None);
+        let on_bond = NicAddrs {
+            nic: "bond0".into(),
+            addrs: vec![a],
+            gateway: None,
+        };
+        let steps = plan(&[rr], &[], &[on_bond], &links, None);
         assert!(steps.contains(&Step::BondAdd {
             name: "bond0".into(),
             mode: BondMode::BalanceRr,
             miimon_ms: 100
         }));
+        assert!(
+            steps.contains(&Step::AddrAdd {
+                dev: "bond0".into(),
+                addr: a
+            }),
+            "a remade bond gets its address again"
+        );
     }
 
     #[test]
