@@ -589,7 +589,10 @@ fn bonds_add_edit_unbond() {
     let mut edit = bond_body(&t, 1);
     edit.as_object_mut().unwrap().remove("node_uuid");
     edit["bond_uuid"] = json!(bond);
-    t.ok("/api/v1/node/edit_bond", edit);
+    let d = t.ok("/api/v1/node/edit_bond", edit);
+    // Remaking the bond that carries the default route is a management move.
+    assert_eq!(d["confirm_required"], true, "{d}");
+    t.ok("/api/v1/network/confirm", json!({}));
     assert_eq!(
         t.net.link("bond0").unwrap().kind,
         LinkKind::Bond {
