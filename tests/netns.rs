@@ -287,6 +287,34 @@ mod service_level {
             .unwrap();
             assert!(route.contains(&format!("dev {bridge}")), "{route}");
 
+            // Deleting the network gives the address and the route back to nic0.
+            {
+                let s = services(dir.path(), Duration::from_secs(60));
+                smol::block_on(async {
+                    let lan = s
+                        .network_list()
+                        .unwrap()
+                        .into_iter()
+                        .find(|n| n.name == "lan")
+                        .unwrap();
+                    let (_, applied) = s.network_delete(&actor, &lan.uuid).await.unwrap();
+                    assert!(applied.confirm_within_s.is_some());
+                    assert!(s.network_confirm(&actor).await.unwrap().is_some());
+                });
+            }
+            let now = links_now();
+            assert!(now.contains("nic0    inet 10.213.96.2/24"), "{now}");
+            assert!(!now.contains(&bridge), "{now}");
+            let route = String::from_utf8(
+                Command::new("ip")
+                    .args(["route", "show", "default"])
+                    .output()
+                    .unwrap()
+                    .stdout,
+            )
+            .unwrap();
+            assert!(route.contains("dev nic0"), "{route}");
+
             // A second flat network on another NIC that nobody confirms rolls back.
             ip("link add nic1 type veth peer name peer1");
             ip("addr add 10.213.95.2/24 dev nic1");

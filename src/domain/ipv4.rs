@@ -154,6 +154,31 @@ mod tests {
         assert!(Range::new(ip("10.0.0.2"), ip("10.0.0.1")).is_err());
     }
 
+    /// Property: over many random ranges and used sets, `first_free` is the
+    /// lowest address of the range not in use (checked by brute force).
+    #[test]
+    fn first_free_matches_a_brute_force_search() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2000 {
+            let base = 0x0a00_0000u32 + (next() % 1000) as u32;
+            let len = 1 + (next() % 40) as u32;
+            let r = Range::new(Ipv4Addr::from(base), Ipv4Addr::from(base + len - 1)).unwrap();
+            let used: BTreeSet<Ipv4Addr> = (0..next() % 50)
+                .map(|_| Ipv4Addr::from(base - 5 + (next() % (u64::from(len) + 10)) as u32))
+                .collect();
+            let want = (base..base + len)
+                .map(Ipv4Addr::from)
+                .find(|ip| !used.contains(ip));
+            assert_eq!(r.first_free(&used), want, "range {r:?} used {used:?}");
+        }
+    }
+
     #[test]
     fn first_free_skips_used_addresses() {
         let r = Range::new(ip("10.0.0.10"), ip("10.0.0.12")).unwrap();
