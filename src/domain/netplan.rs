@@ -154,6 +154,21 @@ fn find<'a>(links: &'a [Link], name: &str) -> Option<&'a Link> {
     links.iter().find(|l| l.name == name)
 }
 
+/// The links enslaved to `master`.
+fn ports<'a>(links: &'a [Link], master: &'a str) -> impl Iterator<Item = &'a Link> + 'a {
+    links
+        .iter()
+        .filter(move |l| l.master.as_deref() == Some(master))
+}
+
+fn release(dev: &str, master: &str) -> Step {
+    Step::SetMaster {
+        dev: dev.to_string(),
+        from: Some(master.to_string()),
+        to: None,
+    }
+}
+
 /// The addresses recorded for a NIC (and the default gateway reached
 /// through it): they live on the NIC, or on its bridge when it is bridged.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -188,15 +203,8 @@ pub fn plan(
         } else if let Some(LinkKind::Bond { mode }) = bond.map(|l| &l.kind) {
             if *mode != b.mode {
                 // The mode of a bond with slaves cannot change: remake it.
-                for s in links
-                    .iter()
-                    .filter(|l| l.master.as_deref() == Some(b.name.as_str()))
-                {
-                    steps.push(Step::SetMaster {
-                        dev: s.name.clone(),
-                        from: Some(b.name.clone()),
-                        to: None,
-                    });
+                for s in ports(links, &b.name) {
+                    steps.push(release(&s.name, &b.name));
                 }
                 steps.push(Step::LinkDel {
                     name: b.name.clone(),
@@ -391,15 +399,8 @@ pub fn plan(
         if want.iter().any(|w| w.bridge == b.name) {
             continue;
         }
-        for port in links
-            .iter()
-            .filter(|l| l.master.as_deref() == Some(b.name.as_str()))
-        {
-            steps.push(Step::SetMaster {
-                dev: port.name.clone(),
-                from: Some(b.name.clone()),
-                to: None,
-            });
+        for port in ports(links, &b.name) {
+            steps.push(release(&port.name, &b.name));
             if let LinkKind::Vlan { parent, id } = &port.kind {
                 if !want.iter().any(|w| w.port == port.name) {
                     steps.push(Step::LinkDel {
@@ -421,15 +422,8 @@ pub fn plan(
         if bonds.iter().any(|w| w.name == b.name) {
             continue;
         }
-        for s in links
-            .iter()
-            .filter(|l| l.master.as_deref() == Some(b.name.as_str()))
-        {
-            steps.push(Step::SetMaster {
-                dev: s.name.clone(),
-                from: Some(b.name.clone()),
-                to: None,
-            });
+        for s in ports(links, &b.name) {
+            steps.push(release(&s.name, &b.name));
             steps.push(Step::SetUp {
                 dev: s.name.clone(),
                 from: false,

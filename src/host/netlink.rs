@@ -52,6 +52,24 @@ impl Netlink {
         }
     }
 
+    async fn link_add(&self, msg: LinkMessage, what: String) -> Result<()> {
+        self.handle
+            .link()
+            .add(msg)
+            .execute()
+            .await
+            .map_err(|e| nl_err(&what, e))
+    }
+
+    async fn link_set(&self, msg: LinkMessage, what: String) -> Result<()> {
+        self.handle
+            .link()
+            .set(msg)
+            .execute()
+            .await
+            .map_err(|e| nl_err(&what, e))
+    }
+
     async fn addrs(&self) -> Result<Vec<(u32, IfAddr)>> {
         let mut out = Vec::new();
         let mut s = self.handle.address().get().execute();
@@ -265,12 +283,11 @@ impl HostNet for Netlink {
 
     fn bridge_add<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            self.handle
-                .link()
-                .add(LinkBridge::new(name).build())
-                .execute()
-                .await
-                .map_err(|e| nl_err(&format!("cannot create bridge `{name}`"), e))
+            self.link_add(
+                LinkBridge::new(name).build(),
+                format!("cannot create bridge `{name}`"),
+            )
+            .await
         })
     }
 
@@ -282,12 +299,11 @@ impl HostNet for Netlink {
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let p = self.index(parent).await?;
-            self.handle
-                .link()
-                .add(LinkVlan::new(name, p, id).build())
-                .execute()
-                .await
-                .map_err(|e| nl_err(&format!("cannot create VLAN `{name}` on `{parent}`"), e))
+            self.link_add(
+                LinkVlan::new(name, p, id).build(),
+                format!("cannot create VLAN `{name}` on `{parent}`"),
+            )
+            .await
         })
     }
 
@@ -303,12 +319,11 @@ impl HostNet for Netlink {
                 BondMode::ActiveBackup => NlBondMode::ActiveBackup,
                 BondMode::BalanceAlb => NlBondMode::BalanceAlb,
             };
-            self.handle
-                .link()
-                .add(LinkBond::new(name).mode(m).miimon(miimon_ms).build())
-                .execute()
-                .await
-                .map_err(|e| nl_err(&format!("cannot create bond `{name}`"), e))
+            self.link_add(
+                LinkBond::new(name).mode(m).miimon(miimon_ms).build(),
+                format!("cannot create bond `{name}`"),
+            )
+            .await
         })
     }
 
@@ -335,17 +350,8 @@ impl HostNet for Netlink {
                 Some(m) => LinkUnspec::new_with_index(i).controller(self.index(m).await?),
                 None => LinkUnspec::new_with_index(i).nocontroller(),
             };
-            self.handle
-                .link()
-                .set(msg.build())
-                .execute()
-                .await
-                .map_err(|e| {
-                    nl_err(
-                        &format!("cannot set the master of `{name}` to {master:?}"),
-                        e,
-                    )
-                })
+            let what = format!("cannot set the master of `{name}` to {master:?}");
+            self.link_set(msg.build(), what).await
         })
     }
 
@@ -354,17 +360,8 @@ impl HostNet for Netlink {
             let i = self.index(name).await?;
             let msg = LinkUnspec::new_with_index(i);
             let msg = if up { msg.up() } else { msg.down() };
-            self.handle
-                .link()
-                .set(msg.build())
-                .execute()
-                .await
-                .map_err(|e| {
-                    nl_err(
-                        &format!("cannot set `{name}` {}", if up { "up" } else { "down" }),
-                        e,
-                    )
-                })
+            let what = format!("cannot set `{name}` {}", if up { "up" } else { "down" });
+            self.link_set(msg.build(), what).await
         })
     }
 
