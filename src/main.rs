@@ -13,7 +13,8 @@ fn usage() -> String {
         "usage: vdi-appliance <command> [flags]\n\n\
          commands:\n  \
            serve                                      run the service\n  \
-           admin set-password --name N --password P   create an admin or reset its password (offline)\n  \
+           admin set-password --name N --password P   create an admin or reset its password (offline;\n  \
+                                                      `--password -` reads it from standard input)\n  \
            export --out FILE                          write the whole store as JSON (offline)\n  \
            import --in FILE                           load an export into an empty store (offline)\n  \
            version                                    print the version\n\nflags:\n",
@@ -93,7 +94,15 @@ fn real(args: Vec<String>) -> Result<(), (u8, String)> {
             }
             rest.remove(0);
             let name = take(&mut rest, "--name").map_err(usage_err)?;
-            let password = take(&mut rest, "--password").map_err(usage_err)?;
+            let mut password = take(&mut rest, "--password").map_err(usage_err)?;
+            if password == "-" {
+                // Keeps the password out of argv and shell history.
+                password.clear();
+                std::io::stdin()
+                    .read_line(&mut password)
+                    .map_err(|e| fail(format!("cannot read the password: {e}")))?;
+                password = password.trim_end_matches(['\r', '\n']).to_string();
+            }
             no_more(&rest).map_err(usage_err)?;
             let store = open_store(&cfg).map_err(fail)?;
             let (backends, _, _) = app::fake_backends();

@@ -836,6 +836,7 @@ fn tasks_left_running_are_concluded_on_start() {
     let t = harness();
     let mk = |kind: &str, state| Task {
         id: uuid::Uuid::new_v4(),
+        seq: 0,
         kind: kind.into(),
         target: "thing".into(),
         owner: "admin".into(),

@@ -291,9 +291,35 @@ fn offline_commands_set_password_export_import() {
     assert!(out.contains("`password`"));
     let (code, _) = run(&["admin", "frobnicate"], &data);
     assert_eq!(code, 2);
+    // `--password -` reads the password from standard input.
+    let mut child = Command::new(BIN)
+        .args([
+            "admin",
+            "set-password",
+            "--name",
+            "ops",
+            "--password",
+            "-",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"from-stdin-pass\n").unwrap();
+    assert!(child.wait().unwrap().success());
 
     let svc = Service::start(&data, &sock);
     let token = login(svc.port, "offline-pass");
+    let (st, _) = http(
+        svc.port,
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({"name": "ops", "password": "from-stdin-pass"})),
+    );
+    assert_eq!(st, 200, "the password read from stdin works");
     http(
         svc.port,
         "POST",

@@ -44,6 +44,8 @@ impl TaskState {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Task {
     pub id: Uuid,
+    /// Creation order (store sequence); lists are in this order.
+    pub seq: u64,
     /// Which owner runs and recovers it, e.g. `resource_pool/create`.
     pub kind: String,
     pub target: String,

@@ -71,6 +71,7 @@ impl Services {
         }
         let task = Task {
             id: Uuid::new_v4(),
+            seq: self.store.sequence_next()?,
             kind: kind.into(),
             target: target.into(),
             owner: actor.name.clone(),
@@ -132,7 +133,7 @@ impl Services {
     /// Every task, oldest first.
     pub fn task_list(&self) -> Result<Vec<Task>> {
         let mut v = self.store.task_list()?;
-        v.sort_by_key(|t| (t.created_at, t.id));
+        v.sort_by_key(|t| (t.seq, t.created_at));
         Ok(v)
     }
 

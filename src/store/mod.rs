@@ -201,6 +201,12 @@ impl Store {
         codec::key_u64(&v)
     }
 
+    /// The next number of the store-wide sequence, for records that keep
+    /// their creation order.
+    pub fn sequence_next(&self) -> Result<u64> {
+        self.next_id()
+    }
+
     /// Moves the sequence to at least `n`.
     fn seq_at_least(&self, n: u64) -> Result<()> {
         self.meta

@@ -16,6 +16,8 @@ const V1: u16 = 1;
 pub(super) struct TaskV1 {
     #[serde(with = "super::export::uuid_text")]
     pub id: [u8; 16],
+    #[serde(default)]
+    pub seq: u64,
     pub kind: String,
     pub target: String,
     pub owner: String,
@@ -55,6 +57,7 @@ impl From<&Task> for TaskV1 {
     fn from(t: &Task) -> Self {
         TaskV1 {
             id: *t.id.as_bytes(),
+            seq: t.seq,
             kind: t.kind.clone(),
             target: t.target.clone(),
             owner: t.owner.clone(),
@@ -75,6 +78,7 @@ impl TaskV1 {
     fn into_domain(self) -> Result<Task> {
         Ok(Task {
             id: Uuid::from_bytes(self.id),
+            seq: self.seq,
             kind: self.kind,
             target: self.target,
             owner: self.owner,
