@@ -10,14 +10,18 @@ use vdi_appliance::{app, logging, tasks};
 
 fn usage() -> String {
     let mut s = String::from(
-        "usage: vdi-appliance <command> [flags]\n\n\
-         commands:\n  \
-           serve                                      run the service\n  \
-           admin set-password --name N --password P   create an admin or reset its password (offline;\n  \
-                                                      `--password -` reads it from standard input)\n  \
-           export --out FILE                          write the whole store as JSON (offline)\n  \
-           import --in FILE                           load an export into an empty store (offline)\n  \
-           version                                    print the version\n\nflags:\n",
+        "usage: vdi-appliance <command> [flags]
+
+commands:
+  serve                                      run the service
+  admin set-password --name N --password P   create an admin or reset its password (offline;
+                                             `--password -` reads it from standard input)
+  export --out FILE                          write the whole store as JSON (offline)
+  import --in FILE                           load an export into an empty store (offline)
+  version                                    print the version
+
+flags:
+",
     );
     for (f, d) in FLAGS {
         s.push_str(&format!("  {f} {d}\n"));
