@@ -50,7 +50,16 @@ fn page_link(path: &str, pairs: &[(String, String)], page: usize) -> String {
 pub async fn query(c: Call) -> Result<Reply> {
     let name = c.op.trim_end_matches("/query");
     let q = query::parse(&c.query)?;
-    match c.services.query.run(&c.services, name, &q)? {
+    let services = c.services.clone();
+    // A rebuild reads the whole table: it runs on a blocking thread, not on
+    // the executor that serves every other request.
+    let answer = if services.query.is_fresh(&services, name) {
+        services.query.run(&services, name, &q)?
+    } else {
+        let (name, q2) = (name.to_string(), q.clone());
+        smol::unblock(move || services.query.run(&services, &name, &q2)).await?
+    };
+    match answer {
         Answer::Single(row) => Ok(Reply::json_text(row)),
         Answer::Page { count, rows, .. } => {
             let last = count.div_ceil(q.page_size).max(1);

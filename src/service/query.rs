@@ -354,15 +354,12 @@ impl<C> QueryEngine<C> {
         self.entries.get(name).map(|e| e.listing.fields)
     }
 
+    /// The current snapshot, rebuilt when its source changed. The build runs
+    /// without holding the lock (readers of the old snapshot never wait for
+    /// it); the lock is taken only to swap the result in.
     fn snapshot(&self, entry: &Entry<C>, ctx: &C) -> Result<Arc<Snapshot>> {
         let generation = (entry.listing.generation)(ctx);
         if let Some(s) = entry.snapshot.read().map_err(Error::internal)?.as_ref() {
-            if s.generation == generation {
-                return Ok(s.clone());
-            }
-        }
-        let mut slot = entry.snapshot.write().map_err(Error::internal)?;
-        if let Some(s) = slot.as_ref() {
             if s.generation == generation {
                 return Ok(s.clone());
             }
@@ -371,8 +368,26 @@ impl<C> QueryEngine<C> {
         let snap = Arc::new(Snapshot::build(entry.listing.fields, generation, |sink| {
             load(ctx, sink)
         })?);
-        *slot = Some(snap.clone());
+        let mut slot = entry.snapshot.write().map_err(Error::internal)?;
+        if slot.as_ref().is_none_or(|s| s.generation <= generation) {
+            *slot = Some(snap.clone());
+        }
         Ok(snap)
+    }
+
+    /// Whether a query on `name` would be answered from the current
+    /// snapshot (no rebuild): callers run stale queries off the executor.
+    pub fn is_fresh(&self, ctx: &C, name: &str) -> bool {
+        let Some(entry) = self.entries.get(name) else {
+            return true;
+        };
+        let generation = (entry.listing.generation)(ctx);
+        entry
+            .snapshot
+            .try_read()
+            .ok()
+            .and_then(|s| s.as_ref().map(|s| s.generation == generation))
+            .unwrap_or(false)
     }
 
     /// Answers a parsed query over the listing `name`.
@@ -619,8 +634,11 @@ mod tests {
             .push(json!({"uuid":"u4","name":"brand-new","default":false,"ram":1}));
         // Same generation: the snapshot is still the old one.
         assert!(found().is_empty());
+        assert!(e.is_fresh(&c, "thing"));
         c.gen.store(2, Ordering::SeqCst);
+        assert!(!e.is_fresh(&c, "thing"));
         assert_eq!(found(), ["brand-new"]);
+        assert!(e.is_fresh(&c, "thing"));
     }
 
     #[test]
