@@ -127,6 +127,8 @@ fn start(data: &Path, sock: &Path) -> Svc {
         ])
         .arg(data)
         .env("NOTIFY_SOCKET", sock)
+        // As systemd/vdi-appliance.service runs it.
+        .env("MALLOC_ARENA_MAX", "2")
         .stderr(Stdio::null())
         .spawn()
         .unwrap();

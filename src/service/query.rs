@@ -318,6 +318,7 @@ impl Snapshot {
 struct Entry<C> {
     listing: Listing<C>,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
+    building: std::sync::Mutex<()>,
 }
 
 /// Every registered listing and its current snapshot.
@@ -340,6 +341,7 @@ impl<C> QueryEngine<C> {
             Entry {
                 listing,
                 snapshot: RwLock::new(None),
+                building: std::sync::Mutex::new(()),
             },
         );
     }
@@ -359,6 +361,13 @@ impl<C> QueryEngine<C> {
     /// it); the lock is taken only to swap the result in.
     fn snapshot(&self, entry: &Entry<C>, ctx: &C) -> Result<Arc<Snapshot>> {
         let generation = (entry.listing.generation)(ctx);
+        if let Some(s) = entry.snapshot.read().map_err(Error::internal)?.as_ref() {
+            if s.generation == generation {
+                return Ok(s.clone());
+            }
+        }
+        // One build at a time per listing; whoever waited finds it done.
+        let _building = entry.building.lock().map_err(Error::internal)?;
         if let Some(s) = entry.snapshot.read().map_err(Error::internal)?.as_ref() {
             if s.generation == generation {
                 return Ok(s.clone());
