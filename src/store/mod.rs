@@ -12,6 +12,7 @@ mod oplog;
 mod pool;
 mod refs;
 pub mod schema;
+mod subnet;
 mod task;
 mod vswitch;
 
