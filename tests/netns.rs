@@ -192,6 +192,31 @@ mod service_level {
         app::services(store, &b, settings, app::global_spawner())
     }
 
+    /// A flat switch over `nic` and a network on it; returns the network and
+    /// whether the change waits for confirmation.
+    async fn flat_network(
+        s: &Arc<Services>,
+        actor: &Actor,
+        nic: &Nic,
+        switch: &str,
+        net: &str,
+    ) -> (uuid::Uuid, bool) {
+        let up = vec![vdi_appliance::domain::network::Uplink {
+            node: nic.node,
+            nic: nic.uuid,
+            interface: String::new(),
+        }];
+        let (sw, _) = s
+            .vswitch_create(actor, switch.into(), SwitchType::Flat, String::new(), up)
+            .await
+            .unwrap();
+        let (n, applied) = s
+            .network_create(actor, net.into(), sw.uuid, None, None)
+            .await
+            .unwrap();
+        (n.uuid, applied.confirm_within_s.is_some())
+    }
+
     fn links_now() -> String {
         String::from_utf8(
             Command::new("ip")
@@ -221,41 +246,15 @@ mod service_level {
                     ip: "10.213.96.2".into(),
                     created_at: 0,
                 };
-                let nic = Nic {
-                    uuid: uuid::Uuid::new_v4(),
-                    node: node.uuid,
-                    name: "nic0".into(),
-                    mac: String::new(),
-                    addrs: vec![],
-                    gateway: None,
-                    manage_ips: vec![],
-                    image_ips: vec![],
-                    dns: vec![],
-                    created_at: 0,
-                };
+                let nic = Nic::bare(uuid::Uuid::new_v4(), node.uuid, "nic0", 0);
                 s.store.node_put(&node).unwrap();
                 s.store.nic_put(&nic).unwrap();
                 s.store.local_node_set(&node.uuid).unwrap();
                 smol::block_on(async {
-                    let up = vec![vdi_appliance::domain::network::Uplink {
-                        node: node.uuid,
-                        nic: nic.uuid,
-                        interface: String::new(),
-                    }];
-                    let (sw, _) = s
-                        .vswitch_create(&actor, "mgmt".into(), SwitchType::Flat, String::new(), up)
-                        .await
-                        .unwrap();
-                    let (n, applied) = s
-                        .network_create(&actor, "lan".into(), sw.uuid, None, None)
-                        .await
-                        .unwrap();
-                    assert!(
-                        applied.confirm_within_s.is_some(),
-                        "the management NIC was bridged"
-                    );
+                    let (n, confirm) = flat_network(&s, &actor, &nic, "mgmt", "lan").await;
+                    assert!(confirm, "the management NIC was bridged");
                     assert!(s.network_confirm(&actor).await.unwrap().is_some());
-                    vdi_appliance::domain::net::bridge_name(&n.uuid)
+                    vdi_appliance::domain::net::bridge_name(&n)
                 })
             };
             let now = links_now();
@@ -320,35 +319,12 @@ mod service_level {
             ip("addr add 10.213.95.2/24 dev nic1");
             let s = services(dir.path(), Duration::from_millis(500));
             let node = s.store.local_node().unwrap().unwrap();
-            let nic1 = Nic {
-                uuid: uuid::Uuid::new_v4(),
-                node,
-                name: "nic1".into(),
-                mac: String::new(),
-                addrs: vec![],
-                gateway: None,
-                manage_ips: vec![],
-                image_ips: vec![],
-                dns: vec![],
-                created_at: 0,
-            };
+            let nic1 = Nic::bare(uuid::Uuid::new_v4(), node, "nic1", 0);
             s.store.nic_put(&nic1).unwrap();
             smol::block_on(async {
-                let up = vec![vdi_appliance::domain::network::Uplink {
-                    node,
-                    nic: nic1.uuid,
-                    interface: String::new(),
-                }];
-                let (sw, _) = s
-                    .vswitch_create(&actor, "second".into(), SwitchType::Flat, String::new(), up)
-                    .await
-                    .unwrap();
-                let (n, applied) = s
-                    .network_create(&actor, "lan2".into(), sw.uuid, None, None)
-                    .await
-                    .unwrap();
-                assert!(applied.confirm_within_s.is_some());
-                let b2 = vdi_appliance::domain::net::bridge_name(&n.uuid);
+                let (n, confirm) = flat_network(&s, &actor, &nic1, "second", "lan2").await;
+                assert!(confirm);
+                let b2 = vdi_appliance::domain::net::bridge_name(&n);
                 assert!(links_now().contains(&format!("{b2}    inet 10.213.95.2/24")));
                 smol::Timer::after(Duration::from_millis(1200)).await;
                 let now = links_now();

@@ -60,18 +60,7 @@ fn harness(confirm: Duration) -> T {
     s.store.node_put(&node).unwrap();
     s.store.local_node_set(&node.uuid).unwrap();
     let nic = |name: &str| {
-        let n = Nic {
-            uuid: uuid::Uuid::new_v4(),
-            node: node.uuid,
-            name: name.into(),
-            mac: String::new(),
-            addrs: vec![],
-            gateway: None,
-            manage_ips: vec![],
-            image_ips: vec![],
-            dns: vec![],
-            created_at: 0,
-        };
+        let n = Nic::bare(uuid::Uuid::new_v4(), node.uuid, name, 0);
         s.store.nic_put(&n).unwrap();
         n.uuid.to_string()
     };

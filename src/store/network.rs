@@ -398,18 +398,7 @@ mod tests {
             ip: "10.213.1.2".into(),
             created_at: 0,
         };
-        let nic = Nic {
-            uuid: Uuid::new_v4(),
-            node: node.uuid,
-            name: "eth1".into(),
-            mac: "m".into(),
-            addrs: vec![],
-            gateway: None,
-            manage_ips: vec![],
-            image_ips: vec![],
-            dns: vec![],
-            created_at: 0,
-        };
+        let nic = Nic::bare(Uuid::new_v4(), node.uuid, "eth1", 0);
         s.node_put(&node).unwrap();
         s.nic_put(&nic).unwrap();
         let sw = VSwitch {
