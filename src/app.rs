@@ -4,31 +4,27 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::fakes::{FakeHypervisor, FakeNet, FakeNotifier};
+use crate::fakes::{FakeHost, FakeHypervisor, FakeNet, FakeNotifier};
 use crate::host::libvirt::Libvirt;
-use crate::host::net::HostNet;
+use crate::host::machine::Machine;
 use crate::host::netlink::Netlink;
 use crate::host::systemd::Systemd;
-use crate::host::{Hypervisor, Notifier};
 use crate::service::task::Spawner;
 use crate::service::{Services, Settings};
 use crate::store::Store;
 
-/// The host ports the service runs with.
-#[derive(Clone)]
-pub struct Backends {
-    pub hypervisor: Arc<dyn Hypervisor>,
-    pub notifier: Arc<dyn Notifier>,
-    pub net: Arc<dyn HostNet>,
-}
+pub use crate::service::Backends;
 
-/// libvirt at the configured URI, systemd's notify socket, and netlink in
-/// the service's network namespace.
+/// libvirt at the configured URI, systemd's notify socket, netlink in the
+/// service's network namespace, and this machine's sysfs and filesystems.
 pub fn real_backends(cfg: &Config) -> crate::error::Result<Backends> {
+    let machine = Arc::new(Machine::new());
     Ok(Backends {
         hypervisor: Arc::new(Libvirt::new(&cfg.libvirt_uri)),
         notifier: Arc::new(Systemd),
         net: Arc::new(Netlink::connect(|f| smol::spawn(f).detach())?),
+        inventory: machine.clone(),
+        storage: machine,
     })
 }
 
@@ -46,18 +42,37 @@ pub fn fake_backends_with_net(
     Arc<FakeNotifier>,
     Arc<FakeNet>,
 ) {
+    let (b, hv, nt, net, _) = fake_backends_with(net, FakeHost::default());
+    (b, hv, nt, net)
+}
+
+/// Every fake, the host's too, returned for inspection.
+pub fn fake_backends_with(
+    net: FakeNet,
+    host: FakeHost,
+) -> (
+    Backends,
+    Arc<FakeHypervisor>,
+    Arc<FakeNotifier>,
+    Arc<FakeNet>,
+    Arc<FakeHost>,
+) {
     let hv = Arc::new(FakeHypervisor::new(true));
     let nt = Arc::new(FakeNotifier::default());
     let net = Arc::new(net);
+    let host = Arc::new(host);
     (
         Backends {
             hypervisor: hv.clone(),
             notifier: nt.clone(),
             net: net.clone(),
+            inventory: host.clone(),
+            storage: host.clone(),
         },
         hv,
         nt,
         net,
+        host,
     )
 }
 
@@ -69,9 +84,7 @@ pub fn services(
 ) -> Arc<Services> {
     Arc::new(Services::new(
         store,
-        backends.hypervisor.clone(),
-        backends.notifier.clone(),
-        backends.net.clone(),
+        backends,
         settings,
         crate::api::listings::engine(),
         spawner,

@@ -92,6 +92,11 @@ catalogue! {
     NodeNotFound = 20203, NotFound, "No node with this uuid.";
     BondNotFound = 20221, NotFound, "No bond with this uuid.";
     BondInvalid = 20222, Conflict, "The bond cannot be made or changed: a slave is in another bond or a switch's uplink, or the name is taken on the node.";
+    VirtUnsupported = 20206, Conflict, "The host cannot run virtual machines; the message lists what is missing (vmx/svm, /dev/kvm, libvirt).";
+    ControllerExists = 20210, Conflict, "The controller is already initialised; initialisation runs once.";
+    StorageUnusable = 20213, Conflict, "A storage path cannot be used: its directories could not be made, or it is not a mounted, writable filesystem.";
+    ControllerNotInitialised = 20216, Conflict, "The controller is not initialised yet: finish first-boot setup (POST /api/v1/controller/init) first.";
+    NodeRemoteUnsupported = 20230, Invalid, "Only this host can be checked in this build; probing other servers over SSH comes with node joining.";
     NicNotFound = 20220, NotFound, "No NIC with this uuid, or it does not belong to the node named with it.";
     // 203xx: data networks, subnets and IP addresses
     NetworkNameExists = 20301, Conflict, "A data network with this name exists.";

@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod fakes;
+pub mod firstboot;
 pub mod host;
 pub mod http;
 pub mod logging;
@@ -148,6 +149,8 @@ async fn serve(
         Duration::from_secs(cfg.libvirt_probe_s),
     ))
     .detach();
+    ex.spawn(node_loop(services.clone(), Duration::from_secs(60)))
+        .detach();
     if let Some(every) = services.notifier.watchdog_interval() {
         ex.spawn(watchdog_loop(services.clone(), every / 2))
             .detach();
@@ -173,6 +176,19 @@ async fn serve(
 async fn probe_loop(services: Arc<Services>, every: Duration) {
     loop {
         services.health_probe_hypervisor().await;
+        smol::Timer::after(every).await;
+    }
+}
+
+/// Re-reads this node's inventory once, then its storage usage every `every`.
+async fn node_loop(services: Arc<Services>, every: Duration) {
+    if let Err(e) = services.node_inventory_refresh().await {
+        log::warn!("hardware inventory could not be read: {e}");
+    }
+    loop {
+        if let Err(e) = services.node_storage_refresh().await {
+            log::warn!("storage usage could not be read: {e}");
+        }
         smol::Timer::after(every).await;
     }
 }

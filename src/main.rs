@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use vdi_appliance::config::{Config, FLAGS};
 use vdi_appliance::store::{Store, StoreOptions};
-use vdi_appliance::{app, logging, tasks};
+use vdi_appliance::{app, firstboot, logging, tasks};
 
 fn usage() -> String {
     let mut s = String::from(
@@ -14,6 +14,10 @@ fn usage() -> String {
 
 commands:
   serve                                      run the service
+  init --answer-file FILE                    initialise this server as the controller without
+                                             the browser (TOML or JSON: the controller/init
+                                             fields plus admin_name, admin_password); offline,
+                                             idempotent with the same answers
   admin set-password --name N --password P   create an admin or reset its password (offline;
                                              `--password -` reads it from standard input)
   export --out FILE                          write the whole store as JSON (offline)
@@ -89,6 +93,29 @@ fn real(args: Vec<String>) -> Result<(), (u8, String)> {
             no_more(&rest).map_err(usage_err)?;
             let backends = app::real_backends(&cfg).map_err(|e| fail(e.message))?;
             vdi_appliance::run(cfg, backends, tasks::builtin_owners()).map_err(|e| fail(e.message))
+        }
+        "init" => {
+            let file = take(&mut rest, "--answer-file").map_err(usage_err)?;
+            no_more(&rest).map_err(usage_err)?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| fail(format!("cannot read {file}: {e}")))?;
+            let store = open_store(&cfg).map_err(fail)?;
+            let backends = app::real_backends(&cfg).map_err(|e| fail(e.message))?;
+            let services = app::services(store, &backends, cfg.settings(), app::global_spawner());
+            let r = smol::block_on(firstboot::init_from_answers(&services, &text));
+            services
+                .store
+                .flush_blocking()
+                .map_err(|e| fail(e.message))?;
+            match r {
+                Ok(lines) => {
+                    for l in lines {
+                        println!("{l}");
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(fail(format!("{file}: {}", e.message))),
+            }
         }
         "admin" => {
             if rest.first().map(String::as_str) != Some("set-password") {

@@ -111,12 +111,7 @@ fn in_guest() -> i32 {
     let mut settings = Settings::for_dir(dir.path().to_path_buf());
     settings.network_confirm = Duration::from_secs(600);
     let s = app::services(store, &backends, settings, app::global_spawner());
-    let node = Node {
-        uuid: uuid::Uuid::new_v4(),
-        name: "guest".into(),
-        ip: "10.213.70.2".into(),
-        created_at: 0,
-    };
+    let node = Node::bare(uuid::Uuid::new_v4(), "guest", "10.213.70.2", 0);
     s.store.node_put(&node).unwrap();
     s.store.local_node_set(&node.uuid).unwrap();
     let nics: Vec<Nic> = (0..4)

@@ -240,12 +240,7 @@ mod service_level {
             let actor = Actor::anonymous("test");
             let bridge = {
                 let s = services(dir.path(), Duration::from_secs(60));
-                let node = Node {
-                    uuid: uuid::Uuid::new_v4(),
-                    name: "ns".into(),
-                    ip: "10.213.96.2".into(),
-                    created_at: 0,
-                };
+                let node = Node::bare(uuid::Uuid::new_v4(), "ns", "10.213.96.2", 0);
                 let nic = Nic::bare(uuid::Uuid::new_v4(), node.uuid, "nic0", 0);
                 s.store.node_put(&node).unwrap();
                 s.store.nic_put(&nic).unwrap();

@@ -51,12 +51,7 @@ fn harness(confirm: Duration) -> T {
     settings.network_confirm = confirm;
     let s = app::services(store, &b, settings, app::global_spawner());
     // This node and its NICs, as controller initialisation records them.
-    let node = Node {
-        uuid: uuid::Uuid::new_v4(),
-        name: "ctl".into(),
-        ip: "10.213.5.2".into(),
-        created_at: 0,
-    };
+    let node = Node::bare(uuid::Uuid::new_v4(), "ctl", "10.213.5.2", 0);
     s.store.node_put(&node).unwrap();
     s.store.local_node_set(&node.uuid).unwrap();
     let nic = |name: &str| {

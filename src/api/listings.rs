@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{bond, network, resource_pool, task};
+use super::{bond, controller, network, resource_pool, task};
 use crate::error::Result;
 use crate::service::{Listing, QueryEngine, Services, Table};
 
@@ -67,6 +67,28 @@ fn nics(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
+fn nodes(s: &Services, sink: Sink) -> Result<()> {
+    let nics = s.nic_list()?;
+    let local = s.store.local_node()?;
+    for n in s.node_list()? {
+        let mine: Vec<_> = nics.iter().filter(|x| x.node == n.uuid).collect();
+        sink(controller::node_view(&n, &mine, local == Some(n.uuid)));
+    }
+    Ok(())
+}
+
+fn storages(s: &Services, sink: Sink) -> Result<()> {
+    let nodes = s.node_list()?;
+    for st in s.node_storage_list()? {
+        let name = nodes
+            .iter()
+            .find(|n| n.uuid == st.storage.node)
+            .map(|n| n.name.as_str());
+        sink(controller::storage_view(&st, name));
+    }
+    Ok(())
+}
+
 fn bonds(s: &Services, sink: Sink) -> Result<()> {
     for b in s.bond_list()? {
         let names: Vec<String> = b
@@ -119,6 +141,22 @@ pub fn engine() -> QueryEngine<Services> {
         fields: &["uuid", "node_uuid", "node_name", "interface", "mac"],
         generation: |s: &Services| s.table_generation(Table::Node),
         load: nics,
+    });
+    e.register(Listing {
+        name: "node",
+        fields: controller::NODE_FIELDS,
+        generation: |s: &Services| s.table_generation(Table::Node),
+        load: nodes,
+    });
+    e.register(Listing {
+        name: "node_storage",
+        fields: controller::STORAGE_FIELDS,
+        // Usage changes without a write: the generation follows both.
+        generation: |s: &Services| {
+            s.table_generation(Table::Node)
+                .wrapping_add(s.node_storage_generation() << 32)
+        },
+        load: storages,
     });
     e.register(Listing {
         name: "task",

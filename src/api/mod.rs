@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bond;
+pub mod controller;
 pub mod listings;
 pub mod network;
 pub mod resource_pool;

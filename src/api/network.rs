@@ -81,7 +81,7 @@ pub struct UuidReq {
 }
 
 /// `subnet_info` of `network/create` (`subnet_name`) and `network/init` (`name`).
-#[derive(Deserialize, JsonSchema, Debug)]
+#[derive(Deserialize, JsonSchema, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct SubnetInfo {
     pub subnet_name: Option<String>,

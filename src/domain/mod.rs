@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod clock;
+pub mod controller;
+pub mod inventory;
 pub mod ipv4;
 pub mod net;
 pub mod netplan;
@@ -10,6 +12,7 @@ pub mod node;
 pub mod oplog;
 pub mod pool;
 pub mod query;
+pub mod storage;
 pub mod task;
 pub mod text;
 

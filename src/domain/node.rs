@@ -4,16 +4,76 @@
 use std::net::Ipv4Addr;
 
 use super::clock::Millis;
+use super::inventory::Inventory;
 use super::net::{BondMode, IfAddr};
 use super::Uuid;
+
+/// What a node does in the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeRole {
+    /// Holds the store and serves the API; runs no desktops.
+    Controller,
+    /// The controller, also running desktops.
+    ControllerCompute,
+    /// Runs desktops for the controller.
+    Compute,
+}
+
+impl NodeRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeRole::Controller => "controller",
+            NodeRole::ControllerCompute => "controller+compute",
+            NodeRole::Compute => "compute",
+        }
+    }
+
+    pub fn is_compute(self) -> bool {
+        self != NodeRole::Controller
+    }
+
+    pub fn is_controller(self) -> bool {
+        self != NodeRole::Compute
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub uuid: Uuid,
+    /// The host name.
     pub name: String,
     /// Management address.
     pub ip: String,
+    pub role: NodeRole,
+    /// The resource pool whose desktops it runs (compute nodes).
+    pub pool: Option<Uuid>,
+    /// Interface names carrying management, image and data traffic.
+    pub manage_interface: String,
+    pub image_interface: String,
+    pub data_interface: String,
+    /// Hardware facts, as last read from the node.
+    pub inventory: Inventory,
     pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+impl Node {
+    /// A compute node with nothing known beyond its name and address.
+    pub fn bare(uuid: Uuid, name: &str, ip: &str, created_at: Millis) -> Node {
+        Node {
+            uuid,
+            name: name.into(),
+            ip: ip.into(),
+            role: NodeRole::Compute,
+            pool: None,
+            manage_interface: String::new(),
+            image_interface: String::new(),
+            data_interface: String::new(),
+            inventory: Inventory::default(),
+            created_at,
+            updated_at: created_at,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

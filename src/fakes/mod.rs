@@ -1,7 +1,9 @@
 //! Hand-written fakes of every host port, for fast in-process tests.
 
+mod host;
 mod net;
 
+pub use host::FakeHost;
 pub use net::FakeNet;
 
 use std::sync::atomic::{AtomicBool, Ordering};

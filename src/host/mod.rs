@@ -1,7 +1,9 @@
 //! Ports to the outside world (traits speaking domain types) and their real
 //! adapters. Every blocking call runs through `smol::unblock` in the adapter.
 
+pub mod inventory;
 pub mod libvirt;
+pub mod machine;
 pub mod net;
 pub mod netlink;
 pub mod systemd;

@@ -9,9 +9,11 @@ pub mod server;
 
 mod auth;
 mod bond;
+mod controller;
 mod network;
 mod resource_pool;
 mod system;
+mod ui;
 
 use std::sync::Arc;
 
@@ -49,6 +51,7 @@ pub fn app(services: Arc<Services>) -> tide::Server<State> {
         };
         Ok(envelope::err(&e))
     }));
+    ui::mount(&mut app);
     for r in routes::table() {
         let paths: Vec<&'static str> = match r.path.strip_suffix('/') {
             Some(bare) if r.path.starts_with("/api/v1.0/") => vec![r.path, bare],

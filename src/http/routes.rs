@@ -6,7 +6,7 @@ use schemars::schema::Schema;
 use schemars::JsonSchema;
 
 use super::call::{Method, Route, SchemaFn, Validator};
-use super::{auth, bond, network, resource_pool, system};
+use super::{auth, bond, controller, network, resource_pool, system};
 use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
 use crate::api::network as net;
 use crate::api::resource_pool::{CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
@@ -110,6 +110,37 @@ pub fn table() -> Vec<Route> {
         .public()
         .body(schema::<SetupAdminReq>())
         .to(h!(auth::setup_admin)),
+        route(
+            Get,
+            "/api/v1/setup/status",
+            "setup/status",
+            "Whether an admin exists and the controller is initialised (first-boot page)",
+        )
+        .public()
+        .to(h!(controller::setup_status)),
+        // First boot (file 000): initialise this server as the controller.
+        route(
+            Post,
+            "/api/v1/controller/init",
+            "controller/init",
+            "Initialise this server as the controller: NICs, storage roles, default switch, network, subnet and pool (a task; `async` answers its id)",
+        )
+        .body(schema::<crate::api::controller::InitReq>())
+        .to(h!(controller::init)),
+        route(
+            Post,
+            "/api/v1/node/check",
+            "node/check",
+            "Probe a server: hostname, NICs, virtualisation support, filesystems (this host only until joining exists)",
+        )
+        .body(schema::<crate::api::controller::CheckReq>())
+        .to(h!(controller::node_check)),
+        query("/api/v1.0/node/", "node/query", "Query nodes with their inventory and NICs"),
+        query(
+            "/api/v1.0/node_storage/",
+            "node_storage/query",
+            "Query storage mount points with roles and usage",
+        ),
         route(
             Post,
             "/api/v1/logout",

@@ -374,6 +374,15 @@ impl Services {
         Ok(created)
     }
 
+    /// Whether `password` is the admin's: `None` when there is no such admin.
+    pub fn admin_verify(&self, name: &str, password: &str) -> Result<Option<bool>> {
+        check_credentials_shape(name, password)?;
+        Ok(self
+            .store
+            .admin_get(name)?
+            .map(|a| verify_password(password, &a.password_hash)))
+    }
+
     /// How long the lockout lasts (for replies and docs).
     pub fn login_lockout(&self) -> Duration {
         self.settings.login_lockout

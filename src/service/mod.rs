@@ -3,9 +3,11 @@
 
 pub mod auth;
 pub mod bond;
+pub mod controller;
 pub mod health;
 pub mod hostnet;
 pub mod network;
+pub mod node;
 pub mod oplog;
 pub mod query;
 pub mod resource_pool;
@@ -16,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::host::inventory::{HostInventory, HostStorage};
 use crate::host::net::HostNet;
 use crate::host::{Hypervisor, Notifier};
 use crate::store::Store;
@@ -69,11 +72,23 @@ impl Settings {
     }
 }
 
+/// The host ports the services run with (real adapters or fakes).
+#[derive(Clone)]
+pub struct Backends {
+    pub hypervisor: Arc<dyn Hypervisor>,
+    pub notifier: Arc<dyn Notifier>,
+    pub net: Arc<dyn HostNet>,
+    pub inventory: Arc<dyn HostInventory>,
+    pub storage: Arc<dyn HostStorage>,
+}
+
 pub struct Services {
     pub store: Arc<Store>,
     pub hypervisor: Arc<dyn Hypervisor>,
     pub notifier: Arc<dyn Notifier>,
     pub net: Arc<dyn HostNet>,
+    pub inventory: Arc<dyn HostInventory>,
+    pub storage: Arc<dyn HostStorage>,
     pub settings: Settings,
     pub query: QueryEngine<Services>,
     pub(crate) auth: auth::AuthState,
@@ -83,6 +98,8 @@ pub struct Services {
     pub(crate) net_lock: smol::lock::Mutex<()>,
     /// A change that waits for confirmation, and the state to go back to.
     pub(crate) net_pending: std::sync::Mutex<Option<network::Pending>>,
+    /// Live facts about this node (storage usage) and init's fault hook.
+    pub(crate) node_state: node::NodeState,
     started: Instant,
     stopping: AtomicBool,
 }
@@ -90,19 +107,21 @@ pub struct Services {
 impl Services {
     pub fn new(
         store: Arc<Store>,
-        hypervisor: Arc<dyn Hypervisor>,
-        notifier: Arc<dyn Notifier>,
-        net: Arc<dyn HostNet>,
+        backends: &Backends,
         settings: Settings,
         query: QueryEngine<Services>,
         spawner: task::Spawner,
     ) -> Services {
+        let b = backends.clone();
         Services {
             store,
-            hypervisor,
-            notifier,
-            net,
+            hypervisor: b.hypervisor,
+            notifier: b.notifier,
+            net: b.net,
+            inventory: b.inventory,
+            storage: b.storage,
             settings,
+            node_state: node::NodeState::default(),
             net_lock: smol::lock::Mutex::new(()),
             net_pending: std::sync::Mutex::new(None),
             query,

@@ -66,6 +66,17 @@ impl Services {
         what: &str,
         change: impl FnOnce() -> Result<T>,
     ) -> Result<(T, Applied)> {
+        self.network_change_with(what, change, true).await
+    }
+
+    /// `network_change`, with the confirmation safety net only when
+    /// `arm_confirm` (initialisation keeps the address and needs none).
+    pub(crate) async fn network_change_with<T>(
+        self: &Arc<Self>,
+        what: &str,
+        change: impl FnOnce() -> Result<T>,
+        arm_confirm: bool,
+    ) -> Result<(T, Applied)> {
         let _g = self.net_lock.lock().await;
         self.pending_check()?;
         let before = self.store.network_snapshot()?;
@@ -85,7 +96,7 @@ impl Services {
             host_steps: steps.len(),
             confirm_within_s: None,
         };
-        if moves_management(&steps) {
+        if arm_confirm && moves_management(&steps) {
             let wait = self.settings.network_confirm;
             let id = self.store.generation(crate::store::Table::Network);
             *self.net_pending.lock().map_err(Error::internal)? = Some(Pending {
@@ -109,6 +120,16 @@ impl Services {
             }));
         }
         Ok((out, applied))
+    }
+
+    /// Puts the network tables back to `before` and the host with them (the
+    /// undo of a change that already succeeded).
+    pub(crate) async fn network_restore(&self, before: &NetworkSnapshot) -> Result<()> {
+        let _g = self.net_lock.lock().await;
+        self.store.network_restore(before)?;
+        let r = self.hostnet_sync().await.map(|_| ());
+        self.store.flush().await?;
+        r
     }
 
     async fn network_rollback_if_pending(&self, id: u64) {
@@ -345,14 +366,6 @@ impl Services {
         self.store.flush().await?;
         log::info!("{} deleted subnet {} ({})", actor.name, s.name, s.uuid);
         Ok(s)
-    }
-
-    pub fn node_list(&self) -> Result<Vec<crate::domain::node::Node>> {
-        self.store.node_list()
-    }
-
-    pub fn nic_list(&self) -> Result<Vec<crate::domain::node::Nic>> {
-        self.store.nic_list()
     }
 
     pub fn subnet_get(&self, uuid: &Uuid) -> Result<Subnet> {

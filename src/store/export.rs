@@ -4,10 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::admin::AdminV1;
+use super::controller::ControllerV1;
 use super::network::NetworkDump;
-use super::node::{NicV1, NodeV1};
+use super::node::{NicV1, NodeV2};
 use super::oplog::OpLogV1;
 use super::pool::PoolV1;
+use super::storage::StorageV1;
 use super::task::TaskV1;
 use super::{codec, schema, Store, Table};
 use crate::error::{Code, Error, Result};
@@ -24,9 +26,13 @@ struct Dump {
     operation_log: Vec<OpLogV1>,
     refs: Vec<RefDump>,
     #[serde(default)]
-    nodes: Vec<NodeV1>,
+    nodes: Vec<NodeV2>,
     #[serde(default)]
     nics: Vec<NicV1>,
+    #[serde(default)]
+    storages: Vec<StorageV1>,
+    #[serde(default)]
+    controller: Option<ControllerV1>,
     #[serde(default)]
     bonds: Vec<super::bond::BondV1>,
     #[serde(default, flatten)]
@@ -63,6 +69,28 @@ pub(super) mod uuid_text {
     }
 }
 
+/// `Option<[u8; 16]>` as a hyphenated uuid or null in JSON.
+pub(super) mod opt_uuid_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &Option<[u8; 16]>, s: S) -> Result<S::Ok, S::Error> {
+        match b {
+            Some(b) => s.serialize_str(&uuid::Uuid::from_bytes(*b).to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 16]>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| {
+                uuid::Uuid::parse_str(&s)
+                    .map(|u| *u.as_bytes())
+                    .map_err(serde::de::Error::custom)
+            })
+            .transpose()
+    }
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -93,6 +121,8 @@ impl Store {
             operation_log: self.oplog_export()?,
             nodes: self.node_export()?.0,
             nics: self.node_export()?.1,
+            storages: self.storage_export()?,
+            controller: self.controller_export()?,
             bonds: self.bond_export()?,
             network: self.network_export()?,
             refs: self
@@ -194,6 +224,10 @@ impl Store {
         self.task_import(&dump.tasks)?;
         self.oplog_import(&dump.operation_log)?;
         self.node_import(&dump.nodes, &dump.nics)?;
+        self.storage_import(&dump.storages)?;
+        if let Some(c) = &dump.controller {
+            self.controller_import(c)?;
+        }
         self.bond_import(&dump.bonds)?;
         self.network_import(&dump.network)?;
         for (key, count) in refs {

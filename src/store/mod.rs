@@ -5,6 +5,7 @@
 mod admin;
 mod bond;
 mod codec;
+mod controller;
 mod export;
 mod network;
 mod node;
@@ -12,6 +13,7 @@ mod oplog;
 mod pool;
 mod refs;
 pub mod schema;
+mod storage;
 mod subnet;
 mod task;
 mod vswitch;
@@ -57,6 +59,7 @@ pub struct Store {
     refs: Tree,
     nodes: Tree,
     nics: Tree,
+    storages: Tree,
     bonds: Tree,
     vswitches: Tree,
     vswitch_names: Tree,
@@ -138,6 +141,7 @@ impl Store {
             refs: t("refs")?,
             nodes: t("nodes")?,
             nics: t("node_nics")?,
+            storages: t("node_storages")?,
             bonds: t("bonds")?,
             vswitches: t("vswitches")?,
             vswitch_names: t("vswitch_names")?,

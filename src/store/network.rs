@@ -392,12 +392,7 @@ mod tests {
 
     fn world(kind: SwitchType) -> (Store, VSwitch) {
         let s = Store::temporary().unwrap();
-        let node = Node {
-            uuid: Uuid::new_v4(),
-            name: "n1".into(),
-            ip: "10.213.1.2".into(),
-            created_at: 0,
-        };
+        let node = Node::bare(Uuid::new_v4(), "n1", "10.213.1.2", 0);
         let nic = Nic::bare(Uuid::new_v4(), node.uuid, "eth1", 0);
         s.node_put(&node).unwrap();
         s.nic_put(&nic).unwrap();
@@ -624,12 +619,7 @@ mod tests {
     #[test]
     fn uplinks_are_checked() {
         let (s, sw) = world(SwitchType::Flat);
-        let other = Node {
-            uuid: Uuid::new_v4(),
-            name: "n2".into(),
-            ip: "x".into(),
-            created_at: 0,
-        };
+        let other = Node::bare(Uuid::new_v4(), "n2", "x", 0);
         s.node_put(&other).unwrap();
         let mut ups = sw.uplinks.clone();
         ups.push(Uplink {

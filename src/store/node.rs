@@ -1,4 +1,4 @@
-//! Nodes and their NICs (the parts the network model references).
+//! Nodes (role, pool, interfaces, inventory) and their NICs.
 
 use bincode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
@@ -7,18 +7,68 @@ use uuid::Uuid;
 use super::codec;
 use super::{Store, Table};
 use crate::domain::net::IfAddr;
-use crate::domain::node::{Nic, Node};
+use crate::domain::node::{Nic, Node, NodeRole};
 use crate::error::{Code, Error, Result};
 
 const V1: u16 = 1;
+/// Nodes gained their role, pool, interfaces and inventory in version 2.
+const NODE_V2: u16 = 2;
+
+/// The first node layout (before controller initialisation existed).
+#[derive(Encode, Decode, Clone, Debug, PartialEq)]
+struct NodeV1 {
+    uuid: [u8; 16],
+    name: String,
+    ip: String,
+    created_at: i64,
+}
 
 #[derive(Encode, Decode, Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub(super) struct NodeV1 {
+pub(super) struct NodeV2 {
     #[serde(with = "super::export::uuid_text")]
     pub uuid: [u8; 16],
     pub name: String,
     pub ip: String,
+    /// 1 controller, 2 controller+compute, 3 compute.
+    #[serde(default = "compute_role")]
+    pub role: u8,
+    #[serde(default, with = "super::export::opt_uuid_text")]
+    pub pool: Option<[u8; 16]>,
+    #[serde(default)]
+    pub manage_interface: String,
+    #[serde(default)]
+    pub image_interface: String,
+    #[serde(default)]
+    pub data_interface: String,
+    /// The hardware inventory as JSON: descriptive facts that grow often
+    /// are kept out of the positional layout.
+    #[serde(default)]
+    pub inventory: String,
     pub created_at: i64,
+    #[serde(default)]
+    pub updated_at: i64,
+}
+
+fn compute_role() -> u8 {
+    3
+}
+
+impl From<NodeV1> for NodeV2 {
+    fn from(n: NodeV1) -> Self {
+        NodeV2 {
+            uuid: n.uuid,
+            name: n.name,
+            ip: n.ip,
+            role: compute_role(),
+            pool: None,
+            manage_interface: String::new(),
+            image_interface: String::new(),
+            data_interface: String::new(),
+            inventory: String::new(),
+            created_at: n.created_at,
+            updated_at: n.created_at,
+        }
+    }
 }
 
 #[derive(Encode, Decode, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -38,24 +88,47 @@ pub(crate) struct NicV1 {
     pub created_at: i64,
 }
 
-impl From<&Node> for NodeV1 {
+impl From<&Node> for NodeV2 {
     fn from(n: &Node) -> Self {
-        NodeV1 {
+        NodeV2 {
             uuid: *n.uuid.as_bytes(),
             name: n.name.clone(),
             ip: n.ip.clone(),
+            role: match n.role {
+                NodeRole::Controller => 1,
+                NodeRole::ControllerCompute => 2,
+                NodeRole::Compute => 3,
+            },
+            pool: n.pool.map(|p| *p.as_bytes()),
+            manage_interface: n.manage_interface.clone(),
+            image_interface: n.image_interface.clone(),
+            data_interface: n.data_interface.clone(),
+            inventory: serde_json::to_string(&n.inventory).unwrap_or_default(),
             created_at: n.created_at,
+            updated_at: n.updated_at,
         }
     }
 }
 
-impl From<NodeV1> for Node {
-    fn from(n: NodeV1) -> Self {
+impl From<NodeV2> for Node {
+    fn from(n: NodeV2) -> Self {
         Node {
             uuid: Uuid::from_bytes(n.uuid),
             name: n.name,
             ip: n.ip,
+            role: match n.role {
+                1 => NodeRole::Controller,
+                2 => NodeRole::ControllerCompute,
+                _ => NodeRole::Compute,
+            },
+            pool: n.pool.map(Uuid::from_bytes),
+            manage_interface: n.manage_interface,
+            image_interface: n.image_interface,
+            data_interface: n.data_interface,
+            // An unreadable inventory is re-read from the host; not fatal.
+            inventory: serde_json::from_str(&n.inventory).unwrap_or_default(),
             created_at: n.created_at,
+            updated_at: n.updated_at,
         }
     }
 }
@@ -109,11 +182,19 @@ pub(super) fn decode_nic(bytes: &[u8]) -> Result<NicV1> {
     codec::decode(V1, bytes)
 }
 
-pub(super) fn decode_node(bytes: &[u8]) -> Result<NodeV1> {
-    codec::decode(V1, bytes)
+/// Reads either node layout; version 1 records read as compute nodes.
+pub(super) fn decode_node(bytes: &[u8]) -> Result<NodeV2> {
+    let (v, body) = codec::version(bytes)?;
+    match v {
+        V1 => Ok(codec::body::<NodeV1>(body)?.into()),
+        NODE_V2 => codec::body(body),
+        other => Err(Error::store(format!(
+            "node record version {other} is newer than this build"
+        ))),
+    }
 }
 
-const LOCAL_NODE: &[u8] = b"local_node";
+use super::controller::LOCAL_NODE;
 
 impl Store {
     /// The node this service runs on, once it is known (controller init or
@@ -137,7 +218,7 @@ impl Store {
 
     pub fn node_put(&self, n: &Node) -> Result<()> {
         self.nodes
-            .insert(n.uuid.as_bytes(), codec::encode(V1, &NodeV1::from(n)))
+            .insert(n.uuid.as_bytes(), codec::encode(NODE_V2, &NodeV2::from(n)))
             .map_err(Error::store)?;
         self.bump(Table::Node);
         Ok(())
@@ -185,7 +266,7 @@ impl Store {
             .collect()
     }
 
-    pub(super) fn node_export(&self) -> Result<(Vec<NodeV1>, Vec<NicV1>)> {
+    pub(super) fn node_export(&self) -> Result<(Vec<NodeV2>, Vec<NicV1>)> {
         let nodes = self
             .nodes
             .iter()
@@ -201,7 +282,7 @@ impl Store {
         Ok((nodes, nics))
     }
 
-    pub(super) fn node_import(&self, nodes: &[NodeV1], nics: &[NicV1]) -> Result<()> {
+    pub(super) fn node_import(&self, nodes: &[NodeV2], nics: &[NicV1]) -> Result<()> {
         for n in nodes {
             self.node_put(&Node::from(n.clone()))?;
         }

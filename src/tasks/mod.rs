@@ -3,6 +3,7 @@
 //! (a single store transaction, which either committed or not) is marked
 //! failed with a note to check its target.
 
+mod controller;
 mod pool;
 
 use std::collections::HashMap;
@@ -46,6 +47,7 @@ impl Owners {
 /// The owners of the task kinds this build knows.
 pub fn builtin_owners() -> Owners {
     let mut o = Owners::default();
+    o.add(Arc::new(controller::InitTasks));
     for kind in [
         "resource_pool/create",
         "resource_pool/delete",

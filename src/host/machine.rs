@@ -1,0 +1,962 @@
+//! The real adapter of the `HostInventory` and `HostStorage` ports: reads
+//! the machine this service runs on (procfs, sysfs, sysinfo, `ethtool -i`)
+//! and creates, removes and measures its storage directories.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use sysinfo::{DiskKind, Disks, MemoryRefreshKind, System};
+
+use super::inventory::{HostInventory, HostStorage, Usage};
+use super::BoxFuture;
+use crate::domain::inventory::{CpuInfo, DiskInfo, GpuInfo, Inventory, Mount, NicInfo, NumaNode};
+use crate::error::{Error, Result};
+
+const CPUINFO: &str = "/proc/cpuinfo";
+const HOSTNAME: &str = "/proc/sys/kernel/hostname";
+const OSRELEASE: &str = "/proc/sys/kernel/osrelease";
+const KVM: &str = "/dev/kvm";
+const NODES: &str = "/sys/devices/system/node";
+const BLOCK: &str = "/sys/block";
+const NET: &str = "/sys/class/net";
+const PCI: &str = "/sys/bus/pci/devices";
+
+/// Block devices that are not disks: loop, RAM, compressed RAM, device
+/// mapper, optical and network block devices.
+const NOT_DISK: &[&str] = &["loop", "ram", "zram", "dm-", "sr", "nbd"];
+
+/// The host this process runs on. Stateless: every call reads afresh.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Machine;
+
+impl Machine {
+    pub fn new() -> Self {
+        Machine
+    }
+}
+
+impl HostInventory for Machine {
+    fn hostname(&self) -> BoxFuture<'_, Result<String>> {
+        Box::pin(async move { smol::unblock(hostname).await })
+    }
+
+    fn virt(&self) -> BoxFuture<'_, Result<(Option<String>, bool)>> {
+        Box::pin(async move {
+            smol::unblock(move || {
+                let flag = match fs::read_to_string(CPUINFO) {
+                    Ok(text) => cpu_flag(&text),
+                    Err(e) => {
+                        log::warn!("cannot read {CPUINFO}: {e}");
+                        None
+                    }
+                };
+                Ok((flag, Path::new(KVM).exists()))
+            })
+            .await
+        })
+    }
+
+    fn inventory(&self) -> BoxFuture<'_, Result<Inventory>> {
+        Box::pin(async move { smol::unblock(inventory).await })
+    }
+
+    fn mounts(&self) -> BoxFuture<'_, Result<Vec<Mount>>> {
+        Box::pin(async move { smol::unblock(|| Ok(mounts())).await })
+    }
+}
+
+impl HostStorage for Machine {
+    fn dirs_create<'a>(&'a self, dirs: &'a [PathBuf]) -> BoxFuture<'a, Result<Vec<PathBuf>>> {
+        let dirs = dirs.to_vec();
+        Box::pin(async move { smol::unblock(move || create_dirs(&dirs)).await })
+    }
+
+    fn dirs_remove<'a>(&'a self, dirs: &'a [PathBuf]) -> BoxFuture<'a, Result<()>> {
+        let dirs = dirs.to_vec();
+        Box::pin(async move {
+            smol::unblock(move || {
+                remove_dirs(&dirs);
+                Ok(())
+            })
+            .await
+        })
+    }
+
+    fn usage<'a>(&'a self, paths: &'a [String]) -> BoxFuture<'a, Result<Vec<Usage>>> {
+        let paths = paths.to_vec();
+        Box::pin(async move {
+            smol::unblock(move || {
+                let mounts = mounts();
+                Ok(paths
+                    .into_iter()
+                    .map(|path| {
+                        let (total_bytes, available_bytes) =
+                            holder(&mounts, &resolve(Path::new(&path)))
+                                .map(|m| (m.total_bytes, m.available_bytes))
+                                .unwrap_or((0, 0));
+                        Usage {
+                            path,
+                            total_bytes,
+                            available_bytes,
+                        }
+                    })
+                    .collect())
+            })
+            .await
+        })
+    }
+}
+
+// ---- blocking readers (run inside `smol::unblock`) ----
+
+fn read_trim(path: &Path) -> Option<String> {
+    fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+}
+
+/// The file name a symlink points to, e.g. the driver of `device/driver`.
+fn link_name(path: &Path) -> Option<String> {
+    fs::read_link(path)
+        .ok()
+        .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+}
+
+/// The entry names of a directory, sorted; empty when it cannot be read.
+fn dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = match fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(e) => {
+            if e.kind() != io::ErrorKind::NotFound {
+                log::warn!("cannot list {}: {e}", dir.display());
+            }
+            Vec::new()
+        }
+    };
+    names.sort();
+    names
+}
+
+fn hostname() -> Result<String> {
+    if let Some(h) = System::host_name() {
+        let h = h.trim();
+        if !h.is_empty() {
+            return Ok(h.to_string());
+        }
+    }
+    match fs::read_to_string(HOSTNAME) {
+        Ok(h) if !h.trim().is_empty() => Ok(h.trim().to_string()),
+        Ok(_) => Err(Error::internal(format!("{HOSTNAME} is empty"))),
+        Err(e) => Err(Error::internal(format!("cannot read {HOSTNAME}: {e}"))),
+    }
+}
+
+fn inventory() -> Result<Inventory> {
+    let hostname = hostname().unwrap_or_default();
+    let os = ["/etc/os-release", "/usr/lib/os-release"]
+        .iter()
+        .find_map(|p| fs::read_to_string(p).ok())
+        .map(|t| os_pretty_name(&t))
+        .unwrap_or_default();
+    let kernel = read_trim(Path::new(OSRELEASE)).unwrap_or_default();
+    let mut cpu = match fs::read_to_string(CPUINFO) {
+        Ok(text) => parse_cpuinfo(&text),
+        Err(e) => {
+            log::warn!("cannot read {CPUINFO}: {e}");
+            CpuInfo::default()
+        }
+    };
+    if cpu.threads == 0 {
+        // An architecture whose cpuinfo has no `processor` lines.
+        cpu.threads = std::thread::available_parallelism()
+            .map(|n| u32::try_from(n.get()).unwrap_or(u32::MAX))
+            .unwrap_or(1);
+        cpu.cores = cpu.threads;
+    }
+    let mut sys = System::new();
+    sys.refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram());
+    Ok(Inventory {
+        hostname,
+        os,
+        kernel,
+        cpu,
+        // Bytes (sysinfo has counted bytes, not KiB, since 0.30).
+        memory_bytes: sys.total_memory(),
+        numa: numa_at(Path::new(NODES)),
+        disks: disks_at(Path::new(BLOCK)),
+        nics: nics_at(Path::new(NET), ethtool_firmware),
+        gpus: gpus_at(Path::new(PCI)),
+    })
+}
+
+/// NUMA nodes from `<root>/node<N>/{cpulist,meminfo}`; none when the
+/// directory is missing (kernels without NUMA support).
+fn numa_at(root: &Path) -> Vec<NumaNode> {
+    let mut nodes: Vec<NumaNode> = dir_names(root)
+        .into_iter()
+        .filter_map(|name| {
+            let id = name.strip_prefix("node")?.parse::<u32>().ok()?;
+            let dir = root.join(&name);
+            Some(NumaNode {
+                id,
+                cpus: read_trim(&dir.join("cpulist")).unwrap_or_default(),
+                memory_bytes: fs::read_to_string(dir.join("meminfo"))
+                    .ok()
+                    .and_then(|t| node_mem_total(&t))
+                    .unwrap_or(0),
+            })
+        })
+        .collect();
+    nodes.sort_by_key(|n| n.id);
+    nodes
+}
+
+/// Block devices under `<root>` (`/sys/block`) that are disks.
+fn disks_at(root: &Path) -> Vec<DiskInfo> {
+    dir_names(root)
+        .into_iter()
+        .filter(|name| !NOT_DISK.iter().any(|p| name.starts_with(p)))
+        .map(|name| {
+            let dir = root.join(&name);
+            let flag = |file: &str| read_trim(&dir.join(file)).as_deref() == Some("1");
+            DiskInfo {
+                size_bytes: read_trim(&dir.join("size"))
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .unwrap_or(0)
+                    .saturating_mul(512),
+                rotational: flag("queue/rotational"),
+                model: read_trim(&dir.join("device/model")).unwrap_or_default(),
+                removable: flag("removable"),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// Physical NICs (those with a `device` link) under `<root>`
+/// (`/sys/class/net`); `firmware` asks for a NIC's firmware version.
+fn nics_at(root: &Path, firmware: impl Fn(&str) -> Option<String>) -> Vec<NicInfo> {
+    dir_names(root)
+        .into_iter()
+        .filter(|name| root.join(name).join("device").exists())
+        .map(|name| {
+            let dir = root.join(&name);
+            NicInfo {
+                mac: read_trim(&dir.join("address")).unwrap_or_default(),
+                driver: link_name(&dir.join("device/driver")),
+                firmware: firmware(&name),
+                pci: nic_pci(&dir.join("device")),
+                speed_mbps: read_trim(&dir.join("speed"))
+                    .and_then(|s| s.parse::<i64>().ok())
+                    .filter(|s| *s > 0)
+                    .and_then(|s| u32::try_from(s).ok()),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// The PCI address of a NIC's `device` link: the link's target, or, for a
+/// virtio NIC (`.../0000:00:03.0/virtio2`), the PCI device it sits on.
+fn nic_pci(device: &Path) -> Option<String> {
+    if let Some(name) = link_name(device).filter(|n| is_pci_address(n)) {
+        return Some(name);
+    }
+    let target = fs::canonicalize(device).ok()?;
+    let base = target.file_name()?.to_string_lossy();
+    if !base.starts_with("virtio") {
+        return None;
+    }
+    let parent = target.parent()?.file_name()?.to_string_lossy().into_owned();
+    is_pci_address(&parent).then_some(parent)
+}
+
+/// Display controllers (PCI class `0x03xxxx`) under `<root>`
+/// (`/sys/bus/pci/devices`).
+fn gpus_at(root: &Path) -> Vec<GpuInfo> {
+    dir_names(root)
+        .into_iter()
+        .filter_map(|pci| {
+            let dir = root.join(&pci);
+            let class = read_trim(&dir.join("class"))?;
+            if !class.to_ascii_lowercase().starts_with("0x03") {
+                return None;
+            }
+            let id = |file: &str| {
+                read_trim(&dir.join(file))
+                    .map(|s| {
+                        let s = s.to_ascii_lowercase();
+                        s.strip_prefix("0x").map(str::to_string).unwrap_or(s)
+                    })
+                    .unwrap_or_default()
+            };
+            let vendor_id = id("vendor");
+            Some(GpuInfo {
+                vendor: vendor_name(&vendor_id),
+                device_id: id("device"),
+                driver: link_name(&dir.join("driver")),
+                vendor_id,
+                pci,
+            })
+        })
+        .collect()
+}
+
+/// `ethtool`'s path, from `PATH` or the usual sbin directories.
+fn ethtool_path() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
+        .map(|d| d.join("ethtool"))
+        .find(|p| p.is_file())
+}
+
+/// The firmware version `ethtool -i` reports; `None` when ethtool is
+/// missing, fails, or the driver tells none.
+fn ethtool_firmware(nic: &str) -> Option<String> {
+    let bin = ethtool_path()?;
+    let out = Command::new(&bin)
+        .arg("-i")
+        .arg(nic)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => parse_ethtool_firmware(&String::from_utf8_lossy(&o.stdout)),
+        Ok(o) => {
+            log::debug!("ethtool -i {nic}: {}", o.status);
+            None
+        }
+        Err(e) => {
+            log::debug!("cannot run {}: {e}", bin.display());
+            None
+        }
+    }
+}
+
+/// The mounted filesystems sysinfo sees (this process's mount namespace),
+/// one per mount point (the last, visible one), sorted by path.
+fn mounts() -> Vec<Mount> {
+    let disks = Disks::new_with_refreshed_list();
+    let mut by_path = BTreeMap::new();
+    for d in disks.list() {
+        let path = d.mount_point().to_string_lossy().into_owned();
+        let m = Mount {
+            path: path.clone(),
+            device: d.name().to_string_lossy().into_owned(),
+            fs: d.file_system().to_string_lossy().into_owned(),
+            total_bytes: d.total_space(),
+            available_bytes: d.available_space(),
+            rotational: match d.kind() {
+                DiskKind::HDD => Some(true),
+                DiskKind::SSD => Some(false),
+                DiskKind::Unknown(_) => None,
+            },
+            writable: !d.is_read_only(),
+        };
+        by_path.insert(path, m);
+    }
+    by_path.into_values().collect()
+}
+
+/// `path` with symlinks resolved as far as it exists; the missing rest is
+/// appended as given.
+fn resolve(path: &Path) -> PathBuf {
+    for a in path.ancestors() {
+        if a.as_os_str().is_empty() {
+            break;
+        }
+        if let (Ok(real), Ok(rest)) = (fs::canonicalize(a), path.strip_prefix(a)) {
+            return if rest.as_os_str().is_empty() {
+                real
+            } else {
+                real.join(rest)
+            };
+        }
+    }
+    path.to_path_buf()
+}
+
+/// The mount holding `path`: the longest mount point that is a
+/// component-wise prefix of it.
+fn holder<'a>(mounts: &'a [Mount], path: &Path) -> Option<&'a Mount> {
+    mounts
+        .iter()
+        .filter(|m| path.starts_with(&m.path))
+        .max_by_key(|m| Path::new(&m.path).components().count())
+}
+
+fn create_dirs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut created = Vec::new();
+    for dir in dirs {
+        if let Err((path, e)) = create_one(dir, &mut created) {
+            remove_created(&created);
+            return Err(Error::internal(format!(
+                "cannot create the directory {}: {e}",
+                path.display()
+            )));
+        }
+    }
+    Ok(created)
+}
+
+/// Creates `dir` and its missing parents, recording each one created.
+fn create_one(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), (PathBuf, io::Error)> {
+    let mut missing = Vec::new();
+    for a in dir.ancestors() {
+        if a.as_os_str().is_empty() {
+            break;
+        }
+        match fs::metadata(a) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => {
+                let e = io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    "exists and is not a directory",
+                );
+                return Err((a.to_path_buf(), e));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push(a.to_path_buf()),
+            Err(e) => return Err((a.to_path_buf(), e)),
+        }
+    }
+    for a in missing.into_iter().rev() {
+        match fs::create_dir(&a) {
+            Ok(()) => created.push(a),
+            // Made meanwhile by someone else: not ours to remove.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && a.is_dir() => {}
+            Err(e) => return Err((a, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Rolls back `create_dirs`: removes what it made, deepest first.
+fn remove_created(created: &[PathBuf]) {
+    for dir in created.iter().rev() {
+        if let Err(e) = fs::remove_dir(dir) {
+            log::warn!("cannot remove the directory {} again: {e}", dir.display());
+        }
+    }
+}
+
+fn remove_dirs(dirs: &[PathBuf]) {
+    for dir in dirs.iter().rev() {
+        match fs::remove_dir(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {
+                log::warn!("{} is not empty: left in place", dir.display());
+            }
+            Err(e) => log::warn!("cannot remove the directory {}: {e}", dir.display()),
+        }
+    }
+}
+
+// ---- pure parsing ----
+
+/// `key : value` of a cpuinfo line.
+fn cpuinfo_field(line: &str) -> Option<(&str, &str)> {
+    let (k, v) = line.split_once(':')?;
+    Some((k.trim(), v.trim()))
+}
+
+/// `vmx` or `svm` when a `flags` line of `/proc/cpuinfo` carries it.
+fn cpu_flag(cpuinfo: &str) -> Option<String> {
+    cpuinfo
+        .lines()
+        .filter_map(cpuinfo_field)
+        .filter(|(k, _)| *k == "flags")
+        .flat_map(|(_, v)| v.split_whitespace())
+        .find(|f| *f == "vmx" || *f == "svm")
+        .map(str::to_string)
+}
+
+/// Model, sockets, cores, threads and virtualisation flag of `/proc/cpuinfo`.
+fn parse_cpuinfo(text: &str) -> CpuInfo {
+    let mut model = None;
+    let mut threads = 0u32;
+    let mut sockets = BTreeSet::new();
+    let mut cores = BTreeSet::new();
+    // The physical id and core id of the processor being read.
+    let mut current: Option<(Option<String>, Option<String>)> = None;
+    let mut finish = |cur: Option<(Option<String>, Option<String>)>| {
+        if let Some((phys, core)) = cur {
+            if let Some(p) = &phys {
+                sockets.insert(p.clone());
+            }
+            if let Some(c) = core {
+                cores.insert((phys.unwrap_or_default(), c));
+            }
+        }
+    };
+    for (k, v) in text.lines().filter_map(cpuinfo_field) {
+        match k {
+            "processor" => {
+                finish(current.take());
+                threads = threads.saturating_add(1);
+                current = Some((None, None));
+            }
+            "model name" | "cpu model" | "Processor" if model.is_none() && !v.is_empty() => {
+                model = Some(v.to_string());
+            }
+            "physical id" => {
+                if let Some(c) = current.as_mut() {
+                    c.0 = Some(v.to_string());
+                }
+            }
+            "core id" => {
+                if let Some(c) = current.as_mut() {
+                    c.1 = Some(v.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    finish(current.take());
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    CpuInfo {
+        model: model.unwrap_or_default(),
+        sockets: count(sockets.len()).max(1),
+        cores: if cores.is_empty() {
+            threads
+        } else {
+            count(cores.len())
+        },
+        threads,
+        virt_flag: cpu_flag(text),
+    }
+}
+
+/// `PRETTY_NAME` of an os-release file, unquoted (falling back to `NAME`).
+fn os_pretty_name(text: &str) -> String {
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
+            .map(unquote)
+            .filter(|v| !v.is_empty())
+    };
+    field("PRETTY_NAME")
+        .or_else(|| field("NAME"))
+        .unwrap_or_default()
+}
+
+/// A shell-style value: surrounding quotes removed, backslash escapes undone.
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    let inner = ['"', '\'']
+        .iter()
+        .find_map(|q| v.strip_prefix(*q)?.strip_suffix(*q))
+        .unwrap_or(v);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The `firmware-version:` of `ethtool -i` output, when it names one.
+fn parse_ethtool_firmware(text: &str) -> Option<String> {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("firmware-version:"))
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && *v != "N/A")
+        .map(str::to_string)
+}
+
+/// Bytes of `Node N MemTotal: X kB` in a node's `meminfo`.
+fn node_mem_total(text: &str) -> Option<u64> {
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        match f.as_slice() {
+            ["Node", _, "MemTotal:", n, unit @ ..] => {
+                let n = n.parse::<u64>().ok()?;
+                Some(match unit.first() {
+                    Some(u) if u.eq_ignore_ascii_case("kb") => n.saturating_mul(1024),
+                    _ => n,
+                })
+            }
+            _ => None,
+        }
+    })
+}
+
+/// The vendor's name for a PCI vendor id (`10de`), else the id itself.
+fn vendor_name(id: &str) -> String {
+    match id {
+        "10de" => "NVIDIA",
+        "1002" => "AMD",
+        "8086" => "Intel",
+        "1af4" => "Red Hat (virtio)",
+        "1234" => "QEMU",
+        "15ad" => "VMware",
+        "1b36" => "Red Hat (QEMU)",
+        "102b" => "Matrox",
+        "1a03" => "ASPEED",
+        other => other,
+    }
+    .to_string()
+}
+
+/// `DDDD:BB:DD.F`, e.g. `0000:03:00.0` (the domain may be longer).
+fn is_pci_address(s: &str) -> bool {
+    let hex = |p: &str, len: std::ops::RangeInclusive<usize>| {
+        len.contains(&p.len()) && p.chars().all(|c| c.is_ascii_hexdigit())
+    };
+    let mut parts = s.split(':');
+    let (Some(domain), Some(bus), Some(devfn), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Some((dev, func)) = devfn.split_once('.') else {
+        return false;
+    };
+    hex(domain, 4..=8) && hex(bus, 2..=2) && hex(dev, 2..=2) && hex(func, 1..=1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    const INTEL: &str = "\
+processor\t: 0
+vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz
+physical id\t: 0
+core id\t\t: 0
+flags\t\t: fpu vme de pse tsc msr vmx smx est
+processor\t: 1
+model name\t: Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz
+physical id\t: 0
+core id\t\t: 1
+flags\t\t: fpu vme de pse tsc msr vmx smx est
+
+processor\t: 2
+model name\t: Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz
+physical id\t: 0
+core id\t\t: 0
+flags\t\t: fpu vme de pse tsc msr vmx smx est
+
+processor\t: 3
+model name\t: Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz
+physical id\t: 0
+core id\t\t: 1
+flags\t\t: fpu vme de pse tsc msr vmx smx est
+";
+
+    /// Two sockets of two cores each, one thread per core.
+    const AMD: &str = "\
+processor\t: 0
+vendor_id\t: AuthenticAMD
+model name\t: AMD EPYC 7302 16-Core Processor
+physical id\t: 0
+core id\t\t: 0
+flags\t\t: fpu vme de pse tsc msr pae mce svm extapic
+
+processor\t: 1
+model name\t: AMD EPYC 7302 16-Core Processor
+physical id\t: 0
+core id\t\t: 1
+flags\t\t: fpu vme de pse tsc msr pae mce svm extapic
+
+processor\t: 2
+model name\t: AMD EPYC 7302 16-Core Processor
+physical id\t: 1
+core id\t\t: 0
+flags\t\t: fpu vme de pse tsc msr pae mce svm extapic
+
+processor\t: 3
+model name\t: AMD EPYC 7302 16-Core Processor
+physical id\t: 1
+core id\t\t: 1
+flags\t\t: fpu vme de pse tsc msr pae mce svm extapic
+";
+
+    /// A guest without nested virtualisation nor topology lines.
+    const VM: &str = "\
+processor\t: 0
+vendor_id\t: GenuineIntel
+model name\t: QEMU Virtual CPU version 2.5+
+flags\t\t: fpu de pse tsc msr pae mce cx8 apic hypervisor
+
+processor\t: 1
+vendor_id\t: GenuineIntel
+model name\t: QEMU Virtual CPU version 2.5+
+flags\t\t: fpu de pse tsc msr pae mce cx8 apic hypervisor
+";
+
+    #[test]
+    fn cpuinfo_intel_counts_hyperthreads() {
+        let c = parse_cpuinfo(INTEL);
+        assert_eq!(c.model, "Intel(R) Xeon(R) Silver 4214 CPU @ 2.20GHz");
+        assert_eq!((c.sockets, c.cores, c.threads), (1, 2, 4));
+        assert_eq!(c.virt_flag.as_deref(), Some("vmx"));
+    }
+
+    #[test]
+    fn cpuinfo_amd_two_sockets_svm() {
+        let c = parse_cpuinfo(AMD);
+        assert_eq!(c.model, "AMD EPYC 7302 16-Core Processor");
+        assert_eq!((c.sockets, c.cores, c.threads), (2, 4, 4));
+        assert_eq!(c.virt_flag.as_deref(), Some("svm"));
+        assert_eq!(cpu_flag(AMD).as_deref(), Some("svm"));
+    }
+
+    #[test]
+    fn cpuinfo_vm_without_flag_or_topology() {
+        let c = parse_cpuinfo(VM);
+        assert_eq!(c.model, "QEMU Virtual CPU version 2.5+");
+        assert_eq!((c.sockets, c.cores, c.threads), (1, 2, 2));
+        assert_eq!(c.virt_flag, None);
+        assert_eq!(cpu_flag(VM), None);
+        // Not a flag: a word merely containing it.
+        assert_eq!(cpu_flag("flags : vmxnet svmx\n"), None);
+    }
+
+    #[test]
+    fn cpuinfo_garbage_is_not_a_panic() {
+        let c = parse_cpuinfo("nonsense\n:::\nphysical id: 3\n");
+        assert_eq!((c.sockets, c.cores, c.threads), (1, 0, 0));
+        assert_eq!(c.model, "");
+    }
+
+    #[test]
+    fn os_release_pretty_name() {
+        let text = "NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n";
+        assert_eq!(os_pretty_name(text), "Debian GNU/Linux 12 (bookworm)");
+        assert_eq!(
+            os_pretty_name("PRETTY_NAME='Ubuntu 24.04 LTS'\n"),
+            "Ubuntu 24.04 LTS"
+        );
+        assert_eq!(os_pretty_name("PRETTY_NAME=Arch\n"), "Arch");
+        assert_eq!(os_pretty_name("PRETTY_NAME=\"A \\\"B\\\"\"\n"), "A \"B\"");
+        assert_eq!(os_pretty_name("NAME=\"Fedora Linux\"\n"), "Fedora Linux");
+        assert_eq!(os_pretty_name(""), "");
+    }
+
+    #[test]
+    fn ethtool_firmware_line() {
+        let ixgbe = "driver: ixgbe\nversion: 6.8.0\nfirmware-version: 0x800008b4, 1.2688.0\nexpansion-rom-version: \nbus-info: 0000:03:00.0\n";
+        assert_eq!(
+            parse_ethtool_firmware(ixgbe).as_deref(),
+            Some("0x800008b4, 1.2688.0")
+        );
+        let virtio =
+            "driver: virtio_net\nversion: 1.0.0\nfirmware-version: \nbus-info: 0000:00:03.0\n";
+        assert_eq!(parse_ethtool_firmware(virtio), None);
+        assert_eq!(parse_ethtool_firmware("firmware-version: N/A\n"), None);
+        assert_eq!(parse_ethtool_firmware(""), None);
+    }
+
+    #[test]
+    fn numa_meminfo_line() {
+        let text = "Node 0 MemTotal:       16314480 kB\nNode 0 MemFree:         1234 kB\n";
+        assert_eq!(node_mem_total(text), Some(16_314_480 * 1024));
+        assert_eq!(node_mem_total("Node 1 MemFree: 5 kB\n"), None);
+        assert_eq!(node_mem_total("Node 1 MemTotal: lots kB\n"), None);
+    }
+
+    #[test]
+    fn pci_vendor_table_and_addresses() {
+        assert_eq!(vendor_name("10de"), "NVIDIA");
+        assert_eq!(vendor_name("1af4"), "Red Hat (virtio)");
+        assert_eq!(vendor_name("1a03"), "ASPEED");
+        assert_eq!(vendor_name("abcd"), "abcd");
+        assert!(is_pci_address("0000:03:00.0"));
+        assert!(is_pci_address("10000:e1:1f.7"));
+        assert!(!is_pci_address("virtio2"));
+        assert!(!is_pci_address("1-1:1.0"));
+        assert!(!is_pci_address("0000:03:00"));
+    }
+
+    fn write(path: &Path, text: &str) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn sysfs_trees_are_read() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+
+        write(&r.join("node/node1/cpulist"), "8-15\n");
+        write(&r.join("node/node1/meminfo"), "Node 1 MemTotal: 2 kB\n");
+        write(&r.join("node/node0/cpulist"), "0-7\n");
+        write(&r.join("node/online"), "0-1\n");
+        let numa = numa_at(&r.join("node"));
+        assert_eq!(numa.len(), 2);
+        assert_eq!((numa[0].id, numa[0].cpus.as_str()), (0, "0-7"));
+        assert_eq!(numa[0].memory_bytes, 0);
+        assert_eq!((numa[1].id, numa[1].memory_bytes), (1, 2048));
+        assert!(numa_at(&r.join("missing")).is_empty());
+
+        write(&r.join("block/sda/size"), "1000\n");
+        write(&r.join("block/sda/queue/rotational"), "1\n");
+        write(&r.join("block/sda/device/model"), "ST4000NM0035    \n");
+        write(&r.join("block/sda/removable"), "0\n");
+        write(&r.join("block/vda/size"), "8\n");
+        write(&r.join("block/loop0/size"), "8\n");
+        write(&r.join("block/dm-0/size"), "8\n");
+        let disks = disks_at(&r.join("block"));
+        assert_eq!(disks.len(), 2, "{disks:?}");
+        assert_eq!(
+            disks[0],
+            DiskInfo {
+                name: "sda".into(),
+                size_bytes: 512_000,
+                rotational: true,
+                model: "ST4000NM0035".into(),
+                removable: false,
+            }
+        );
+        assert_eq!(
+            (disks[1].name.as_str(), disks[1].model.as_str()),
+            ("vda", "")
+        );
+
+        let pci = r.join("devices/pci0000:00/0000:00:03.0");
+        write(&pci.join("virtio2/x"), "");
+        write(&r.join("drivers/virtio_net/x"), "");
+        write(&r.join("net/eth0/address"), "52:54:00:12:34:56\n");
+        write(&r.join("net/eth0/speed"), "-1\n");
+        symlink(pci.join("virtio2"), r.join("net/eth0/device")).unwrap();
+        symlink(r.join("drivers/virtio_net"), pci.join("virtio2/driver")).unwrap();
+        write(&r.join("net/eno1/address"), "aa:bb:cc:dd:ee:ff\n");
+        write(&r.join("net/eno1/speed"), "10000\n");
+        symlink(&pci, r.join("net/eno1/device")).unwrap();
+        write(&r.join("net/br0/address"), "aa:bb:cc:dd:ee:00\n");
+        let nics = nics_at(&r.join("net"), |n| (n == "eno1").then(|| "1.2".to_string()));
+        assert_eq!(nics.len(), 2, "{nics:?}");
+        assert_eq!(nics[0].name, "eno1");
+        assert_eq!(nics[0].pci.as_deref(), Some("0000:00:03.0"));
+        assert_eq!(nics[0].speed_mbps, Some(10000));
+        assert_eq!(nics[0].firmware.as_deref(), Some("1.2"));
+        assert_eq!(nics[1].name, "eth0");
+        assert_eq!(nics[1].mac, "52:54:00:12:34:56");
+        assert_eq!(nics[1].driver.as_deref(), Some("virtio_net"));
+        assert_eq!(nics[1].pci.as_deref(), Some("0000:00:03.0"));
+        assert_eq!(
+            (nics[1].speed_mbps, nics[1].firmware.as_deref()),
+            (None, None)
+        );
+
+        let bus = r.join("pci");
+        write(&bus.join("0000:00:02.0/class"), "0x030000\n");
+        write(&bus.join("0000:00:02.0/vendor"), "0x1234\n");
+        write(&bus.join("0000:00:02.0/device"), "0x1111\n");
+        write(&bus.join("0000:00:03.0/class"), "0x020000\n");
+        write(&bus.join("0000:00:03.0/vendor"), "0x1af4\n");
+        write(&bus.join("0000:65:00.0/class"), "0x030200\n");
+        write(&bus.join("0000:65:00.0/vendor"), "0x10DE\n");
+        write(&bus.join("0000:65:00.0/device"), "0x1eb8\n");
+        write(&r.join("drivers/nvidia/x"), "");
+        symlink(r.join("drivers/nvidia"), bus.join("0000:65:00.0/driver")).unwrap();
+        let gpus = gpus_at(&bus);
+        assert_eq!(gpus.len(), 2, "{gpus:?}");
+        assert_eq!(
+            gpus[0],
+            GpuInfo {
+                pci: "0000:00:02.0".into(),
+                vendor_id: "1234".into(),
+                device_id: "1111".into(),
+                vendor: "QEMU".into(),
+                driver: None,
+            }
+        );
+        assert_eq!(gpus[1].vendor, "NVIDIA");
+        assert_eq!(gpus[1].vendor_id, "10de");
+        assert_eq!(gpus[1].driver.as_deref(), Some("nvidia"));
+        assert!(gpus_at(&r.join("no-pci")).is_empty());
+    }
+
+    #[test]
+    fn holder_is_the_longest_component_prefix() {
+        let m = |p: &str, total| Mount {
+            path: p.into(),
+            total_bytes: total,
+            ..Mount::default()
+        };
+        let mounts = [m("/", 1), m("/var", 2), m("/var/lib/vdi", 3)];
+        let of = |p: &str| holder(&mounts, Path::new(p)).map(|m| m.total_bytes);
+        assert_eq!(of("/var/lib/vdi/disks"), Some(3));
+        assert_eq!(of("/var/lib/vdisk"), Some(2));
+        assert_eq!(of("/variable"), Some(1));
+        assert_eq!(of("/var"), Some(2));
+        assert_eq!(holder(&mounts[1..], Path::new("/opt")), None);
+    }
+
+    #[test]
+    fn dirs_are_created_and_removed() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        let m = Machine::new();
+        fs::create_dir(r.join("a")).unwrap();
+        let dirs = vec![r.join("a"), r.join("a/b"), r.join("x/y/z")];
+        let created = smol::block_on(m.dirs_create(&dirs)).unwrap();
+        assert_eq!(
+            created,
+            vec![r.join("a/b"), r.join("x"), r.join("x/y"), r.join("x/y/z")]
+        );
+        assert!(r.join("x/y/z").is_dir());
+        // Again: nothing is missing, nothing is created.
+        assert!(smol::block_on(m.dirs_create(&dirs)).unwrap().is_empty());
+
+        fs::write(r.join("a/b/keep"), "").unwrap();
+        smol::block_on(m.dirs_remove(&created)).unwrap();
+        assert!(!r.join("x").exists());
+        assert!(r.join("a/b/keep").exists(), "a non-empty dir is left");
+        // Already gone: fine.
+        smol::block_on(m.dirs_remove(&created)).unwrap();
+    }
+
+    #[test]
+    fn a_failed_create_rolls_back() {
+        let t = tempfile::tempdir().unwrap();
+        let r = t.path();
+        fs::write(r.join("file"), "").unwrap();
+        let dirs = vec![r.join("new"), r.join("new/sub"), r.join("file/sub")];
+        let e = smol::block_on(Machine::new().dirs_create(&dirs)).unwrap_err();
+        assert_eq!(e.code, crate::error::Code::Internal);
+        assert!(!r.join("new").exists(), "created dirs are removed again");
+        let e = smol::block_on(Machine::new().dirs_create(&[r.join("file")])).unwrap_err();
+        assert_eq!(e.code, crate::error::Code::Internal);
+    }
+
+    /// Reads the machine running the tests.
+    #[test]
+    fn this_machine() {
+        let m = Machine::new();
+        let host = smol::block_on(m.hostname()).unwrap();
+        assert!(!host.is_empty());
+        let inv = smol::block_on(m.inventory()).unwrap();
+        assert_eq!(inv.hostname, host);
+        assert!(inv.cpu.threads >= 1, "{:?}", inv.cpu);
+        assert!(inv.cpu.sockets >= 1, "{:?}", inv.cpu);
+        assert!(inv.memory_bytes > 0);
+        eprintln!("TMPDEBUG {inv:#?}");
+        let (flag, _kvm) = smol::block_on(m.virt()).unwrap();
+        assert_eq!(flag, inv.cpu.virt_flag);
+        let mounts = smol::block_on(m.mounts()).unwrap();
+        assert!(mounts.iter().any(|m| m.path == "/"), "{mounts:?}");
+        let usage = smol::block_on(m.usage(&["/".into(), "/no/such/dir".into()])).unwrap();
+        assert_eq!(usage.len(), 2);
+        assert!(usage[0].total_bytes > 0, "{usage:?}");
+        assert_eq!(usage[1].path, "/no/such/dir");
+        assert!(usage[1].total_bytes > 0, "held by /");
+        let none = smol::block_on(m.usage(&["not-absolute".into()])).unwrap();
+        assert_eq!((none[0].total_bytes, none[0].available_bytes), (0, 0));
+    }
+}

@@ -1,0 +1,66 @@
+//! First boot over HTTP: setup status (public), `controller/init` (waits
+//! for its task, or answers the task id with `"async": true`), and the
+//! local `node/check`.
+
+use serde_json::{json, Value};
+
+use super::call::{Call, Reply};
+use crate::api::controller::{default_network_view, probe_view, CheckReq, InitReq};
+use crate::api::{from_value, take_async};
+use crate::error::{Error, Result};
+
+/// `GET /api/v1/setup/status`: what the first-boot page needs to know
+/// before anyone has logged in.
+pub async fn setup_status(c: Call) -> Result<Reply> {
+    let rec = c.services.controller_status()?;
+    Ok(Reply::data(json!({
+        "admin_exists": c.services.store.setup_done()?,
+        "initialised": rec.is_some(),
+        "node_uuid": rec.as_ref().map(|r| r.node.to_string()),
+        "initialised_at": rec.as_ref().map(|r| crate::domain::clock::format_utc(r.initialised_at)),
+        "version": env!("CARGO_PKG_VERSION"),
+    })))
+}
+
+pub async fn init(c: Call) -> Result<Reply> {
+    let mut v: Value = c.json()?;
+    let wants_async = take_async(&mut v)?;
+    let req: InitReq = from_value(v, "")?;
+    let spec = req.into_domain()?;
+    let answers = InitReq::answers(&spec);
+    let target = spec.ip.to_string();
+    let plan = c.services.controller_init_plan(spec, answers).await?;
+    let (task, done) = c.services.controller_init(&c.actor, plan).await?;
+    if wants_async {
+        let mut r = Reply::data(json!({ "task_id": task.to_string() })).on(target);
+        r.note = Some(format!("queued as task {task}"));
+        return Ok(r);
+    }
+    let out = done
+        .recv()
+        .await
+        .map_err(|_| Error::internal("the initialisation task ended without a result"))??;
+    let mut data = out.to_json();
+    data["task_id"] = json!(task.to_string());
+    Ok(Reply::data(data).on(target))
+}
+
+pub async fn node_check(c: Call) -> Result<Reply> {
+    let req: CheckReq = c.json()?;
+    let strict = req.strict()?;
+    let ip = crate::domain::ipv4::addr("ip", &req.ip)?;
+    let probe = c.services.node_check(ip).await?;
+    if strict && !probe.virt.supported() {
+        return Err(Error::new(
+            crate::error::Code::VirtUnsupported,
+            format!(
+                "{} cannot run virtual machines: {}",
+                probe.hostname,
+                probe.virt.missing().join("; ")
+            ),
+        ));
+    }
+    let default = c.services.controller_default_network()?;
+    let default = default_network_view(default.as_ref().map(|(s, n)| (s, n)));
+    Ok(Reply::data(probe_view(&probe, default)).on(req.ip))
+}
