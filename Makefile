@@ -1,7 +1,8 @@
 # vdi-appliance — the two commands that matter:
 #   make run    build and run the service locally (data in ./var)
 #   make test   install what the tests need, then run every tier
-# Tiers can be run alone: make test-unit | test-api | test-process | test-netns | test-guest | test-units | lint
+# Tiers can be run alone: make test-unit | test-api | test-process | test-netns | test-firstboot |
+#   test-guest | test-units | lint
 # make bench  runs the API benchmark (10,000 records, wrk on loopback).
 
 SHELL := /bin/bash
@@ -13,9 +14,11 @@ BIN := target/release/vdi-appliance
 # Debian packages: build (libvirt headers for the virt crate), benchmark
 # (wrk), the systemd unit check (systemd-analyze).
 BUILD_DEBS := libvirt-dev pkg-config gcc
-TEST_DEBS := $(BUILD_DEBS) wrk systemd iproute2
+TEST_DEBS := $(BUILD_DEBS) wrk systemd iproute2 util-linux
+# The browser tier: Debian's Chromium driven by playwright-core from npm.
+BROWSER_DEBS := chromium fonts-dejavu-core
 
-.PHONY: run test deps-build deps-test build lint test-unit test-api test-process test-netns test-guest test-units bench clean
+.PHONY: run test deps-build deps-test deps-browser build lint test-unit test-api test-process test-netns test-firstboot test-guest test-units bench clean
 
 define install_debs
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -35,6 +38,11 @@ deps-build:
 deps-test:
 	$(call install_debs,$(TEST_DEBS))
 
+deps-browser: deps-test
+	$(call install_debs,$(BROWSER_DEBS))
+	$(if $(shell command -v node),,$(call install_debs,nodejs npm))
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+
 build: deps-build
 	$(CARGO) build --release --locked
 
@@ -44,7 +52,7 @@ run: build
 	@echo "  create the first admin: curl -s -X POST http://127.0.0.1:$(lastword $(subst :, ,$(LISTEN)))/api/v1/setup/admin -d '{\"setup_token\":\"'\$$(cat $(DATA)/setup-token)'\",\"name\":\"admin\",\"password\":\"<8+ chars>\"}'"
 	$(BIN) serve --listen $(LISTEN) --data-dir $(DATA) $(ARGS)
 
-test: deps-test lint test-unit test-api test-process test-netns test-guest test-units
+test: deps-test lint test-unit test-api test-process test-netns test-firstboot test-guest test-units
 	@echo "make test: every tier passed"
 
 lint: deps-test
@@ -56,7 +64,7 @@ test-unit: deps-test
 	$(CARGO) test --locked --lib
 
 test-api: deps-test
-	$(CARGO) test --locked --test api --test network
+	$(CARGO) test --locked --test api --test network --test controller
 
 test-process: deps-test
 	$(CARGO) test --locked --test process
@@ -64,6 +72,12 @@ test-process: deps-test
 # rtnetlink for real, inside network namespaces the tests create (root).
 test-netns: deps-test
 	$(CARGO) test --locked --test netns
+
+# First boot for real: the binary in fresh network + mount namespaces (veth
+# NICs, a bind-mounted partition), by API, by answer file, and by the setup
+# page in headless Chromium.
+test-firstboot: deps-browser
+	$(CARGO) test --locked --test firstboot
 
 # VLANs and bonds need Debian's kernel: the test boots it under QEMU TCG.
 test-guest: deps-test
