@@ -456,6 +456,8 @@
 
   // Fill empty subnet fields with guesses from the data NIC, as a start.
   function prefillSubnet() {
+    // A VLAN's subnet has nothing to do with the data NIC's own address.
+    if ($('switch_type').value === 'vlan') return;
     const nic = form.nics.find((n) => n.interface === $('data_interface').value);
     if (!nic || !nic.ip || !nic.mask) return;
     const bits = maskBits(nic.mask);
@@ -616,6 +618,7 @@
 
   function renderTask(t) {
     const pct = Math.max(0, Math.min(100, Number(t.percent) || 0));
+    $('task').classList.toggle('failed', t.state === 'failed' || t.state === 'cancelled');
     $('progress').value = t.state === 'succeeded' ? 100 : pct;
     $('percent').textContent = `${t.state === 'succeeded' ? 100 : Math.round(pct)} %`;
     $('task-state').textContent = STATE_TEXT[t.state] || String(t.state || '…');
@@ -633,6 +636,7 @@
     setStep('step-init', 'active');
     show('init-waiting', false);
     show('task', true);
+    $('task').classList.remove('failed');
     show('task-note', false);
     $('task-log').textContent = '';
     $('progress').value = 0;
@@ -693,7 +697,7 @@
     const r = t.result && typeof t.result === 'object' ? t.result : {};
     const dl = $('result');
     dl.replaceChildren();
-    const labels = { bridge: 'Bridge', network_uuid: 'Network UUID', switch_uuid: 'Switch UUID', node_uuid: 'Node UUID', subnet_uuid: 'Subnet UUID', ip: 'Management IP' };
+    const labels = { bridge: 'Bridge', network_uuid: 'Network UUID', switch_uuid: 'Switch UUID', node_uuid: 'Node UUID', subnet_uuid: 'Subnet UUID', pool_uuid: 'Pool UUID', ip: 'Management IP' };
     const keys = ['bridge', 'network_uuid', ...Object.keys(r).filter((k) => k !== 'bridge' && k !== 'network_uuid')];
     for (const k of keys) {
       const val = r[k];
@@ -703,6 +707,10 @@
       }
       dl.append(el('dt', { text: labels[k] || k.replace(/_/g, ' ') }), el('dd', { text: String(val) }));
     }
+    const warnings = Array.isArray(r.warnings) ? r.warnings.filter(Boolean) : [];
+    const ul = $('result-warnings');
+    ul.replaceChildren(...warnings.map((w) => el('li', { text: String(w) })));
+    show('result-warnings-box', warnings.length > 0);
     show('done', true);
     $('done').scrollIntoView({ behavior: 'smooth', block: 'nearest' });
     $('to-console').focus({ preventScroll: true });
