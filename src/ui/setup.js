@@ -349,7 +349,7 @@
       const bits = [];
       if (v.cpu_flag) bits.push(`CPU flag ${v.cpu_flag}`);
       if (v.kvm_device) bits.push('/dev/kvm present');
-      if (v.libvirt) bits.push(`libvirt ${v.libvirt}`);
+      if (v.libvirt) bits.push(v.libvirt);
       $('virt-ok').textContent = 'Hardware virtualisation is available' + (bits.length ? ': ' + bits.join(', ') + '.' : '.');
       show('virt-ok', true);
       show('virt-warning', false);
