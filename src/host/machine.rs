@@ -13,7 +13,7 @@ use sysinfo::{DiskKind, Disks, MemoryRefreshKind, System};
 use super::inventory::{HostInventory, HostStorage, Usage};
 use super::BoxFuture;
 use crate::domain::inventory::{CpuInfo, DiskInfo, GpuInfo, Inventory, Mount, NicInfo, NumaNode};
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 
 const CPUINFO: &str = "/proc/cpuinfo";
 const HOSTNAME: &str = "/proc/sys/kernel/hostname";
@@ -395,10 +395,10 @@ fn create_dirs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for dir in dirs {
         if let Err((path, e)) = create_one(dir, &mut created) {
             remove_created(&created);
-            return Err(Error::internal(format!(
-                "cannot create the directory {}: {e}",
-                path.display()
-            )));
+            return Err(Error::new(
+                Code::StorageUnusable,
+                format!("cannot create the directory {}: {e}", path.display()),
+            ));
         }
     }
     Ok(created)
@@ -929,10 +929,13 @@ flags\t\t: fpu de pse tsc msr pae mce cx8 apic hypervisor
         fs::write(r.join("file"), "").unwrap();
         let dirs = vec![r.join("new"), r.join("new/sub"), r.join("file/sub")];
         let e = smol::block_on(Machine::new().dirs_create(&dirs)).unwrap_err();
-        assert_eq!(e.code, crate::error::Code::Internal);
+        assert_eq!(e.code, Code::StorageUnusable);
+        assert!(e.message.contains("file/sub"), "{e}");
+        assert!(e.message.contains("directory"), "{e}");
         assert!(!r.join("new").exists(), "created dirs are removed again");
         let e = smol::block_on(Machine::new().dirs_create(&[r.join("file")])).unwrap_err();
-        assert_eq!(e.code, crate::error::Code::Internal);
+        assert_eq!(e.code, Code::StorageUnusable);
+        assert!(e.message.contains("not a directory"), "{e}");
     }
 
     /// Reads the machine running the tests.
@@ -946,7 +949,6 @@ flags\t\t: fpu de pse tsc msr pae mce cx8 apic hypervisor
         assert!(inv.cpu.threads >= 1, "{:?}", inv.cpu);
         assert!(inv.cpu.sockets >= 1, "{:?}", inv.cpu);
         assert!(inv.memory_bytes > 0);
-        eprintln!("TMPDEBUG {inv:#?}");
         let (flag, _kvm) = smol::block_on(m.virt()).unwrap();
         assert_eq!(flag, inv.cpu.virt_flag);
         let mounts = smol::block_on(m.mounts()).unwrap();
