@@ -496,6 +496,51 @@ fn a_failure_at_any_step_leaves_store_disks_and_host_as_they_were() {
 }
 
 #[test]
+fn an_initialisation_cut_short_by_a_crash_is_undone_at_the_next_start() {
+    for step in ["node", "network", "mark"] {
+        let t = harness();
+        std::fs::create_dir_all(t.slow.join("instances")).unwrap();
+        std::fs::write(t.slow.join("instances/keep.qcow2"), b"x").unwrap();
+        let before = t.state();
+        t.s.controller_init_fail_at(Some(&format!("crash:{step}")));
+        t.fails(t.body(), 500, "");
+        assert_ne!(
+            t.state(),
+            before,
+            "`{step}`: a crash leaves things half made"
+        );
+        // The process died while the task was running.
+        let task = t.s.task_list().unwrap().pop().unwrap();
+        t.s.store
+            .task_update(&task.id, &|x| {
+                x.state = vdi_appliance::domain::task::TaskState::Running;
+                x.finished_at = None;
+            })
+            .unwrap();
+        t.s.controller_init_fail_at(None);
+        // The next start: recovery, then the host follows the store.
+        let n = smol::block_on(vdi_appliance::tasks::recover_all(
+            &t.s,
+            &vdi_appliance::tasks::builtin_owners(),
+        ))
+        .unwrap();
+        assert_eq!(n, 1);
+        smol::block_on(t.s.network_reconcile()).unwrap();
+        assert_eq!(t.state(), before, "after recovering a crash at `{step}`");
+        let task = t.s.task_get(&task.id).unwrap();
+        assert_eq!(task.state.as_str(), "failed");
+        assert!(
+            task.log.last().unwrap().contains("undone"),
+            "{:?}",
+            task.log
+        );
+        assert!(t.slow.join("instances/keep.qcow2").exists());
+        // And initialisation works afterwards.
+        t.ok("/api/v1/controller/init", t.body());
+    }
+}
+
+#[test]
 fn async_init_answers_a_task_to_follow() {
     let t = harness();
     let mut b = t.body();

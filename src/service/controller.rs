@@ -348,7 +348,8 @@ impl Services {
         Ok(Some((task, out)))
     }
 
-    /// Makes a test's initialisation fail at `step` (one of `INIT_STEPS`).
+    /// Makes a test's initialisation fail at `step` (one of `INIT_STEPS`);
+    /// `crash:<step>` fails there without undoing, as a killed process would.
     #[doc(hidden)]
     pub fn controller_init_fail_at(&self, step: Option<&str>) {
         if let Ok(mut f) = self.node_state.init_fail_at.lock() {
@@ -361,7 +362,10 @@ impl Services {
             .node_state
             .init_fail_at
             .lock()
-            .map(|f| f.as_deref() == Some(step))
+            .map(|f| {
+                f.as_deref()
+                    .is_some_and(|f| f == step || f.strip_prefix("crash:") == Some(step))
+            })
             .unwrap_or(false);
         if hit {
             return Err(Error::internal(format!(
@@ -417,6 +421,16 @@ impl Services {
     ) -> Result<InitOutcome> {
         let mut undo: Vec<Undo> = Vec::new();
         let r = self.controller_init_steps(task, &plan, &mut undo).await;
+        // A simulated crash (tests): the process "dies" before undoing.
+        let crashed = self
+            .node_state
+            .init_fail_at
+            .lock()
+            .map(|f| f.as_deref().is_some_and(|f| f.starts_with("crash:")))
+            .unwrap_or(false);
+        if r.is_err() && crashed {
+            return r;
+        }
         if let Err(e) = &r {
             task.progress(
                 0,
