@@ -84,13 +84,15 @@ test-guest: deps-test
 	bash tests/guest/deps.sh
 	$(CARGO) test --locked --test guest_net
 
-# The shipped unit, pointed at the freshly built binary, must verify cleanly.
+# The shipped units, pointed at the freshly built binary, must verify cleanly.
 test-units: deps-test
 	$(CARGO) build --locked
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	sed "s#/usr/bin/vdi-appliance#$(CURDIR)/target/debug/vdi-appliance#" systemd/vdi-appliance.service > $$tmp/vdi-appliance.service; \
-	out=$$(systemd-analyze verify --man=no $$tmp/vdi-appliance.service 2>&1 | grep -v -e 'libvirtd.service' -e 'network-online.target' || true); \
-	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "systemd unit verifies"
+	for u in systemd/*.service; do \
+	  sed "s#/usr/bin/vdi-appliance#$(CURDIR)/target/debug/vdi-appliance#" $$u > $$tmp/$$(basename $$u); \
+	done; \
+	out=$$(systemd-analyze verify --man=no $$tmp/*.service 2>&1 | grep -v -e 'libvirtd.service' -e 'network-online.target' || true); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "systemd units verify"
 
 bench: deps-test
 	$(CARGO) bench --locked --bench api
