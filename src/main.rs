@@ -102,7 +102,11 @@ fn real(args: Vec<String>) -> Result<(), (u8, String)> {
             let store = open_store(&cfg).map_err(fail)?;
             let backends = app::real_backends(&cfg).map_err(|e| fail(e.message))?;
             let services = app::services(store, &backends, cfg.settings(), app::global_spawner());
-            let r = smol::block_on(firstboot::init_from_answers(&services, &text));
+            // A run killed earlier is finished or undone first.
+            let r = smol::block_on(async {
+                tasks::recover_all(&services, &tasks::builtin_owners()).await?;
+                firstboot::init_from_answers(&services, &text).await
+            });
             services
                 .store
                 .flush_blocking()

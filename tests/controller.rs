@@ -147,6 +147,7 @@ impl T {
             .map(|l| format!("{}:{:?}:{:?}:{:?}", l.name, l.master, l.addrs, l.up))
             .collect();
         links.sort();
+        links.push(format!("route {:?}", self.net.snapshot().1));
         let store = format!(
             "{:?} {:?} {} {} {} {} {} {}",
             self.s.store.controller().unwrap(),
@@ -427,6 +428,14 @@ fn every_validation_error_names_its_field_and_changes_nothing() {
         422,
         "storages./nowhere",
     );
+    t.fails(
+        with(
+            "storages",
+            json!({ slow.clone(): "1,2", format!("{slow}/"): "3,4" }),
+        ),
+        422,
+        "a second time",
+    );
     t.fails(with("is_compute", json!("yes")), 422, "is_compute");
     t.fails(with("colour", json!("red")), 422, "colour");
     let mut b = t.body();
@@ -453,11 +462,19 @@ fn every_validation_error_names_its_field_and_changes_nothing() {
 
 #[test]
 fn a_failure_at_any_step_leaves_store_disks_and_host_as_they_were() {
-    for step in INIT_STEPS {
+    for (i, step) in INIT_STEPS.iter().enumerate() {
         let t = harness();
         // Something in the storage that init must not remove.
         std::fs::create_dir_all(t.slow.join("instances")).unwrap();
         std::fs::write(t.slow.join("instances/keep.qcow2"), b"x").unwrap();
+        if i % 2 == 1 {
+            // Other records that the undo must leave alone.
+            t.ok(
+                "/api/v1/vswitch/create",
+                json!({"name": "other", "type": "flat", "uplinks": []}),
+            );
+            t.ok("/api/v1/resource_pool/create", json!({"name": "lab"}));
+        }
         let before = t.state();
         t.s.controller_init_fail_at(Some(step));
         let v = t.fails(t.body(), 500, "");
@@ -497,13 +514,28 @@ fn a_failure_at_any_step_leaves_store_disks_and_host_as_they_were() {
 
 #[test]
 fn an_initialisation_cut_short_by_a_crash_is_undone_at_the_next_start() {
-    for step in ["node", "network", "mark"] {
+    for (step, data) in [
+        ("node", "ens224"),
+        ("network", "ens224"),
+        ("mark", "ens224"),
+        ("mark", "ens192"),
+    ] {
         let t = harness();
         std::fs::create_dir_all(t.slow.join("instances")).unwrap();
         std::fs::write(t.slow.join("instances/keep.qcow2"), b"x").unwrap();
+        // An empty directory that was there before stays too.
+        std::fs::create_dir_all(t.fast.join("datas")).unwrap();
+        // Another admin's switch and pool are not init's to take back.
+        t.ok(
+            "/api/v1/vswitch/create",
+            json!({"name": "other", "type": "flat", "uplinks": []}),
+        );
+        t.ok("/api/v1/resource_pool/create", json!({"name": "lab"}));
         let before = t.state();
         t.s.controller_init_fail_at(Some(&format!("crash:{step}")));
-        t.fails(t.body(), 500, "");
+        let mut body = t.body();
+        body["data_interface"] = json!(data);
+        t.fails(body.clone(), 500, "");
         assert_ne!(
             t.state(),
             before,
@@ -535,8 +567,11 @@ fn an_initialisation_cut_short_by_a_crash_is_undone_at_the_next_start() {
             task.log
         );
         assert!(t.slow.join("instances/keep.qcow2").exists());
-        // And initialisation works afterwards.
-        t.ok("/api/v1/controller/init", t.body());
+        assert!(t.fast.join("datas").is_dir());
+        // And initialisation works afterwards, in the admin's default pool.
+        let out = t.ok("/api/v1/controller/init", body);
+        let lab = t.s.resource_pool_find("lab").unwrap().unwrap();
+        assert_eq!(out["pool_uuid"], lab.uuid.to_string());
     }
 }
 

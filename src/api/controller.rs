@@ -77,6 +77,22 @@ impl InitReq {
                 Ok((p.to_string(), Roles::parse(&field, roles)?))
             })
             .collect::<Result<Vec<_>>>()?;
+        // `/opt/slow` and `/opt/slow/` are one mount point.
+        for (i, (p, _)) in storages.iter().enumerate() {
+            if storages[..i].iter().any(|(q, _)| q == p) {
+                let raw = self
+                    .storages
+                    .keys()
+                    .filter(|k| k.trim_end_matches('/') == p.trim_end_matches('/'))
+                    .nth(1)
+                    .cloned()
+                    .unwrap_or_else(|| p.clone());
+                return Err(Error::invalid(
+                    &format!("storages.{raw}"),
+                    format!("names mount point {p} a second time"),
+                ));
+            }
+        }
         Ok(InitSpec {
             ip: ipv4::addr("ip", &self.ip)?,
             manage_interface: iface("manage_interface", &self.manage_interface)?,

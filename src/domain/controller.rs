@@ -87,10 +87,10 @@ impl InitSpec {
 /// The default subnet for a flat network from a NIC's address: the upper
 /// half of its network, less the host's own address and the gateway (the
 /// larger contiguous piece that is left), gateway and DNS the default
-/// route's gateway. `None` when there is no usable room or no gateway in
-/// the network.
+/// route's gateway. `None` when there is no usable room, no gateway in the
+/// network, or the network is wider than a /8 (no sensible guess).
 pub fn derive_subnet(addr: Ipv4Addr, prefix: u8, gateway: Option<Ipv4Addr>) -> Option<SubnetSpec> {
-    if prefix > 29 {
+    if !(8..=29).contains(&prefix) {
         return None;
     }
     let gw = gateway.filter(|g| ipv4::is_host_of(*g, addr, prefix))?;
@@ -214,6 +214,8 @@ mod tests {
         assert!(derive_subnet(ip("192.0.2.10"), 24, None).is_none());
         assert!(derive_subnet(ip("192.0.2.10"), 24, Some(ip("198.51.100.1"))).is_none());
         assert!(derive_subnet(ip("192.0.2.1"), 30, Some(ip("192.0.2.2"))).is_none());
+        assert!(derive_subnet(ip("10.0.0.1"), 0, Some(ip("10.0.0.2"))).is_none());
+        assert!(derive_subnet(ip("10.0.0.1"), 7, Some(ip("10.0.0.2"))).is_none());
         // A derived subnet passes the rules a typed-in one must pass.
         let s = derive_subnet(ip("10.213.0.5"), 16, Some(ip("10.213.0.1"))).unwrap();
         let again = SubnetSpec::parse(

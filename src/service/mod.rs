@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bond;
 pub mod controller;
+pub mod controller_init;
 pub mod health;
 pub mod hostnet;
 pub mod network;

@@ -80,7 +80,16 @@ impl Services {
         let _g = self.net_lock.lock().await;
         self.pending_check()?;
         let before = self.store.network_snapshot()?;
-        let out = change()?;
+        let out = match change() {
+            Ok(out) => out,
+            Err(e) => {
+                // A change of several records may have written some.
+                if let Err(r) = self.store.network_restore(&before) {
+                    log::error!("cannot restore the network tables after a failed change: {r}");
+                }
+                return Err(e);
+            }
+        };
         let steps = match self.hostnet_sync().await {
             Ok(steps) => steps,
             Err(e) => {
@@ -120,16 +129,6 @@ impl Services {
             }));
         }
         Ok((out, applied))
-    }
-
-    /// Puts the network tables back to `before` and the host with them (the
-    /// undo of a change that already succeeded).
-    pub(crate) async fn network_restore(&self, before: &NetworkSnapshot) -> Result<()> {
-        let _g = self.net_lock.lock().await;
-        self.store.network_restore(before)?;
-        let r = self.hostnet_sync().await.map(|_| ());
-        self.store.flush().await?;
-        r
     }
 
     async fn network_rollback_if_pending(&self, id: u64) {

@@ -141,9 +141,38 @@ impl Store {
             .and_then(|v| v.as_ref().try_into().ok()))
     }
 
+    /// The default pool, or `pool` inserted as the default when there is
+    /// none — decided in one transaction. Returns the uuid and whether it
+    /// was inserted.
+    pub fn pool_ensure_default(&self, pool: &ResourcePool) -> Result<(Uuid, bool)> {
+        if let Some(d) = self.pool_default()? {
+            return Ok((d, false));
+        }
+        let mut want = pool.clone();
+        want.is_default = true;
+        match self.pool_insert_if(&want, true) {
+            Ok(p) => Ok((p.uuid, true)),
+            Err(e) if e.code == Code::PoolIsDefault => self
+                .pool_default()?
+                .map(|d| (d, false))
+                .ok_or_else(|| Error::store("the default pool vanished")),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Inserts a new pool; it becomes the default when asked or when it is
     /// the first. Returns the pool as stored.
     pub fn pool_insert(&self, pool: &ResourcePool) -> Result<ResourcePool> {
+        self.pool_insert_if(pool, false)
+    }
+
+    /// `pool_insert`; with `only_if_no_default`, refused (`PoolIsDefault`)
+    /// when a default pool exists by the time the transaction runs.
+    fn pool_insert_if(
+        &self,
+        pool: &ResourcePool,
+        only_if_no_default: bool,
+    ) -> Result<ResourcePool> {
         let mut rec = PoolV1::from_domain(pool);
         if rec.seq == 0 {
             rec.seq = self.next_id()?;
@@ -154,6 +183,9 @@ impl Store {
         let want_default = pool.is_default;
         let is_default = txn((&self.pools, &self.pool_names, &self.meta).transaction(
             |(pools, names, meta)| {
+                if only_if_no_default && get_default(meta)?.is_some() {
+                    return abort(Error::new(Code::PoolIsDefault, "A default pool exists"));
+                }
                 if names.get(&nk)?.is_some() {
                     return abort(name_taken(&rec.name));
                 }
