@@ -144,6 +144,8 @@ impl Store {
             && self.oplog.is_empty()
             && self.refs.is_empty()
             && self.nodes.is_empty()
+            && self.storages.is_empty()
+            && matches!(self.controller(), Ok(None))
             && self.vswitches.is_empty()
             && self.networks.is_empty()
     }
@@ -182,6 +184,13 @@ impl Store {
                     "Field `resource_pools`: name `{}` appears twice",
                     p.pool.name
                 )));
+            }
+        }
+        if let Some(c) = &dump.controller {
+            if !dump.nodes.iter().any(|n| n.uuid == c.node) {
+                return Err(bad(
+                    "Field `controller.node`: the controller's node is not among `nodes`".into(),
+                ));
             }
         }
         // Everything is checked before the first write.
