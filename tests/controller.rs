@@ -727,3 +727,32 @@ fn the_setup_page_until_initialised_then_the_console() {
     let (_, html) = get("/");
     assert!(html.contains("/ui/console.js"), "{html}");
 }
+
+#[test]
+fn an_initialised_store_survives_export_and_import() {
+    let t = harness();
+    t.ok("/api/v1/controller/init", t.body());
+    let text = t.s.store.export_json().unwrap();
+    let other = Store::temporary().unwrap();
+    other.import_json(&text).unwrap();
+    assert_eq!(other.controller().unwrap(), t.s.store.controller().unwrap());
+    assert_eq!(other.local_node().unwrap(), t.s.store.local_node().unwrap());
+    assert_eq!(other.node_list().unwrap(), t.s.store.node_list().unwrap());
+    assert_eq!(
+        other.storage_list().unwrap(),
+        t.s.store.storage_list().unwrap()
+    );
+    assert_eq!(
+        other.export_json().unwrap(),
+        text,
+        "a second export is identical"
+    );
+    // A dump whose controller names a node it does not carry is refused.
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["nodes"] = json!([]);
+    let e = Store::temporary()
+        .unwrap()
+        .import_json(&v.to_string())
+        .unwrap_err();
+    assert!(e.message.contains("controller.node"), "{e:?}");
+}
