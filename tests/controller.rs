@@ -541,8 +541,17 @@ fn an_initialisation_cut_short_by_a_crash_is_undone_at_the_next_start() {
             before,
             "`{step}`: a crash leaves things half made"
         );
-        // The process died while the task was running.
-        let task = t.s.task_list().unwrap().pop().unwrap();
+        // The process died while the task was running. (The reply comes
+        // before the runner records the task's end: wait for that first.)
+        let mut task = t.s.task_list().unwrap().pop().unwrap();
+        for _ in 0..500 {
+            if task.state.is_final() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            task = t.s.task_get(&task.id).unwrap();
+        }
+        assert!(task.state.is_final());
         t.s.store
             .task_update(&task.id, &|x| {
                 x.state = vdi_appliance::domain::task::TaskState::Running;

@@ -39,7 +39,10 @@ pub async fn init(c: Call) -> Result<Reply> {
     let out = done
         .recv()
         .await
-        .map_err(|_| Error::internal("the initialisation task ended without a result"))??;
+        .map_err(|_| Error::internal("the initialisation task ended without a result"));
+    // Answer once the task's end is on record too.
+    c.services.task_settled(&task).await?;
+    let out = out??;
     let mut data = out.to_json();
     data["task_id"] = json!(task.to_string());
     Ok(Reply::data(data).on(target))

@@ -324,17 +324,7 @@ impl Services {
         if admin_known.is_none() {
             self.admin_set_password(admin, password)?;
         }
-        // The task's own end is recorded by the runner; wait for it.
-        for _ in 0..100 {
-            if self
-                .task_get(&task)
-                .map(|t| t.state.is_final())
-                .unwrap_or(true)
-            {
-                break;
-            }
-            smol::Timer::after(std::time::Duration::from_millis(10)).await;
-        }
+        self.task_settled(&task).await?;
         Ok(Some((task, out)))
     }
 

@@ -126,6 +126,19 @@ impl Services {
         Ok(id)
     }
 
+    /// Waits (up to two seconds) until the task's end is recorded: work
+    /// that hands its result to a waiting caller finishes just before.
+    pub async fn task_settled(&self, id: &Uuid) -> Result<Task> {
+        let until = Instant::now() + Duration::from_secs(2);
+        loop {
+            let t = self.store.task_get(id)?;
+            if t.state.is_final() || Instant::now() >= until {
+                return Ok(t);
+            }
+            smol::Timer::after(Duration::from_millis(5)).await;
+        }
+    }
+
     pub fn task_get(&self, id: &Uuid) -> Result<Task> {
         self.store.task_get(id)
     }
