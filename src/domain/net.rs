@@ -141,6 +141,34 @@ pub fn check_vlan_id(field: &str, vid: i64) -> Result<u16> {
     }
 }
 
+/// A link for tests: `addrs` as `"ip/prefix"`.
+#[cfg(test)]
+pub(crate) fn test_link(name: &str, kind: LinkKind, master: Option<&str>, addrs: &[&str]) -> Link {
+    Link {
+        index: 0,
+        name: name.into(),
+        mac: String::new(),
+        up: true,
+        running: true,
+        mtu: 1500,
+        kind,
+        master: master.map(Into::into),
+        speed_mbps: None,
+        driver: None,
+        pci: None,
+        addrs: addrs
+            .iter()
+            .map(|a| {
+                let (ip, p) = a.split_once('/').unwrap();
+                IfAddr {
+                    ip: ip.parse().unwrap(),
+                    prefix: p.parse().unwrap(),
+                }
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

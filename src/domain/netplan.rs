@@ -7,6 +7,17 @@ use super::net::{BondMode, DefaultRoute, IfAddr, Link, LinkKind};
 /// Prefix of the bridges the appliance owns; others are never touched.
 pub const BRIDGE_PREFIX: &str = "brq";
 
+/// The link that holds `nic`'s addresses: its appliance bridge when it is
+/// enslaved to one (the bridge took them over), else the NIC itself.
+pub fn address_carrier<'a>(links: &'a [Link], nic: &'a Link) -> &'a Link {
+    match &nic.master {
+        Some(m) if m.starts_with(BRIDGE_PREFIX) => {
+            links.iter().find(|b| &b.name == m).unwrap_or(nic)
+        }
+        _ => nic,
+    }
+}
+
 /// One bridge a node should have, and the port it bridges.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WantBridge {
@@ -442,31 +453,7 @@ pub fn plan(
 mod tests {
     use super::*;
 
-    fn link(name: &str, kind: LinkKind, master: Option<&str>, addrs: &[&str]) -> Link {
-        Link {
-            index: 0,
-            name: name.into(),
-            mac: String::new(),
-            up: true,
-            running: true,
-            mtu: 1500,
-            kind,
-            master: master.map(Into::into),
-            speed_mbps: None,
-            driver: None,
-            pci: None,
-            addrs: addrs
-                .iter()
-                .map(|a| {
-                    let (ip, p) = a.split_once('/').unwrap();
-                    IfAddr {
-                        ip: ip.parse().unwrap(),
-                        prefix: p.parse().unwrap(),
-                    }
-                })
-                .collect(),
-        }
-    }
+    use crate::domain::net::test_link as link;
 
     fn rt(dev: &str) -> DefaultRoute {
         DefaultRoute {

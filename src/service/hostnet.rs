@@ -4,7 +4,7 @@
 
 use super::Services;
 use crate::domain::net::{bridge_name, vlan_name, DefaultRoute, Link};
-use crate::domain::netplan::{plan, NicAddrs, Step, WantBond, WantBridge, BRIDGE_PREFIX};
+use crate::domain::netplan::{address_carrier, plan, NicAddrs, Step, WantBond, WantBridge};
 use crate::domain::network::SwitchType;
 use crate::error::Result;
 
@@ -97,12 +97,7 @@ impl Services {
             let Some(l) = links.iter().find(|l| l.name == nic.name) else {
                 continue;
             };
-            let carrier = match &l.master {
-                Some(m) if m.starts_with(BRIDGE_PREFIX) => {
-                    links.iter().find(|b| &b.name == m).unwrap_or(l)
-                }
-                _ => l,
-            };
+            let carrier = address_carrier(links, l);
             if carrier.addrs.is_empty() {
                 continue;
             }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::Services;
 use crate::domain::inventory::{Mount, Virt};
 use crate::domain::net::{DefaultRoute, IfAddr, Link, LinkKind};
-use crate::domain::netplan::BRIDGE_PREFIX;
+use crate::domain::netplan::{address_carrier, BRIDGE_PREFIX};
 use crate::domain::node::{Nic, Node};
 use crate::domain::storage::Storage;
 use crate::error::{Code, Error, Result};
@@ -83,10 +83,8 @@ pub fn nic_links(links: &[Link]) -> Vec<ProbeNic> {
         })
         .map(|l| {
             let bridge = l.master.clone().filter(|m| m.starts_with(BRIDGE_PREFIX));
-            let carrier = bridge
-                .as_ref()
-                .and_then(|b| links.iter().find(|x| &x.name == b))
-                .filter(|b| !b.addrs.is_empty())
+            let carrier = Some(address_carrier(links, l))
+                .filter(|c| !c.addrs.is_empty())
                 .unwrap_or(l);
             ProbeNic {
                 name: l.name.clone(),
@@ -235,31 +233,7 @@ mod tests {
     use super::*;
     use crate::domain::net::BondMode;
 
-    fn link(name: &str, kind: LinkKind, master: Option<&str>, addrs: &[&str]) -> Link {
-        Link {
-            index: 1,
-            name: name.into(),
-            mac: "52:54:00:00:00:01".into(),
-            up: true,
-            running: true,
-            mtu: 1500,
-            kind,
-            master: master.map(Into::into),
-            speed_mbps: Some(1000),
-            driver: None,
-            pci: None,
-            addrs: addrs
-                .iter()
-                .map(|a| {
-                    let (ip, p) = a.split_once('/').unwrap();
-                    IfAddr {
-                        ip: ip.parse().unwrap(),
-                        prefix: p.parse().unwrap(),
-                    }
-                })
-                .collect(),
-        }
-    }
+    use crate::domain::net::test_link as link;
 
     #[test]
     fn nics_are_hardware_veth_and_bonds_with_their_bridge_address() {
