@@ -245,9 +245,7 @@ impl Services {
             }
             None => None,
         };
-        if self.store.vswitch_list()?.iter().any(|s| {
-            crate::domain::text::fold(&s.name) == crate::domain::text::fold(&spec.switch_name)
-        }) {
+        if self.store.vswitch_name_taken(&spec.switch_name)? {
             return Err(Error::new(
                 Code::VSwitchNameExists,
                 format!(
@@ -256,9 +254,7 @@ impl Services {
                 ),
             ));
         }
-        if self.store.network_list()?.iter().any(|n| {
-            crate::domain::text::fold(&n.name) == crate::domain::text::fold(&spec.network_name)
-        }) {
+        if self.store.network_name_taken(&spec.network_name)? {
             return Err(Error::new(
                 Code::NetworkNameExists,
                 format!(
@@ -326,32 +322,5 @@ impl Services {
         }
         self.task_settled(&task).await?;
         Ok(Some((task, out)))
-    }
-
-    /// Makes a test's initialisation fail at `step` (one of `INIT_STEPS`);
-    /// `crash:<step>` fails there without undoing, as a killed process would.
-    #[doc(hidden)]
-    pub fn controller_init_fail_at(&self, step: Option<&str>) {
-        if let Ok(mut f) = self.node_state.init_fail_at.lock() {
-            *f = step.map(Into::into);
-        }
-    }
-
-    pub(crate) fn init_fault(&self, step: &str) -> Result<()> {
-        let hit = self
-            .node_state
-            .init_fail_at
-            .lock()
-            .map(|f| {
-                f.as_deref()
-                    .is_some_and(|f| f == step || f.strip_prefix("crash:") == Some(step))
-            })
-            .unwrap_or(false);
-        if hit {
-            return Err(Error::internal(format!(
-                "injected failure at step `{step}`"
-            )));
-        }
-        Ok(())
     }
 }

@@ -57,6 +57,29 @@ impl Drop for Running {
 }
 
 impl Services {
+    /// Makes a test's initialisation fail at `step` (one of `INIT_STEPS`);
+    /// `crash:<step>` fails there without undoing, as a killed process would.
+    #[doc(hidden)]
+    pub fn controller_init_fail_at(&self, step: Option<&str>) {
+        if let Ok(mut f) = self.node_state.init_fail_at.lock() {
+            *f = step.map(Into::into);
+        }
+    }
+
+    /// The injected failure, if a test set one.
+    fn init_failpoint(&self) -> Option<String> {
+        self.node_state.init_fail_at.lock().ok()?.clone()
+    }
+
+    fn init_fault(&self, step: &str) -> Result<()> {
+        match self.init_failpoint() {
+            Some(f) if f == step || f.strip_prefix("crash:") == Some(step) => Err(Error::internal(
+                format!("injected failure at step `{step}`"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Starts initialisation as a task; returns its id and a receiver for
     /// its outcome (for callers that wait).
     pub async fn controller_init(
@@ -104,11 +127,8 @@ impl Services {
         let r = self.controller_init_steps(task, &plan, &mut undo).await;
         // A simulated crash (tests): the process "dies" before undoing.
         let crashed = self
-            .node_state
-            .init_fail_at
-            .lock()
-            .map(|f| f.as_deref().is_some_and(|f| f.starts_with("crash:")))
-            .unwrap_or(false);
+            .init_failpoint()
+            .is_some_and(|f| f.starts_with("crash:"));
         if r.is_err() && crashed {
             return r;
         }

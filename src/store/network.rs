@@ -89,6 +89,13 @@ impl Store {
 
     /// Creates a network (and its first subnet) on a switch: VLAN id exactly
     /// for VLAN switches and unique there, one network per flat switch.
+    /// Whether a network has this name (compared case-folded, as inserts do).
+    pub fn network_name_taken(&self, name: &str) -> Result<bool> {
+        self.network_names
+            .contains_key(fold(name).as_bytes())
+            .map_err(Error::store)
+    }
+
     pub fn network_insert(&self, n: &Network, first: Option<&Subnet>) -> Result<Network> {
         let seq = self.next_id()?;
         let sub_seq = self.next_id()?;

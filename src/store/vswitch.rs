@@ -192,6 +192,13 @@ impl Store {
         Ok(v)
     }
 
+    /// Whether a switch has this name (compared case-folded, as inserts do).
+    pub fn vswitch_name_taken(&self, name: &str) -> Result<bool> {
+        self.vswitch_names
+            .contains_key(fold(name).as_bytes())
+            .map_err(Error::store)
+    }
+
     pub fn vswitch_insert(&self, s: &VSwitch) -> Result<VSwitch> {
         let seq = self.next_id()?;
         let key = *s.uuid.as_bytes();
