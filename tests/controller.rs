@@ -4,6 +4,8 @@
 //! before), the unattended answer file, `node/check`, the node and storage
 //! listings, and the setup page at `/`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,17 +60,7 @@ fn harness() -> T {
     let s = app::services(store, &b, settings, app::global_spawner());
     s.admin_set_password("admin", "s3cret-pass").unwrap();
     let app = http::app(s.clone());
-    let (_, text) = smol::block_on(http::request(
-        &app,
-        "POST",
-        "/api/v1/login",
-        None,
-        Some(r#"{"name":"admin","password":"s3cret-pass"}"#),
-    ));
-    let token = serde_json::from_str::<Value>(&text).unwrap()["data"]["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = common::app_token(&app, "admin", "s3cret-pass");
     T {
         app,
         s,

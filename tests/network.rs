@@ -2,6 +2,8 @@
 //! network: the documented bodies, the error paths, what reaches the host,
 //! rollback on a refused change, and the confirmation of management moves.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,17 +64,7 @@ fn harness(confirm: Duration) -> T {
     let (eth0, eth1, eth2) = (nic("eth0"), nic("eth1"), nic("eth2"));
     s.admin_set_password("admin", "s3cret-pass").unwrap();
     let app = http::app(s.clone());
-    let (_, text) = smol::block_on(http::request(
-        &app,
-        "POST",
-        "/api/v1/login",
-        None,
-        Some(r#"{"name":"admin","password":"s3cret-pass"}"#),
-    ));
-    let token = serde_json::from_str::<Value>(&text).unwrap()["data"]["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = common::app_token(&app, "admin", "s3cret-pass");
     T {
         app,
         s,

@@ -1,4 +1,5 @@
-//! Helpers shared by the tiers that drive the real binary over a socket.
+//! Helpers shared by the test tiers: an HTTP client for the real binary
+//! over a socket, and a login for the app driven in process.
 
 #![allow(dead_code)]
 
@@ -79,4 +80,24 @@ pub fn wait_healthy(port: u16, limit: Duration) {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("the service on port {port} did not come up within {limit:?}");
+}
+
+/// Logs in to an in-process app; returns the access token.
+pub fn app_token(
+    app: &tide::Server<vdi_appliance::http::State>,
+    name: &str,
+    password: &str,
+) -> String {
+    let body = serde_json::json!({"name": name, "password": password}).to_string();
+    let (_, text) = smol::block_on(vdi_appliance::http::request(
+        app,
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&body),
+    ));
+    serde_json::from_str::<Value>(&text).unwrap()["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
