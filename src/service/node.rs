@@ -102,15 +102,6 @@ pub fn nic_links(links: &[Link]) -> Vec<ProbeNic> {
 }
 
 impl Services {
-    /// Whether `ip` names this host: loopback, or an address of any link.
-    pub async fn node_is_local(&self, ip: Ipv4Addr) -> Result<bool> {
-        if ip.is_loopback() {
-            return Ok(true);
-        }
-        let links = self.net.links().await?;
-        Ok(links.iter().any(|l| l.addrs.iter().any(|a| a.ip == ip)))
-    }
-
     /// Virtualisation support: CPU flag, `/dev/kvm` and a libvirt probe.
     pub async fn node_virt(&self) -> Result<Virt> {
         let (cpu_flag, kvm_device) = self.inventory.virt().await?;
@@ -128,13 +119,15 @@ impl Services {
     /// Probes this host (the seam for remote nodes: an `ip` that is not
     /// this host's is refused until joining over SSH exists).
     pub async fn node_check(&self, ip: Ipv4Addr) -> Result<Probe> {
-        if !self.node_is_local(ip).await? {
+        let links = self.net.links().await?;
+        // This host: loopback, or an address of any of its links.
+        let local = ip.is_loopback() || links.iter().any(|l| l.addrs.iter().any(|a| a.ip == ip));
+        if !local {
             return Err(Error::new(
                 Code::NodeRemoteUnsupported,
                 format!("Field `ip`: {ip} is not an address of this host; checking other servers over SSH is not available yet"),
             ));
         }
-        let links = self.net.links().await?;
         Ok(Probe {
             hostname: self.inventory.hostname().await?,
             nics: nic_links(&links),
