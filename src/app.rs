@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::fakes::{FakeHost, FakeHypervisor, FakeNet, FakeNotifier};
+use crate::fakes::{FakeDisks, FakeHost, FakeHypervisor, FakeNet, FakeNotifier};
 use crate::host::libvirt::Libvirt;
 use crate::host::machine::Machine;
 use crate::host::netlink::Netlink;
+use crate::host::qemu_img::QemuImg;
 use crate::host::systemd::Systemd;
 use crate::service::task::Spawner;
 use crate::service::{Services, Settings};
@@ -25,6 +26,7 @@ pub fn real_backends(cfg: &Config) -> crate::error::Result<Backends> {
         net: Arc::new(Netlink::connect(|f| smol::spawn(f).detach())?),
         inventory: machine.clone(),
         storage: machine,
+        disks: Arc::new(QemuImg),
     })
 }
 
@@ -57,23 +59,41 @@ pub fn fake_backends_with(
     Arc<FakeNet>,
     Arc<FakeHost>,
 ) {
-    let hv = Arc::new(FakeHypervisor::new(true));
-    let nt = Arc::new(FakeNotifier::default());
-    let net = Arc::new(net);
-    let host = Arc::new(host);
-    (
+    let f = fakes(net, host);
+    (f.backends(), f.hypervisor, f.notifier, f.net, f.host)
+}
+
+/// Every fake, by name.
+#[derive(Clone)]
+pub struct Fakes {
+    pub hypervisor: Arc<FakeHypervisor>,
+    pub notifier: Arc<FakeNotifier>,
+    pub net: Arc<FakeNet>,
+    pub host: Arc<FakeHost>,
+    pub disks: Arc<FakeDisks>,
+}
+
+impl Fakes {
+    pub fn backends(&self) -> Backends {
         Backends {
-            hypervisor: hv.clone(),
-            notifier: nt.clone(),
-            net: net.clone(),
-            inventory: host.clone(),
-            storage: host.clone(),
-        },
-        hv,
-        nt,
-        net,
-        host,
-    )
+            hypervisor: self.hypervisor.clone(),
+            notifier: self.notifier.clone(),
+            net: self.net.clone(),
+            inventory: self.host.clone(),
+            storage: self.host.clone(),
+            disks: self.disks.clone(),
+        }
+    }
+}
+
+pub fn fakes(net: FakeNet, host: FakeHost) -> Fakes {
+    Fakes {
+        hypervisor: Arc::new(FakeHypervisor::new(true)),
+        notifier: Arc::new(FakeNotifier::default()),
+        net: Arc::new(net),
+        host: Arc::new(host),
+        disks: Arc::new(FakeDisks::default()),
+    }
 }
 
 pub fn services(

@@ -27,6 +27,16 @@ pub struct Config {
     /// Seconds a network change that moved the management address waits
     /// for POST /api/v1/network/confirm before it is rolled back.
     pub network_confirm_s: u64,
+    /// libvirt domain type: `kvm` on real hardware, `qemu` for TCG only.
+    pub domain_type: String,
+    /// Template versions kept on disk; older ones are merged away.
+    pub template_versions_keep: u32,
+    /// Seconds a graceful VM stop waits before pulling the plug.
+    pub vm_stop_timeout_s: u64,
+    /// Largest image or ISO upload accepted, in MiB.
+    pub upload_limit_mb: u64,
+    /// Address SPICE servers listen on (always with a password).
+    pub spice_listen: String,
 }
 
 /// Root on the appliance keeps its data in /var/lib; anyone else in ./var.
@@ -60,6 +70,11 @@ impl Default for Config {
             shutdown_grace_s: 20,
             libvirt_probe_s: 15,
             network_confirm_s: 60,
+            domain_type: "kvm".into(),
+            template_versions_keep: 3,
+            vm_stop_timeout_s: 60,
+            upload_limit_mb: 64 * 1024,
+            spice_listen: "0.0.0.0".into(),
         }
     }
 }
@@ -97,6 +112,26 @@ pub const FLAGS: &[(&str, &str)] = &[
     (
         "--network-confirm-s",
         "N     network_confirm_s (default 60)",
+    ),
+    (
+        "--domain-type",
+        "TYPE          domain_type: kvm|qemu (default kvm; qemu where only TCG works)",
+    ),
+    (
+        "--template-versions-keep",
+        "N  template_versions_keep (default 3)",
+    ),
+    (
+        "--vm-stop-timeout-s",
+        "N     vm_stop_timeout_s (default 60)",
+    ),
+    (
+        "--upload-limit-mb",
+        "N       upload_limit_mb (default 65536)",
+    ),
+    (
+        "--spice-listen",
+        "ADDR         spice_listen (default 0.0.0.0; always with a password)",
     ),
 ];
 
@@ -143,6 +178,11 @@ impl Config {
                 "--shutdown-grace-s" => cfg.shutdown_grace_s = number(a, &val(a)?)?,
                 "--libvirt-probe-s" => cfg.libvirt_probe_s = number(a, &val(a)?)?,
                 "--network-confirm-s" => cfg.network_confirm_s = number(a, &val(a)?)?,
+                "--domain-type" => cfg.domain_type = val(a)?,
+                "--template-versions-keep" => cfg.template_versions_keep = number(a, &val(a)?)?,
+                "--vm-stop-timeout-s" => cfg.vm_stop_timeout_s = number(a, &val(a)?)?,
+                "--upload-limit-mb" => cfg.upload_limit_mb = number(a, &val(a)?)?,
+                "--spice-listen" => cfg.spice_listen = val(a)?,
                 _ => rest.push(a.clone()),
             }
         }
@@ -173,6 +213,24 @@ impl Config {
         if self.network_confirm_s < 5 {
             return Err("network_confirm_s: must be at least 5".into());
         }
+        if !matches!(self.domain_type.as_str(), "kvm" | "qemu") {
+            return Err(format!(
+                "domain_type: `{}` is not kvm or qemu",
+                self.domain_type
+            ));
+        }
+        if self.template_versions_keep == 0 {
+            return Err("template_versions_keep: must be at least 1".into());
+        }
+        if self.spice_listen.parse::<std::net::IpAddr>().is_err() {
+            return Err(format!(
+                "spice_listen: `{}` is not an IP address",
+                self.spice_listen
+            ));
+        }
+        if self.upload_limit_mb == 0 {
+            return Err("upload_limit_mb: must be at least 1".into());
+        }
         if self.libvirt_probe_s == 0 {
             return Err("libvirt_probe_s: must be at least 1".into());
         }
@@ -196,6 +254,11 @@ impl Config {
         s.login_lockout = Duration::from_secs(self.login_lockout_s);
         s.shutdown_grace = Duration::from_secs(self.shutdown_grace_s);
         s.network_confirm = Duration::from_secs(self.network_confirm_s);
+        s.domain_type = self.domain_type.clone();
+        s.template_versions_keep = self.template_versions_keep as usize;
+        s.vm_stop_timeout = Duration::from_secs(self.vm_stop_timeout_s);
+        s.upload_limit = self.upload_limit_mb << 20;
+        s.spice_listen = self.spice_listen.clone();
         s
     }
 }

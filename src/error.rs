@@ -123,6 +123,29 @@ catalogue! {
     PoolIsDefault = 20106, Conflict, "The default resource pool cannot be deleted or un-defaulted while other pools exist; make another pool the default first.";
     PoolInUse = 20114, Conflict, "The resource pool is still used by nodes, images, templates or desktop groups.";
     PoolNameMismatch = 20115, Conflict, "The `name` sent with a web-dialect change is not the pool's current name.";
+    // 205xx: base images and ISOs
+    ImageNotFound = 20501, NotFound, "No base image with this uuid.";
+    ImageNameExists = 20502, Conflict, "A base image or ISO with this name exists.";
+    ImageInvalid = 20503, Invalid, "The file is not a usable disk image (qemu-img cannot read it, or it is not qcow2).";
+    ImageMd5Mismatch = 20504, Invalid, "The file's md5 is not the `md5_sum` given.";
+    ImageInUse = 20505, Conflict, "The base image or ISO is used by templates.";
+    IsoNotFound = 20510, NotFound, "No ISO with this uuid.";
+    UploadTooLarge = 20511, PayloadTooLarge, "The upload is larger than the configured limit or the free space.";
+    DiskFailed = 20520, Internal, "A disk-image operation (qemu-img) failed; the message carries its output.";
+    HypervisorFailed = 20521, Internal, "libvirt refused an operation; the message carries its answer.";
+    // 206xx: templates
+    TemplateNotFound = 20601, NotFound, "No template with this uuid.";
+    TemplateNameExists = 20602, Conflict, "A template with this name exists.";
+    TemplateBusy = 20603, Conflict, "Another operation on this template is running, or the template is in a state that forbids this one (e.g. running while it must be off).";
+    TemplateInUse = 20604, Conflict, "Desktop groups use the template.";
+    VersionNotFound = 20605, NotFound, "The template has no kept version with this number.";
+    DiskShrink = 20606, Invalid, "Disks only grow; the size given is smaller than the disk.";
+    NoStorage = 20607, Conflict, "No storage has the role this operation needs on the node (roles 1-4, set at first boot).";
+    // 207xx: groups (classrooms and user groups)
+    GroupNotFound = 20701, NotFound, "No group with this uuid.";
+    GroupNameExists = 20702, Conflict, "A group with this name exists.";
+    GroupRangeOverlap = 20703, Conflict, "The classroom's terminal range overlaps another classroom's.";
+    GroupInUse = 20704, Conflict, "Templates, desktop groups or users belong to the group.";
     // 210xx: admin accounts
     AdminNotFound = 21001, NotFound, "No admin account with this name.";
 }

@@ -15,5 +15,6 @@ pub mod query;
 pub mod storage;
 pub mod task;
 pub mod text;
+pub mod vmxml;
 
 pub use uuid::Uuid;

@@ -1,50 +1,19 @@
 //! Hand-written fakes of every host port, for fast in-process tests.
 
+mod disks;
 mod host;
+mod hypervisor;
 mod net;
 
+pub use disks::FakeDisks;
 pub use host::FakeHost;
+pub use hypervisor::{FakeDomain, FakeHypervisor};
 pub use net::FakeNet;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::error::{Code, Error, Result};
-use crate::host::{BoxFuture, Hypervisor, HypervisorInfo, Notifier};
-
-/// A hypervisor whose reachability the test sets.
-pub struct FakeHypervisor {
-    pub reachable: AtomicBool,
-}
-
-impl FakeHypervisor {
-    pub fn new(reachable: bool) -> Self {
-        FakeHypervisor {
-            reachable: AtomicBool::new(reachable),
-        }
-    }
-}
-
-impl Hypervisor for FakeHypervisor {
-    fn probe(&self) -> BoxFuture<'_, Result<HypervisorInfo>> {
-        let up = self.reachable.load(Ordering::SeqCst);
-        Box::pin(async move {
-            if up {
-                Ok(HypervisorInfo {
-                    uri: "fake:///".into(),
-                    libvirt_version: "9.0.0".into(),
-                    hypervisor_version: "7.2.0".into(),
-                })
-            } else {
-                Err(Error::new(
-                    Code::HypervisorUnavailable,
-                    "libvirt at fake:/// is unreachable",
-                ))
-            }
-        })
-    }
-}
+use crate::host::Notifier;
 
 /// Records every notification it is given.
 #[derive(Default)]

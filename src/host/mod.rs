@@ -6,31 +6,20 @@ pub mod libvirt;
 pub mod machine;
 pub mod net;
 pub mod netlink;
+pub mod qemu_img;
 pub mod systemd;
+pub mod vm;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crate::error::Result;
+pub use vm::{
+    ByteStream, Disks, Hypervisor, HypervisorInfo, ImageInfo, PowerOp, PowerState, SpiceAddr,
+    Written,
+};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// What a reachable hypervisor reports.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HypervisorInfo {
-    pub uri: String,
-    /// libvirt library version, `major.minor.micro`.
-    pub libvirt_version: String,
-    /// Hypervisor (e.g. QEMU) version, `major.minor.micro`.
-    pub hypervisor_version: String,
-}
-
-/// The virtualization host (libvirt).
-pub trait Hypervisor: Send + Sync {
-    /// Connects, asks for versions, disconnects. Fails when unreachable.
-    fn probe(&self) -> BoxFuture<'_, Result<HypervisorInfo>>;
-}
 
 /// The service manager (systemd's notify protocol).
 pub trait Notifier: Send + Sync {

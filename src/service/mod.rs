@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::host::inventory::{HostInventory, HostStorage};
 use crate::host::net::HostNet;
-use crate::host::{Hypervisor, Notifier};
+use crate::host::{Disks, Hypervisor, Notifier};
 use crate::store::Store;
 
 pub use crate::store::Table;
@@ -57,6 +57,18 @@ pub struct Settings {
     /// How long a network change that moved the management address waits
     /// for confirmation before it is rolled back.
     pub network_confirm: Duration,
+    /// libvirt domain type: `kvm` on real hardware, `qemu` where only TCG works.
+    pub domain_type: String,
+    /// Versions of a template kept on disk (older ones are merged away).
+    pub template_versions_keep: usize,
+    /// How long a graceful stop waits before pulling the plug.
+    pub vm_stop_timeout: Duration,
+    /// Largest image or ISO upload accepted.
+    pub upload_limit: u64,
+    /// Where SPICE servers listen (always with a password).
+    pub spice_listen: String,
+    /// How long a console ticket opens a SPICE session.
+    pub spice_ticket_ttl: Duration,
 }
 
 impl Settings {
@@ -69,6 +81,12 @@ impl Settings {
             login_lockout: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(20),
             network_confirm: Duration::from_secs(60),
+            domain_type: "kvm".into(),
+            template_versions_keep: 3,
+            vm_stop_timeout: Duration::from_secs(60),
+            upload_limit: 64 << 30,
+            spice_listen: "0.0.0.0".into(),
+            spice_ticket_ttl: Duration::from_secs(300),
         }
     }
 }
@@ -81,6 +99,7 @@ pub struct Backends {
     pub net: Arc<dyn HostNet>,
     pub inventory: Arc<dyn HostInventory>,
     pub storage: Arc<dyn HostStorage>,
+    pub disks: Arc<dyn Disks>,
 }
 
 pub struct Services {
@@ -90,6 +109,7 @@ pub struct Services {
     pub net: Arc<dyn HostNet>,
     pub inventory: Arc<dyn HostInventory>,
     pub storage: Arc<dyn HostStorage>,
+    pub disks: Arc<dyn Disks>,
     pub settings: Settings,
     pub query: QueryEngine<Services>,
     pub(crate) auth: auth::AuthState,
@@ -121,6 +141,7 @@ impl Services {
             net: b.net,
             inventory: b.inventory,
             storage: b.storage,
+            disks: b.disks,
             settings,
             node_state: node::NodeState::default(),
             net_lock: smol::lock::Mutex::new(()),
