@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod clock;
 pub mod controller;
+pub mod group;
+pub mod image;
 pub mod inventory;
 pub mod ipv4;
 pub mod net;
@@ -14,6 +16,7 @@ pub mod pool;
 pub mod query;
 pub mod storage;
 pub mod task;
+pub mod template;
 pub mod text;
 pub mod vmxml;
 

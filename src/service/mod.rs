@@ -5,14 +5,18 @@ pub mod auth;
 pub mod bond;
 pub mod controller;
 pub mod controller_init;
+pub mod group;
 pub mod health;
 pub mod hostnet;
+pub mod image;
 pub mod network;
 pub mod node;
 pub mod oplog;
 pub mod query;
 pub mod resource_pool;
 pub mod task;
+pub mod template;
+pub mod template_version;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,6 +125,8 @@ pub struct Services {
     pub(crate) net_pending: std::sync::Mutex<Option<network::Pending>>,
     /// Live facts about this node (storage usage) and init's fault hook.
     pub(crate) node_state: node::NodeState,
+    /// Templates with an operation running.
+    pub(crate) template_busy: template::Busy,
     started: Instant,
     stopping: AtomicBool,
 }
@@ -144,6 +150,7 @@ impl Services {
             disks: b.disks,
             settings,
             node_state: node::NodeState::default(),
+            template_busy: template::Busy::default(),
             net_lock: smol::lock::Mutex::new(()),
             net_pending: std::sync::Mutex::new(None),
             query,

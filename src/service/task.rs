@@ -184,3 +184,56 @@ impl Services {
         self.tasks_in_flight()
     }
 }
+
+/// How a caller wants a slow operation: wait for its end, or its task id.
+pub enum Ran<T> {
+    Done(Uuid, T),
+    Queued(Uuid),
+}
+
+impl Services {
+    /// Runs `work` as a persisted task. With `wait`, answers once the
+    /// task's end is on record, with the work's result; otherwise at once
+    /// with the task id.
+    pub async fn task_run<T>(
+        self: &Arc<Self>,
+        actor: &Actor,
+        kind: &str,
+        target: &str,
+        wait: bool,
+        work: impl FnOnce(TaskHandle) -> BoxFuture<'static, Result<T>> + Send + 'static,
+    ) -> Result<Ran<T>>
+    where
+        T: serde::Serialize + Clone + Send + 'static,
+    {
+        let (tx, rx) = smol::channel::bounded::<Result<T>>(1);
+        let id = self
+            .task_spawn(
+                actor,
+                kind,
+                target,
+                String::new(),
+                Box::new(move |h| {
+                    Box::pin(async move {
+                        let r = work(h).await;
+                        let text = match &r {
+                            Ok(v) => serde_json::to_string(v).map_err(Error::internal),
+                            Err(e) => Err(e.clone()),
+                        };
+                        let _ = tx.try_send(r);
+                        text
+                    })
+                }),
+            )
+            .await?;
+        if !wait {
+            return Ok(Ran::Queued(id));
+        }
+        let r = rx
+            .recv()
+            .await
+            .map_err(|_| Error::internal("the task ended without a result"))?;
+        self.task_settled(&id).await?;
+        Ok(Ran::Done(id, r?))
+    }
+}

@@ -4,9 +4,11 @@
 
 mod admin;
 mod bond;
+mod catalog;
 mod codec;
 mod controller;
 mod export;
+mod named;
 mod network;
 mod node;
 mod oplog;
@@ -41,9 +43,13 @@ pub enum Table {
     Node,
     /// Virtual switches, networks, subnets and IP allocations.
     Network,
+    Group,
+    /// Base images and ISOs.
+    Image,
+    Template,
 }
 
-const TABLES: usize = 8;
+const TABLES: usize = 11;
 const SEQ_KEY: &[u8] = b"sequence";
 
 pub struct Store {
@@ -67,6 +73,13 @@ pub struct Store {
     network_names: Tree,
     subnets: Tree,
     ip_allocs: Tree,
+    groups: Tree,
+    group_names: Tree,
+    images: Tree,
+    isos: Tree,
+    image_names: Tree,
+    templates: Tree,
+    template_names: Tree,
     generations: [AtomicU64; TABLES],
     oplog_keep: usize,
 }
@@ -149,6 +162,13 @@ impl Store {
             network_names: t("network_names")?,
             subnets: t("subnets")?,
             ip_allocs: t("ip_allocations")?,
+            groups: t("groups")?,
+            group_names: t("group_names")?,
+            images: t("base_images")?,
+            isos: t("isos")?,
+            image_names: t("image_names")?,
+            templates: t("templates")?,
+            template_names: t("template_names")?,
             generations: Default::default(),
             oplog_keep: opts.oplog_keep,
             db,

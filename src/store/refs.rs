@@ -16,14 +16,16 @@ pub enum RefKind {
     BaseImage = 2,
     Template = 3,
     DesktopGroup = 4,
+    Group = 5,
 }
 
 impl RefKind {
-    pub const ALL: [RefKind; 4] = [
+    pub const ALL: [RefKind; 5] = [
         RefKind::Node,
         RefKind::BaseImage,
         RefKind::Template,
         RefKind::DesktopGroup,
+        RefKind::Group,
     ];
 
     pub fn plural(self) -> &'static str {
@@ -32,6 +34,7 @@ impl RefKind {
             RefKind::BaseImage => "base images",
             RefKind::Template => "templates",
             RefKind::DesktopGroup => "desktop groups",
+            RefKind::Group => "groups",
         }
     }
 }

@@ -1,0 +1,875 @@
+//! Templates: create (from a base image or an ISO), define in libvirt, power
+//! operations, attribute updates, copy, delete and the console ticket.
+//! Versions (save, rollback, trim, download) are in `template_version`.
+
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::task::TaskHandle;
+use super::Services;
+use crate::domain::clock::now_ms;
+use crate::domain::group::GroupType;
+use crate::domain::storage::Role;
+use crate::domain::template::{
+    highest_free, Classify, OpType, Operation, Status, Template, TemplateDisk, Version,
+};
+use crate::domain::vmxml::{self, DiskSpec, OsFamily, SpiceSpec, VmSpec};
+use crate::error::{Code, Error, Result};
+use crate::host::{PowerOp, PowerState};
+
+/// Templates with an operation running (one at a time per template).
+#[derive(Default)]
+pub struct Busy(Mutex<HashSet<Uuid>>);
+
+/// Releases a template's busy mark when dropped.
+pub struct BusyGuard(Arc<Services>, Uuid);
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.0.template_busy.0.lock() {
+            s.remove(&self.1);
+        }
+    }
+}
+
+/// A new template as the request gives it (validated at the edge).
+#[derive(Clone, Debug)]
+pub struct TemplateSpec {
+    pub name: String,
+    pub desc: String,
+    pub owner: String,
+    pub os_type: Option<String>,
+    pub classify: Classify,
+    pub pool: Option<Uuid>,
+    pub network: Option<Uuid>,
+    pub subnet: Option<Uuid>,
+    pub bind_ip: Option<Ipv4Addr>,
+    pub vcpu: u32,
+    pub ram_mb: u64,
+    pub groups: Vec<Uuid>,
+    /// Base image and system disk size (GB; 0 = the image's size).
+    pub image: Option<(Uuid, u32)>,
+    /// Install from this ISO (blank system disk of `iso_disk_gb`).
+    pub iso: Option<Uuid>,
+    pub iso_disk_gb: u32,
+    pub data_disks: Vec<(u32, u32)>,
+    pub power_on: bool,
+}
+
+/// A change of attributes (PUT); `None` keeps the value.
+#[derive(Clone, Debug, Default)]
+pub struct TemplatePatch {
+    pub name: Option<String>,
+    pub desc: Option<String>,
+    pub network: Option<Option<Uuid>>,
+    pub subnet: Option<Option<Uuid>>,
+    pub bind_ip: Option<Option<Ipv4Addr>>,
+    pub vcpu: Option<u32>,
+    pub ram_mb: Option<u64>,
+    pub groups: Option<Vec<Uuid>>,
+    /// (disk uuid, new size GB): grow only.
+    pub grow: Vec<(Uuid, u32)>,
+    /// New data disks (inx, size GB).
+    pub add: Vec<(u32, u32)>,
+}
+
+/// What a console needs: where to connect and the one-time ticket.
+#[derive(Clone, Debug, Serialize)]
+pub struct Console {
+    pub host: String,
+    pub port: u16,
+    pub ticket: String,
+    pub expire_time: String,
+    /// A remote-viewer connection file.
+    pub vv: String,
+}
+
+pub const GB: u64 = 1 << 30;
+
+fn random_text(n: usize) -> String {
+    const A: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut b = vec![0u8; n];
+    let _ = getrandom::getrandom(&mut b);
+    b.iter().map(|x| A[*x as usize % A.len()] as char).collect()
+}
+
+fn busy_err(t: &str, why: &str) -> Error {
+    Error::new(Code::TemplateBusy, format!("Template `{t}` {why}"))
+}
+
+impl Services {
+    /// Marks a template busy for one operation; refused when one runs.
+    pub fn template_lock(self: &Arc<Self>, t: &Template) -> Result<BusyGuard> {
+        let mut s = self.template_busy.0.lock().map_err(Error::internal)?;
+        if !s.insert(t.uuid) {
+            return Err(busy_err(
+                &t.name,
+                "has another operation running; wait for it",
+            ));
+        }
+        Ok(BusyGuard(self.clone(), t.uuid))
+    }
+
+    pub fn template_get(&self, uuid: &Uuid) -> Result<Template> {
+        self.store.template_get(uuid)
+    }
+
+    pub fn template_list(&self) -> Result<Vec<Template>> {
+        self.store.template_list()
+    }
+
+    pub async fn template_power_state(&self, t: &Template) -> PowerState {
+        match self.hypervisor.state(t.uuid).await {
+            Ok(Some(s)) => s,
+            _ => PowerState::Off,
+        }
+    }
+
+    /// The libvirt description of a template from its record.
+    pub fn template_vm_spec(&self, t: &Template) -> VmSpec {
+        let installing = t.status == Status::Installing;
+        let iso = t
+            .iso
+            .and_then(|i| self.store.iso_get(&i).ok())
+            .map(|i| i.path);
+        let mut disks: Vec<&TemplateDisk> = t.disks.iter().collect();
+        disks.sort_by_key(|d| d.inx);
+        VmSpec {
+            name: t.domain_name(),
+            uuid: t.uuid,
+            domain_type: self.settings.domain_type.clone(),
+            vcpu: t.vcpu,
+            ram_mb: t.ram_mb,
+            os: OsFamily::of(&t.os_type),
+            disks: disks
+                .iter()
+                .enumerate()
+                .map(|(i, d)| DiskSpec {
+                    path: d.work_file(),
+                    dev: vmxml::disk_dev(i),
+                    boot: d.is_system().then_some(if installing { 2 } else { 1 }),
+                })
+                .collect(),
+            cdrom: iso,
+            cdrom_boot: installing,
+            bridge: t.network.map(|n| crate::domain::net::bridge_name(&n)),
+            mac: t.mac.clone(),
+            spice: SpiceSpec {
+                listen: self.settings.spice_listen.clone(),
+                password: t.spice_password.clone(),
+                // The defined password is never usable without a ticket.
+                valid_to_ms: 0,
+            },
+            description: format!("vdi-appliance template {}", t.name),
+        }
+    }
+
+    pub(crate) async fn template_define(&self, t: &Template) -> Result<()> {
+        self.hypervisor
+            .define(self.template_vm_spec(t).to_xml())
+            .await
+    }
+
+    /// Checks what a template refers to; returns the pool.
+    fn template_refs_check(
+        &self,
+        pool: Option<Uuid>,
+        network: Option<Uuid>,
+        subnet: Option<Uuid>,
+        groups: &[Uuid],
+    ) -> Result<Uuid> {
+        let pool = match pool {
+            Some(p) => self.store.pool_get(&p)?.uuid,
+            None => self.store.pool_default()?.ok_or_else(|| {
+                Error::new(Code::PoolNotFound, "There is no default resource pool")
+            })?,
+        };
+        if let Some(n) = &network {
+            self.store.network_get(n)?;
+        }
+        if let Some(s) = &subnet {
+            let sub = self.store.subnet_get(s)?;
+            if Some(sub.network) != network {
+                return Err(Error::invalid(
+                    "subnet_uuid",
+                    format!("subnet {s} does not belong to the network given"),
+                ));
+            }
+        }
+        for g in groups {
+            if self.store.group_get(g)?.kind != GroupType::Education {
+                return Err(Error::invalid(
+                    "groups",
+                    format!("group {g} is not an education group"),
+                ));
+            }
+        }
+        Ok(pool)
+    }
+
+    /// Takes `want` (checked free and inside the subnet), or the highest
+    /// free address, for `holder`.
+    pub(crate) fn template_ip(
+        &self,
+        subnet: &Uuid,
+        holder: &Uuid,
+        want: Option<Ipv4Addr>,
+    ) -> Result<Ipv4Addr> {
+        let h = format!("template:{holder}");
+        if want.is_some() {
+            return self.store.ip_allocate(subnet, &h, want);
+        }
+        for _ in 0..8 {
+            let s = self.store.subnet_get(subnet)?;
+            let used = self
+                .store
+                .ip_allocations(subnet)?
+                .into_iter()
+                .map(|x| x.0)
+                .collect();
+            let Some(ip) = highest_free(&s.range, &used) else {
+                return Err(Error::new(
+                    Code::IpNotEnough,
+                    format!("Subnet `{}` has no free address", s.name),
+                ));
+            };
+            match self.store.ip_allocate(subnet, &h, Some(ip)) {
+                Err(e) if e.code == Code::IpInUse => continue,
+                r => return r,
+            }
+        }
+        Err(Error::new(
+            Code::IpInUse,
+            "The subnet's addresses changed while choosing one; retry",
+        ))
+    }
+
+    /// The next free address a template would get (file 001 `ipaddr`).
+    pub fn template_ip_suggest(&self, subnet: &Uuid) -> Result<Ipv4Addr> {
+        let s = self.store.subnet_get(subnet)?;
+        let used = self
+            .store
+            .ip_allocations(subnet)?
+            .into_iter()
+            .map(|x| x.0)
+            .collect();
+        highest_free(&s.range, &used).ok_or_else(|| {
+            Error::new(
+                Code::IpNotEnough,
+                format!("Subnet `{}` has no free address", s.name),
+            )
+        })
+    }
+
+    fn template_disk_dir(&self, tpl: &Uuid, disk: &Uuid, system: bool) -> Result<PathBuf> {
+        let (role, sub) = if system {
+            (Role::TemplateSystem, "instances/_base")
+        } else {
+            (Role::TemplateData, "datas/_base")
+        };
+        Ok(self
+            .role_dir(role, sub)?
+            .join(format!("tpl-{tpl}"))
+            .join(disk.to_string()))
+    }
+
+    /// Validates a create request and answers what would be made; the
+    /// work runs in `template_create_run`.
+    pub fn template_create_plan(&self, spec: &TemplateSpec) -> Result<Template> {
+        if self.store.template_name_taken(&spec.name)? {
+            return Err(Error::new(
+                Code::TemplateNameExists,
+                format!("Template `{}` already exists", spec.name),
+            ));
+        }
+        let pool = self.template_refs_check(spec.pool, spec.network, spec.subnet, &spec.groups)?;
+        let node = self.store.local_node()?.ok_or_else(|| {
+            Error::new(
+                Code::ControllerNotInitialised,
+                "The controller is not initialised yet",
+            )
+        })?;
+        let uuid = Uuid::new_v4();
+        let (os_type, base, sys_gb) = match (&spec.image, &spec.iso) {
+            (Some((img, size)), None) => {
+                let i = self.store.image_get(img)?;
+                let img_gb = i.virtual_size.div_ceil(GB) as u32;
+                if *size != 0 && (*size as u64) * GB < i.virtual_size {
+                    return Err(Error::new(
+                        Code::DiskShrink,
+                        format!("Field `system_disk.size`: {size} GB is smaller than image `{}` ({img_gb} GB)", i.name),
+                    ));
+                }
+                (
+                    spec.os_type.clone().unwrap_or(i.os_type.clone()),
+                    Some(i.uuid),
+                    (*size).max(img_gb),
+                )
+            }
+            (None, Some(iso)) => {
+                let i = self.store.iso_get(iso)?;
+                (
+                    spec.os_type.clone().unwrap_or(i.os_type),
+                    None,
+                    spec.iso_disk_gb,
+                )
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "system_disk.image_id",
+                    "give a base image, or an ISO to install from",
+                ))
+            }
+        };
+        let mut disks = vec![TemplateDisk {
+            uuid: Uuid::new_v4(),
+            inx: 0,
+            size_gb: sys_gb,
+            dir: PathBuf::new(),
+        }];
+        for (i, (inx, size)) in spec.data_disks.iter().enumerate() {
+            disks.push(TemplateDisk {
+                uuid: Uuid::new_v4(),
+                inx: (*inx).max(i as u32 + 1),
+                size_gb: *size,
+                dir: PathBuf::new(),
+            });
+        }
+        for d in &mut disks {
+            d.dir = self.template_disk_dir(&uuid, &d.uuid, d.is_system())?;
+        }
+        let now = now_ms();
+        Ok(Template {
+            uuid,
+            seq: self.store.sequence_next()?,
+            name: spec.name.clone(),
+            desc: spec.desc.clone(),
+            owner: spec.owner.clone(),
+            os_type,
+            classify: spec.classify,
+            pool,
+            node,
+            network: spec.network,
+            subnet: spec.subnet,
+            bind_ip: spec.bind_ip,
+            mac: vmxml::random_mac(),
+            vcpu: spec.vcpu,
+            ram_mb: spec.ram_mb,
+            groups: spec.groups.clone(),
+            base_image: base,
+            iso: spec.iso,
+            disks,
+            status: if spec.iso.is_some() {
+                Status::Installing
+            } else {
+                Status::Active
+            },
+            version: 0,
+            versions: Vec::new(),
+            ops: Vec::new(),
+            spice_password: random_text(24),
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// Makes the disks, the address, the domain and the record of a
+    /// planned template; a failure undoes everything made.
+    pub async fn template_create_run(
+        self: &Arc<Self>,
+        mut t: Template,
+        power_on: bool,
+        task: &TaskHandle,
+    ) -> Result<Template> {
+        let mut made_dirs: Vec<PathBuf> = Vec::new();
+        let mut ip_taken = None;
+        let r: Result<()> = async {
+            if let Some(s) = t.subnet {
+                let ip = self.template_ip(&s, &t.uuid, t.bind_ip)?;
+                ip_taken = Some((s, ip));
+                t.bind_ip = Some(ip);
+            }
+            task.progress(10, "address allocated");
+            let base = match t.base_image {
+                Some(b) => Some(self.store.image_get(&b)?.path),
+                None => None,
+            };
+            for d in &t.disks {
+                made_dirs.push(
+                    d.dir
+                        .parent()
+                        .map(PathBuf::from)
+                        .unwrap_or_else(|| d.dir.clone()),
+                );
+                self.disks.mkdir(&d.dir).await?;
+                let size = d.size_gb as u64 * GB;
+                let backing = if d.is_system() { base.as_deref() } else { None };
+                self.disks.create(&d.work_file(), size, backing).await?;
+            }
+            task.progress(50, "disks created");
+            if t.status != Status::Installing {
+                // The state as created is version 1: the working overlay
+                // becomes it and a new overlay goes on top.
+                self.template_publish(&mut t, "created", OpType::Update)
+                    .await?;
+            }
+            self.template_define(&t).await?;
+            task.progress(70, "domain defined");
+            self.store.template_insert(&t)?;
+            self.store.flush().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = r {
+            let _ = self.hypervisor.undefine(t.uuid).await;
+            for d in made_dirs.iter().rev() {
+                let _ = self.disks.remove(d).await;
+            }
+            if let Some((s, ip)) = ip_taken {
+                let _ = self.store.ip_release(&s, ip);
+            }
+            return Err(e);
+        }
+        if power_on {
+            self.hypervisor.power(t.uuid, PowerOp::Start).await?;
+        }
+        task.progress(100, "template ready");
+        Ok(t)
+    }
+
+    /// Turns each disk's working overlay into version `next_version()` and
+    /// puts a fresh overlay on top; records the version and an operation.
+    pub(crate) async fn template_publish(
+        &self,
+        t: &mut Template,
+        remark: &str,
+        op: OpType,
+    ) -> Result<()> {
+        let n = t.next_version();
+        let mut done: Vec<&TemplateDisk> = Vec::new();
+        for d in &t.disks {
+            let r = async {
+                self.disks
+                    .rename(&d.work_file(), &d.version_file(n))
+                    .await?;
+                if let Err(e) = self
+                    .disks
+                    .create(&d.work_file(), 0, Some(&d.version_file(n)))
+                    .await
+                {
+                    let _ = self.disks.rename(&d.version_file(n), &d.work_file()).await;
+                    return Err(e);
+                }
+                Ok(())
+            }
+            .await;
+            if let Err(e) = r {
+                for d in done.iter().rev() {
+                    let _ = self.disks.remove(&d.work_file()).await;
+                    let _ = self.disks.rename(&d.version_file(n), &d.work_file()).await;
+                }
+                return Err(e);
+            }
+            done.push(d);
+        }
+        let now = now_ms();
+        t.versions.push(Version {
+            number: n,
+            parent: t.version,
+            remark: remark.to_string(),
+            created_at: now,
+        });
+        t.version = n;
+        t.ops.push(Operation {
+            uuid: Uuid::new_v4(),
+            version: n,
+            remark: remark.to_string(),
+            op_type: op,
+            at: now,
+        });
+        t.updated_at = now;
+        Ok(())
+    }
+
+    /// Stops a template: ACPI first, then after the timeout the plug.
+    pub(crate) async fn template_halt(&self, t: &Template, graceful: bool) -> Result<()> {
+        if self.template_power_state(t).await == PowerState::Off {
+            return Ok(());
+        }
+        if graceful {
+            self.hypervisor.power(t.uuid, PowerOp::Shutdown).await?;
+            let until = Instant::now() + self.settings.vm_stop_timeout;
+            while Instant::now() < until {
+                if self.template_power_state(t).await == PowerState::Off {
+                    return Ok(());
+                }
+                smol::Timer::after(Duration::from_millis(200)).await;
+            }
+            log::info!("template {} ignored ACPI shutdown; powering it off", t.name);
+        }
+        match self.hypervisor.power(t.uuid, PowerOp::Destroy).await {
+            Err(_) if self.template_power_state(t).await == PowerState::Off => Ok(()),
+            r => r,
+        }
+    }
+
+    /// start, stop, hard_stop, reboot, hard_reboot.
+    pub async fn template_power(self: &Arc<Self>, uuid: &Uuid, verb: &str) -> Result<Template> {
+        let t = self.store.template_get(uuid)?;
+        let _g = self.template_lock(&t)?;
+        let on = self.template_power_state(&t).await != PowerState::Off;
+        match (verb, on) {
+            ("start" | "edit", true) => {}
+            ("start" | "edit", false) => self.hypervisor.power(t.uuid, PowerOp::Start).await?,
+            ("stop", _) => self.template_halt(&t, true).await?,
+            ("hard_stop", _) => self.template_halt(&t, false).await?,
+            ("reboot", true) => self.hypervisor.power(t.uuid, PowerOp::Reboot).await?,
+            ("hard_reboot", true) => self.hypervisor.power(t.uuid, PowerOp::Reset).await?,
+            ("reboot" | "hard_reboot", false) => return Err(busy_err(&t.name, "is not running")),
+            _ => {
+                return Err(Error::new(
+                    Code::UnknownAction,
+                    format!("`{verb}` is not a power action"),
+                ))
+            }
+        }
+        Ok(t)
+    }
+
+    /// Discards unsaved edits: a fresh overlay on the current version.
+    pub async fn template_reset(self: &Arc<Self>, uuid: &Uuid) -> Result<Template> {
+        let t = self.store.template_get(uuid)?;
+        let _g = self.template_lock(&t)?;
+        if t.version == 0 {
+            return Err(busy_err(&t.name, "has no saved version to go back to"));
+        }
+        self.template_halt(&t, false).await?;
+        for d in &t.disks {
+            self.disks.remove(&d.work_file()).await?;
+            self.disks
+                .create(&d.work_file(), 0, Some(&d.version_file(t.version)))
+                .await?;
+        }
+        Ok(t)
+    }
+
+    /// Loads (`Some`) or ejects (`None`) an ISO.
+    pub async fn template_cdrom(
+        self: &Arc<Self>,
+        uuid: &Uuid,
+        iso: Option<Uuid>,
+    ) -> Result<Template> {
+        let t = self.store.template_get(uuid)?;
+        let _g = self.template_lock(&t)?;
+        let path = match iso {
+            Some(i) => Some(self.store.iso_get(&i)?.path),
+            None => None,
+        };
+        let t = self.store.template_update(uuid, &|mut t| {
+            t.iso = iso;
+            t.updated_at = now_ms();
+            Ok(t)
+        })?;
+        self.template_define(&t).await?;
+        if self.template_power_state(&t).await == PowerState::Running {
+            self.hypervisor
+                .update_device(t.uuid, vmxml::cdrom_xml(path.as_deref(), None))
+                .await?;
+        }
+        self.store.flush().await?;
+        Ok(t)
+    }
+
+    /// A one-time SPICE ticket for a running template (online editing).
+    pub async fn template_console(self: &Arc<Self>, uuid: &Uuid) -> Result<Console> {
+        let t = self.store.template_get(uuid)?;
+        let Some(addr) = self.hypervisor.spice(t.uuid).await? else {
+            return Err(busy_err(
+                &t.name,
+                "is not running; start it (or `edit`) first",
+            ));
+        };
+        let ticket = random_text(16);
+        let valid_to = now_ms() + self.settings.spice_ticket_ttl.as_millis() as i64;
+        let g = vmxml::graphics_xml(&SpiceSpec {
+            listen: self.settings.spice_listen.clone(),
+            password: ticket.clone(),
+            valid_to_ms: valid_to,
+        });
+        self.hypervisor.update_device(t.uuid, g).await?;
+        let host = match addr.listen.as_str() {
+            "" | "0.0.0.0" | "::" => self
+                .store
+                .node_get(&t.node)
+                .map(|n| n.ip.to_string())
+                .unwrap_or(addr.listen.clone()),
+            l => l.to_string(),
+        };
+        let vv = format!(
+            "[virt-viewer]\ntype=spice\nhost={host}\nport={}\npassword={ticket}\ntitle={}\ndelete-this-file=1\n",
+            addr.port, t.name
+        );
+        Ok(Console {
+            host,
+            port: addr.port,
+            ticket,
+            expire_time: crate::domain::clock::format_utc(valid_to),
+            vv,
+        })
+    }
+
+    /// Applies a PUT: names and links in the record, disks grown or added
+    /// (the template must be off for disk changes), then the domain redefined.
+    pub async fn template_update(
+        self: &Arc<Self>,
+        uuid: &Uuid,
+        p: TemplatePatch,
+    ) -> Result<Template> {
+        let t = self.store.template_get(uuid)?;
+        let _g = self.template_lock(&t)?;
+        let network = p.network.unwrap_or(t.network);
+        let subnet = p
+            .subnet
+            .unwrap_or(if p.network.is_some() && network != t.network {
+                None
+            } else {
+                t.subnet
+            });
+        let groups = p.groups.clone().unwrap_or(t.groups.clone());
+        self.template_refs_check(Some(t.pool), network, subnet, &groups)?;
+        let disk_change = !p.grow.is_empty() || !p.add.is_empty();
+        if disk_change && self.template_power_state(&t).await != PowerState::Off {
+            return Err(busy_err(
+                &t.name,
+                "is running; stop it before changing its disks",
+            ));
+        }
+        for (d, size) in &p.grow {
+            let disk = t.disks.iter().find(|x| x.uuid == *d).ok_or_else(|| {
+                Error::invalid("devices.uuid", format!("template has no disk {d}"))
+            })?;
+            if *size < disk.size_gb {
+                return Err(Error::new(
+                    Code::DiskShrink,
+                    format!(
+                        "Field `devices.size`: disk {d} is {} GB; disks only grow",
+                        disk.size_gb
+                    ),
+                ));
+            }
+        }
+        // The address: release the old one after the new one is taken.
+        let ip_changed = subnet != t.subnet || p.bind_ip.is_some_and(|b| b != t.bind_ip);
+        let mut new_ip = t.bind_ip;
+        if ip_changed {
+            new_ip = match subnet {
+                Some(s) => Some(self.template_ip(&s, &t.uuid, p.bind_ip.flatten())?),
+                None => None,
+            };
+        }
+        let mut added = Vec::new();
+        for (inx, size) in &p.add {
+            let id = Uuid::new_v4();
+            let d = TemplateDisk {
+                uuid: id,
+                inx: *inx,
+                size_gb: *size,
+                dir: self.template_disk_dir(&t.uuid, &id, false)?,
+            };
+            self.disks.mkdir(&d.dir).await?;
+            self.disks
+                .create(&d.work_file(), *size as u64 * GB, None)
+                .await?;
+            added.push(d);
+        }
+        for (d, size) in &p.grow {
+            if let Some(disk) = t.disks.iter().find(|x| x.uuid == *d) {
+                if *size > disk.size_gb {
+                    self.disks
+                        .resize(&disk.work_file(), *size as u64 * GB)
+                        .await?;
+                }
+            }
+        }
+        let out = self.store.template_update(uuid, &|mut t| {
+            if let Some(n) = &p.name {
+                t.name = n.clone();
+            }
+            if let Some(d) = &p.desc {
+                t.desc = d.clone();
+            }
+            t.network = network;
+            t.subnet = subnet;
+            t.bind_ip = new_ip;
+            if let Some(v) = p.vcpu {
+                t.vcpu = v;
+            }
+            if let Some(r) = p.ram_mb {
+                t.ram_mb = r;
+            }
+            t.groups = groups.clone();
+            for (d, size) in &p.grow {
+                if let Some(x) = t.disks.iter_mut().find(|x| x.uuid == *d) {
+                    x.size_gb = *size;
+                }
+            }
+            t.disks.extend(added.iter().cloned());
+            t.updated_at = now_ms();
+            Ok(t)
+        });
+        let out = match out {
+            Ok(o) => o,
+            Err(e) => {
+                for d in &added {
+                    let _ = self.disks.remove(&d.dir).await;
+                }
+                if ip_changed {
+                    if let (Some(s), Some(ip)) = (subnet, new_ip) {
+                        let _ = self.store.ip_release(&s, ip);
+                    }
+                }
+                return Err(e);
+            }
+        };
+        if ip_changed {
+            if let (Some(s), Some(ip)) = (t.subnet, t.bind_ip) {
+                let _ = self.store.ip_release(&s, ip);
+            }
+        }
+        self.template_define(&out).await?;
+        self.store.flush().await?;
+        Ok(out)
+    }
+
+    /// Deletes a template nothing uses: the record first (atomically with
+    /// the use check), then the domain, the files and the address.
+    pub async fn template_delete(self: &Arc<Self>, uuid: &Uuid) -> Result<Template> {
+        let t = self.store.template_get(uuid)?;
+        let _g = self.template_lock(&t)?;
+        let t = self.store.template_delete(uuid)?;
+        self.store.flush().await?;
+        self.template_files_remove(&t).await;
+        Ok(t)
+    }
+
+    /// Removes a deleted template's domain, directories and address
+    /// (problems are logged: the start-up sweep retries).
+    pub(crate) async fn template_files_remove(&self, t: &Template) {
+        if let Err(e) = self.hypervisor.undefine(t.uuid).await {
+            log::warn!("template {}: domain stays defined: {e}", t.uuid);
+        }
+        for d in &t.disks {
+            if let Some(top) = d.dir.parent() {
+                if let Err(e) = self.disks.remove(top).await {
+                    log::warn!("template {}: files stay in {}: {e}", t.uuid, top.display());
+                }
+            }
+        }
+        if let (Some(s), Some(ip)) = (t.subnet, t.bind_ip) {
+            let _ = self.store.ip_release(&s, ip);
+        }
+    }
+
+    /// Copies a template's current version into a new template.
+    pub fn template_copy_plan(&self, src: &Template, spec: &TemplateSpec) -> Result<Template> {
+        if src.version == 0 {
+            return Err(busy_err(&src.name, "has no saved version to copy"));
+        }
+        if self.store.template_name_taken(&spec.name)? {
+            return Err(Error::new(
+                Code::TemplateNameExists,
+                format!("Template `{}` already exists", spec.name),
+            ));
+        }
+        let pool = self.template_refs_check(
+            spec.pool.or(Some(src.pool)),
+            spec.network,
+            spec.subnet,
+            &spec.groups,
+        )?;
+        let uuid = Uuid::new_v4();
+        let mut t = src.clone();
+        t.uuid = uuid;
+        t.seq = self.store.sequence_next()?;
+        t.name = spec.name.clone();
+        t.desc = spec.desc.clone();
+        t.owner = spec.owner.clone();
+        t.pool = pool;
+        t.network = spec.network;
+        t.subnet = spec.subnet;
+        t.bind_ip = spec.bind_ip;
+        t.groups = spec.groups.clone();
+        t.mac = vmxml::random_mac();
+        t.iso = None;
+        t.status = Status::Active;
+        t.version = 0;
+        t.versions = Vec::new();
+        t.ops = Vec::new();
+        t.spice_password = random_text(24);
+        t.created_at = now_ms();
+        t.updated_at = t.created_at;
+        for d in &mut t.disks {
+            d.uuid = Uuid::new_v4();
+            d.dir = self.template_disk_dir(&uuid, &d.uuid, d.is_system())?;
+        }
+        Ok(t)
+    }
+
+    pub async fn template_copy_run(
+        self: &Arc<Self>,
+        src: Template,
+        mut t: Template,
+        task: &TaskHandle,
+    ) -> Result<Template> {
+        let base = match src.base_image {
+            Some(b) => Some(self.store.image_get(&b)?.path),
+            None => None,
+        };
+        let mut ip_taken = None;
+        let r: Result<()> = async {
+            if let Some(s) = t.subnet {
+                let ip = self.template_ip(&s, &t.uuid, t.bind_ip)?;
+                ip_taken = Some((s, ip));
+                t.bind_ip = Some(ip);
+            }
+            for (i, (from, to)) in src.disks.iter().zip(t.disks.iter()).enumerate() {
+                self.disks.mkdir(&to.dir).await?;
+                let backing = if from.is_system() {
+                    base.as_deref()
+                } else {
+                    None
+                };
+                self.disks
+                    .convert(&from.version_file(src.version), &to.work_file(), backing)
+                    .await?;
+                task.progress((10 + 60 * (i + 1) / src.disks.len()) as u8, "disk copied");
+            }
+            self.template_publish(&mut t, &format!("copied from {}", src.name), OpType::Update)
+                .await?;
+            self.template_define(&t).await?;
+            self.store.template_insert(&t)?;
+            self.store.flush().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = r {
+            let _ = self.hypervisor.undefine(t.uuid).await;
+            for d in &t.disks {
+                if let Some(top) = d.dir.parent() {
+                    let _ = self.disks.remove(top).await;
+                }
+            }
+            if let Some((s, ip)) = ip_taken {
+                let _ = self.store.ip_release(&s, ip);
+            }
+            return Err(e);
+        }
+        Ok(t)
+    }
+}

@@ -1,0 +1,336 @@
+//! Template versions: save (the working overlay becomes a version), iso
+//! save, rollback, trimming to the kept number (children rebased, the file
+//! removed), download (a flattened standalone image), and the start-up
+//! sweep that repairs what a crash left behind.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::task::TaskHandle;
+use super::Services;
+use crate::domain::clock::now_ms;
+use crate::domain::storage::Role;
+use crate::domain::template::{
+    children, export_name, trim_candidate, version_of_file, OpType, Operation, Status, Template,
+};
+use crate::error::{Code, Error, Result};
+use crate::host::PowerState;
+
+/// A finished download: where the file is and the URL that serves it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Export {
+    pub path: String,
+    pub url: String,
+    pub size: u64,
+}
+
+impl Services {
+    /// Publishes the working state as a new version. The template is shut
+    /// down first (its overlay must be quiet); desktops keep running on the
+    /// files they use, which are never rewritten.
+    pub async fn template_save(
+        self: &Arc<Self>,
+        uuid: &Uuid,
+        remark: &str,
+        task: &TaskHandle,
+    ) -> Result<Template> {
+        let t = self.store.template_get(uuid)?;
+        let _g = self.template_lock(&t)?;
+        if t.status == Status::Installing {
+            return Err(Error::new(
+                Code::TemplateBusy,
+                format!(
+                    "Template `{}` is installing from an ISO; use iso_save",
+                    t.name
+                ),
+            ));
+        }
+        self.template_save_locked(t, remark, None, task).await
+    }
+
+    /// Completes an ISO installation: ejects the ISO and publishes version 1.
+    pub async fn template_iso_save(
+        self: &Arc<Self>,
+        uuid: &Uuid,
+        task: &TaskHandle,
+    ) -> Result<Template> {
+        let t = self.store.template_get(uuid)?;
+        let _g = self.template_lock(&t)?;
+        if t.status != Status::Installing {
+            return Err(Error::new(
+                Code::TemplateBusy,
+                format!(
+                    "Template `{}` was not installed from an ISO, or is saved already",
+                    t.name
+                ),
+            ));
+        }
+        self.template_save_locked(t, "installed from ISO", Some(()), task)
+            .await
+    }
+
+    async fn template_save_locked(
+        self: &Arc<Self>,
+        t: Template,
+        remark: &str,
+        iso_done: Option<()>,
+        task: &TaskHandle,
+    ) -> Result<Template> {
+        let before = t.status;
+        self.store.template_update(&t.uuid, &|mut x| {
+            x.status = Status::Updating;
+            Ok(x)
+        })?;
+        self.store.flush().await?;
+        task.progress(5, "template marked updating");
+        let r = async {
+            self.template_halt(&t, true).await?;
+            task.progress(40, "template stopped");
+            let mut next = t.clone();
+            self.template_publish(&mut next, remark, OpType::Update)
+                .await?;
+            if iso_done.is_some() {
+                next.iso = None;
+            }
+            next.status = Status::Active;
+            let saved = self.store.template_update(&t.uuid, &|_| Ok(next.clone()))?;
+            self.store.flush().await?;
+            Ok::<_, Error>(saved)
+        }
+        .await;
+        let saved = match r {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = self.store.template_update(&t.uuid, &|mut x| {
+                    x.status = before;
+                    Ok(x)
+                });
+                return Err(e);
+            }
+        };
+        if iso_done.is_some() {
+            self.template_define(&saved).await?;
+        }
+        task.progress(80, &format!("version {} saved", saved.version));
+        self.template_trim(saved).await
+    }
+
+    /// Merges away the oldest versions beyond the kept number: each child
+    /// is rebased onto the dropped version's parent (the guest sees the
+    /// same disk), then the record forgets it, then its files go.
+    pub(crate) async fn template_trim(&self, mut t: Template) -> Result<Template> {
+        let keep = self.settings.template_versions_keep;
+        while let Some((drop, parent)) = trim_candidate(&t.versions, t.version, keep) {
+            let kids = children(&t.versions, drop);
+            let base = match t.base_image {
+                Some(b) => Some(self.store.image_get(&b)?.path),
+                None => None,
+            };
+            for d in &t.disks {
+                let below: Option<PathBuf> = if parent > 0 {
+                    Some(d.version_file(parent))
+                } else if d.is_system() {
+                    base.clone()
+                } else {
+                    None
+                };
+                for k in &kids {
+                    self.disks
+                        .rebase(&d.version_file(*k), below.as_deref())
+                        .await?;
+                }
+            }
+            t = self.store.template_update(&t.uuid, &|mut x| {
+                x.versions.retain(|v| v.number != drop);
+                for v in x.versions.iter_mut().filter(|v| v.parent == drop) {
+                    v.parent = parent;
+                }
+                Ok(x)
+            })?;
+            self.store.flush().await?;
+            for d in &t.disks {
+                self.disks.remove(&d.version_file(drop)).await?;
+            }
+        }
+        Ok(t)
+    }
+
+    /// Goes back to kept version `n`: unsaved edits are discarded and a
+    /// fresh overlay sits on `n`; newer versions stay until trimmed.
+    pub async fn template_rollback(self: &Arc<Self>, uuid: &Uuid, n: u32) -> Result<Template> {
+        let t = self.store.template_get(uuid)?;
+        let _g = self.template_lock(&t)?;
+        if !t.has_version(n) {
+            let kept: Vec<String> = t.versions.iter().map(|v| v.number.to_string()).collect();
+            return Err(Error::new(
+                Code::VersionNotFound,
+                format!(
+                    "Template `{}` keeps versions {}, not {n}",
+                    t.name,
+                    kept.join(", ")
+                ),
+            ));
+        }
+        self.template_halt(&t, false).await?;
+        for d in &t.disks {
+            let fresh = d.dir.join("work.new.qcow2");
+            self.disks
+                .create(&fresh, 0, Some(&d.version_file(n)))
+                .await?;
+            self.disks.rename(&fresh, &d.work_file()).await?;
+        }
+        let t = self.store.template_update(uuid, &|mut x| {
+            x.version = n;
+            x.ops.push(Operation {
+                uuid: Uuid::new_v4(),
+                version: n,
+                remark: format!("rolled back to version {n}"),
+                op_type: OpType::Rollback,
+                at: now_ms(),
+            });
+            x.updated_at = now_ms();
+            Ok(x)
+        })?;
+        self.store.flush().await?;
+        Ok(t)
+    }
+
+    /// The directory exported images go to.
+    pub fn template_export_dir(&self) -> Result<PathBuf> {
+        self.role_dir(Role::TemplateSystem, "instances/_export")
+    }
+
+    /// Flattens the current version of the system disk into a standalone
+    /// qcow2 in the export directory.
+    pub async fn template_download(
+        self: &Arc<Self>,
+        uuid: &Uuid,
+        task: &TaskHandle,
+    ) -> Result<Export> {
+        let t = self.store.template_get(uuid)?;
+        let _g = self.template_lock(&t)?;
+        if t.version == 0 {
+            return Err(Error::new(
+                Code::TemplateBusy,
+                format!("Template `{}` has no saved version to download", t.name),
+            ));
+        }
+        let sys = t
+            .disks
+            .iter()
+            .find(|d| d.is_system())
+            .ok_or_else(|| Error::internal("template without a system disk"))?;
+        let dir = self.template_export_dir()?;
+        self.disks.mkdir(&dir).await?;
+        let name = export_name(&t.name, now_ms(), t.vcpu, t.ram_mb, t.system_size_gb());
+        let path = dir.join(&name);
+        task.progress(10, "flattening the system disk");
+        self.disks
+            .convert(&sys.version_file(t.version), &path, None)
+            .await?;
+        let size = self
+            .disks
+            .info(&path)
+            .await
+            .map(|i| i.actual_size)
+            .unwrap_or(0);
+        Ok(Export {
+            url: format!("/api/v1/template/download?path={}", path.display()),
+            path: path.to_string_lossy().into_owned(),
+            size,
+        })
+    }
+
+    /// A file in the export directory, for streaming out; anything else is
+    /// refused.
+    pub fn template_export_file(&self, path: &str) -> Result<PathBuf> {
+        let dir = self.template_export_dir()?;
+        let p = Path::new(path);
+        let name = p
+            .file_name()
+            .ok_or_else(|| Error::invalid("path", "names no file"))?;
+        if p.parent() != Some(dir.as_path()) || path.contains("..") {
+            return Err(Error::invalid("path", "is not an exported template image"));
+        }
+        Ok(dir.join(name))
+    }
+
+    /// After a crash: an interrupted save (status `updating`, an unrecorded
+    /// version file newer than every recorded one) is undone, stray files
+    /// and domains of deleted templates are removed, and every template's
+    /// domain is defined again from its record.
+    pub async fn template_recover(&self) -> Result<()> {
+        let templates = self.store.template_list()?;
+        for t in &templates {
+            let max = t.versions.iter().map(|v| v.number).max().unwrap_or(0);
+            for d in &t.disks {
+                for name in self.disks.list_dir(&d.dir).await? {
+                    let Some(n) = version_of_file(&name) else {
+                        if name.ends_with(".new.qcow2") {
+                            self.disks.remove(&d.dir.join(name)).await?;
+                        }
+                        continue;
+                    };
+                    if t.has_version(n) {
+                        continue;
+                    }
+                    let f = d.dir.join(&name);
+                    if n > max && t.status == Status::Updating {
+                        // The working overlay was renamed but never recorded.
+                        self.disks.remove(&d.work_file()).await?;
+                        self.disks.rename(&f, &d.work_file()).await?;
+                        log::warn!("template {}: interrupted save undone", t.name);
+                    } else if n < max {
+                        self.disks.remove(&f).await?;
+                    }
+                }
+            }
+            if t.status == Status::Updating {
+                self.store.template_update(&t.uuid, &|mut x| {
+                    x.status = Status::Active;
+                    Ok(x)
+                })?;
+            }
+            if let Err(e) = self.template_define(t).await {
+                log::warn!("template {}: cannot define its domain: {e}", t.name);
+            }
+        }
+        // Domains and directories of templates that no longer exist.
+        let known: std::collections::HashSet<Uuid> = templates.iter().map(|t| t.uuid).collect();
+        if let Ok(domains) = self.hypervisor.list().await {
+            for (u, name) in domains {
+                if name.starts_with("vdi-tpl-") && !known.contains(&u) {
+                    if self.hypervisor.state(u).await.ok().flatten() == Some(PowerState::Running) {
+                        continue;
+                    }
+                    log::warn!("removing domain {name} of a template that does not exist");
+                    let _ = self.hypervisor.undefine(u).await;
+                }
+            }
+        }
+        for (role, sub) in [
+            (Role::TemplateSystem, "instances/_base"),
+            (Role::TemplateData, "datas/_base"),
+        ] {
+            let Ok(dir) = self.role_dir(role, sub) else {
+                continue;
+            };
+            for name in self.disks.list_dir(&dir).await? {
+                let Some(id) = name
+                    .strip_prefix("tpl-")
+                    .and_then(|x| Uuid::parse_str(x).ok())
+                else {
+                    continue;
+                };
+                if !known.contains(&id) {
+                    log::warn!("removing files of template {id} that does not exist");
+                    self.disks.remove(&dir.join(name)).await?;
+                }
+            }
+        }
+        self.store.flush().await?;
+        Ok(())
+    }
+}
