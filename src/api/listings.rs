@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{bond, controller, network, resource_pool, task};
+use super::{bond, controller, network, resource_pool, task, template};
 use crate::error::Result;
 use crate::service::{Listing, QueryEngine, Services, Table};
 
@@ -102,6 +102,51 @@ fn bonds(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
+fn templates(s: &Services, sink: Sink) -> Result<()> {
+    let nets = s.network_list()?;
+    let subs = s.subnet_list()?;
+    let groups = s.group_list()?;
+    for t in s.template_list()? {
+        let names = |n: Option<uuid::Uuid>| {
+            (
+                n.and_then(|n| nets.iter().find(|x| x.uuid == n))
+                    .map(|x| x.name.clone()),
+                t.subnet
+                    .and_then(|u| subs.iter().find(|x| x.uuid == u))
+                    .map(|x| x.name.clone()),
+            )
+        };
+        sink(template::template_view(&t, &names, &groups, ""));
+    }
+    Ok(())
+}
+
+fn images(s: &Services, sink: Sink) -> Result<()> {
+    s.base_image_list()?
+        .iter()
+        .for_each(|i| sink(template::image_view(i)));
+    Ok(())
+}
+
+fn isos(s: &Services, sink: Sink) -> Result<()> {
+    s.iso_list()?
+        .iter()
+        .for_each(|i| sink(template::iso_view(i)));
+    Ok(())
+}
+
+fn groups(s: &Services, sink: Sink) -> Result<()> {
+    let templates = s.template_list()?;
+    for g in s.group_list()? {
+        let n = templates
+            .iter()
+            .filter(|t| t.groups.is_empty() || t.groups.contains(&g.uuid))
+            .count();
+        sink(template::group_view(&g, n));
+    }
+    Ok(())
+}
+
 /// Every listing, registered in one engine.
 pub fn engine() -> QueryEngine<Services> {
     let mut e = QueryEngine::default();
@@ -157,6 +202,37 @@ pub fn engine() -> QueryEngine<Services> {
                 .wrapping_add(s.node_storage_generation() << 32)
         },
         load: storages,
+    });
+    e.register(Listing {
+        name: "template",
+        fields: template::TEMPLATE_FIELDS,
+        generation: |s: &Services| {
+            s.table_generation(Table::Template)
+                .wrapping_add(s.table_generation(Table::Network) << 20)
+                .wrapping_add(s.table_generation(Table::Group) << 40)
+        },
+        load: templates,
+    });
+    e.register(Listing {
+        name: "base_image",
+        fields: template::IMAGE_FIELDS,
+        generation: |s: &Services| s.table_generation(Table::Image),
+        load: images,
+    });
+    e.register(Listing {
+        name: "iso",
+        fields: template::ISO_FIELDS,
+        generation: |s: &Services| s.table_generation(Table::Image),
+        load: isos,
+    });
+    e.register(Listing {
+        name: "group",
+        fields: template::GROUP_FIELDS,
+        generation: |s: &Services| {
+            s.table_generation(Table::Group)
+                .wrapping_add(s.table_generation(Table::Template) << 32)
+        },
+        load: groups,
     });
     e.register(Listing {
         name: "task",

@@ -8,6 +8,7 @@ pub mod listings;
 pub mod network;
 pub mod resource_pool;
 pub mod task;
+pub mod template;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;

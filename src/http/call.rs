@@ -49,9 +49,19 @@ pub struct Call {
     pub query: Vec<(String, String)>,
     pub params: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The request body as a stream (routes marked `streaming`).
+    pub upload: Option<crate::host::ByteStream>,
 }
 
 impl Call {
+    /// A query parameter's value.
+    pub fn query_value(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     pub fn param(&self, name: &str) -> &str {
         self.params
             .iter()
@@ -75,6 +85,8 @@ pub struct Reply {
     pub text: Option<String>,
     pub target: Option<String>,
     pub raw: bool,
+    /// A file streamed out instead of an envelope: length, bytes, name.
+    pub file: Option<(u64, crate::host::ByteStream, String)>,
 }
 
 impl Reply {
@@ -85,6 +97,7 @@ impl Reply {
             text: None,
             target: None,
             raw: false,
+            file: None,
         }
     }
 
@@ -95,6 +108,7 @@ impl Reply {
             text: Some(text),
             target: None,
             raw: false,
+            file: None,
         }
     }
 
@@ -124,6 +138,8 @@ pub struct Route {
     /// once, then the handler runs as a task and the reply is a task id.
     pub asyncable: Option<Validator>,
     pub body: Option<SchemaFn>,
+    /// The body is handed to the handler as a stream (uploads).
+    pub streaming: bool,
     pub handler: Handler,
 }
 
@@ -234,7 +250,11 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
             "The service is stopping; retry when it is back",
         )));
     }
+    let mut upload = None;
     let body = if route.method == Method::Get {
+        Vec::new()
+    } else if route.streaming {
+        upload = Some(Box::new(req.take_body()) as crate::host::ByteStream);
         Vec::new()
     } else {
         match read_body(&mut req).await {
@@ -261,6 +281,7 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
         query,
         params,
         body,
+        upload,
     };
     let result = if let Some(validate) = route.asyncable {
         run_maybe_async(route, validate, &mut call, &target).await
@@ -287,6 +308,23 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
         }
     }
     Ok(match result {
+        Ok(Reply {
+            file: Some((len, bytes, name)),
+            ..
+        }) => {
+            let mut res = tide::Response::new(200);
+            res.set_body(tide::Body::from_reader(
+                smol::io::BufReader::new(bytes),
+                Some(len as usize),
+            ));
+            res.set_content_type("application/octet-stream");
+            res.insert_header(
+                "Content-Disposition",
+                format!("attachment; filename=\"{name}\""),
+            );
+            res.insert_ext(envelope::Enveloped);
+            res
+        }
         Ok(r) if r.raw => envelope::raw(r.data),
         Ok(Reply { text: Some(t), .. }) => envelope::ok_text(&t),
         Ok(r) => envelope::ok(r.data),
@@ -345,6 +383,7 @@ async fn run_maybe_async(
         query: std::mem::take(&mut call.query),
         params: std::mem::take(&mut call.params),
         body: std::mem::take(&mut call.body),
+        upload: None,
     };
     if !wants_async {
         return guarded(handler, detached).await;
@@ -413,6 +452,7 @@ mod tests {
             query: vec![],
             params: vec![],
             body: vec![],
+            upload: None,
         };
         let e = smol::block_on(guarded(boom, call)).err().unwrap();
         assert_eq!(e.code, Code::Internal);

@@ -13,6 +13,7 @@ mod controller;
 mod network;
 mod resource_pool;
 mod system;
+mod template;
 mod ui;
 
 use std::sync::Arc;

@@ -37,6 +37,9 @@ pub fn document() -> Value {
         if r.deprecated {
             op["deprecated"] = json!(true);
         }
+        if r.streaming {
+            op["requestBody"] = json!({"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}});
+        }
         if let Some(f) = r.body {
             let mut schema = serde_json::to_value(f(&mut gen)).unwrap_or(Value::Null);
             if r.asyncable.is_some() {

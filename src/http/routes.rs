@@ -6,7 +6,7 @@ use schemars::schema::Schema;
 use schemars::JsonSchema;
 
 use super::call::{Method, Route, SchemaFn, Validator};
-use super::{auth, bond, controller, network, resource_pool, system};
+use super::{auth, bond, controller, network, resource_pool, system, template};
 use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
 use crate::api::network as net;
 use crate::api::resource_pool::{CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
@@ -32,6 +32,7 @@ fn route(method: Method, path: &'static str, op: &'static str, summary: &'static
         deprecated: false,
         asyncable: None,
         body: None,
+        streaming: false,
         handler: h!(system::health),
     }
 }
@@ -53,6 +54,10 @@ impl Route {
         self.body = s;
         self
     }
+    fn streaming(mut self) -> Self {
+        self.streaming = true;
+        self
+    }
     fn to(mut self, h: super::call::Handler) -> Self {
         self.handler = h;
         self
@@ -62,6 +67,20 @@ impl Route {
 /// The generic query route of one listing.
 fn query(path: &'static str, op: &'static str, summary: &'static str) -> Route {
     route(Method::Get, path, op, summary).to(h!(system::query))
+}
+
+/// A file 000 template verb: `POST /api/v1/template/<verb>`.
+macro_rules! tpl {
+    ($verb:literal, $summary:literal) => {
+        route(
+            Method::Post,
+            concat!("/api/v1/template/", $verb),
+            concat!("template/", $verb),
+            $summary,
+        )
+        .body(schema::<serde_json::Value>())
+        .to(h!(template::server_verb))
+    };
 }
 
 pub fn table() -> Vec<Route> {
@@ -329,6 +348,125 @@ pub fn table() -> Vec<Route> {
         query("/api/v1.0/network/", "network/query", "Query data networks"),
         query("/api/v1.0/subnet/", "subnet/query", "Query subnets"),
         query("/api/v1.0/node_nic/", "node_nic/query", "Query node NICs"),
+        // Base images and ISOs (file 000 "基础镜像"; upload streams the file).
+        route(
+            Put,
+            "/api/v1/base_image/upload",
+            "base_image/upload",
+            "Upload a qcow2 base image as the body (?name=&os_type=&pool_uuid=&md5_sum=)",
+        )
+        .streaming()
+        .to(h!(template::image_upload)),
+        route(
+            Post,
+            "/api/v1/base_image/upload",
+            "base_image/upload_post",
+            "Upload a qcow2 base image as the body (POST form of the PUT)",
+        )
+        .streaming()
+        .to(h!(template::image_upload)),
+        route(
+            Post,
+            "/api/v1/resource_pool/images/upload",
+            "resource_pool/images_upload",
+            "Register an image already on this node (md5 verified)",
+        )
+        .body(schema::<crate::api::template::RegisterReq>())
+        .to(h!(template::image_register)),
+        route(
+            Post,
+            "/api/v1/resource_pool/images/retransmit",
+            "resource_pool/images_retransmit",
+            "Copy a base image to every node of its pool (verifies the local copy on one node)",
+        )
+        .body(schema::<crate::api::template::ImageIdReq>())
+        .to(h!(template::image_retransmit)),
+        route(
+            Post,
+            "/api/v1/resource_pool/images/delete",
+            "resource_pool/images_delete",
+            "Delete a base image no template uses",
+        )
+        .body(schema::<crate::api::template::ImageIdReq>())
+        .to(h!(template::image_delete)),
+        query("/api/v1.0/base_image/", "base_image/query", "Query base images"),
+        route(
+            Put,
+            "/api/v1/iso/upload",
+            "iso/upload",
+            "Upload an installation ISO as the body (?name=&os_type=&md5_sum=)",
+        )
+        .streaming()
+        .to(h!(template::iso_upload)),
+        route(
+            Post,
+            "/api/v1/iso/upload",
+            "iso/upload_post",
+            "Upload an installation ISO (POST form of the PUT)",
+        )
+        .streaming()
+        .to(h!(template::iso_upload)),
+        route(Post, "/api/v1/iso/delete", "iso/delete", "Delete an ISO no template holds")
+            .body(schema::<crate::api::template::NameUuid>())
+            .to(h!(template::iso_delete)),
+        query("/api/v1.0/iso/", "iso/query", "Query ISOs"),
+        // Groups (file 000 "分组", file 001 "教学分组").
+        route(Post, "/api/v1/group/create", "group/create", "Create a classroom or user group")
+            .body(schema::<crate::api::template::GroupReq>())
+            .to(h!(template::group_create)),
+        route(Post, "/api/v1/group/update", "group/update", "Update a group")
+            .body(schema::<crate::api::template::GroupReq>())
+            .to(h!(template::group_update)),
+        route(Post, "/api/v1/group/delete", "group/delete", "Delete a group nothing uses")
+            .body(schema::<crate::api::template::NameUuid>())
+            .to(h!(template::group_delete)),
+        query("/api/v1.0/voi/education/group/", "group/query", "Query groups"),
+        route(Post, "/api/v1.0/voi/education/group/", "group/web_create", "Create a group (web dialect)")
+            .body(schema::<serde_json::Value>())
+            .to(h!(template::group_create)),
+        route(Put, "/api/v1.0/voi/education/group/", "group/web_update", "Update a group (web dialect)")
+            .body(schema::<crate::api::template::GroupReq>())
+            .to(h!(template::group_update)),
+        route(Delete, "/api/v1.0/voi/education/group/", "group/web_delete", "Delete groups (batch)")
+            .body(schema::<crate::api::template::NameUuid>())
+            .to(h!(template::group_delete)),
+        // Templates, server dialect (file 000 "教学模板").
+        tpl!("create", "Create a template from a base image or an ISO (a task)"),
+        tpl!("delete", "Delete a template no desktop group uses: domain, files, address"),
+        tpl!("start", "Power a template on"),
+        tpl!("stop", "Shut a template down (ACPI, then off after the timeout)"),
+        tpl!("save", "Publish the working state as a new version (a task)"),
+        tpl!("copy", "Copy a template's current version into a new template (a task)"),
+        tpl!("download", "Flatten the current version into a standalone image; answers its path and URL"),
+        tpl!("change_device", "Load an ISO (by path) into the cdrom, or eject with an empty path"),
+        tpl!("rollback", "Return to a kept version (unsaved edits are discarded)"),
+        tpl!("console", "A one-time SPICE ticket and a remote-viewer file for a running template"),
+        route(
+            Get,
+            "/api/v1/template/download",
+            "template/download_file",
+            "Stream an exported template image (?path=)",
+        )
+        .to(h!(template::download_file)),
+        // Templates, web dialect (file 001 "模板接口").
+        route(Get, "/api/v1.0/voi/education/template/", "template/query", "Query templates; `group=` lists those a classroom may use")
+            .to(h!(template::web_get)),
+        route(Post, "/api/v1.0/voi/education/template/", "template/action", "Template action (create, start, stop, hard_stop, reboot, hard_reboot, reset, edit, attach_source, detach_source, iso_save, save, rollback, copy, download)")
+            .body(schema::<serde_json::Value>())
+            .to(h!(template::web_post)),
+        route(Put, "/api/v1.0/voi/education/template", "template/put", "Change a template's attributes, grow or add disks")
+            .body(schema::<crate::api::template::PutReq>())
+            .to(h!(template::web_put)),
+        route(Put, "/api/v1.0/voi/education/template/", "template/put_slash", "Change a template's attributes (same as without the slash)")
+            .body(schema::<crate::api::template::PutReq>())
+            .to(h!(template::web_put)),
+        route(Delete, "/api/v1.0/voi/education/template/", "template/batch_delete", "Delete templates (batch)")
+            .body(schema::<crate::api::template::BatchReq>())
+            .to(h!(template::web_delete)),
+        route(Get, "/api/v1.0/voi/education/template/operate/", "template/operate", "A template's versions and operations")
+            .to(h!(template::web_operate)),
+        route(Get, "/api/v1.0/voi/education/template/ipaddr/", "template/ipaddr", "The address a new template would get in a subnet")
+            .to(h!(template::web_ipaddr)),
         // Tasks and the operation log.
         route(
             Get,

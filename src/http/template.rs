@@ -1,0 +1,512 @@
+//! Templates, base images, ISOs and groups over HTTP, in both dialects:
+//! file 000's `/api/v1/template/<verb>` and file 001's action dispatch at
+//! `/api/v1.0/voi/education/template/`. Slow operations run as tasks; the
+//! reply waits for them unless the body says `"async": true`.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::call::{Call, Reply};
+use crate::api::template::{
+    self as t, BatchReq, CopyReq, CreateReq, GroupReq, ImageIdReq, OneReq, PutReq, RegisterReq,
+};
+use crate::api::{from_value, take_async};
+use crate::domain::template::Template;
+use crate::error::{Code, Error, Result};
+use crate::service::image::ImageMeta;
+use crate::service::task::Ran;
+use crate::service::Services;
+
+/// The body as JSON with `async` taken out.
+fn body(c: &Call) -> Result<(Value, bool)> {
+    let mut v: Value = c.json()?;
+    let a = take_async(&mut v)?;
+    Ok((v, a))
+}
+
+fn ran<T: serde::Serialize>(r: Ran<T>, view: impl FnOnce(T) -> Value) -> Reply {
+    match r {
+        Ran::Queued(id) => Reply::data(json!({ "task_id": id.to_string() })),
+        Ran::Done(id, v) => {
+            let mut d = view(v);
+            if let Some(o) = d.as_object_mut() {
+                o.insert("task_id".into(), json!(id.to_string()));
+            }
+            Reply::data(d)
+        }
+    }
+}
+
+fn brief(t: &Template) -> Value {
+    json!({"uuid": t.uuid.to_string(), "name": t.name, "version": t.version, "status": t.status.as_str(),
+           "bind_ip": t.bind_ip.map(|i| i.to_string()).unwrap_or_default()})
+}
+
+fn iso_by_path(s: &Services) -> impl Fn(&str) -> Option<Uuid> + '_ {
+    move |p: &str| {
+        s.iso_list()
+            .ok()?
+            .into_iter()
+            .find(|i| i.path.to_string_lossy() == p)
+            .map(|i| i.uuid)
+    }
+}
+
+async fn create_from(c: &Call, v: Value, wait: bool, prefix: &str) -> Result<Reply> {
+    let req: CreateReq = from_value(v, prefix)?;
+    let spec = req.into_spec(&iso_by_path(&c.services))?;
+    let power = spec.power_on;
+    let plan = c.services.template_create_plan(&spec)?;
+    let target = plan.name.clone();
+    let s = c.services.clone();
+    let r = c
+        .services
+        .task_run(&c.actor, "template/create", &target, wait, move |h| {
+            Box::pin(async move {
+                s.template_create_run(plan, power, &h)
+                    .await
+                    .map(|t| brief(&t))
+            })
+        })
+        .await?;
+    Ok(ran(r, |v| v).on(target))
+}
+
+async fn copy_from(c: &Call, v: Value, wait: bool, prefix: &str) -> Result<Reply> {
+    let req: CopyReq = from_value(v, prefix)?;
+    let (src, spec) = req.into_spec()?;
+    let src = c.services.template_get(&src)?;
+    let plan = c.services.template_copy_plan(&src, &spec)?;
+    let target = plan.name.clone();
+    let s = c.services.clone();
+    let r = c
+        .services
+        .task_run(&c.actor, "template/copy", &target, wait, move |h| {
+            Box::pin(async move { s.template_copy_run(src, plan, &h).await.map(|t| brief(&t)) })
+        })
+        .await?;
+    Ok(ran(r, |v| v).on(target))
+}
+
+/// One template operation by verb, as a task.
+async fn one(
+    services: &Arc<Services>,
+    actor: &crate::service::Actor,
+    verb: &str,
+    req: OneReq,
+    wait: bool,
+) -> Result<Ran<Value>> {
+    let uuid = t::uuid("uuid", &req.uuid)?;
+    let tpl = services.template_get(&uuid)?;
+    let s = services.clone();
+    let verb_s = verb.to_string();
+    let iso = t::opt_uuid("iso_uuid", &req.iso_uuid)?;
+    let path = req.path.clone();
+    let version = match &req.version {
+        Some(v) => Some(t::int("version", v, 1, u32::MAX as u64)? as u32),
+        None => match t::opt_uuid("operate_uuid", &req.operate_uuid)? {
+            Some(op) => Some(
+                tpl.ops
+                    .iter()
+                    .find(|o| o.uuid == op)
+                    .map(|o| o.version)
+                    .ok_or_else(|| {
+                        Error::invalid("operate_uuid", "is not an operation of this template")
+                    })?,
+            ),
+            None => None,
+        },
+    };
+    let remark = req.desc.clone().unwrap_or_default();
+    if verb == "rollback" && version.is_none() {
+        return Err(Error::missing("version"));
+    }
+    if verb == "attach_source" && iso.is_none() {
+        return Err(Error::missing("iso_uuid"));
+    }
+    services
+        .task_run(
+            actor,
+            &format!("template/{verb}"),
+            &tpl.name,
+            wait,
+            move |h| {
+                Box::pin(async move {
+                    let out = match verb_s.as_str() {
+                        "start" | "stop" | "hard_stop" | "reboot" | "hard_reboot" => {
+                            s.template_power(&uuid, &verb_s).await?
+                        }
+                        "edit" => {
+                            let t = s.template_power(&uuid, "edit").await?;
+                            let console = s.template_console(&uuid).await?;
+                            let mut v = brief(&t);
+                            v["console"] =
+                                serde_json::to_value(console).map_err(Error::internal)?;
+                            return Ok(v);
+                        }
+                        "reset" => s.template_reset(&uuid).await?,
+                        "save" => s.template_save(&uuid, &remark, &h).await?,
+                        "iso_save" => s.template_iso_save(&uuid, &h).await?,
+                        "rollback" => s.template_rollback(&uuid, version.unwrap_or(0)).await?,
+                        "attach_source" => s.template_cdrom(&uuid, iso).await?,
+                        "detach_source" => s.template_cdrom(&uuid, None).await?,
+                        "change_device" => {
+                            let iso = match path.as_deref().map(str::trim) {
+                                None | Some("") => None,
+                                Some(p) => Some(iso_by_path(&s)(p).ok_or_else(|| {
+                                    Error::invalid("path", format!("no ISO is known by `{p}`"))
+                                })?),
+                            };
+                            s.template_cdrom(&uuid, iso).await?
+                        }
+                        "delete" => s.template_delete(&uuid).await?,
+                        "download" => {
+                            let e = s.template_download(&uuid, &h).await?;
+                            return serde_json::to_value(e).map_err(Error::internal);
+                        }
+                        other => {
+                            return Err(Error::new(
+                                Code::UnknownAction,
+                                format!("Action `{other}` is not a template action"),
+                            ))
+                        }
+                    };
+                    Ok(brief(&out))
+                })
+            },
+        )
+        .await
+}
+
+/// `POST /api/v1/template/<verb>` (file 000).
+pub async fn server_verb(c: Call) -> Result<Reply> {
+    let verb = c.op.trim_start_matches("template/").to_string();
+    let (v, is_async) = body(&c)?;
+    match verb.as_str() {
+        "create" => create_from(&c, v, !is_async, "").await,
+        "copy" => copy_from(&c, v, !is_async, "").await,
+        "console" => {
+            let req: OneReq = from_value(v, "")?;
+            let console = c
+                .services
+                .template_console(&t::uuid("uuid", &req.uuid)?)
+                .await?;
+            Ok(Reply::data(
+                serde_json::to_value(console).map_err(Error::internal)?,
+            ))
+        }
+        _ => {
+            let req: OneReq = from_value(v, "")?;
+            let r = one(&c.services, &c.actor, &verb, req, !is_async).await?;
+            Ok(ran(r, |v| v))
+        }
+    }
+}
+
+/// Runs `verb` on each template of a batch; one item answers its own
+/// result or error, several answer the counts.
+async fn batch(c: &Call, verb: &str, list: Vec<t::NameUuid>) -> Result<Reply> {
+    if list.is_empty() {
+        return Err(Error::invalid(
+            "templates",
+            "must name at least one template",
+        ));
+    }
+    let single = list.len() == 1;
+    let (mut ok, mut failed) = (0, 0);
+    let mut last_err = None;
+    for item in list {
+        let req = OneReq {
+            uuid: item.uuid,
+            name: item.name,
+            desc: None,
+            iso_uuid: None,
+            path: None,
+            version: None,
+            operate_uuid: None,
+        };
+        match one(&c.services, &c.actor, verb, req, true).await {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                failed += 1;
+                last_err = Some(e);
+            }
+        }
+    }
+    if single {
+        if let Some(e) = last_err {
+            return Err(e);
+        }
+    }
+    Ok(Reply::data(
+        json!({"success_num": ok, "failed_num": failed}),
+    ))
+}
+
+/// `POST /api/v1.0/voi/education/template/` `{action, param}` (file 001).
+pub async fn web_post(c: Call) -> Result<Reply> {
+    let (v, is_async) = body(&c)?;
+    let action = v
+        .get("action")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::missing("action"))?
+        .to_string();
+    let param = v
+        .get("param")
+        .cloned()
+        .ok_or_else(|| Error::missing("param"))?;
+    match action.as_str() {
+        "create" => create_from(&c, param, !is_async, "param").await,
+        "copy" => copy_from(&c, param, !is_async, "param").await,
+        "start" | "stop" | "hard_stop" | "reboot" | "hard_reboot" | "reset" => {
+            let b: BatchReq = from_value(param, "param")?;
+            batch(&c, &action, b.templates).await
+        }
+        "edit" | "attach_source" | "detach_source" | "iso_save" | "save" | "rollback"
+        | "download" => {
+            let req: OneReq = from_value(param, "param")?;
+            let r = one(&c.services, &c.actor, &action, req, !is_async).await?;
+            Ok(ran(r, |v| v))
+        }
+        other => Err(Error::new(
+            Code::UnknownAction,
+            format!("`{other}` is not a template action"),
+        )),
+    }
+}
+
+/// `DELETE /api/v1.0/voi/education/template/` `{templates:[…]}`.
+pub async fn web_delete(c: Call) -> Result<Reply> {
+    let b: BatchReq = c.json()?;
+    batch(&c, "delete", b.templates).await
+}
+
+/// `PUT /api/v1.0/voi/education/template` `{uuid, name, value}`.
+pub async fn web_put(c: Call) -> Result<Reply> {
+    let req: PutReq = c.json()?;
+    let uuid = t::uuid("uuid", &req.uuid)?;
+    let patch = req.value.into_patch()?;
+    let out = c.services.template_update(&uuid, patch).await?;
+    Ok(Reply::data(brief(&out)).on(out.name))
+}
+
+fn page_of(c: &Call, rows: Vec<Value>) -> Result<Reply> {
+    let q = crate::domain::query::parse(&c.query)?;
+    let count = rows.len();
+    let start = (q.page - 1) * q.page_size;
+    let page: Vec<Value> = rows.into_iter().skip(start).take(q.page_size).collect();
+    Ok(Reply::data(
+        json!({"count": count, "next": Value::Null, "previous": Value::Null, "results": page}),
+    ))
+}
+
+/// `GET /api/v1.0/voi/education/template/`: the generic query, or with
+/// `group=<uuid>` the templates a classroom may use (file 001 #19).
+pub async fn web_get(c: Call) -> Result<Reply> {
+    let Some(g) = c.query_value("group").map(str::to_string) else {
+        return super::system::query(c).await;
+    };
+    let group = c.services.group_get(&t::uuid("group", &g)?)?;
+    let rows = c
+        .services
+        .template_list()?
+        .into_iter()
+        .filter(|t| t.groups.is_empty() || t.groups.contains(&group.uuid))
+        .map(|t| {
+            json!({
+                "template": t.uuid.to_string(), "template_name": t.name, "template_status": t.status.as_str(),
+                "group": group.uuid.to_string(), "group_name": group.name, "os_type": t.os_type, "owner": t.owner,
+                "data_disk": t.disks.len() > 1, "used": false,
+            })
+        })
+        .collect();
+    page_of(&c, rows)
+}
+
+/// `GET …/template/operate/?template=<uuid>[&exist=1]`.
+pub async fn web_operate(c: Call) -> Result<Reply> {
+    let id = c
+        .query_value("template")
+        .ok_or_else(|| Error::missing("template"))?;
+    let tpl = c.services.template_get(&t::uuid("template", id)?)?;
+    let only_existing = c.query_value("exist") == Some("1");
+    let rows = t::operate_rows(&tpl)
+        .into_iter()
+        .filter(|r| !only_existing || r["exist"] == json!(true))
+        .collect();
+    let mut c = c;
+    c.query.retain(|(k, _)| k == "page" || k == "page_size");
+    page_of(&c, rows)
+}
+
+/// `GET …/template/ipaddr/?subnet_uuid=` → `{"ipaddr": …}` (no envelope,
+/// as file 001 documents).
+pub async fn web_ipaddr(c: Call) -> Result<Reply> {
+    let id = c
+        .query_value("subnet_uuid")
+        .or_else(|| c.query_value("subnet_uui"))
+        .ok_or_else(|| Error::missing("subnet_uuid"))?;
+    let ip = c
+        .services
+        .template_ip_suggest(&t::uuid("subnet_uuid", id)?)?;
+    let mut r = Reply::data(json!({"ipaddr": ip.to_string()}));
+    r.raw = true;
+    Ok(r)
+}
+
+/// `GET /api/v1/template/download?path=` streams an exported image.
+pub async fn download_file(c: Call) -> Result<Reply> {
+    let p = c
+        .query_value("path")
+        .ok_or_else(|| Error::missing("path"))?;
+    let path = c.services.template_export_file(p)?;
+    let (len, bytes) = c.services.disks.open_read(&path).await?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut r = Reply::data(Value::Null);
+    r.file = Some((len, bytes, format!("{name}.qcow2")));
+    Ok(r)
+}
+
+fn meta(c: &Call) -> Result<ImageMeta> {
+    let name = c
+        .query_value("name")
+        .ok_or_else(|| Error::missing("name"))?;
+    Ok(ImageMeta {
+        name: crate::domain::image::check_name("name", name)?,
+        pool: t::opt_uuid("pool_uuid", &c.query_value("pool_uuid").map(String::from))?,
+        os_type: c.query_value("os_type").unwrap_or("").to_string(),
+        md5: c
+            .query_value("md5_sum")
+            .filter(|m| !m.is_empty())
+            .map(String::from),
+    })
+}
+
+/// `PUT|POST /api/v1/base_image/upload?name=&os_type=&pool_uuid=&md5_sum=`
+/// with the qcow2 file as the body.
+pub async fn image_upload(mut c: Call) -> Result<Reply> {
+    let m = meta(&c)?;
+    let body = c.upload.take().ok_or_else(|| Error::missing("body"))?;
+    let img = c.services.base_image_upload(&c.actor, m, body).await?;
+    Ok(Reply::data(t::image_view(&img)).on(img.name.clone()))
+}
+
+/// `POST /api/v1/resource_pool/images/upload` (file 000): register a file.
+pub async fn image_register(c: Call) -> Result<Reply> {
+    let req: RegisterReq = c.json()?;
+    let id = t::uuid("image_id", &req.image_id)?;
+    let m = ImageMeta {
+        name: crate::domain::image::check_name(
+            "name",
+            req.name.as_deref().unwrap_or(&req.image_id),
+        )?,
+        pool: Some(t::uuid("pool_uuid", &req.pool_uuid)?),
+        os_type: req.os_type.unwrap_or_default(),
+        md5: Some(req.md5_sum),
+    };
+    let img = c
+        .services
+        .base_image_register(&c.actor, m, id, req.image_path.into())
+        .await?;
+    Ok(Reply::data(t::image_view(&img)).on(img.name.clone()))
+}
+
+pub async fn image_retransmit(c: Call) -> Result<Reply> {
+    let req: ImageIdReq = c.json()?;
+    let img = c
+        .services
+        .base_image_retransmit(&c.actor, &t::uuid("image_id", &req.image_id)?)
+        .await?;
+    Ok(Reply::data(t::image_view(&img)).on(img.name.clone()))
+}
+
+pub async fn image_delete(c: Call) -> Result<Reply> {
+    let req: ImageIdReq = c.json()?;
+    let img = c
+        .services
+        .base_image_delete(&c.actor, &t::uuid("image_id", &req.image_id)?)
+        .await?;
+    Ok(Reply::data(json!({"uuid": img.uuid.to_string()})).on(img.name.clone()))
+}
+
+pub async fn iso_upload(mut c: Call) -> Result<Reply> {
+    let m = meta(&c)?;
+    let body = c.upload.take().ok_or_else(|| Error::missing("body"))?;
+    let iso = c.services.iso_upload(&c.actor, m, body).await?;
+    Ok(Reply::data(t::iso_view(&iso)).on(iso.name.clone()))
+}
+
+pub async fn iso_delete(c: Call) -> Result<Reply> {
+    let req: t::NameUuid = c.json()?;
+    let iso = c
+        .services
+        .iso_delete(&c.actor, &t::uuid("uuid", &req.uuid)?)
+        .await?;
+    Ok(Reply::data(json!({"uuid": iso.uuid.to_string()})).on(iso.name.clone()))
+}
+
+/// Groups: `/api/v1/group/create|update|delete` and the web verbs.
+pub async fn group_create(c: Call) -> Result<Reply> {
+    let mut v: Value = c.json()?;
+    if let Some(p) = v.get("param").cloned() {
+        v = p;
+    }
+    let spec = from_value::<GroupReq>(v, "")?.into_spec()?;
+    let g = c.services.group_create(&c.actor, spec).await?;
+    Ok(Reply::data(t::group_view(&g, 0)).on(g.name.clone()))
+}
+
+pub async fn group_update(c: Call) -> Result<Reply> {
+    let req: GroupReq = c.json()?;
+    let uuid = t::uuid(
+        "uuid",
+        req.uuid.as_deref().ok_or_else(|| Error::missing("uuid"))?,
+    )?;
+    let spec = match req.value {
+        Some(v) => v.into_spec()?,
+        None => GroupReq { uuid: None, ..req }.into_spec()?,
+    };
+    let g = c.services.group_update(&c.actor, &uuid, spec).await?;
+    Ok(Reply::data(t::group_view(&g, 0)).on(g.name.clone()))
+}
+
+pub async fn group_delete(c: Call) -> Result<Reply> {
+    let v: Value = c.json()?;
+    let list: Vec<String> = match v.get("groups").and_then(Value::as_array) {
+        Some(a) => a
+            .iter()
+            .filter_map(|g| g.get("uuid").and_then(Value::as_str).map(String::from))
+            .collect(),
+        None => vec![v
+            .get("uuid")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::missing("uuid"))?
+            .to_string()],
+    };
+    let single = list.len() == 1;
+    let (mut ok, mut failed, mut last) = (0, 0, None);
+    for u in list {
+        match c
+            .services
+            .group_delete(&c.actor, &t::uuid("uuid", &u)?)
+            .await
+        {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                failed += 1;
+                last = Some(e);
+            }
+        }
+    }
+    if let (true, Some(e)) = (single, last) {
+        return Err(e);
+    }
+    Ok(Reply::data(
+        json!({"success_num": ok, "failed_num": failed}),
+    ))
+}
