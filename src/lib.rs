@@ -116,6 +116,10 @@ async fn serve(
         );
     }
     let recovered = tasks::recover_all(&services, &owners).await?;
+    // Templates: undo interrupted saves, remove what deleted ones left.
+    if let Err(e) = services.template_recover().await {
+        log::warn!("template recovery incomplete: {e}");
+    }
     if recovered > 0 {
         log::info!("concluded {recovered} task(s) interrupted by the last stop");
     }

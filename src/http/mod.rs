@@ -112,3 +112,24 @@ pub async fn request(
     let text = res.body_string().await.unwrap_or_default();
     (res.status() as u16, text)
 }
+
+/// `request` with a binary body and a binary answer (uploads, downloads).
+pub async fn request_bytes(
+    app: &tide::Server<State>,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Vec<u8>,
+) -> (u16, Vec<u8>) {
+    let m: tide::http::Method = method.parse().unwrap_or(tide::http::Method::Get);
+    let url = tide::http::Url::parse(&format!("http://localhost{path}")).expect("test URL");
+    let mut req = tide::http::Request::new(m, url);
+    req.set_peer_addr(Some("127.0.0.1:40000"));
+    if let Some(t) = token {
+        req.insert_header("Authorization", format!("Bearer {t}"));
+    }
+    req.set_body(body);
+    let mut res = respond(app, req).await;
+    let bytes = res.body_bytes().await.unwrap_or_default();
+    (res.status() as u16, bytes)
+}
