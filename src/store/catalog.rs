@@ -649,10 +649,9 @@ impl Store {
     }
 
     pub fn template_name_taken(&self, name: &str) -> Result<bool> {
-        Ok(self
-            .template_names
+        self.template_names
             .contains_key(fold(name).as_bytes())
-            .map_err(Error::store)?)
+            .map_err(Error::store)
     }
 }
 
