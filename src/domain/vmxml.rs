@@ -378,7 +378,7 @@ mod tests {
         let m = random_mac();
         assert!(m.starts_with("52:54:00:") && m.len() == 17, "{m}");
         assert_eq!(valid_to_text(0), "1970-01-01T00:00:00");
-        assert_eq!(valid_to_text(1_795_000_000_000), "2026-11-18T09:46:40");
+        assert_eq!(valid_to_text(1_795_000_000_000), "2026-11-18T11:06:40");
     }
 
     #[test]
