@@ -75,17 +75,7 @@ fn harness() -> T {
 
 impl T {
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let (st, text) = smol::block_on(http::request(
-            &self.app,
-            method,
-            path,
-            Some(&self.token),
-            body.map(|b| b.to_string()).as_deref(),
-        ));
-        (
-            st,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        common::app_call(&self.app, &self.token, method, path, body)
     }
 
     fn ok(&self, path: &str, body: Value) -> Value {

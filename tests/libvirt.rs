@@ -76,14 +76,7 @@ fn templates_on_real_libvirt() {
     let web = http::app(s.clone());
     let token = common::app_token(&web, "admin", "s3cret-pass");
     let call = |method: &str, path: &str, body: Value| -> Value {
-        let (st, text) = smol::block_on(http::request(
-            &web,
-            method,
-            path,
-            Some(&token),
-            Some(&body.to_string()),
-        ));
-        let v: Value = serde_json::from_str(&text).unwrap();
+        let (st, v) = common::app_call(&web, &token, method, path, Some(body.clone()));
         assert_eq!(
             (st, v["code"].as_i64()),
             (200, Some(0)),

@@ -15,12 +15,21 @@ pub fn now_ms() -> Millis {
 
 /// `YYYY-MM-DD hh:mm:ss` in UTC, the format of the specification's examples.
 pub fn format_utc(ms: Millis) -> String {
+    format_with(ms, ' ')
+}
+
+/// `YYYY-MM-DDThh:mm:ss` in UTC (ISO 8601, as libvirt's `passwdValidTo`).
+pub fn format_iso(ms: Millis) -> String {
+    format_with(ms, 'T')
+}
+
+fn format_with(ms: Millis, sep: char) -> String {
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        "{y:04}-{m:02}-{d:02}{sep}{:02}:{:02}:{:02}",
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60

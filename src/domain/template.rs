@@ -225,7 +225,7 @@ pub fn export_name(name: &str, at: Millis, vcpu: u32, ram_mb: u64, disk_gb: u32)
             }
         })
         .collect();
-    let stamp: String = super::vmxml::valid_to_text(at)
+    let stamp: String = super::clock::format_utc(at)
         .chars()
         .filter(|c| c.is_ascii_digit())
         .collect();

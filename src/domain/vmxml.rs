@@ -88,34 +88,6 @@ fn path_text(p: &std::path::Path) -> String {
     esc(&p.to_string_lossy())
 }
 
-/// `2026-11-22T10:00:00` (UTC) as libvirt's `passwdValidTo` wants it.
-pub fn valid_to_text(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 /// The SPICE `<graphics>` element (also used alone to change the ticket of
 /// a running domain). Listens only where asked, always with a password.
 pub fn graphics_xml(s: &SpiceSpec) -> String {
@@ -124,7 +96,7 @@ pub fn graphics_xml(s: &SpiceSpec) -> String {
 <listen type='address' address='{l}'/><image compression='auto_glz'/><streaming mode='filter'/></graphics>",
         l = esc(&s.listen),
         p = esc(&s.password),
-        v = valid_to_text(s.valid_to_ms),
+        v = super::clock::format_iso(s.valid_to_ms),
     )
 }
 
@@ -377,8 +349,11 @@ mod tests {
         assert_eq!(disk_dev(26), "vdaa");
         let m = random_mac();
         assert!(m.starts_with("52:54:00:") && m.len() == 17, "{m}");
-        assert_eq!(valid_to_text(0), "1970-01-01T00:00:00");
-        assert_eq!(valid_to_text(1_795_000_000_000), "2026-11-18T11:06:40");
+        assert_eq!(super::super::clock::format_iso(0), "1970-01-01T00:00:00");
+        assert_eq!(
+            super::super::clock::format_iso(1_795_000_000_000),
+            "2026-11-18T11:06:40"
+        );
     }
 
     #[test]

@@ -55,16 +55,6 @@ impl Services {
         Ok(root.join(sub))
     }
 
-    fn image_pool(&self, pool: Option<Uuid>) -> Result<Uuid> {
-        match pool {
-            Some(p) => Ok(self.store.pool_get(&p)?.uuid),
-            None => self
-                .store
-                .pool_default()?
-                .ok_or_else(|| Error::new(Code::PoolNotFound, "There is no default resource pool")),
-        }
-    }
-
     fn md5_matches(want: &Option<String>, got: &str) -> Result<()> {
         match want {
             Some(w) if !w.trim().eq_ignore_ascii_case(got) => Err(Error::new(
@@ -114,7 +104,7 @@ impl Services {
             uuid,
             seq: self.store.sequence_next()?,
             name: meta.name.clone(),
-            pool: self.image_pool(meta.pool)?,
+            pool: self.resource_pool_or_default(meta.pool)?,
             os_type: meta.os_type.clone(),
             path,
             md5,
@@ -136,7 +126,7 @@ impl Services {
         meta: ImageMeta,
         body: ByteStream,
     ) -> Result<BaseImage> {
-        self.image_pool(meta.pool)?;
+        self.resource_pool_or_default(meta.pool)?;
         let dir = self.role_dir(Role::TemplateSystem, "instances/_base")?;
         self.disks.mkdir(&dir).await?;
         let uuid = Uuid::new_v4();

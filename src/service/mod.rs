@@ -16,6 +16,7 @@ pub mod query;
 pub mod resource_pool;
 pub mod task;
 pub mod template;
+pub mod template_change;
 pub mod template_version;
 
 use std::path::PathBuf;

@@ -68,6 +68,19 @@ impl Services {
     }
 
     /// Every pool, oldest first.
+    /// `pool` when it exists, else the default pool.
+    pub fn resource_pool_or_default(&self, pool: Option<Uuid>) -> Result<Uuid> {
+        match pool {
+            Some(p) => Ok(self.store.pool_get(&p)?.uuid),
+            None => self.store.pool_default()?.ok_or_else(|| {
+                crate::error::Error::new(
+                    crate::error::Code::PoolNotFound,
+                    "There is no default resource pool",
+                )
+            }),
+        }
+    }
+
     pub fn resource_pool_list(&self) -> Result<Vec<ResourcePool>> {
         let mut v = self.store.pool_list()?;
         v.sort_by_key(|p| p.seq);

@@ -1,6 +1,7 @@
 //! Templates: create (from a base image or an ISO), define in libvirt, power
-//! operations, attribute updates, copy, delete and the console ticket.
-//! Versions (save, rollback, trim, download) are in `template_version`.
+//! operations, cdrom, delete and the console ticket. Updates and copies are
+//! in `template_change`; versions (save, rollback, trim, download) in
+//! `template_version`.
 
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
@@ -92,14 +93,14 @@ pub struct Console {
 
 pub const GB: u64 = 1 << 30;
 
-fn random_text(n: usize) -> String {
+pub(crate) fn random_text(n: usize) -> String {
     const A: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut b = vec![0u8; n];
     let _ = getrandom::getrandom(&mut b);
     b.iter().map(|x| A[*x as usize % A.len()] as char).collect()
 }
 
-fn busy_err(t: &str, why: &str) -> Error {
+pub(crate) fn busy_err(t: &str, why: &str) -> Error {
     Error::new(Code::TemplateBusy, format!("Template `{t}` {why}"))
 }
 
@@ -177,19 +178,14 @@ impl Services {
     }
 
     /// Checks what a template refers to; returns the pool.
-    fn template_refs_check(
+    pub(crate) fn template_refs_check(
         &self,
         pool: Option<Uuid>,
         network: Option<Uuid>,
         subnet: Option<Uuid>,
         groups: &[Uuid],
     ) -> Result<Uuid> {
-        let pool = match pool {
-            Some(p) => self.store.pool_get(&p)?.uuid,
-            None => self.store.pool_default()?.ok_or_else(|| {
-                Error::new(Code::PoolNotFound, "There is no default resource pool")
-            })?,
-        };
+        let pool = self.resource_pool_or_default(pool)?;
         if let Some(n) = &network {
             self.store.network_get(n)?;
         }
@@ -267,7 +263,12 @@ impl Services {
         })
     }
 
-    fn template_disk_dir(&self, tpl: &Uuid, disk: &Uuid, system: bool) -> Result<PathBuf> {
+    pub(crate) fn template_disk_dir(
+        &self,
+        tpl: &Uuid,
+        disk: &Uuid,
+        system: bool,
+    ) -> Result<PathBuf> {
         let (role, sub) = if system {
             (Role::TemplateSystem, "instances/_base")
         } else {
@@ -387,12 +388,11 @@ impl Services {
         power_on: bool,
         task: &TaskHandle,
     ) -> Result<Template> {
-        let mut made_dirs: Vec<PathBuf> = Vec::new();
-        let mut ip_taken = None;
+        let mut ip_taken = false;
         let r: Result<()> = async {
             if let Some(s) = t.subnet {
                 let ip = self.template_ip(&s, &t.uuid, t.bind_ip)?;
-                ip_taken = Some((s, ip));
+                ip_taken = true;
                 t.bind_ip = Some(ip);
             }
             task.progress(10, "address allocated");
@@ -401,12 +401,6 @@ impl Services {
                 None => None,
             };
             for d in &t.disks {
-                made_dirs.push(
-                    d.dir
-                        .parent()
-                        .map(PathBuf::from)
-                        .unwrap_or_else(|| d.dir.clone()),
-                );
                 self.disks.mkdir(&d.dir).await?;
                 let size = d.size_gb as u64 * GB;
                 let backing = if d.is_system() { base.as_deref() } else { None };
@@ -427,13 +421,7 @@ impl Services {
         }
         .await;
         if let Err(e) = r {
-            let _ = self.hypervisor.undefine(t.uuid).await;
-            for d in made_dirs.iter().rev() {
-                let _ = self.disks.remove(d).await;
-            }
-            if let Some((s, ip)) = ip_taken {
-                let _ = self.store.ip_release(&s, ip);
-            }
+            self.template_undo(&t, ip_taken).await;
             return Err(e);
         }
         if power_on {
@@ -624,129 +612,6 @@ impl Services {
         })
     }
 
-    /// Applies a PUT: names and links in the record, disks grown or added
-    /// (the template must be off for disk changes), then the domain redefined.
-    pub async fn template_update(
-        self: &Arc<Self>,
-        uuid: &Uuid,
-        p: TemplatePatch,
-    ) -> Result<Template> {
-        let t = self.store.template_get(uuid)?;
-        let _g = self.template_lock(&t)?;
-        let network = p.network.unwrap_or(t.network);
-        let subnet = p
-            .subnet
-            .unwrap_or(if p.network.is_some() && network != t.network {
-                None
-            } else {
-                t.subnet
-            });
-        let groups = p.groups.clone().unwrap_or(t.groups.clone());
-        self.template_refs_check(Some(t.pool), network, subnet, &groups)?;
-        let disk_change = !p.grow.is_empty() || !p.add.is_empty();
-        if disk_change && self.template_power_state(&t).await != PowerState::Off {
-            return Err(busy_err(
-                &t.name,
-                "is running; stop it before changing its disks",
-            ));
-        }
-        for (d, size) in &p.grow {
-            let disk = t.disks.iter().find(|x| x.uuid == *d).ok_or_else(|| {
-                Error::invalid("devices.uuid", format!("template has no disk {d}"))
-            })?;
-            if *size < disk.size_gb {
-                return Err(Error::new(
-                    Code::DiskShrink,
-                    format!(
-                        "Field `devices.size`: disk {d} is {} GB; disks only grow",
-                        disk.size_gb
-                    ),
-                ));
-            }
-        }
-        // The address: release the old one after the new one is taken.
-        let ip_changed = subnet != t.subnet || p.bind_ip.is_some_and(|b| b != t.bind_ip);
-        let mut new_ip = t.bind_ip;
-        if ip_changed {
-            new_ip = match subnet {
-                Some(s) => Some(self.template_ip(&s, &t.uuid, p.bind_ip.flatten())?),
-                None => None,
-            };
-        }
-        let mut added = Vec::new();
-        for (inx, size) in &p.add {
-            let id = Uuid::new_v4();
-            let d = TemplateDisk {
-                uuid: id,
-                inx: *inx,
-                size_gb: *size,
-                dir: self.template_disk_dir(&t.uuid, &id, false)?,
-            };
-            self.disks.mkdir(&d.dir).await?;
-            self.disks
-                .create(&d.work_file(), *size as u64 * GB, None)
-                .await?;
-            added.push(d);
-        }
-        for (d, size) in &p.grow {
-            if let Some(disk) = t.disks.iter().find(|x| x.uuid == *d) {
-                if *size > disk.size_gb {
-                    self.disks
-                        .resize(&disk.work_file(), *size as u64 * GB)
-                        .await?;
-                }
-            }
-        }
-        let out = self.store.template_update(uuid, &|mut t| {
-            if let Some(n) = &p.name {
-                t.name = n.clone();
-            }
-            if let Some(d) = &p.desc {
-                t.desc = d.clone();
-            }
-            t.network = network;
-            t.subnet = subnet;
-            t.bind_ip = new_ip;
-            if let Some(v) = p.vcpu {
-                t.vcpu = v;
-            }
-            if let Some(r) = p.ram_mb {
-                t.ram_mb = r;
-            }
-            t.groups = groups.clone();
-            for (d, size) in &p.grow {
-                if let Some(x) = t.disks.iter_mut().find(|x| x.uuid == *d) {
-                    x.size_gb = *size;
-                }
-            }
-            t.disks.extend(added.iter().cloned());
-            t.updated_at = now_ms();
-            Ok(t)
-        });
-        let out = match out {
-            Ok(o) => o,
-            Err(e) => {
-                for d in &added {
-                    let _ = self.disks.remove(&d.dir).await;
-                }
-                if ip_changed {
-                    if let (Some(s), Some(ip)) = (subnet, new_ip) {
-                        let _ = self.store.ip_release(&s, ip);
-                    }
-                }
-                return Err(e);
-            }
-        };
-        if ip_changed {
-            if let (Some(s), Some(ip)) = (t.subnet, t.bind_ip) {
-                let _ = self.store.ip_release(&s, ip);
-            }
-        }
-        self.template_define(&out).await?;
-        self.store.flush().await?;
-        Ok(out)
-    }
-
     /// Deletes a template nothing uses: the record first (atomically with
     /// the use check), then the domain, the files and the address.
     pub async fn template_delete(self: &Arc<Self>, uuid: &Uuid) -> Result<Template> {
@@ -776,100 +641,13 @@ impl Services {
         }
     }
 
-    /// Copies a template's current version into a new template.
-    pub fn template_copy_plan(&self, src: &Template, spec: &TemplateSpec) -> Result<Template> {
-        if src.version == 0 {
-            return Err(busy_err(&src.name, "has no saved version to copy"));
+    /// Removes what a failed create or copy made; the address only when
+    /// this attempt took it (a requested address may belong to another).
+    pub(crate) async fn template_undo(&self, t: &Template, ip_taken: bool) {
+        let mut gone = t.clone();
+        if !ip_taken {
+            gone.bind_ip = None;
         }
-        if self.store.template_name_taken(&spec.name)? {
-            return Err(Error::new(
-                Code::TemplateNameExists,
-                format!("Template `{}` already exists", spec.name),
-            ));
-        }
-        let pool = self.template_refs_check(
-            spec.pool.or(Some(src.pool)),
-            spec.network,
-            spec.subnet,
-            &spec.groups,
-        )?;
-        let uuid = Uuid::new_v4();
-        let mut t = src.clone();
-        t.uuid = uuid;
-        t.seq = self.store.sequence_next()?;
-        t.name = spec.name.clone();
-        t.desc = spec.desc.clone();
-        t.owner = spec.owner.clone();
-        t.pool = pool;
-        t.network = spec.network;
-        t.subnet = spec.subnet;
-        t.bind_ip = spec.bind_ip;
-        t.groups = spec.groups.clone();
-        t.mac = vmxml::random_mac();
-        t.iso = None;
-        t.status = Status::Active;
-        t.version = 0;
-        t.versions = Vec::new();
-        t.ops = Vec::new();
-        t.spice_password = random_text(24);
-        t.created_at = now_ms();
-        t.updated_at = t.created_at;
-        for d in &mut t.disks {
-            d.uuid = Uuid::new_v4();
-            d.dir = self.template_disk_dir(&uuid, &d.uuid, d.is_system())?;
-        }
-        Ok(t)
-    }
-
-    pub async fn template_copy_run(
-        self: &Arc<Self>,
-        src: Template,
-        mut t: Template,
-        task: &TaskHandle,
-    ) -> Result<Template> {
-        let base = match src.base_image {
-            Some(b) => Some(self.store.image_get(&b)?.path),
-            None => None,
-        };
-        let mut ip_taken = None;
-        let r: Result<()> = async {
-            if let Some(s) = t.subnet {
-                let ip = self.template_ip(&s, &t.uuid, t.bind_ip)?;
-                ip_taken = Some((s, ip));
-                t.bind_ip = Some(ip);
-            }
-            for (i, (from, to)) in src.disks.iter().zip(t.disks.iter()).enumerate() {
-                self.disks.mkdir(&to.dir).await?;
-                let backing = if from.is_system() {
-                    base.as_deref()
-                } else {
-                    None
-                };
-                self.disks
-                    .convert(&from.version_file(src.version), &to.work_file(), backing)
-                    .await?;
-                task.progress((10 + 60 * (i + 1) / src.disks.len()) as u8, "disk copied");
-            }
-            self.template_publish(&mut t, &format!("copied from {}", src.name), OpType::Update)
-                .await?;
-            self.template_define(&t).await?;
-            self.store.template_insert(&t)?;
-            self.store.flush().await?;
-            Ok(())
-        }
-        .await;
-        if let Err(e) = r {
-            let _ = self.hypervisor.undefine(t.uuid).await;
-            for d in &t.disks {
-                if let Some(top) = d.dir.parent() {
-                    let _ = self.disks.remove(top).await;
-                }
-            }
-            if let Some((s, ip)) = ip_taken {
-                let _ = self.store.ip_release(&s, ip);
-            }
-            return Err(e);
-        }
-        Ok(t)
+        self.template_files_remove(&gone).await;
     }
 }

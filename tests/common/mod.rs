@@ -101,3 +101,25 @@ pub fn app_token(
         .unwrap()
         .to_string()
 }
+
+/// One authenticated call to an in-process app: status and the JSON reply
+/// (a reply that is not JSON comes back as a string value).
+pub fn app_call(
+    app: &tide::Server<vdi_appliance::http::State>,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let (st, text) = smol::block_on(vdi_appliance::http::request(
+        app,
+        method,
+        path,
+        Some(token),
+        body.map(|b| b.to_string()).as_deref(),
+    ));
+    (
+        st,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
