@@ -37,6 +37,10 @@ pub struct Config {
     pub upload_limit_mb: u64,
     /// Address SPICE servers listen on (always with a password).
     pub spice_listen: String,
+    /// Desktops started, stopped or made at once per node.
+    pub desktop_parallel: u32,
+    /// Seconds between polls of libvirt by the desktop reconciler.
+    pub desktop_poll_s: u64,
 }
 
 /// Root on the appliance keeps its data in /var/lib; anyone else in ./var.
@@ -75,6 +79,8 @@ impl Default for Config {
             vm_stop_timeout_s: 60,
             upload_limit_mb: 64 * 1024,
             spice_listen: "0.0.0.0".into(),
+            desktop_parallel: 4,
+            desktop_poll_s: 5,
         }
     }
 }
@@ -130,6 +136,10 @@ pub const FLAGS: &[(&str, &str)] = &[
         "N       upload_limit_mb (default 65536)",
     ),
     (
+        "--desktop-parallel",
+        "N      desktop_parallel: desktops handled at once per node (default 4)",
+    ),
+    (
         "--spice-listen",
         "ADDR         spice_listen (default 0.0.0.0; always with a password)",
     ),
@@ -183,6 +193,8 @@ impl Config {
                 "--vm-stop-timeout-s" => cfg.vm_stop_timeout_s = number(a, &val(a)?)?,
                 "--upload-limit-mb" => cfg.upload_limit_mb = number(a, &val(a)?)?,
                 "--spice-listen" => cfg.spice_listen = val(a)?,
+                "--desktop-parallel" => cfg.desktop_parallel = number(a, &val(a)?)?,
+                "--desktop-poll-s" => cfg.desktop_poll_s = number(a, &val(a)?)?,
                 _ => rest.push(a.clone()),
             }
         }
@@ -231,6 +243,12 @@ impl Config {
         if self.upload_limit_mb == 0 {
             return Err("upload_limit_mb: must be at least 1".into());
         }
+        if self.desktop_parallel == 0 || self.desktop_parallel > 64 {
+            return Err("desktop_parallel: must be 1 to 64".into());
+        }
+        if self.desktop_poll_s == 0 {
+            return Err("desktop_poll_s: must be at least 1".into());
+        }
         if self.libvirt_probe_s == 0 {
             return Err("libvirt_probe_s: must be at least 1".into());
         }
@@ -259,6 +277,8 @@ impl Config {
         s.vm_stop_timeout = Duration::from_secs(self.vm_stop_timeout_s);
         s.upload_limit = self.upload_limit_mb << 20;
         s.spice_listen = self.spice_listen.clone();
+        s.desktop_parallel = self.desktop_parallel as usize;
+        s.desktop_poll = Duration::from_secs(self.desktop_poll_s);
         s
     }
 }

@@ -146,6 +146,21 @@ catalogue! {
     GroupNameExists = 20702, Conflict, "A group with this name exists.";
     GroupRangeOverlap = 20703, Conflict, "The classroom's terminal range overlaps another classroom's.";
     GroupInUse = 20704, Conflict, "Templates, desktop groups or users belong to the group.";
+    // 208xx: desktop groups and desktops
+    DesktopGroupNotFound = 20801, NotFound, "No desktop group with this uuid.";
+    DesktopGroupNameExists = 20802, Conflict, "A desktop group with this name exists.";
+    DesktopGroupInUse = 20803, Conflict, "The desktop group still has desktops, or something refers to it.";
+    DesktopNotFound = 20804, NotFound, "No desktop with this uuid, or it is not in the group named with it.";
+    DesktopBusy = 20805, Conflict, "Another operation on this desktop or its group is running, or the group is being built or deleted.";
+    DesktopRunning = 20806, Conflict, "Desktops are running; stop them first.";
+    SeatBusy = 20807, Conflict, "Another desktop group's desktop on the same classroom seat is running; only one runs per seat.";
+    NodeOverCapacity = 20808, Conflict, "The node cannot hold the desktops asked for (memory or disk), or is not a node of the pool.";
+    TemplateUpdating = 20809, Conflict, "The template is being updated (saved, rolled back or changed); desktop operations wait for it.";
+    NoDesktopFree = 20810, Conflict, "Every desktop of the random group is taken.";
+    // 209xx: users
+    UserNotFound = 20901, NotFound, "No user with this uuid.";
+    UserNameExists = 20902, Conflict, "A user with this login name exists.";
+    UserInUse = 20903, Conflict, "Desktops are bound to the user.";
     // 210xx: admin accounts
     AdminNotFound = 21001, NotFound, "No admin account with this name.";
 }

@@ -120,6 +120,12 @@ async fn serve(
     if let Err(e) = services.template_recover().await {
         log::warn!("template recovery incomplete: {e}");
     }
+    // Desktops: undo half-made groups, then match libvirt once.
+    match services.desktop_recover().await {
+        Ok(n) if n > 0 => log::info!("desktops: repaired {n} thing(s) a crash left"),
+        Ok(_) => {}
+        Err(e) => log::warn!("desktop recovery incomplete: {e}"),
+    }
     if recovered > 0 {
         log::info!("concluded {recovered} task(s) interrupted by the last stop");
     }
@@ -155,6 +161,7 @@ async fn serve(
     .detach();
     ex.spawn(node_loop(services.clone(), Duration::from_secs(60)))
         .detach();
+    ex.spawn(desktop_loop(services.clone())).detach();
     if let Some(every) = services.notifier.watchdog_interval() {
         ex.spawn(watchdog_loop(services.clone(), every / 2))
             .detach();
@@ -181,6 +188,16 @@ async fn probe_loop(services: Arc<Services>, every: Duration) {
     loop {
         services.health_probe_hypervisor().await;
         smol::Timer::after(every).await;
+    }
+}
+
+/// Keeps desktop statuses in step with libvirt.
+async fn desktop_loop(services: Arc<Services>) {
+    loop {
+        if let Err(e) = services.desktop_reconcile().await {
+            log::debug!("desktop states not polled: {e}");
+        }
+        smol::Timer::after(services.settings.desktop_poll).await;
     }
 }
 

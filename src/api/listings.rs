@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{bond, controller, network, resource_pool, task, template};
+use super::{bond, controller, desktop, network, resource_pool, task, template};
 use crate::error::Result;
 use crate::service::{Listing, QueryEngine, Services, Table};
 
@@ -12,6 +12,49 @@ fn pools(s: &Services, sink: Sink) -> Result<()> {
     s.resource_pool_list()?
         .iter()
         .for_each(|p| sink(resource_pool::view(p)));
+    Ok(())
+}
+
+fn desktop_groups(s: &Services, sink: Sink) -> Result<()> {
+    let counts = desktop::counts(&s.desktop_list()?);
+    let groups: std::collections::HashMap<_, _> =
+        s.group_list()?.into_iter().map(|g| (g.uuid, g.name)).collect();
+    let templates: std::collections::HashMap<_, _> = s
+        .template_list()?
+        .into_iter()
+        .map(|t| (t.uuid, (t.name, t.status.as_str(), t.os_type)))
+        .collect();
+    for g in s.desktop_group_list()? {
+        let t = templates.get(&g.template);
+        let ctx = desktop::GroupCtx {
+            classroom: g.classroom.and_then(|c| groups.get(&c)).map(String::as_str),
+            template: t.map(|(n, st, os)| (n.as_str(), *st, os.as_str())),
+            counts: counts.get(&g.uuid).copied().unwrap_or((0, 0)),
+        };
+        sink(desktop::desktop_group_view(&g, &ctx));
+    }
+    Ok(())
+}
+
+fn desktops(s: &Services, sink: Sink) -> Result<()> {
+    let names: std::collections::HashMap<_, _> = s
+        .desktop_group_list()?
+        .into_iter()
+        .map(|g| (g.uuid, g.name))
+        .collect();
+    for d in s.desktop_list()? {
+        let n = names.get(&d.group).map(String::as_str).unwrap_or("");
+        sink(desktop::desktop_view(&d, n));
+    }
+    Ok(())
+}
+
+fn users(s: &Services, sink: Sink) -> Result<()> {
+    let groups: std::collections::HashMap<_, _> =
+        s.group_list()?.into_iter().map(|g| (g.uuid, g.name)).collect();
+    for u in s.user_list()? {
+        sink(desktop::user_view(&u, groups.get(&u.group).map(String::as_str)));
+    }
     Ok(())
 }
 
@@ -137,12 +180,21 @@ fn isos(s: &Services, sink: Sink) -> Result<()> {
 
 fn groups(s: &Services, sink: Sink) -> Result<()> {
     let templates = s.template_list()?;
+    let dgroups = s.desktop_group_list()?;
+    let per_group = desktop::counts(&s.desktop_list()?);
+    let users = s.user_list()?;
     for g in s.group_list()? {
         let n = templates
             .iter()
             .filter(|t| t.groups.is_empty() || t.groups.contains(&g.uuid))
             .count();
-        sink(template::group_view(&g, n));
+        let desktops = dgroups
+            .iter()
+            .filter(|d| d.classroom == Some(g.uuid) || d.user_groups.contains(&g.uuid))
+            .map(|d| per_group.get(&d.uuid).map(|c| c.1).unwrap_or(0))
+            .sum();
+        let u = users.iter().filter(|u| u.group == g.uuid).count();
+        sink(template::group_view(&g, (n, desktops, u)));
     }
     Ok(())
 }
@@ -230,9 +282,36 @@ pub fn engine() -> QueryEngine<Services> {
         fields: template::GROUP_FIELDS,
         generation: |s: &Services| {
             s.table_generation(Table::Group)
-                .wrapping_add(s.table_generation(Table::Template) << 32)
+                .wrapping_add(s.table_generation(Table::Template) << 16)
+                .wrapping_add(s.table_generation(Table::Desktop) << 32)
+                .wrapping_add(s.table_generation(Table::User) << 48)
         },
         load: groups,
+    });
+    e.register(Listing {
+        name: "desktop_group",
+        fields: desktop::DESKTOP_GROUP_FIELDS,
+        generation: |s: &Services| {
+            s.table_generation(Table::Desktop)
+                .wrapping_add(s.table_generation(Table::Template) << 20)
+                .wrapping_add(s.table_generation(Table::Group) << 40)
+        },
+        load: desktop_groups,
+    });
+    e.register(Listing {
+        name: "instance",
+        fields: desktop::DESKTOP_FIELDS,
+        generation: |s: &Services| s.table_generation(Table::Desktop),
+        load: desktops,
+    });
+    e.register(Listing {
+        name: "group_user",
+        fields: desktop::USER_FIELDS,
+        generation: |s: &Services| {
+            s.table_generation(Table::User)
+                .wrapping_add(s.table_generation(Table::Group) << 32)
+        },
+        load: users,
     });
     e.register(Listing {
         name: "task",

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bond;
 pub mod controller;
+pub mod desktop;
 pub mod listings;
 pub mod network;
 pub mod resource_pool;

@@ -30,7 +30,7 @@ pub fn uuid(field: &str, v: &str) -> Result<Uuid> {
     Uuid::parse_str(v.trim()).map_err(|_| Error::invalid(field, "is not a uuid"))
 }
 
-fn opt_ip(field: &str, v: &Option<String>) -> Result<Option<Ipv4Addr>> {
+pub fn opt_ip(field: &str, v: &Option<String>) -> Result<Option<Ipv4Addr>> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(s) => crate::domain::ipv4::addr(field, s).map(Some),
@@ -92,7 +92,7 @@ pub fn flag(field: &str, v: &Option<Value>) -> Result<bool> {
     }
 }
 
-fn text(v: &Option<Value>) -> String {
+pub fn text(v: &Option<Value>) -> String {
     match v {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -695,7 +695,9 @@ impl GroupReq {
     }
 }
 
-pub fn group_view(g: &Group, templates: usize) -> Value {
+/// A group row; `counts` are (templates, desktops, users) using it.
+pub fn group_view(g: &Group, counts: (usize, usize, usize)) -> Value {
+    let (templates, desktops, users) = counts;
     json!({
         "uuid": g.uuid.to_string(),
         "name": g.name,
@@ -708,7 +710,8 @@ pub fn group_view(g: &Group, templates: usize) -> Value {
         "enabled": g.enabled,
         "template_count": templates,
         "terminal_count": g.range.map(|r| r.len()).unwrap_or(0),
-        "desktop_count": 0,
+        "desktop_count": desktops,
+        "user_count": users,
         "created_at": format_utc(g.created_at),
     })
 }
@@ -726,5 +729,6 @@ pub const GROUP_FIELDS: &[&str] = &[
     "template_count",
     "terminal_count",
     "desktop_count",
+    "user_count",
     "created_at",
 ];

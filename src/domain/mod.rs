@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod clock;
 pub mod controller;
+pub mod desktop;
 pub mod group;
 pub mod image;
 pub mod inventory;
@@ -18,6 +19,7 @@ pub mod storage;
 pub mod task;
 pub mod template;
 pub mod text;
+pub mod user;
 pub mod vmxml;
 
 pub use uuid::Uuid;

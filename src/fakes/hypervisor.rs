@@ -214,4 +214,10 @@ impl Hypervisor for FakeHypervisor {
                 .collect())
         })
     }
+
+    fn states(&self) -> BoxFuture<'_, Result<Vec<(Uuid, PowerState)>>> {
+        self.run("states", |g| {
+            Ok(g.domains.iter().map(|(u, d)| (*u, d.state)).collect())
+        })
+    }
 }

@@ -187,6 +187,18 @@ impl Hypervisor for Libvirt {
             Ok(out)
         })
     }
+
+    fn states(&self) -> BoxFuture<'_, Result<Vec<(Uuid, PowerState)>>> {
+        self.with(|c| {
+            let mut out = Vec::new();
+            for d in c.list_all_domains(0)? {
+                if let Ok(u) = Uuid::parse_str(&d.get_uuid_string()?) {
+                    out.push((u, power_state(d.get_state()?.0)));
+                }
+            }
+            Ok(out)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -65,6 +65,9 @@ pub trait Hypervisor: Send + Sync {
     fn update_device(&self, uuid: Uuid, xml: String) -> BoxFuture<'_, Result<()>>;
     /// Every defined domain: uuid and name (the start-up sweep).
     fn list(&self) -> BoxFuture<'_, Result<Vec<(Uuid, String)>>>;
+    /// Every defined domain with its power state, in one call (the
+    /// desktop reconciler's poll).
+    fn states(&self) -> BoxFuture<'_, Result<Vec<(Uuid, PowerState)>>>;
 }
 
 /// What `qemu-img info` says of an image.

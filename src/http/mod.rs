@@ -10,6 +10,7 @@ pub mod server;
 mod auth;
 mod bond;
 mod controller;
+mod desktop;
 mod network;
 mod resource_pool;
 mod system;

@@ -6,7 +6,7 @@ use schemars::schema::Schema;
 use schemars::JsonSchema;
 
 use super::call::{Method, Route, SchemaFn, Validator};
-use super::{auth, bond, controller, network, resource_pool, system, template};
+use super::{auth, bond, controller, desktop, network, resource_pool, system, template};
 use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
 use crate::api::network as net;
 use crate::api::resource_pool::{CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
@@ -80,6 +80,20 @@ macro_rules! tpl {
         )
         .body(schema::<serde_json::Value>())
         .to(h!(template::server_verb))
+    };
+}
+
+/// A file 000 verb with a JSON body: `POST <base><verb>`, op `<ns>/<verb>`.
+macro_rules! verb {
+    ($base:literal, $ns:literal, $verb:literal, $handler:path, $summary:literal) => {
+        route(
+            Method::Post,
+            concat!($base, $verb),
+            concat!($ns, "/", $verb),
+            $summary,
+        )
+        .body(schema::<serde_json::Value>())
+        .to(h!($handler))
     };
 }
 
@@ -467,6 +481,55 @@ pub fn table() -> Vec<Route> {
             .to(h!(template::web_operate)),
         route(Get, "/api/v1.0/voi/education/template/ipaddr/", "template/ipaddr", "The address a new template would get in a subnet")
             .to(h!(template::web_ipaddr)),
+        // Education desktop groups, server dialect (file 000 "桌面组").
+        verb!("/api/v1/desktop/education/", "desktop_education", "create", desktop::education_verb, "Create a classroom desktop group and its desktops (a task)"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "delete", desktop::education_verb, "Delete a stopped group: domains, disks (data too), addresses"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "start", desktop::education_verb, "Start every desktop of the group (restoring disks)"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "stop", desktop::education_verb, "Stop every desktop of the group"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "reboot", desktop::education_verb, "Restart every desktop (power cycle, so restore applies)"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "active", desktop::education_verb, "Show the group to terminals"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "inactive", desktop::education_verb, "Hide the group from terminals"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "default", desktop::education_verb, "Make the group its classroom's default"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "update", desktop::education_verb, "Rename or change restore flags"),
+        // Personal desktop groups (file 000 "个人桌面组").
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "create", desktop::personal_verb, "Create a random or static personal group (a task)"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "delete", desktop::personal_verb, "Delete a stopped personal group"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "start", desktop::personal_verb, "Start every desktop of the group"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "stop", desktop::personal_verb, "Stop every desktop of the group (gracefully)"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "reboot", desktop::personal_verb, "Restart every desktop of the group"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "update", desktop::personal_verb, "Rename, maintenance, user groups"),
+        // Desktops of a group (file 000 "桌面").
+        verb!("/api/v1/instance/", "instance", "start", desktop::instance_verb, "Start desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "stop", desktop::instance_verb, "Stop desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "hard_stop", desktop::instance_verb, "Power desktops off at once"),
+        verb!("/api/v1/instance/", "instance", "reboot", desktop::instance_verb, "Restart desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "hard_reboot", desktop::instance_verb, "Power-cycle desktops at once"),
+        verb!("/api/v1/instance/", "instance", "create", desktop::instance_verb, "Add desktops to a group (numbering continues)"),
+        verb!("/api/v1/instance/", "instance", "delete", desktop::instance_verb, "Delete stopped desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "assign", desktop::instance_verb, "Bind a personal desktop to a user"),
+        verb!("/api/v1/instance/", "instance", "unassign", desktop::instance_verb, "Free a personal desktop"),
+        // Desktop groups and desktops, web dialect (file 001 "教学桌面组").
+        query("/api/v1.0/voi/education/desktop/", "desktop_group/query", "Query desktop groups (`group=` a classroom)"),
+        route(Post, "/api/v1.0/voi/education/desktop/", "desktop_group/action", "Desktop group action (create, default, active, inactive, start, stop, hard_stop, reboot, hard_reboot)")
+            .body(schema::<serde_json::Value>())
+            .to(h!(desktop::web_post)),
+        route(Put, "/api/v1.0/voi/education/desktop/", "desktop_group/put", "Change a desktop group")
+            .body(schema::<crate::api::desktop::UpdateReq>())
+            .to(h!(desktop::web_put)),
+        route(Delete, "/api/v1.0/voi/education/desktop/", "desktop_group/batch_delete", "Delete desktop groups (batch)")
+            .body(schema::<crate::api::desktop::BatchReq>())
+            .to(h!(desktop::web_delete)),
+        query("/api/v1.0/voi/education/instance/", "instance/query", "Query desktops (`desktop_group=` a group)"),
+        query("/api/v1.0/desktop_group/", "desktop_group/query", "Query desktop groups"),
+        query("/api/v1.0/instance/", "instance/query", "Query desktops"),
+        // Users (file 000 "用户管理").
+        verb!("/api/v1/group/user/", "user", "create", desktop::user_verb, "Create a user in a user group"),
+        verb!("/api/v1/group/user/", "user", "multi_create", desktop::user_verb, "Create numbered users (all or none)"),
+        verb!("/api/v1/group/user/", "user", "update", desktop::user_verb, "Change a user"),
+        verb!("/api/v1/group/user/", "user", "delete", desktop::user_verb, "Delete one or more users"),
+        verb!("/api/v1/group/user/", "user", "enable", desktop::user_verb, "Let users log in"),
+        verb!("/api/v1/group/user/", "user", "disable", desktop::user_verb, "Stop users logging in"),
+        query("/api/v1.0/group_user/", "group_user/query", "Query users (never their passwords)"),
         // Tasks and the operation log.
         route(
             Get,

@@ -20,13 +20,13 @@ use crate::service::task::Ran;
 use crate::service::Services;
 
 /// The body as JSON with `async` taken out.
-fn body(c: &Call) -> Result<(Value, bool)> {
+pub(super) fn body(c: &Call) -> Result<(Value, bool)> {
     let mut v: Value = c.json()?;
     let a = take_async(&mut v)?;
     Ok((v, a))
 }
 
-fn ran<T: serde::Serialize>(r: Ran<T>, view: impl FnOnce(T) -> Value) -> Reply {
+pub(super) fn ran<T: serde::Serialize>(r: Ran<T>, view: impl FnOnce(T) -> Value) -> Reply {
     match r {
         Ran::Queued(id) => Reply::data(json!({ "task_id": id.to_string() })),
         Ran::Done(id, v) => {
@@ -458,7 +458,7 @@ pub async fn group_create(c: Call) -> Result<Reply> {
     }
     let spec = from_value::<GroupReq>(v, "")?.into_spec()?;
     let g = c.services.group_create(&c.actor, spec).await?;
-    Ok(Reply::data(t::group_view(&g, 0)).on(g.name.clone()))
+    Ok(Reply::data(t::group_view(&g, (0, 0, 0))).on(g.name.clone()))
 }
 
 pub async fn group_update(c: Call) -> Result<Reply> {
@@ -472,7 +472,7 @@ pub async fn group_update(c: Call) -> Result<Reply> {
         None => GroupReq { uuid: None, ..req }.into_spec()?,
     };
     let g = c.services.group_update(&c.actor, &uuid, spec).await?;
-    Ok(Reply::data(t::group_view(&g, 0)).on(g.name.clone()))
+    Ok(Reply::data(t::group_view(&g, (0, 0, 0))).on(g.name.clone()))
 }
 
 pub async fn group_delete(c: Call) -> Result<Reply> {

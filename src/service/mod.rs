@@ -5,6 +5,9 @@ pub mod auth;
 pub mod bond;
 pub mod controller;
 pub mod controller_init;
+pub mod desktop;
+pub mod desktop_group;
+pub mod desktop_state;
 pub mod group;
 pub mod health;
 pub mod hostnet;
@@ -18,6 +21,7 @@ pub mod task;
 pub mod template;
 pub mod template_change;
 pub mod template_version;
+pub mod user;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,6 +78,10 @@ pub struct Settings {
     pub spice_listen: String,
     /// How long a console ticket opens a SPICE session.
     pub spice_ticket_ttl: Duration,
+    /// Desktops handled at once per node (start, stop, create).
+    pub desktop_parallel: usize,
+    /// How often the desktop reconciler polls libvirt.
+    pub desktop_poll: Duration,
 }
 
 impl Settings {
@@ -92,6 +100,8 @@ impl Settings {
             upload_limit: 64 << 30,
             spice_listen: "0.0.0.0".into(),
             spice_ticket_ttl: Duration::from_secs(300),
+            desktop_parallel: 4,
+            desktop_poll: Duration::from_secs(5),
         }
     }
 }
@@ -128,6 +138,10 @@ pub struct Services {
     pub(crate) node_state: node::NodeState,
     /// Templates with an operation running.
     pub(crate) template_busy: template::Busy,
+    /// Desktops with an operation running.
+    pub(crate) desktop_busy: template::Busy,
+    /// Desktop groups with a group-wide operation running.
+    pub(crate) desktop_group_busy: template::Busy,
     started: Instant,
     stopping: AtomicBool,
 }
@@ -152,6 +166,8 @@ impl Services {
             settings,
             node_state: node::NodeState::default(),
             template_busy: template::Busy::default(),
+            desktop_busy: template::Busy::default(),
+            desktop_group_busy: template::Busy::default(),
             net_lock: smol::lock::Mutex::new(()),
             net_pending: std::sync::Mutex::new(None),
             query,

@@ -24,18 +24,30 @@ use crate::domain::vmxml::{self, DiskSpec, OsFamily, SpiceSpec, VmSpec};
 use crate::error::{Code, Error, Result};
 use crate::host::{PowerOp, PowerState};
 
-/// Templates with an operation running (one at a time per template).
+/// Things (templates, desktops) with an operation running: one at a time.
 #[derive(Default)]
-pub struct Busy(Mutex<HashSet<Uuid>>);
+pub struct Busy(Arc<Mutex<HashSet<Uuid>>>);
 
-/// Releases a template's busy mark when dropped.
-pub struct BusyGuard(Arc<Services>, Uuid);
+/// Releases a busy mark when dropped.
+pub struct BusyGuard(Arc<Mutex<HashSet<Uuid>>>, Uuid);
 
 impl Drop for BusyGuard {
     fn drop(&mut self) {
-        if let Ok(mut s) = self.0.template_busy.0.lock() {
+        if let Ok(mut s) = self.0.lock() {
             s.remove(&self.1);
         }
+    }
+}
+
+impl Busy {
+    /// Marks `id` busy; `None` when it already is.
+    pub fn try_mark(&self, id: Uuid) -> Result<Option<BusyGuard>> {
+        let mut s = self.0.lock().map_err(Error::internal)?;
+        Ok(s.insert(id).then(|| BusyGuard(self.0.clone(), id)))
+    }
+
+    pub fn is_marked(&self, id: &Uuid) -> bool {
+        self.0.lock().map(|s| s.contains(id)).unwrap_or(false)
     }
 }
 
@@ -107,14 +119,9 @@ pub(crate) fn busy_err(t: &str, why: &str) -> Error {
 impl Services {
     /// Marks a template busy for one operation; refused when one runs.
     pub fn template_lock(self: &Arc<Self>, t: &Template) -> Result<BusyGuard> {
-        let mut s = self.template_busy.0.lock().map_err(Error::internal)?;
-        if !s.insert(t.uuid) {
-            return Err(busy_err(
-                &t.name,
-                "has another operation running; wait for it",
-            ));
-        }
-        Ok(BusyGuard(self.clone(), t.uuid))
+        self.template_busy.try_mark(t.uuid)?.ok_or_else(|| {
+            busy_err(&t.name, "has another operation running; wait for it")
+        })
     }
 
     pub fn template_get(&self, uuid: &Uuid) -> Result<Template> {

@@ -7,6 +7,7 @@ mod bond;
 mod catalog;
 mod codec;
 mod controller;
+mod desktop;
 mod export;
 mod named;
 mod network;
@@ -18,6 +19,7 @@ pub mod schema;
 mod storage;
 mod subnet;
 mod task;
+mod user;
 mod vswitch;
 
 use std::path::Path;
@@ -30,6 +32,7 @@ use crate::error::{Code, Error, Result};
 
 pub use network::NetworkSnapshot;
 pub use refs::RefKind;
+pub use subnet::IpReq;
 
 /// The tables, for change tracking (`generation`) by readers that cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,9 +50,12 @@ pub enum Table {
     /// Base images and ISOs.
     Image,
     Template,
+    /// Desktop groups and desktops.
+    Desktop,
+    User,
 }
 
-const TABLES: usize = 11;
+const TABLES: usize = 13;
 const SEQ_KEY: &[u8] = b"sequence";
 
 pub struct Store {
@@ -80,6 +86,12 @@ pub struct Store {
     image_names: Tree,
     templates: Tree,
     template_names: Tree,
+    desktop_groups: Tree,
+    desktop_group_names: Tree,
+    desktops: Tree,
+    desktop_index: Tree,
+    users: Tree,
+    user_names: Tree,
     generations: [AtomicU64; TABLES],
     oplog_keep: usize,
 }
@@ -169,6 +181,12 @@ impl Store {
             image_names: t("image_names")?,
             templates: t("templates")?,
             template_names: t("template_names")?,
+            desktop_groups: t("desktop_groups")?,
+            desktop_group_names: t("desktop_group_names")?,
+            desktops: t("desktops")?,
+            desktop_index: t("desktop_index")?,
+            users: t("users")?,
+            user_names: t("user_names")?,
             generations: Default::default(),
             oplog_keep: opts.oplog_keep,
             db,

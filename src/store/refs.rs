@@ -17,15 +17,17 @@ pub enum RefKind {
     Template = 3,
     DesktopGroup = 4,
     Group = 5,
+    User = 6,
 }
 
 impl RefKind {
-    pub const ALL: [RefKind; 5] = [
+    pub const ALL: [RefKind; 6] = [
         RefKind::Node,
         RefKind::BaseImage,
         RefKind::Template,
         RefKind::DesktopGroup,
         RefKind::Group,
+        RefKind::User,
     ];
 
     pub fn plural(self) -> &'static str {
@@ -35,6 +37,7 @@ impl RefKind {
             RefKind::Template => "templates",
             RefKind::DesktopGroup => "desktop groups",
             RefKind::Group => "groups",
+            RefKind::User => "users",
         }
     }
 }

@@ -324,3 +324,92 @@ impl Store {
             .collect())
     }
 }
+
+/// One address a batch asks for (desktops of a group, in one transaction).
+#[derive(Clone, Debug)]
+pub struct IpReq {
+    pub subnet: Uuid,
+    pub holder: String,
+    /// Reuse the address of a holder starting with this (a classroom seat).
+    pub share: Option<String>,
+    /// Take the lowest free address from here upwards.
+    pub from: Option<Ipv4Addr>,
+}
+
+/// Takes an address for every request, inside the caller's transaction.
+pub(super) fn ip_take_in_tx(
+    subnets: &TransactionalTree,
+    ips: &TransactionalTree,
+    reqs: &[IpReq],
+) -> Tx<Vec<Ipv4Addr>> {
+    let mut out = Vec::with_capacity(reqs.len());
+    let mut by_subnet: std::collections::BTreeMap<[u8; 16], (SubnetV1, AllocV1, BTreeSet<Ipv4Addr>)> =
+        Default::default();
+    for r in reqs {
+        let key = *r.subnet.as_bytes();
+        if !by_subnet.contains_key(&key) {
+            let Some(v) = subnets.get(key)? else {
+                return abort(subnet_not_found(&r.subnet));
+            };
+            let s: SubnetV1 = dec(&v)?;
+            let a = allocs(ips, &key)?;
+            let used = a.ips.iter().map(|(ip, _)| Ipv4Addr::from(*ip)).collect();
+            by_subnet.insert(key, (s, a, used));
+        }
+        let (s, a, used) = by_subnet.get_mut(&key).expect("inserted above");
+        let shared = r.share.as_ref().and_then(|p| {
+            a.ips
+                .iter()
+                .find(|(_, h)| h.starts_with(p.as_str()))
+                .map(|(ip, _)| Ipv4Addr::from(*ip))
+        });
+        let ip = match shared {
+            Some(ip) => ip,
+            None => {
+                let range = s.range();
+                let from = r.from.map(u32::from).unwrap_or(0).max(u32::from(range.start));
+                let free = Range::new(Ipv4Addr::from(from), range.end)
+                    .ok()
+                    .and_then(|r| r.first_free(used));
+                match free {
+                    Some(ip) => ip,
+                    None => {
+                        return abort(Error::new(
+                            Code::IpNotEnough,
+                            format!(
+                                "Subnet `{}` has no free address left for {} desktops",
+                                s.name,
+                                reqs.len()
+                            ),
+                        ))
+                    }
+                }
+            }
+        };
+        used.insert(ip);
+        a.ips.push((ip.into(), r.holder.clone()));
+        out.push(ip);
+    }
+    for (key, (_, a, _)) in by_subnet {
+        ips.insert(&key, codec::encode(V1, &a))?;
+    }
+    Ok(out)
+}
+
+/// Releases `(ip, holder)` pairs of one subnet inside the caller's
+/// transaction (an address shared by a seat stays with its other holders).
+pub(super) fn ip_give_back_in_tx(
+    ips: &TransactionalTree,
+    subnet: &Uuid,
+    pairs: &[(Ipv4Addr, String)],
+) -> Tx<()> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let key = *subnet.as_bytes();
+    let mut a = allocs(ips, &key)?;
+    a.ips
+        .retain(|(ip, h)| !pairs.iter().any(|(p, ph)| u32::from(*p) == *ip && ph == h));
+    ips.insert(&key, codec::encode(V1, &a))?;
+    Ok(())
+}

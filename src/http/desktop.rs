@@ -1,0 +1,366 @@
+//! Desktop groups, desktops and users over HTTP in both dialects: file
+//! 000's `/api/v1/desktop/{education,personal}/<verb>`, `/api/v1/instance/
+//! <verb>` and `/api/v1/group/user/<verb>`, and file 001's
+//! `/api/v1.0/voi/education/desktop/`. Slow work runs as a task; the reply
+//! waits for it unless the body says `"async": true`.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::call::{Call, Reply};
+use super::template::{body, ran};
+use crate::api::desktop::{
+    self as d, AssignReq, BatchReq, CreateReq, InstanceReq, OneReq, UpdateReq, UserCreateReq,
+    UserUpdateReq, UsersReq,
+};
+use crate::api::from_value;
+use crate::api::template::uuid;
+use crate::domain::desktop::{DesktopGroup, Kind};
+use crate::error::{Code, Error, Result};
+use crate::service::desktop::{Outcome, Power};
+use crate::service::{Actor, Services};
+
+fn brief(g: &DesktopGroup, desktops: usize) -> Value {
+    json!({"uuid": g.uuid.to_string(), "name": g.name, "active": g.active,
+           "default": g.default, "total_count": desktops})
+}
+
+fn outcome(o: Outcome) -> Value {
+    serde_json::to_value(o).unwrap_or(Value::Null)
+}
+
+async fn create(c: &Call, v: Value, kind: Kind, wait: bool, prefix: &str) -> Result<Reply> {
+    let req: CreateReq = from_value(v, prefix)?;
+    let spec = req.into_spec(kind)?;
+    let plan = c.services.desktop_group_create_plan(&spec)?;
+    let target = plan.group.name.clone();
+    let n = plan.desktops.len();
+    let s = c.services.clone();
+    let r = c
+        .services
+        .task_run(&c.actor, "desktop/create", &target, wait, move |h| {
+            Box::pin(async move {
+                s.desktop_group_create_run(plan, &h)
+                    .await
+                    .map(|g| brief(&g, n))
+            })
+        })
+        .await?;
+    Ok(ran(r, |v| v).on(target))
+}
+
+/// One group-wide verb (start, stop, reboot, delete, active, …).
+async fn group_op(
+    services: &Arc<Services>,
+    actor: &Actor,
+    verb: &str,
+    group: Uuid,
+    wait: bool,
+) -> Result<Reply> {
+    let g = services.desktop_group_get(&group)?;
+    let s = services.clone();
+    match verb {
+        "active" | "inactive" => {
+            let g = s.desktop_group_activate(&group, verb == "active").await?;
+            Ok(Reply::data(brief(&g, s.desktops_of(&g.uuid)?.len())).on(g.name))
+        }
+        "default" => {
+            let g = s.desktop_group_default(&group).await?;
+            Ok(Reply::data(brief(&g, s.desktops_of(&g.uuid)?.len())).on(g.name))
+        }
+        "delete" => {
+            let r = services
+                .task_run(actor, "desktop/delete", &g.name, wait, move |_h| {
+                    Box::pin(async move { s.desktop_group_delete(&group).await.map(|g| brief(&g, 0)) })
+                })
+                .await?;
+            Ok(ran(r, |v| v).on(g.name))
+        }
+        _ => {
+            let power = Power::parse(verb).ok_or_else(|| {
+                Error::new(
+                    Code::UnknownAction,
+                    format!("`{verb}` is not a desktop group action"),
+                )
+            })?;
+            let r = services
+                .task_run(actor, &format!("desktop/{verb}"), &g.name, wait, move |h| {
+                    Box::pin(async move {
+                        s.desktop_group_power(&group, &[], power, Some(&h))
+                            .await
+                            .map(outcome)
+                    })
+                })
+                .await?;
+            Ok(ran(r, |v| v).on(g.name))
+        }
+    }
+}
+
+/// Personal create may come wrapped as `{action: "create", param: {…}}`.
+fn unwrap_param(v: Value) -> (Value, &'static str) {
+    match v {
+        Value::Object(mut o) if o.contains_key("param") && o.contains_key("action") => {
+            (o.remove("param").unwrap_or(Value::Null), "param")
+        }
+        v => (v, ""),
+    }
+}
+
+async fn group_verb(c: Call, kind: Kind, verb: &str) -> Result<Reply> {
+    let (v, is_async) = body(&c)?;
+    match verb {
+        "create" => {
+            let (v, prefix) = unwrap_param(v);
+            create(&c, v, kind, !is_async, prefix).await
+        }
+        "update" => {
+            let req: UpdateReq = from_value(v, "")?;
+            let g = c
+                .services
+                .desktop_group_update(&uuid("uuid", &req.uuid)?, &req.value.into_patch()?)
+                .await?;
+            Ok(Reply::data(brief(&g, c.services.desktops_of(&g.uuid)?.len())).on(g.name))
+        }
+        _ => {
+            let req: OneReq = from_value(v, "")?;
+            let id = uuid("uuid", &req.uuid)?;
+            let g = c.services.desktop_group_get(&id)?;
+            if g.kind != kind {
+                return Err(Error::invalid(
+                    "uuid",
+                    format!("group `{}` is {}", g.name, d::kind_word(g.kind)),
+                ));
+            }
+            group_op(&c.services, &c.actor, verb, id, !is_async).await
+        }
+    }
+}
+
+/// `POST /api/v1/desktop/education/<verb>` (file 000).
+pub async fn education_verb(c: Call) -> Result<Reply> {
+    let verb = c.op.trim_start_matches("desktop_education/").to_string();
+    group_verb(c, Kind::Education, &verb).await
+}
+
+/// `POST /api/v1/desktop/personal/<verb>` (file 000).
+pub async fn personal_verb(c: Call) -> Result<Reply> {
+    let verb = c.op.trim_start_matches("desktop_personal/").to_string();
+    group_verb(c, Kind::Personal, &verb).await
+}
+
+/// `POST /api/v1/instance/<verb>` (file 000): desktops of one group.
+pub async fn instance_verb(c: Call) -> Result<Reply> {
+    let verb = c.op.trim_start_matches("instance/").to_string();
+    let (v, is_async) = body(&c)?;
+    if verb == "assign" || verb == "unassign" {
+        let req: AssignReq = from_value(v, "")?;
+        let user = match verb.as_str() {
+            "assign" => Some(uuid(
+                "user_uuid",
+                req.user_uuid.as_deref().ok_or_else(|| Error::missing("user_uuid"))?,
+            )?),
+            _ => None,
+        };
+        let dk = c
+            .services
+            .desktop_assign(&uuid("instance_uuid", &req.instance_uuid)?, user)
+            .await?;
+        return Ok(Reply::data(d::desktop_view(&dk, "")).on(dk.name));
+    }
+    let req: InstanceReq = from_value(v, "")?;
+    let group = req.group()?;
+    let g = c.services.desktop_group_get(&group)?;
+    req.kind_check(&g)?;
+    let ids = req.instances()?;
+    let s = c.services.clone();
+    let wait = !is_async;
+    let r = match verb.as_str() {
+        "create" => {
+            let n = crate::api::template::int(
+                "instance_num",
+                req.instance_num.as_ref().ok_or_else(|| Error::missing("instance_num"))?,
+                1,
+                1000,
+            )? as u32;
+            let info = d::create_info(&req.create_info)?;
+            c.services
+                .task_run(&c.actor, "instance/create", &g.name, wait, move |h| {
+                    Box::pin(async move {
+                        let made = s.desktops_add(&group, n, &info, &h).await?;
+                        Ok(json!({"success_num": made.len(), "failed_num": 0,
+                                  "instances": made.iter().map(|x| json!({"uuid": x.uuid.to_string(), "name": x.name})).collect::<Vec<_>>()}))
+                    })
+                })
+                .await?
+        }
+        "delete" => {
+            if ids.is_empty() {
+                return Err(Error::missing("instances"));
+            }
+            c.services
+                .task_run(&c.actor, "instance/delete", &g.name, wait, move |_h| {
+                    Box::pin(async move { s.desktops_delete(&group, &ids).await.map(outcome) })
+                })
+                .await?
+        }
+        v => {
+            let power = Power::parse(v).ok_or_else(|| {
+                Error::new(Code::UnknownAction, format!("`{v}` is not a desktop action"))
+            })?;
+            if ids.is_empty() {
+                return Err(Error::missing("instances"));
+            }
+            c.services
+                .task_run(&c.actor, &format!("instance/{v}"), &g.name, wait, move |h| {
+                    Box::pin(async move {
+                        let o = s.desktop_group_power(&group, &ids, power, Some(&h)).await?;
+                        single_failure(&o, ids.len())?;
+                        Ok(outcome(o))
+                    })
+                })
+                .await?
+        }
+    };
+    Ok(ran(r, |v| v).on(g.name))
+}
+
+/// A batch of one that failed answers its error, not counts.
+fn single_failure(o: &Outcome, asked: usize) -> Result<()> {
+    if asked == 1 && o.failed_num == 1 {
+        let why = o.failed.first().cloned().unwrap_or_default();
+        return Err(Error::new(Code::DesktopBusy, why));
+    }
+    Ok(())
+}
+
+/// Runs a verb on each group of a file 001 batch.
+async fn batch(c: &Call, verb: &str, list: Vec<d::NameUuid>) -> Result<Reply> {
+    if list.is_empty() {
+        return Err(Error::invalid("desktops", "must name at least one desktop group"));
+    }
+    let single = list.len() == 1;
+    let (mut ok, mut failed, mut last) = (0, 0, None);
+    for item in list {
+        let r = async {
+            let id = uuid("desktops.uuid", &item.uuid)?;
+            group_op(&c.services, &c.actor, verb, id, true).await
+        }
+        .await;
+        match r {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                failed += 1;
+                last = Some(e);
+            }
+        }
+    }
+    if let (true, Some(e)) = (single, last) {
+        return Err(e);
+    }
+    Ok(Reply::data(json!({"success_num": ok, "failed_num": failed})))
+}
+
+/// `POST /api/v1.0/voi/education/desktop/` `{action, param}` (file 001).
+pub async fn web_post(c: Call) -> Result<Reply> {
+    let (v, is_async) = body(&c)?;
+    let action = v
+        .get("action")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::missing("action"))?
+        .to_string();
+    let param = v.get("param").cloned().ok_or_else(|| Error::missing("param"))?;
+    match action.as_str() {
+        "create" => create(&c, param, Kind::Education, !is_async, "param").await,
+        "default" => {
+            let one: OneReq = from_value(param, "param")?;
+            group_op(&c.services, &c.actor, "default", uuid("param.uuid", &one.uuid)?, true).await
+        }
+        "active" | "inactive" | "start" | "stop" | "hard_stop" | "reboot" | "hard_reboot" => {
+            let b: BatchReq = from_value(param, "param")?;
+            batch(&c, &action, b.desktops).await
+        }
+        other => Err(Error::new(
+            Code::UnknownAction,
+            format!("`{other}` is not a desktop group action"),
+        )),
+    }
+}
+
+/// `PUT /api/v1.0/voi/education/desktop/` `{uuid, name, value}`.
+pub async fn web_put(c: Call) -> Result<Reply> {
+    group_verb(c, Kind::Education, "update").await
+}
+
+/// `DELETE /api/v1.0/voi/education/desktop/` `{desktops: [{name, uuid}]}`.
+pub async fn web_delete(c: Call) -> Result<Reply> {
+    let b: BatchReq = c.json()?;
+    batch(&c, "delete", b.desktops).await
+}
+
+/// `POST /api/v1/group/user/<verb>` (file 000).
+pub async fn user_verb(c: Call) -> Result<Reply> {
+    let verb = c.op.trim_start_matches("user/").to_string();
+    let v: Value = c.json()?;
+    let s = &c.services;
+    match verb.as_str() {
+        "create" => {
+            let req: UserCreateReq = from_value(v, "")?;
+            let spec = req.into_spec()?;
+            if spec.user_name.is_empty() {
+                return Err(Error::missing("user_name"));
+            }
+            let u = s.user_create(&spec).await?;
+            Ok(Reply::data(d::user_view(&u, None)).on(u.user_name))
+        }
+        "multi_create" => {
+            let req: UserCreateReq = from_value(v, "")?;
+            let (prefix, digits, start, n) = req.batch()?;
+            let list = s.user_multi_create(&req.into_spec()?, &prefix, digits, start, n).await?;
+            Ok(Reply::data(json!({"success_num": list.len(), "failed_num": 0,
+                "users": list.iter().map(|u| json!({"uuid": u.uuid.to_string(), "user_name": u.user_name})).collect::<Vec<_>>()}))
+                .on(prefix))
+        }
+        "update" => {
+            let req: UserUpdateReq = from_value(v, "")?;
+            let u = s
+                .user_update(&uuid("uuid", &req.uuid)?, req.value.into_patch()?)
+                .await?;
+            Ok(Reply::data(d::user_view(&u, None)).on(u.user_name))
+        }
+        "enable" | "disable" | "delete" => {
+            let req: UsersReq = from_value(v, "")?;
+            let ids = req.uuids()?;
+            let (mut ok, mut failed, mut last) = (0, 0, None);
+            for id in &ids {
+                let r = match verb.as_str() {
+                    "delete" => s.user_delete(id).await,
+                    _ => {
+                        let p = crate::service::user::UserPatch {
+                            enabled: Some(verb == "enable"),
+                            ..Default::default()
+                        };
+                        s.user_update(id, p).await
+                    }
+                };
+                match r {
+                    Ok(_) => ok += 1,
+                    Err(e) => {
+                        failed += 1;
+                        last = Some(e);
+                    }
+                }
+            }
+            if let (1, Some(e)) = (ids.len(), last) {
+                return Err(e);
+            }
+            Ok(Reply::data(json!({"success_num": ok, "failed_num": failed})))
+        }
+        other => Err(Error::new(
+            Code::UnknownAction,
+            format!("`{other}` is not a user action"),
+        )),
+    }
+}

@@ -1,0 +1,132 @@
+//! Desktop state against libvirt: the start-up repair of what a crash
+//! interrupted (half-made or half-deleted groups and desktops, domains and
+//! directories nobody owns) and the poll that keeps each desktop's status
+//! and start time in step with its domain.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::Services;
+use crate::domain::clock::now_ms;
+use crate::domain::desktop::{Assign, Phase, Status};
+use crate::domain::storage::Role;
+use crate::error::Result;
+use crate::host::PowerState;
+
+impl Services {
+    /// Undoes groups and desktops left being made, finishes deletes, then
+    /// removes domains and disk directories of desktops that have no record.
+    pub async fn desktop_recover(self: &Arc<Self>) -> Result<usize> {
+        let mut repaired = 0;
+        for g in self.store.desktop_group_list()? {
+            let list = self.store.desktops_of(&g.uuid)?;
+            if g.phase != Phase::Ready {
+                log::warn!(
+                    "desktop group {}: {} was interrupted; removing it",
+                    g.name,
+                    if g.phase == Phase::Building { "creation" } else { "deletion" }
+                );
+                self.desktops_remove(&g, &list).await;
+                self.store.desktop_group_delete(&g.uuid)?;
+                repaired += 1;
+                continue;
+            }
+            let half: Vec<_> = list.into_iter().filter(|d| d.phase != Phase::Ready).collect();
+            if !half.is_empty() {
+                log::warn!("desktop group {}: removing {} half-made or half-deleted desktops", g.name, half.len());
+                repaired += half.len();
+                self.desktops_remove(&g, &half).await;
+            }
+        }
+        let known: HashSet<Uuid> = self.store.desktop_list()?.iter().map(|d| d.uuid).collect();
+        for (uuid, name) in self.hypervisor.list().await? {
+            if name.starts_with("desktop-") && !known.contains(&uuid) {
+                log::warn!("undefining domain {name}: no desktop has it");
+                self.hypervisor.undefine(uuid).await?;
+                repaired += 1;
+            }
+        }
+        for (role, sub) in [(Role::DesktopSystem, "instances"), (Role::DesktopData, "datas")] {
+            let Ok(dir) = self.role_dir(role, sub) else { continue };
+            for name in self.disks.list_dir(&dir).await? {
+                if let Ok(u) = Uuid::parse_str(&name) {
+                    if !known.contains(&u) {
+                        log::warn!("removing {}/{name}: no desktop has it", dir.display());
+                        self.disks.remove(&dir.join(&name)).await?;
+                        repaired += 1;
+                    }
+                }
+            }
+        }
+        self.store.flush().await?;
+        Ok(repaired)
+    }
+
+    /// One poll: every ready desktop's status follows its domain. A domain
+    /// that disappeared (libvirt lost it) is defined again from the record;
+    /// a random desktop that went off is free again.
+    pub async fn desktop_reconcile(&self) -> Result<usize> {
+        let states: HashMap<Uuid, PowerState> = self.hypervisor.states().await?.into_iter().collect();
+        let groups: HashMap<Uuid, _> = self
+            .store
+            .desktop_group_list()?
+            .into_iter()
+            .map(|g| (g.uuid, g))
+            .collect();
+        let mut changed = 0;
+        for d in self.store.desktop_list()? {
+            let Some(g) = groups.get(&d.group) else { continue };
+            if d.phase != Phase::Ready || g.phase != Phase::Ready || self.desktop_busy.is_marked(&d.uuid) {
+                continue;
+            }
+            let state = states.get(&d.uuid).copied();
+            let running = matches!(state, Some(PowerState::Running | PowerState::Paused));
+            if state.is_none() {
+                if let Ok(t) = self.store.template_get(&g.template) {
+                    log::warn!("desktop {}: its domain is gone; defining it again", d.name);
+                    self.hypervisor.define(self.desktop_vm_spec(&d, g, &t).to_xml()).await?;
+                }
+            }
+            let want = if running {
+                Status::Active
+            } else if d.status == Status::Error {
+                Status::Error
+            } else {
+                Status::Inactive
+            };
+            if want == d.status {
+                continue;
+            }
+            let free = !running && g.assign == Some(Assign::Random);
+            let out = self.store.desktop_update(&d.uuid, &|mut x| {
+                // Another writer may have moved it meanwhile: only fix what
+                // this poll saw.
+                if x.status != d.status {
+                    return Ok(x);
+                }
+                x.status = want;
+                if running {
+                    x.started_at = x.started_at.or(Some(now_ms()));
+                } else {
+                    x.started_at = None;
+                    x.terminal_mac.clear();
+                    x.terminal_ip.clear();
+                    if free {
+                        x.user = None;
+                    }
+                }
+                Ok(x)
+            });
+            match out {
+                Ok(_) => changed += 1,
+                Err(e) => log::warn!("desktop {}: status not recorded: {e}", d.name),
+            }
+        }
+        if changed > 0 {
+            self.store.flush().await?;
+        }
+        Ok(changed)
+    }
+}
