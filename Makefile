@@ -66,7 +66,7 @@ test-unit: deps-test
 	$(CARGO) test --locked --lib
 
 test-api: deps-test
-	$(CARGO) test --locked --test api --test network --test controller --test template
+	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop
 
 test-process: deps-test
 	$(CARGO) test --locked --test process

@@ -41,6 +41,8 @@ pub struct Config {
     pub desktop_parallel: u32,
     /// Seconds between polls of libvirt by the desktop reconciler.
     pub desktop_poll_s: u64,
+    /// Memory promised to desktops of a node, as a multiple of its RAM.
+    pub memory_overcommit: f64,
 }
 
 /// Root on the appliance keeps its data in /var/lib; anyone else in ./var.
@@ -81,6 +83,7 @@ impl Default for Config {
             spice_listen: "0.0.0.0".into(),
             desktop_parallel: 4,
             desktop_poll_s: 5,
+            memory_overcommit: 1.0,
         }
     }
 }
@@ -140,6 +143,14 @@ pub const FLAGS: &[(&str, &str)] = &[
         "N      desktop_parallel: desktops handled at once per node (default 4)",
     ),
     (
+        "--desktop-poll-s",
+        "N        desktop_poll_s: seconds between desktop state polls (default 5)",
+    ),
+    (
+        "--memory-overcommit",
+        "X     memory_overcommit: desktop memory per node as a multiple of RAM (default 1.0)",
+    ),
+    (
         "--spice-listen",
         "ADDR         spice_listen (default 0.0.0.0; always with a password)",
     ),
@@ -195,6 +206,11 @@ impl Config {
                 "--spice-listen" => cfg.spice_listen = val(a)?,
                 "--desktop-parallel" => cfg.desktop_parallel = number(a, &val(a)?)?,
                 "--desktop-poll-s" => cfg.desktop_poll_s = number(a, &val(a)?)?,
+                "--memory-overcommit" => {
+                    cfg.memory_overcommit = val(a)?
+                        .parse()
+                        .map_err(|_| format!("{a}: not a number"))?
+                }
                 _ => rest.push(a.clone()),
             }
         }
@@ -246,6 +262,9 @@ impl Config {
         if self.desktop_parallel == 0 || self.desktop_parallel > 64 {
             return Err("desktop_parallel: must be 1 to 64".into());
         }
+        if !(1.0..=10.0).contains(&self.memory_overcommit) {
+            return Err("memory_overcommit: must be 1.0 to 10.0".into());
+        }
         if self.desktop_poll_s == 0 {
             return Err("desktop_poll_s: must be at least 1".into());
         }
@@ -279,6 +298,7 @@ impl Config {
         s.spice_listen = self.spice_listen.clone();
         s.desktop_parallel = self.desktop_parallel as usize;
         s.desktop_poll = Duration::from_secs(self.desktop_poll_s);
+        s.memory_overcommit = self.memory_overcommit;
         s
     }
 }

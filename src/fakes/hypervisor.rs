@@ -51,6 +51,19 @@ impl FakeHypervisor {
         g.domains.iter().map(|(u, d)| (*u, d.clone())).collect()
     }
 
+    /// Changes a domain's power state behind the service's back (a guest
+    /// that shut itself down, a crash).
+    pub fn set_state(&self, uuid: &Uuid, state: PowerState) {
+        if let Some(d) = self.inner.lock().unwrap().domains.get_mut(uuid) {
+            d.state = state;
+        }
+    }
+
+    /// Forgets a domain as a libvirtd that lost its state would.
+    pub fn forget(&self, uuid: &Uuid) {
+        self.inner.lock().unwrap().domains.remove(uuid);
+    }
+
     /// Makes the next `op` (define, undefine, start, shutdown, destroy,
     /// reboot, reset, update) fail.
     pub fn fail_next(&self, op: &str) {

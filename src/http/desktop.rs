@@ -229,9 +229,8 @@ pub async fn instance_verb(c: Call) -> Result<Reply> {
 
 /// A batch of one that failed answers its error, not counts.
 fn single_failure(o: &Outcome, asked: usize) -> Result<()> {
-    if asked == 1 && o.failed_num == 1 {
-        let why = o.failed.first().cloned().unwrap_or_default();
-        return Err(Error::new(Code::DesktopBusy, why));
+    if let (1, 1, Some(e)) = (asked, o.failed_num, &o.first_error) {
+        return Err(e.clone());
     }
     Ok(())
 }

@@ -29,6 +29,9 @@ pub struct Outcome {
     pub failed_num: u32,
     /// `name: reason` of each failed desktop.
     pub failed: Vec<String>,
+    /// The first failure itself (a batch of one answers it).
+    #[serde(skip)]
+    pub first_error: Option<Error>,
 }
 
 /// A power verb of the desktop API.
@@ -414,6 +417,7 @@ impl Services {
                 Err(e) => {
                     out.failed_num += 1;
                     out.failed.push(format!("{name}: {}", e.public_message()));
+                    out.first_error.get_or_insert(e);
                 }
             }
         }

@@ -101,8 +101,8 @@ impl Services {
     }
 
     /// Nodes of `pool` that run desktops, with the memory and disk they
-    /// can still give (memory less 1 GiB for the host and less the desktops
-    /// running there now).
+    /// can still give (RAM × `memory_overcommit`, less 1 GiB for the host
+    /// and less the desktops running there now).
     pub(crate) fn desktop_rooms(&self, pool: &Uuid) -> Result<Vec<NodeRoom>> {
         let groups: BTreeMap<Uuid, u64> = self
             .store
@@ -136,7 +136,8 @@ impl Services {
                 NodeRoom {
                     uuid: n.uuid,
                     ip: n.ip.clone(),
-                    free_mb: (n.inventory.memory_bytes >> 20)
+                    free_mb: (((n.inventory.memory_bytes >> 20) as f64
+                        * self.settings.memory_overcommit) as u64)
                         .saturating_sub(1024)
                         .saturating_sub(used),
                     free_disk,
@@ -200,11 +201,27 @@ impl Services {
             .network
             .or(room.as_ref().and_then(|r| r.network))
             .or(t.network);
+        // Personal desktops without a subnet take DHCP on the network.
         let subnet = match spec.subnet {
             Some(s) => Some(s),
-            None if spec.network.is_some() => None,
+            None if spec.network.is_some() || spec.kind == Kind::Personal => None,
             None => room.as_ref().and_then(|r| r.subnet).or(t.subnet),
         };
+        if let (Some(ip), None) = (spec.ip_start, subnet) {
+            return Err(Error::invalid(
+                "ip_detail.start_ip",
+                format!("{ip} needs a subnet for the group"),
+            ));
+        }
+        if let (Some(ip), Some(s)) = (spec.ip_start, subnet) {
+            let sub = self.store.subnet_get(&s)?;
+            if !sub.range.contains(ip) {
+                return Err(Error::new(
+                    Code::IpNotInRange,
+                    format!("{ip} is outside subnet `{}` ({}-{})", sub.name, sub.range.start, sub.range.end),
+                ));
+            }
+        }
         if let Some(n) = &network {
             self.store.network_get(n)?;
         }

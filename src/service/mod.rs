@@ -82,6 +82,8 @@ pub struct Settings {
     pub desktop_parallel: usize,
     /// How often the desktop reconciler polls libvirt.
     pub desktop_poll: Duration,
+    /// Memory promised to desktops of a node, as a multiple of its RAM.
+    pub memory_overcommit: f64,
 }
 
 impl Settings {
@@ -102,6 +104,7 @@ impl Settings {
             spice_ticket_ttl: Duration::from_secs(300),
             desktop_parallel: 4,
             desktop_poll: Duration::from_secs(5),
+            memory_overcommit: 1.0,
         }
     }
 }

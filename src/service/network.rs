@@ -249,8 +249,16 @@ impl Services {
     }
 
     /// How many addresses of the subnet are allocated.
+    /// Addresses taken in a subnet (a classroom seat's shared address
+    /// counts once).
     pub fn subnet_used(&self, uuid: &Uuid) -> Result<usize> {
-        Ok(self.store.ip_allocations(uuid)?.len())
+        let ips: std::collections::BTreeSet<_> = self
+            .store
+            .ip_allocations(uuid)?
+            .into_iter()
+            .map(|(ip, _)| ip)
+            .collect();
+        Ok(ips.len())
     }
 
     pub fn vswitch_list(&self) -> Result<Vec<VSwitch>> {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod appliance;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;

@@ -1,0 +1,176 @@
+//! An initialised appliance over fakes, driven in process: init with a
+//! flat network and storages on temporary "mounts", an admin token, and
+//! the calls and helpers the catalogue tiers (templates, desktops) share.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use vdi_appliance::app::{self, Fakes};
+use vdi_appliance::domain::net::{DefaultRoute, IfAddr};
+use vdi_appliance::fakes::{FakeHost, FakeNet};
+use vdi_appliance::http::{self, State};
+use vdi_appliance::service::{Services, Settings};
+use vdi_appliance::store::Store;
+
+pub struct T {
+    pub app: tide::Server<State>,
+    pub s: Arc<Services>,
+    pub f: Fakes,
+    pub token: String,
+    pub slow: PathBuf,
+    pub _dir: tempfile::TempDir,
+}
+
+pub fn qcow2(size: u64) -> Vec<u8> {
+    let mut h = vec![0u8; 512];
+    h[..4].copy_from_slice(b"QFI\xfb");
+    h[4..8].copy_from_slice(&3u32.to_be_bytes());
+    h[24..32].copy_from_slice(&size.to_be_bytes());
+    h
+}
+
+pub fn md5_hex(b: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn harness() -> T {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = dir.path().join("opt-slow");
+    let fast = dir.path().join("opt-fast");
+    std::fs::create_dir_all(&slow).unwrap();
+    std::fs::create_dir_all(&fast).unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
+    let net = FakeNet::with_nics(&[
+        (
+            "ens192",
+            &[IfAddr {
+                ip: "192.0.2.49".parse().unwrap(),
+                prefix: 24,
+            }],
+        ),
+        ("ens224", &[]),
+    ]);
+    net.set_route(Some(DefaultRoute {
+        gateway: "192.0.2.1".parse().unwrap(),
+        dev: "ens192".into(),
+    }));
+    let host = FakeHost::with_mounts(&[&slow, &fast], &["ens192", "ens224"]);
+    let f = app::fakes(net, host);
+    let mut settings = Settings::for_dir(dir.path().join("d"));
+    settings.vm_stop_timeout = std::time::Duration::from_millis(300);
+    let s = app::services(store, &f.backends(), settings, app::global_spawner());
+    s.admin_set_password("admin", "s3cret-pass").unwrap();
+    let app = http::app(s.clone());
+    let token = super::app_token(&app, "admin", "s3cret-pass");
+    let t = T {
+        app,
+        s,
+        f,
+        token,
+        slow: slow.clone(),
+        _dir: dir,
+    };
+    t.ok(
+        "/api/v1/controller/init",
+        json!({
+            "ip": "192.0.2.49", "password": "x", "manage_interface": "ens192", "image_interface": "ens192",
+            "data_interface": "ens224", "network_name": "default", "switch_name": "default", "switch_type": "flat",
+            "storages": { slow.to_str().unwrap(): "1,2", fast.to_str().unwrap(): "3,4" }, "is_compute": true,
+            "subnet_info": {"name": "default", "start_ip": "192.0.2.100", "end_ip": "192.0.2.110", "netmask": "255.255.255.0",
+                            "gateway": "192.0.2.1", "dns1": "192.0.2.1"}
+        }),
+    );
+    t
+}
+
+impl T {
+    pub fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        super::app_call(&self.app, &self.token, method, path, body)
+    }
+
+    pub fn ok_m(&self, method: &str, path: &str, body: Value) -> Value {
+        let (st, v) = self.call(method, path, Some(body.clone()));
+        assert_eq!(
+            (st, v["code"].as_i64()),
+            (200, Some(0)),
+            "{method} {path} {body} -> {v}"
+        );
+        v["data"].clone()
+    }
+
+    pub fn ok(&self, path: &str, body: Value) -> Value {
+        self.ok_m("POST", path, body)
+    }
+
+    pub fn fails_m(&self, method: &str, path: &str, body: Value, code: i64, fragment: &str) {
+        let (st, v) = self.call(method, path, Some(body.clone()));
+        assert_eq!(v["code"].as_i64(), Some(code), "{path} {body} -> {v}");
+        assert!(st >= 400, "{st}");
+        let msg = v["msg"].as_str().unwrap();
+        assert!(msg.contains(fragment), "`{fragment}` not in `{msg}`");
+    }
+
+    pub fn fails(&self, path: &str, body: Value, code: i64, fragment: &str) {
+        self.fails_m("POST", path, body, code, fragment)
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        let (st, v) = self.call("GET", path, None);
+        assert_eq!((st, v["code"].as_i64()), (200, Some(0)), "{path} -> {v}");
+        v["data"].clone()
+    }
+
+    pub fn upload(&self, path: &str, bytes: Vec<u8>) -> (u16, Value) {
+        let (st, b) = smol::block_on(http::request_bytes(
+            &self.app,
+            "PUT",
+            path,
+            Some(&self.token),
+            bytes,
+        ));
+        (st, serde_json::from_slice(&b).unwrap())
+    }
+
+    pub fn image(&self) -> String {
+        let bytes = qcow2(10 << 30);
+        let (st, v) = self.upload(
+            &format!(
+                "/api/v1/base_image/upload?name=win10&os_type=windows_10&md5_sum={}",
+                md5_hex(&bytes)
+            ),
+            bytes,
+        );
+        assert_eq!(st, 200, "{v}");
+        v["data"]["uuid"].as_str().unwrap().to_string()
+    }
+
+    pub fn net(&self) -> (String, String) {
+        let n = self.get("/api/v1.0/network/?searchtype=all");
+        let s = self.get("/api/v1.0/subnet/?searchtype=all");
+        (
+            n["results"][0]["uuid"].as_str().unwrap().into(),
+            s["results"][0]["uuid"].as_str().unwrap().into(),
+        )
+    }
+
+    pub fn template(&self, name: &str, image: &str) -> Value {
+        let (n, s) = self.net();
+        self.ok(
+            "/api/v1/template/create",
+            json!({"name": name, "owner_id": 1, "os_type": "windows_10", "classify": 1, "network_uuid": n,
+                   "subnet_uuid": s, "bind_ip": "", "vcpu": 2, "ram": 2, "data_disks": [{"inx": 1, "size": 5}],
+                   "system_disk": {"image_id": image, "size": 20}, "power_on": false}),
+        )
+    }
+
+    pub fn tpl(&self, uuid: &str) -> vdi_appliance::domain::template::Template {
+        self.s.template_get(&uuid.parse().unwrap()).unwrap()
+    }
+
+    pub fn work(&self, uuid: &str) -> PathBuf {
+        self.tpl(uuid).disks[0].work_file()
+    }
+}
+
