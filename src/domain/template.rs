@@ -190,15 +190,21 @@ impl Template {
 }
 
 /// Which kept version to merge away so that at most `keep` remain: the
-/// oldest that is not the current one, with the version its children move
-/// onto. `None` when nothing needs trimming.
-pub fn trim_candidate(versions: &[Version], current: u32, keep: usize) -> Option<(u32, u32)> {
+/// oldest that is not the current one and that no desktop overlay sits on
+/// (`held`), with the version its children move onto. `None` when nothing
+/// needs (or may be) trimmed; held versions wait for a later save.
+pub fn trim_candidate(
+    versions: &[Version],
+    current: u32,
+    keep: usize,
+    held: &std::collections::BTreeSet<u32>,
+) -> Option<(u32, u32)> {
     if versions.len() <= keep.max(1) {
         return None;
     }
     versions
         .iter()
-        .filter(|v| v.number != current)
+        .filter(|v| v.number != current && !held.contains(&v.number))
         .min_by_key(|v| v.number)
         .map(|v| (v.number, v.parent))
 }
@@ -262,10 +268,14 @@ mod tests {
     #[test]
     fn trimming_takes_the_oldest_non_current_version() {
         let vs = vec![v(1, 0), v(2, 1), v(3, 2)];
-        assert_eq!(trim_candidate(&vs, 3, 3), None);
-        assert_eq!(trim_candidate(&vs, 3, 2), Some((1, 0)));
+        let none = std::collections::BTreeSet::new();
+        assert_eq!(trim_candidate(&vs, 3, 3, &none), None);
+        assert_eq!(trim_candidate(&vs, 3, 2, &none), Some((1, 0)));
+        // Desktops on version 1 hold it: 2 goes instead.
+        assert_eq!(trim_candidate(&vs, 3, 2, &[1].into()), Some((2, 1)));
+        assert_eq!(trim_candidate(&vs, 3, 2, &[1, 2].into()), None);
         // After a rollback to 1 the current version is kept; 2 goes.
-        assert_eq!(trim_candidate(&vs, 1, 2), Some((2, 1)));
+        assert_eq!(trim_candidate(&vs, 1, 2, &none), Some((2, 1)));
         assert_eq!(children(&vs, 1), vec![2]);
         assert_eq!(children(&[v(1, 0), v(2, 1), v(3, 1)], 1), vec![2, 3]);
     }

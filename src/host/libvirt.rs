@@ -22,6 +22,9 @@ pub struct Libvirt {
 
 impl Libvirt {
     pub fn new(uri: &str) -> Self {
+        // Errors come back as results and are logged by the service; the
+        // library's own handler would print each one on stderr as well.
+        virt::error::clear_error_callback();
         Libvirt {
             uri: uri.to_string(),
             conn: Arc::new(Mutex::new(None)),

@@ -122,7 +122,8 @@ impl Services {
     /// same disk), then the record forgets it, then its files go.
     pub(crate) async fn template_trim(&self, mut t: Template) -> Result<Template> {
         let keep = self.settings.template_versions_keep;
-        while let Some((drop, parent)) = trim_candidate(&t.versions, t.version, keep) {
+        let held = self.template_versions_held(&t.uuid)?;
+        while let Some((drop, parent)) = trim_candidate(&t.versions, t.version, keep, &held) {
             let kids = children(&t.versions, drop);
             let base = match t.base_image {
                 Some(b) => Some(self.store.image_get(&b)?.path),
@@ -155,6 +156,23 @@ impl Services {
             }
         }
         Ok(t)
+    }
+
+    /// Versions desktop overlays of this template sit on: trimming one
+    /// would pull the backing file from under a desktop's disk.
+    pub(crate) fn template_versions_held(
+        &self,
+        tpl: &Uuid,
+    ) -> Result<std::collections::BTreeSet<u32>> {
+        let mut held = std::collections::BTreeSet::new();
+        for g in self.store.desktop_group_list()? {
+            if g.template == *tpl {
+                for d in self.store.desktops_of(&g.uuid)? {
+                    held.extend(d.disks.iter().map(|x| x.version));
+                }
+            }
+        }
+        Ok(held)
     }
 
     /// Goes back to kept version `n`: unsaved edits are discarded and a

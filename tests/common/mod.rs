@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod appliance;
+pub mod real;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
