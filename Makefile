@@ -20,6 +20,8 @@ BROWSER_DEBS := chromium fonts-dejavu-core
 # The real libvirt tier: libvirtd, QEMU and qemu-img (listed: installing QEMU replaces it).
 LIBVIRT_DEBS := libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils seabios dnsmasq-base
 
+
+.PHONY: bench-desktop
 .PHONY: run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
 
 define install_debs
@@ -111,6 +113,10 @@ test-units: deps-test
 
 bench: deps-test
 	$(CARGO) bench --locked --bench api
+
+# Desktop creation and start on real libvirt against shell loops (root).
+bench-desktop: deps-libvirt
+	$(CARGO) bench --locked --bench desktop
 
 clean:
 	$(CARGO) clean

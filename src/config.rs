@@ -207,9 +207,8 @@ impl Config {
                 "--desktop-parallel" => cfg.desktop_parallel = number(a, &val(a)?)?,
                 "--desktop-poll-s" => cfg.desktop_poll_s = number(a, &val(a)?)?,
                 "--memory-overcommit" => {
-                    cfg.memory_overcommit = val(a)?
-                        .parse()
-                        .map_err(|_| format!("{a}: not a number"))?
+                    cfg.memory_overcommit =
+                        val(a)?.parse().map_err(|_| format!("{a}: not a number"))?
                 }
                 _ => rest.push(a.clone()),
             }

@@ -21,7 +21,9 @@ fn classroom(t: &T, name: &str, start: &str, end: &str) -> String {
         json!({"name": name, "group_type": "education", "network_uuid": n, "subnet_uuid": s,
                "start_ip": start, "end_ip": end}),
     );
-    let g = t.get(&format!("/api/v1.0/voi/education/group/?searchtype=single&name={name}"));
+    let g = t.get(&format!(
+        "/api/v1.0/voi/education/group/?searchtype=single&name={name}"
+    ));
     g["uuid"].as_str().unwrap().to_string()
 }
 
@@ -30,7 +32,9 @@ fn desktops(t: &T, group: &str) -> Vec<Desktop> {
 }
 
 fn group_uuid(t: &T, name: &str) -> String {
-    let g = t.get(&format!("/api/v1.0/voi/education/desktop/?searchtype=single&name={name}"));
+    let g = t.get(&format!(
+        "/api/v1.0/voi/education/desktop/?searchtype=single&name={name}"
+    ));
     g["uuid"].as_str().unwrap().to_string()
 }
 
@@ -64,11 +68,17 @@ fn edu_body(t: &T, room: &str, tpl: &str, name: &str, extra: Value) -> Value {
 fn a_classroom_group_is_made_started_restored_and_deleted_in_both_dialects() {
     let t = harness();
     let image = t.image();
-    let tpl = t.template("win10", &image)["uuid"].as_str().unwrap().to_string();
+    let tpl = t.template("win10", &image)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let room = classroom(&t, "room1", "10.1.0.1", "10.1.0.3");
     let before = allocations(&t);
     // File 000 create: 3 desktops named pc002.., seats 1..3, one address each.
-    t.ok("/api/v1/desktop/education/create", edu_body(&t, &room, &tpl, "math", json!({})));
+    t.ok(
+        "/api/v1/desktop/education/create",
+        edu_body(&t, &room, &tpl, "math", json!({})),
+    );
     let g1 = group_uuid(&t, "math");
     let list = desktops(&t, &g1);
     let names: Vec<_> = list.iter().map(|d| d.name.as_str()).collect();
@@ -83,7 +93,11 @@ fn a_classroom_group_is_made_started_restored_and_deleted_in_both_dialects() {
     let tv = t.tpl(&tpl);
     for d in &list {
         let dom = t.f.hypervisor.domain(&d.uuid).expect("domain defined");
-        assert!(dom.xml.contains(sys_disk(d).to_str().unwrap()), "{}", dom.xml);
+        assert!(
+            dom.xml.contains(sys_disk(d).to_str().unwrap()),
+            "{}",
+            dom.xml
+        );
         assert_eq!(dom.state, PowerState::Off);
         assert_eq!(d.disks.len(), 2, "system and data disk");
         assert_eq!(
@@ -107,15 +121,26 @@ fn a_classroom_group_is_made_started_restored_and_deleted_in_both_dialects() {
     assert_eq!(art[0].name, "art01");
     assert_eq!(art[0].ip, list[0].ip, "seat 1 shares its address");
     assert_eq!(art[0].disks.len(), 1, "data_restore 2: no data disk");
-    assert_eq!(allocations(&t), before + 3, "shared addresses are not new ones");
+    assert_eq!(
+        allocations(&t),
+        before + 3,
+        "shared addresses are not new ones"
+    );
     // The web listing with counts and the template status.
-    let page = t.get(&format!("/api/v1.0/voi/education/desktop/?searchtype=all&group={room}"));
+    let page = t.get(&format!(
+        "/api/v1.0/voi/education/desktop/?searchtype=all&group={room}"
+    ));
     assert_eq!(page["count"], json!(2));
     let row = &page["results"][0];
-    assert_eq!((row["total_count"].clone(), row["active_count"].clone()), (json!(3), json!(0)));
+    assert_eq!(
+        (row["total_count"].clone(), row["active_count"].clone()),
+        (json!(3), json!(0))
+    );
     assert_eq!(row["template_status"], json!("active"));
     assert_eq!(row["group_name"], json!("room1"));
-    let inst = t.get(&format!("/api/v1.0/voi/education/instance/?searchtype=all&desktop_group={g1}"));
+    let inst = t.get(&format!(
+        "/api/v1.0/voi/education/instance/?searchtype=all&desktop_group={g1}"
+    ));
     assert_eq!(inst["count"], json!(3));
     assert_eq!(inst["results"][0]["desktop_ip"], json!("192.0.2.100"));
     assert_eq!(inst["results"][0]["desktop_status"], json!(0));
@@ -125,137 +150,339 @@ fn a_classroom_group_is_made_started_restored_and_deleted_in_both_dialects() {
     let r = t.ok("/api/v1.0/voi/education/desktop/",
         json!({"action": "inactive", "param": {"desktops": [{"name": "math", "uuid": g1}, {"name": "art", "uuid": g2}]}}));
     assert_eq!(r, json!({"success_num": 2, "failed_num": 0}));
-    t.ok("/api/v1.0/voi/education/desktop/", json!({"action": "default", "param": {"name": "art", "uuid": g2}}));
+    t.ok(
+        "/api/v1.0/voi/education/desktop/",
+        json!({"action": "default", "param": {"name": "art", "uuid": g2}}),
+    );
     t.ok("/api/v1/desktop/education/default", json!({"uuid": g1}));
-    assert!(!t.s.desktop_group_get(&g2.parse().unwrap()).unwrap().default, "one default per classroom");
+    assert!(
+        !t.s.desktop_group_get(&g2.parse().unwrap()).unwrap().default,
+        "one default per classroom"
+    );
     // Start the group: every domain runs, the status follows.
     let r = t.ok("/api/v1/desktop/education/start", json!({"uuid": g1}));
-    assert_eq!((r["success_num"].clone(), r["failed_num"].clone()), (json!(3), json!(0)));
+    assert_eq!(
+        (r["success_num"].clone(), r["failed_num"].clone()),
+        (json!(3), json!(0))
+    );
     for d in desktops(&t, &g1) {
-        assert_eq!(t.f.hypervisor.domain(&d.uuid).unwrap().state, PowerState::Running);
+        assert_eq!(
+            t.f.hypervisor.domain(&d.uuid).unwrap().state,
+            PowerState::Running
+        );
         assert_eq!(d.status.as_str(), "active");
         assert!(d.started_at.is_some());
     }
     // The same seat of the other group may not run at the same time.
-    t.fails("/api/v1/instance/start",
-        json!({"desktop_uuid": g2, "desktop_type": 1, "instances": [art[0].uuid.to_string()]}), 20807, "Seat 1");
+    t.fails(
+        "/api/v1/instance/start",
+        json!({"desktop_uuid": g2, "desktop_type": 1, "instances": [art[0].uuid.to_string()]}),
+        20807,
+        "Seat 1",
+    );
     // Restore: what the guest wrote on the system disk is gone after a
     // reboot; the kept data disk still has it.
     let d0 = &desktops(&t, &g1)[0];
     t.f.disks.write(&sys_disk(d0), 4096, 0xab).unwrap();
     t.f.disks.write(&data_disk(d0), 4096, 0xcd).unwrap();
-    let r = t.ok("/api/v1/instance/reboot",
-        json!({"destop_uuid": g1, "desktop_type": 1, "instances": [d0.uuid.to_string()]}));
+    let r = t.ok(
+        "/api/v1/instance/reboot",
+        json!({"destop_uuid": g1, "desktop_type": 1, "instances": [d0.uuid.to_string()]}),
+    );
     assert_eq!(r["success_num"], json!(1));
-    assert_eq!(t.f.disks.read(&sys_disk(d0), 4096).unwrap(), None, "system disk restored");
-    assert_eq!(t.f.disks.read(&data_disk(d0), 4096).unwrap(), Some(0xcd), "data disk kept");
+    assert_eq!(
+        t.f.disks.read(&sys_disk(d0), 4096).unwrap(),
+        None,
+        "system disk restored"
+    );
+    assert_eq!(
+        t.f.disks.read(&data_disk(d0), 4096).unwrap(),
+        Some(0xcd),
+        "data disk kept"
+    );
     // Deleting running desktops is refused; stop first, then delete.
-    t.fails("/api/v1/desktop/education/delete", json!({"uuid": g1}), 20806, "running");
+    t.fails(
+        "/api/v1/desktop/education/delete",
+        json!({"uuid": g1}),
+        20806,
+        "running",
+    );
     t.ok("/api/v1/desktop/education/stop", json!({"uuid": g1}));
     for d in desktops(&t, &g1) {
-        assert_eq!(t.f.hypervisor.domain(&d.uuid).unwrap().state, PowerState::Off);
+        assert_eq!(
+            t.f.hypervisor.domain(&d.uuid).unwrap().state,
+            PowerState::Off
+        );
     }
     // Now art's seat 1 may start.
-    t.ok("/api/v1/instance/start", json!({"desktop_uuid": g2, "instances": [art[0].uuid.to_string()]}));
-    t.ok("/api/v1/instance/stop", json!({"desktop_uuid": g2, "instances": [art[0].uuid.to_string()]}));
+    t.ok(
+        "/api/v1/instance/start",
+        json!({"desktop_uuid": g2, "instances": [art[0].uuid.to_string()]}),
+    );
+    t.ok(
+        "/api/v1/instance/stop",
+        json!({"desktop_uuid": g2, "instances": [art[0].uuid.to_string()]}),
+    );
     // Rename through both dialects.
-    t.ok("/api/v1/desktop/education/update", json!({"uuid": g1, "value": {"name": "maths"}}));
+    t.ok(
+        "/api/v1/desktop/education/update",
+        json!({"uuid": g1, "value": {"name": "maths"}}),
+    );
     t.ok_m("PUT", "/api/v1.0/voi/education/desktop/",
         json!({"uuid": g2, "name": "art", "value": {"name": "arts", "use_bottom_ip": false, "show_info": 0, "auto_update": 0}}));
-    assert!(!t.s.desktop_group_get(&g2.parse().unwrap()).unwrap().auto_update);
+    assert!(
+        !t.s.desktop_group_get(&g2.parse().unwrap())
+            .unwrap()
+            .auto_update
+    );
     // The template cannot go while groups use it.
-    t.fails("/api/v1/template/delete", json!({"uuid": tpl}), 20604, "desktop groups");
+    t.fails(
+        "/api/v1/template/delete",
+        json!({"uuid": tpl}),
+        20604,
+        "desktop groups",
+    );
     // Delete both: no domain, file or address is left behind.
-    let files: Vec<PathBuf> = desktops(&t, &g1).iter().chain(&art).flat_map(|d| d.disks.iter().map(|x| x.path.clone())).collect();
+    let files: Vec<PathBuf> = desktops(&t, &g1)
+        .iter()
+        .chain(&art)
+        .flat_map(|d| d.disks.iter().map(|x| x.path.clone()))
+        .collect();
     t.ok("/api/v1/desktop/education/delete", json!({"uuid": g1}));
-    assert_eq!(allocations(&t), before + 3, "art still holds the seat addresses");
-    let r = t.ok_m("DELETE", "/api/v1.0/voi/education/desktop/", json!({"desktops": [{"name": "arts", "uuid": g2}]}));
+    assert_eq!(
+        allocations(&t),
+        before + 3,
+        "art still holds the seat addresses"
+    );
+    let r = t.ok_m(
+        "DELETE",
+        "/api/v1.0/voi/education/desktop/",
+        json!({"desktops": [{"name": "arts", "uuid": g2}]}),
+    );
     assert_eq!(r["success_num"], json!(1));
     assert_eq!(allocations(&t), before);
     for f in files {
         assert!(!t.f.disks.exists_now(&f), "{} left", f.display());
     }
-    assert!(t.f.hypervisor.domains().iter().all(|(_, d)| !d.name.starts_with("desktop-")));
-    assert_eq!(t.get("/api/v1.0/instance/?searchtype=all")["count"], json!(0));
+    assert!(t
+        .f
+        .hypervisor
+        .domains()
+        .iter()
+        .all(|(_, d)| !d.name.starts_with("desktop-")));
+    assert_eq!(
+        t.get("/api/v1.0/instance/?searchtype=all")["count"],
+        json!(0)
+    );
 }
 
 #[test]
 fn desktops_are_added_deleted_and_errors_leave_nothing_behind() {
     let t = harness();
     let image = t.image();
-    let tpl = t.template("win10", &image)["uuid"].as_str().unwrap().to_string();
+    let tpl = t.template("win10", &image)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let room = classroom(&t, "room2", "10.2.0.1", "10.2.0.40");
     let before = allocations(&t);
     // Unknown node, wrong count, over capacity, not enough addresses.
-    t.fails("/api/v1/desktop/education/create",
-        edu_body(&t, &room, &tpl, "x", json!({"create_info": {"10.9.9.9": 3}})), 20808, "10.9.9.9 is not a node");
-    t.fails("/api/v1/desktop/education/create",
-        edu_body(&t, &room, &tpl, "x", json!({"create_info": {"192.0.2.49": 2}})), 20808, "places 2");
-    t.fails("/api/v1/desktop/education/create",
-        edu_body(&t, &room, &tpl, "x", json!({"ram": 64})), 20808, "MB of memory");
-    t.fails("/api/v1/desktop/education/create",
-        edu_body(&t, &room, &tpl, "x", json!({"instance_num": 12, "ram": 0.5, "create_info": {}})), 20737, "no free address");
-    t.fails("/api/v1/desktop/education/create",
-        edu_body(&t, &room, &tpl, "x", json!({"prefix": "a b"})), 10002, "prefix");
-    t.fails("/api/v1/desktop/education/create",
-        edu_body(&t, &room, &tpl, "x", json!({"colour": 1})), 10004, "colour");
+    t.fails(
+        "/api/v1/desktop/education/create",
+        edu_body(
+            &t,
+            &room,
+            &tpl,
+            "x",
+            json!({"create_info": {"10.9.9.9": 3}}),
+        ),
+        20808,
+        "10.9.9.9 is not a node",
+    );
+    t.fails(
+        "/api/v1/desktop/education/create",
+        edu_body(
+            &t,
+            &room,
+            &tpl,
+            "x",
+            json!({"create_info": {"192.0.2.49": 2}}),
+        ),
+        20808,
+        "places 2",
+    );
+    t.fails(
+        "/api/v1/desktop/education/create",
+        edu_body(&t, &room, &tpl, "x", json!({"ram": 64})),
+        20808,
+        "MB of memory",
+    );
+    t.fails(
+        "/api/v1/desktop/education/create",
+        edu_body(
+            &t,
+            &room,
+            &tpl,
+            "x",
+            json!({"instance_num": 12, "ram": 0.5, "create_info": {}}),
+        ),
+        20737,
+        "no free address",
+    );
+    t.fails(
+        "/api/v1/desktop/education/create",
+        edu_body(&t, &room, &tpl, "x", json!({"prefix": "a b"})),
+        10002,
+        "prefix",
+    );
+    t.fails(
+        "/api/v1/desktop/education/create",
+        edu_body(&t, &room, &tpl, "x", json!({"colour": 1})),
+        10004,
+        "colour",
+    );
     // A define that fails half-way: nothing is kept, and the error names it.
     t.f.hypervisor.fail_next("define");
-    let (st, v) = t.call("POST", "/api/v1/desktop/education/create", Some(edu_body(&t, &room, &tpl, "x", json!({}))));
-    assert!(st >= 500 && v["msg"].as_str().unwrap().contains("could not be made"), "{st} {v}");
-    assert_eq!(t.get("/api/v1.0/desktop_group/?searchtype=all")["count"], json!(0));
+    let (st, v) = t.call(
+        "POST",
+        "/api/v1/desktop/education/create",
+        Some(edu_body(&t, &room, &tpl, "x", json!({}))),
+    );
+    assert!(
+        st >= 500 && v["msg"].as_str().unwrap().contains("could not be made"),
+        "{st} {v}"
+    );
+    assert_eq!(
+        t.get("/api/v1.0/desktop_group/?searchtype=all")["count"],
+        json!(0)
+    );
     assert_eq!(allocations(&t), before);
-    assert!(t.f.disks.files_under(&t.slow).iter().all(|p| !p.to_string_lossy().contains("/instances/") || p.to_string_lossy().contains("_base")));
+    assert!(t
+        .f
+        .disks
+        .files_under(&t.slow)
+        .iter()
+        .all(|p| !p.to_string_lossy().contains("/instances/")
+            || p.to_string_lossy().contains("_base")));
     // A template being updated holds desktop work.
     let tu: Uuid = tpl.parse().unwrap();
-    t.s.store.template_update(&tu, &|mut x| { x.status = vdi_appliance::domain::template::Status::Updating; Ok(x) }).unwrap();
-    t.fails("/api/v1/desktop/education/create", edu_body(&t, &room, &tpl, "x", json!({})), 20809, "being updated");
-    t.s.store.template_update(&tu, &|mut x| { x.status = vdi_appliance::domain::template::Status::Active; Ok(x) }).unwrap();
+    t.s.store
+        .template_update(&tu, &|mut x| {
+            x.status = vdi_appliance::domain::template::Status::Updating;
+            Ok(x)
+        })
+        .unwrap();
+    t.fails(
+        "/api/v1/desktop/education/create",
+        edu_body(&t, &room, &tpl, "x", json!({})),
+        20809,
+        "being updated",
+    );
+    t.s.store
+        .template_update(&tu, &|mut x| {
+            x.status = vdi_appliance::domain::template::Status::Active;
+            Ok(x)
+        })
+        .unwrap();
     // Create, then add two (numbering continues), then delete one.
-    t.ok("/api/v1/desktop/education/create", edu_body(&t, &room, &tpl, "x", json!({"create_info": {}})));
+    t.ok(
+        "/api/v1/desktop/education/create",
+        edu_body(&t, &room, &tpl, "x", json!({"create_info": {}})),
+    );
     let g = group_uuid(&t, "x");
-    let r = t.ok("/api/v1/instance/create", json!({"destop_uuid": g, "desktop_type": 1, "instance_num": 2,
-        "create_info": {"192.0.2.49": 2}}));
+    let r = t.ok(
+        "/api/v1/instance/create",
+        json!({"destop_uuid": g, "desktop_type": 1, "instance_num": 2,
+        "create_info": {"192.0.2.49": 2}}),
+    );
     assert_eq!(r["success_num"], json!(2));
     let names: Vec<_> = desktops(&t, &g).iter().map(|d| d.name.clone()).collect();
     assert_eq!(names, ["pc002", "pc003", "pc004", "pc005", "pc006"]);
     let gone = desktops(&t, &g)[1].clone();
-    t.ok("/api/v1/instance/delete", json!({"desktop_uuid": g, "instances": [gone.uuid.to_string()]}));
+    t.ok(
+        "/api/v1/instance/delete",
+        json!({"desktop_uuid": g, "instances": [gone.uuid.to_string()]}),
+    );
     assert!(t.f.hypervisor.domain(&gone.uuid).is_none());
     assert!(!t.f.disks.exists_now(&sys_disk(&gone)));
     assert_eq!(allocations(&t), before + 4);
     // The next addition takes the free seat 2 and a new number.
-    t.ok("/api/v1/instance/create", json!({"desktop_uuid": g, "instance_num": 1}));
+    t.ok(
+        "/api/v1/instance/create",
+        json!({"desktop_uuid": g, "instance_num": 1}),
+    );
     let last = desktops(&t, &g).pop().unwrap();
     assert_eq!((last.name.as_str(), last.seat), ("pc007", 2));
     // Wrong kind and wrong group are refused.
-    t.fails("/api/v1/instance/start", json!({"desktop_uuid": g, "desktop_type": 2, "instances": [last.uuid.to_string()]}),
-        10002, "education");
-    t.fails("/api/v1/instance/start", json!({"desktop_uuid": g, "instances": [Uuid::new_v4().to_string()]}), 20804, "not in group");
+    t.fails(
+        "/api/v1/instance/start",
+        json!({"desktop_uuid": g, "desktop_type": 2, "instances": [last.uuid.to_string()]}),
+        10002,
+        "education",
+    );
+    t.fails(
+        "/api/v1/instance/start",
+        json!({"desktop_uuid": g, "instances": [Uuid::new_v4().to_string()]}),
+        20804,
+        "not in group",
+    );
     // The classroom cannot go while the group uses it.
-    t.fails("/api/v1/group/delete", json!({"uuid": room}), 20704, "desktop groups");
+    t.fails(
+        "/api/v1/group/delete",
+        json!({"uuid": room}),
+        20704,
+        "desktop groups",
+    );
 }
 
 #[test]
 fn personal_random_and_static_groups_hand_out_desktops_to_users() {
     let t = harness();
     let image = t.image();
-    let tpl = t.template("win10", &image)["uuid"].as_str().unwrap().to_string();
-    t.ok("/api/v1/group/create", json!({"name": "class-a", "group_type": 2}));
-    let ug = t.get("/api/v1.0/voi/education/group/?searchtype=single&name=class-a")["uuid"].as_str().unwrap().to_string();
-    let one = t.ok("/api/v1/group/user/create", json!({"group_uuid": ug, "user_name": "alice", "passwd": "secret1",
-        "name": "Alice", "phone": "1", "email": "a@example.org", "enabled": 1}));
+    let tpl = t.template("win10", &image)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.ok(
+        "/api/v1/group/create",
+        json!({"name": "class-a", "group_type": 2}),
+    );
+    let ug = t.get("/api/v1.0/voi/education/group/?searchtype=single&name=class-a")["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let one = t.ok(
+        "/api/v1/group/user/create",
+        json!({"group_uuid": ug, "user_name": "alice", "passwd": "secret1",
+        "name": "Alice", "phone": "1", "email": "a@example.org", "enabled": 1}),
+    );
     let alice = one["uuid"].as_str().unwrap().to_string();
-    let r = t.ok("/api/v1/group/user/multi_create", json!({"group_uuid": ug, "prefix": "ctx", "postfix": 2,
-        "postfix_start": 1, "user_num": 3, "passwd": "secret1", "enabled": 1}));
+    let r = t.ok(
+        "/api/v1/group/user/multi_create",
+        json!({"group_uuid": ug, "prefix": "ctx", "postfix": 2,
+        "postfix_start": 1, "user_num": 3, "passwd": "secret1", "enabled": 1}),
+    );
     assert_eq!(r["success_num"], json!(3));
     // A batch with a clash makes nobody.
-    t.fails("/api/v1/group/user/multi_create", json!({"group_uuid": ug, "prefix": "ctx", "postfix": 2,
-        "postfix_start": 3, "user_num": 3, "passwd": "secret1"}), 20902, "ctx03");
+    t.fails(
+        "/api/v1/group/user/multi_create",
+        json!({"group_uuid": ug, "prefix": "ctx", "postfix": 2,
+        "postfix_start": 3, "user_num": 3, "passwd": "secret1"}),
+        20902,
+        "ctx03",
+    );
     let users = t.get("/api/v1.0/group_user/?searchtype=all");
     assert_eq!(users["count"], json!(4));
-    assert!(!users.to_string().contains("argon2"), "no hash leaves the service");
-    let ids: Vec<String> = users["results"].as_array().unwrap().iter().map(|u| u["uuid"].as_str().unwrap().to_string()).collect();
+    assert!(
+        !users.to_string().contains("argon2"),
+        "no hash leaves the service"
+    );
+    let ids: Vec<String> = users["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["uuid"].as_str().unwrap().to_string())
+        .collect();
     // Random group, created with the documented {action, param} wrapping.
     t.ok("/api/v1/desktop/personal/create", json!({"action": "create", "param": {"name": "pool", "owner_id": 1,
         "template_uuid": tpl, "pool_uuid": t.get("/api/v1.0/resource_pool/?searchtype=all")["results"][0]["uuid"],
@@ -264,17 +491,32 @@ fn personal_random_and_static_groups_hand_out_desktops_to_users() {
     let pool = group_uuid(&t, "pool");
     let pg = t.s.desktop_group_get(&pool.parse().unwrap()).unwrap();
     assert!(!pg.sys_restore, "personal restore flags default off");
-    assert!(desktops(&t, &pool).iter().all(|d| d.ip.is_none()), "no subnet: DHCP");
+    assert!(
+        desktops(&t, &pool).iter().all(|d| d.ip.is_none()),
+        "no subnet: DHCP"
+    );
     // Three users race for two desktops: exactly two win, each a different one.
     let s = t.s.clone();
-    let handles: Vec<_> = ids[..3].iter().map(|u| {
-        let (s, g, u) = (s.clone(), pool.parse::<Uuid>().unwrap(), u.parse::<Uuid>().unwrap());
-        std::thread::spawn(move || smol::block_on(s.desktop_take(&g, &u)).map(|d| d.uuid))
-    }).collect();
+    let handles: Vec<_> = ids[..3]
+        .iter()
+        .map(|u| {
+            let (s, g, u) = (
+                s.clone(),
+                pool.parse::<Uuid>().unwrap(),
+                u.parse::<Uuid>().unwrap(),
+            );
+            std::thread::spawn(move || smol::block_on(s.desktop_take(&g, &u)).map(|d| d.uuid))
+        })
+        .collect();
     let got: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     let won: std::collections::HashSet<_> = got.iter().filter_map(|r| r.as_ref().ok()).collect();
     assert_eq!(won.len(), 2, "{got:?}");
-    assert_eq!(got.iter().filter(|r| r.as_ref().err().map(|e| e.code.number()) == Some(20810)).count(), 1);
+    assert_eq!(
+        got.iter()
+            .filter(|r| r.as_ref().err().map(|e| e.code.number()) == Some(20810))
+            .count(),
+        1
+    );
     // Static group: alice owns the first desktop; assign and unassign after.
     t.ok("/api/v1/desktop/personal/create", json!({"name": "own", "owner_id": 1, "template_uuid": tpl,
         "pool_uuid": t.get("/api/v1.0/resource_pool/?searchtype=all")["results"][0]["uuid"], "allocate_type": 1,
@@ -284,17 +526,43 @@ fn personal_random_and_static_groups_hand_out_desktops_to_users() {
     let list = desktops(&t, &own);
     assert_eq!(list[0].user, Some(alice.parse().unwrap()));
     assert_eq!(list[1].user, None);
-    t.fails("/api/v1/instance/assign", json!({"instance_uuid": list[1].uuid.to_string(), "user_uuid": alice}), 10002, "already has");
-    t.ok("/api/v1/instance/assign", json!({"instance_uuid": list[1].uuid.to_string(), "user_uuid": ids[1]}));
-    t.ok("/api/v1/instance/unassign", json!({"instance_uuid": list[0].uuid.to_string()}));
+    t.fails(
+        "/api/v1/instance/assign",
+        json!({"instance_uuid": list[1].uuid.to_string(), "user_uuid": alice}),
+        10002,
+        "already has",
+    );
+    t.ok(
+        "/api/v1/instance/assign",
+        json!({"instance_uuid": list[1].uuid.to_string(), "user_uuid": ids[1]}),
+    );
+    t.ok(
+        "/api/v1/instance/unassign",
+        json!({"instance_uuid": list[0].uuid.to_string()}),
+    );
     assert_eq!(desktops(&t, &own)[0].user, None);
     // Maintenance and the personal verbs; user delete unbinds.
-    t.ok("/api/v1/desktop/personal/update", json!({"uuid": own, "value": {"name": "own2", "maintenance": true}}));
-    assert!(t.s.desktop_group_get(&own.parse().unwrap()).unwrap().maintenance);
+    t.ok(
+        "/api/v1/desktop/personal/update",
+        json!({"uuid": own, "value": {"name": "own2", "maintenance": true}}),
+    );
+    assert!(
+        t.s.desktop_group_get(&own.parse().unwrap())
+            .unwrap()
+            .maintenance
+    );
     t.ok("/api/v1/group/user/disable", json!({"uuid": alice}));
-    t.ok("/api/v1/group/user/delete", json!({"uuid": [ids[1].clone()]}));
+    t.ok(
+        "/api/v1/group/user/delete",
+        json!({"uuid": [ids[1].clone()]}),
+    );
     assert_eq!(desktops(&t, &own)[1].user, None);
-    t.fails("/api/v1/desktop/education/start", json!({"uuid": own}), 10002, "personal");
+    t.fails(
+        "/api/v1/desktop/education/start",
+        json!({"uuid": own}),
+        10002,
+        "personal",
+    );
     let r = t.ok("/api/v1/desktop/personal/start", json!({"uuid": own}));
     assert_eq!(r["success_num"], json!(2));
     t.ok("/api/v1/desktop/personal/stop", json!({"uuid": own}));
@@ -306,9 +574,15 @@ fn personal_random_and_static_groups_hand_out_desktops_to_users() {
 fn the_reconciler_follows_libvirt_and_recovery_undoes_a_crash() {
     let t = harness();
     let image = t.image();
-    let tpl = t.template("win10", &image)["uuid"].as_str().unwrap().to_string();
+    let tpl = t.template("win10", &image)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let room = classroom(&t, "room3", "10.3.0.1", "10.3.0.9");
-    t.ok("/api/v1/desktop/education/create", edu_body(&t, &room, &tpl, "g", json!({})));
+    t.ok(
+        "/api/v1/desktop/education/create",
+        edu_body(&t, &room, &tpl, "g", json!({})),
+    );
     let g = group_uuid(&t, "g");
     t.ok("/api/v1/desktop/education/start", json!({"uuid": g}));
     let list = desktops(&t, &g);
@@ -318,9 +592,19 @@ fn the_reconciler_follows_libvirt_and_recovery_undoes_a_crash() {
     let changed = smol::block_on(t.s.desktop_reconcile()).unwrap();
     assert_eq!(changed, 2);
     let now = desktops(&t, &g);
-    assert_eq!((now[0].status.as_str(), now[1].status.as_str(), now[2].status.as_str()), ("inactive", "inactive", "active"));
+    assert_eq!(
+        (
+            now[0].status.as_str(),
+            now[1].status.as_str(),
+            now[2].status.as_str()
+        ),
+        ("inactive", "inactive", "active")
+    );
     assert!(now[0].started_at.is_none());
-    assert!(t.f.hypervisor.domain(&list[1].uuid).is_some(), "defined again from the record");
+    assert!(
+        t.f.hypervisor.domain(&list[1].uuid).is_some(),
+        "defined again from the record"
+    );
     t.ok("/api/v1/desktop/education/stop", json!({"uuid": g}));
     // A crash during a create: records written, one domain and its disk
     // made, then the service died. The next start removes all of it.
@@ -328,15 +612,22 @@ fn the_reconciler_follows_libvirt_and_recovery_undoes_a_crash() {
     let spec = vdi_appliance::api::desktop::CreateReq::into_spec(
         serde_json::from_value(edu_body(&t, &room, &tpl, "half", json!({}))).unwrap(),
         vdi_appliance::domain::desktop::Kind::Education,
-    ).unwrap();
+    )
+    .unwrap();
     let plan = t.s.desktop_group_create_plan(&spec).unwrap();
-    let made = t.s.store.desktop_group_insert(&plan.group, &plan.desktops).unwrap();
+    let made =
+        t.s.store
+            .desktop_group_insert(&plan.group, &plan.desktops)
+            .unwrap();
     let first = &made[0];
     smol::block_on(async {
         t.f.disks.put_file(&sys_disk(first), vec![0; 8]);
         let tv = t.tpl(&tpl);
         let g = t.s.desktop_group_get(&plan.group.uuid).unwrap();
-        t.s.hypervisor.define(t.s.desktop_vm_spec(first, &g, &tv).to_xml()).await.unwrap();
+        t.s.hypervisor
+            .define(t.s.desktop_vm_spec(first, &g, &tv).to_xml())
+            .await
+            .unwrap();
     });
     assert!(allocations(&t) >= before);
     let repaired = smol::block_on(t.s.desktop_recover()).unwrap();

@@ -57,13 +57,22 @@ fn classroom(r: &Real, name: &str, start: &str, end: &str) -> String {
         "/api/v1/group/create",
         json!({"name": name, "group_type": 1, "network_uuid": n, "subnet_uuid": s, "start_ip": start, "end_ip": end}),
     );
-    r.get(&format!("/api/v1.0/voi/education/group/?searchtype=single&name={name}"))["uuid"]
+    r.get(&format!(
+        "/api/v1.0/voi/education/group/?searchtype=single&name={name}"
+    ))["uuid"]
         .as_str()
         .unwrap()
         .to_string()
 }
 
-fn edu_create(r: &Real, room: &str, tpl: &str, name: &str, n: u32, asynchronous: bool) -> serde_json::Value {
+fn edu_create(
+    r: &Real,
+    room: &str,
+    tpl: &str,
+    name: &str,
+    n: u32,
+    asynchronous: bool,
+) -> serde_json::Value {
     r.ok(
         "/api/v1/desktop/education/create",
         json!({"name": name, "owner_id": 1, "group_uuid": room, "template_uuid": tpl, "vcpu": 1, "ram": 0.125,
@@ -140,7 +149,10 @@ fn a_classroom_of_ten_on_real_libvirt() {
     }
     // Start all ten.
     let t0 = Instant::now();
-    let res = r.ok("/api/v1/desktop/education/start", json!({"uuid": g.to_string()}));
+    let res = r.ok(
+        "/api/v1/desktop/education/start",
+        json!({"uuid": g.to_string()}),
+    );
     println!("start 10: {:?} {res}", t0.elapsed());
     assert_eq!(res["success_num"], json!(10), "{res}");
     for d in &list {
@@ -156,33 +168,70 @@ fn a_classroom_of_ten_on_real_libvirt() {
         )
     };
     one("hard_stop");
-    let (ok, out) = qemu_io(&["-f", "qcow2", "-c", "write -P 0xab 0 64k"], &disk(d0, true));
+    let (ok, out) = qemu_io(
+        &["-f", "qcow2", "-c", "write -P 0xab 0 64k"],
+        &disk(d0, true),
+    );
     assert!(ok, "{out}");
-    let (ok, out) = qemu_io(&["-f", "qcow2", "-c", "write -P 0xcd 0 64k"], &disk(d0, false));
+    let (ok, out) = qemu_io(
+        &["-f", "qcow2", "-c", "write -P 0xcd 0 64k"],
+        &disk(d0, false),
+    );
     assert!(ok, "{out}");
     assert!(has_pattern(&disk(d0, true), "0xab"));
     one("start");
     assert_eq!(domstate(&d0.uuid), "running");
     one("hard_stop");
-    assert!(!has_pattern(&disk(d0, true), "0xab"), "system disk restored at start");
+    assert!(
+        !has_pattern(&disk(d0, true), "0xab"),
+        "system disk restored at start"
+    );
     assert!(has_pattern(&disk(d0, false), "0xcd"), "data disk kept");
     // A template save: the data disk still has its data, and the next start
     // puts the restored system disk on the new version.
     let saved = r.ok("/api/v1/template/save", json!({"uuid": tpl}));
     assert_eq!(saved["version"], json!(2));
-    assert!(has_pattern(&disk(d0, false), "0xcd"), "data kept across the save");
+    assert!(
+        has_pattern(&disk(d0, false), "0xcd"),
+        "data kept across the save"
+    );
     one("reboot");
-    let (_, info) = sh("qemu-img", &["info", "-U", "--output", "json", disk(d0, true).to_str().unwrap()]);
-    assert!(info.contains("v2.qcow2"), "restored onto the new version: {info}");
-    assert!(has_pattern(&disk(d0, false), "0xcd"), "data kept across the reboot");
+    let (_, info) = sh(
+        "qemu-img",
+        &[
+            "info",
+            "-U",
+            "--output",
+            "json",
+            disk(d0, true).to_str().unwrap(),
+        ],
+    );
+    assert!(
+        info.contains("v2.qcow2"),
+        "restored onto the new version: {info}"
+    );
+    assert!(
+        has_pattern(&disk(d0, false), "0xcd"),
+        "data kept across the reboot"
+    );
     // Stop the group (graceful, then off after the timeout), delete it.
-    let res = r.ok("/api/v1/desktop/education/stop", json!({"uuid": g.to_string()}));
+    let res = r.ok(
+        "/api/v1/desktop/education/stop",
+        json!({"uuid": g.to_string()}),
+    );
     assert_eq!(res["success_num"], json!(10), "{res}");
-    r.ok("/api/v1/desktop/education/delete", json!({"uuid": g.to_string()}));
+    r.ok(
+        "/api/v1/desktop/education/delete",
+        json!({"uuid": g.to_string()}),
+    );
     assert!(desktop_domains().is_empty(), "{:?}", desktop_domains());
     for d in &list {
         assert!(!disk(d, true).parent().unwrap().exists(), "{} left", d.name);
-        assert!(!disk(d, false).parent().unwrap().exists(), "{} data left", d.name);
+        assert!(
+            !disk(d, false).parent().unwrap().exists(),
+            "{} data left",
+            d.name
+        );
     }
     assert_eq!(used_addresses(&r), before);
 }
@@ -210,9 +259,18 @@ fn a_create_killed_half_way_is_repaired_at_the_next_start() {
     let _sweep = Sweep;
     let dir = reachable_dir("vdi-crash");
     let before_domains = desktop_domains().len();
-    assert_eq!(before_domains, 0, "stray desktop domains on this host: {:?}", desktop_domains());
+    assert_eq!(
+        before_domains,
+        0,
+        "stray desktop domains on this host: {:?}",
+        desktop_domains()
+    );
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "a_create_killed_half_way_is_repaired_at_the_next_start", "--nocapture"])
+        .args([
+            "--exact",
+            "a_create_killed_half_way_is_repaired_at_the_next_start",
+            "--nocapture",
+        ])
         .env("VDI_CRASH_DIR", dir.path())
         .spawn()
         .unwrap();
@@ -241,11 +299,19 @@ fn a_create_killed_half_way_is_repaired_at_the_next_start() {
     let repaired = smol::block_on(r.s.desktop_recover()).unwrap();
     let groups = r.s.desktop_group_list().unwrap();
     let domains = desktop_domains();
-    println!("repaired {repaired}; groups {}; domains {}", groups.len(), domains.len());
+    println!(
+        "repaired {repaired}; groups {}; domains {}",
+        groups.len(),
+        domains.len()
+    );
     match groups.as_slice() {
         [] => {
             assert!(domains.is_empty(), "{domains:?}");
-            assert_eq!(used_addresses(&r), 0, "the template and classroom take none");
+            assert_eq!(
+                used_addresses(&r),
+                0,
+                "the template and classroom take none"
+            );
             let left: Vec<_> = std::fs::read_dir(r.storage.join("instances"))
                 .unwrap()
                 .filter_map(|e| e.ok())
@@ -259,7 +325,10 @@ fn a_create_killed_half_way_is_repaired_at_the_next_start() {
             let list = r.s.desktops_of(&g.uuid).unwrap();
             assert_eq!(list.len(), 20);
             assert_eq!(domains.len(), 20);
-            r.ok("/api/v1/desktop/education/delete", json!({"uuid": g.uuid.to_string()}));
+            r.ok(
+                "/api/v1/desktop/education/delete",
+                json!({"uuid": g.uuid.to_string()}),
+            );
         }
         more => panic!("{} groups", more.len()),
     }

@@ -181,15 +181,12 @@ impl CreateReq {
             }
         }
         if personal {
-            match &self.allocate_type {
-                None => {}
-                Some(v) => {
-                    if int("allocate_type", v, 1, 2)? == 2 {
-                        ip_start = Some(
-                            opt_ip("allocate_start", &self.allocate_start)?
-                                .ok_or_else(|| Error::missing("allocate_start"))?,
-                        );
-                    }
+            if let Some(v) = &self.allocate_type {
+                if int("allocate_type", v, 1, 2)? == 2 {
+                    ip_start = Some(
+                        opt_ip("allocate_start", &self.allocate_start)?
+                            .ok_or_else(|| Error::missing("allocate_start"))?,
+                    );
                 }
             }
             use_bottom_ip = false;
@@ -486,11 +483,41 @@ pub fn desktop_group_view(g: &DesktopGroup, c: &GroupCtx) -> Value {
 }
 
 pub const DESKTOP_GROUP_FIELDS: &[&str] = &[
-    "uuid", "name", "kind", "classify", "default", "owner", "group", "group_name", "template",
-    "template_name", "template_status", "pool_uuid", "network_uuid", "subnet_uuid", "vcpu", "ram",
-    "sys_restore", "data_restore", "inactive_count", "active_count", "total_count", "active",
-    "os_type", "prefix", "postfix", "postfix_start", "show_info", "auto_update", "use_bottom_ip",
-    "desktop_type", "groups", "maintenance", "order_num", "state", "created_at",
+    "uuid",
+    "name",
+    "kind",
+    "classify",
+    "default",
+    "owner",
+    "group",
+    "group_name",
+    "template",
+    "template_name",
+    "template_status",
+    "pool_uuid",
+    "network_uuid",
+    "subnet_uuid",
+    "vcpu",
+    "ram",
+    "sys_restore",
+    "data_restore",
+    "inactive_count",
+    "active_count",
+    "total_count",
+    "active",
+    "os_type",
+    "prefix",
+    "postfix",
+    "postfix_start",
+    "show_info",
+    "auto_update",
+    "use_bottom_ip",
+    "desktop_type",
+    "groups",
+    "maintenance",
+    "order_num",
+    "state",
+    "created_at",
 ];
 
 pub fn desktop_view(d: &Desktop, group_name: &str) -> Value {
@@ -516,9 +543,23 @@ pub fn desktop_view(d: &Desktop, group_name: &str) -> Value {
 }
 
 pub const DESKTOP_FIELDS: &[&str] = &[
-    "uuid", "name", "desktop_name", "desktop_group", "group_name", "desktop_status", "status",
-    "desktop_ip", "mac", "terminal_id", "terminal_mac", "terminal_ip", "start_datetime",
-    "node_uuid", "user_uuid", "state", "created_at",
+    "uuid",
+    "name",
+    "desktop_name",
+    "desktop_group",
+    "group_name",
+    "desktop_status",
+    "status",
+    "desktop_ip",
+    "mac",
+    "terminal_id",
+    "terminal_mac",
+    "terminal_ip",
+    "start_datetime",
+    "node_uuid",
+    "user_uuid",
+    "state",
+    "created_at",
 ];
 
 /// (running, total) per group.
@@ -563,11 +604,7 @@ pub struct UserCreateReq {
 
 fn login_name(field: &str, n: &str) -> Result<String> {
     let n = n.trim();
-    if n.is_empty()
-        || n.len() > 64
-        || !n
-            .chars()
-            .all(|c| c.is_alphanumeric() || "-_.@".contains(c))
+    if n.is_empty() || n.len() > 64 || !n.chars().all(|c| c.is_alphanumeric() || "-_.@".contains(c))
     {
         return Err(Error::invalid(
             field,
@@ -604,7 +641,9 @@ impl UserCreateReq {
     pub fn batch(&self) -> Result<(String, u32, u32, u32)> {
         let prefix = login_name(
             "prefix",
-            self.prefix.as_deref().ok_or_else(|| Error::missing("prefix"))?,
+            self.prefix
+                .as_deref()
+                .ok_or_else(|| Error::missing("prefix"))?,
         )?;
         let digits = match &self.postfix {
             Some(v) => int("postfix", v, 0, 6)? as u32,
@@ -616,7 +655,9 @@ impl UserCreateReq {
         };
         let n = int(
             "user_num",
-            self.user_num.as_ref().ok_or_else(|| Error::missing("user_num"))?,
+            self.user_num
+                .as_ref()
+                .ok_or_else(|| Error::missing("user_num"))?,
             1,
             crate::service::user::MAX_BATCH as u64,
         )? as u32;
@@ -686,7 +727,11 @@ impl UsersReq {
             Value::String(s) => Ok(vec![uuid("uuid", s)?]),
             Value::Array(a) => a
                 .iter()
-                .map(|v| v.as_str().ok_or_else(|| Error::invalid("uuid", "must list uuids")).and_then(|s| uuid("uuid", s)))
+                .map(|v| {
+                    v.as_str()
+                        .ok_or_else(|| Error::invalid("uuid", "must list uuids"))
+                        .and_then(|s| uuid("uuid", s))
+                })
                 .collect(),
             _ => Err(Error::invalid("uuid", "must be a uuid or a list of uuids")),
         }
@@ -708,5 +753,13 @@ pub fn user_view(u: &User, group_name: Option<&str>) -> Value {
 }
 
 pub const USER_FIELDS: &[&str] = &[
-    "uuid", "group_uuid", "group_name", "user_name", "name", "phone", "email", "enabled", "created_at",
+    "uuid",
+    "group_uuid",
+    "group_name",
+    "user_name",
+    "name",
+    "phone",
+    "email",
+    "enabled",
+    "created_at",
 ];

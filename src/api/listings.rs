@@ -17,8 +17,11 @@ fn pools(s: &Services, sink: Sink) -> Result<()> {
 
 fn desktop_groups(s: &Services, sink: Sink) -> Result<()> {
     let counts = desktop::counts(&s.desktop_list()?);
-    let groups: std::collections::HashMap<_, _> =
-        s.group_list()?.into_iter().map(|g| (g.uuid, g.name)).collect();
+    let groups: std::collections::HashMap<_, _> = s
+        .group_list()?
+        .into_iter()
+        .map(|g| (g.uuid, g.name))
+        .collect();
     let templates: std::collections::HashMap<_, _> = s
         .template_list()?
         .into_iter()
@@ -50,10 +53,16 @@ fn desktops(s: &Services, sink: Sink) -> Result<()> {
 }
 
 fn users(s: &Services, sink: Sink) -> Result<()> {
-    let groups: std::collections::HashMap<_, _> =
-        s.group_list()?.into_iter().map(|g| (g.uuid, g.name)).collect();
+    let groups: std::collections::HashMap<_, _> = s
+        .group_list()?
+        .into_iter()
+        .map(|g| (g.uuid, g.name))
+        .collect();
     for u in s.user_list()? {
-        sink(desktop::user_view(&u, groups.get(&u.group).map(String::as_str)));
+        sink(desktop::user_view(
+            &u,
+            groups.get(&u.group).map(String::as_str),
+        ));
     }
     Ok(())
 }

@@ -35,7 +35,10 @@ pub fn batch_names(prefix: &str, digits: u32, start: u32, count: u32) -> Vec<Str
 mod tests {
     #[test]
     fn batch_names_are_padded() {
-        assert_eq!(super::batch_names("ctx", 2, 1, 3), ["ctx01", "ctx02", "ctx03"]);
+        assert_eq!(
+            super::batch_names("ctx", 2, 1, 3),
+            ["ctx01", "ctx02", "ctx03"]
+        );
         assert_eq!(super::batch_names("s", 1, 9, 2), ["s9", "s10"]);
     }
 }

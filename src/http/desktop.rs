@@ -73,7 +73,9 @@ async fn group_op(
         "delete" => {
             let r = services
                 .task_run(actor, "desktop/delete", &g.name, wait, move |_h| {
-                    Box::pin(async move { s.desktop_group_delete(&group).await.map(|g| brief(&g, 0)) })
+                    Box::pin(
+                        async move { s.desktop_group_delete(&group).await.map(|g| brief(&g, 0)) },
+                    )
                 })
                 .await?;
             Ok(ran(r, |v| v).on(g.name))
@@ -160,7 +162,9 @@ pub async fn instance_verb(c: Call) -> Result<Reply> {
         let user = match verb.as_str() {
             "assign" => Some(uuid(
                 "user_uuid",
-                req.user_uuid.as_deref().ok_or_else(|| Error::missing("user_uuid"))?,
+                req.user_uuid
+                    .as_deref()
+                    .ok_or_else(|| Error::missing("user_uuid"))?,
             )?),
             _ => None,
         };
@@ -181,7 +185,9 @@ pub async fn instance_verb(c: Call) -> Result<Reply> {
         "create" => {
             let n = crate::api::template::int(
                 "instance_num",
-                req.instance_num.as_ref().ok_or_else(|| Error::missing("instance_num"))?,
+                req.instance_num
+                    .as_ref()
+                    .ok_or_else(|| Error::missing("instance_num"))?,
                 1,
                 1000,
             )? as u32;
@@ -208,19 +214,28 @@ pub async fn instance_verb(c: Call) -> Result<Reply> {
         }
         v => {
             let power = Power::parse(v).ok_or_else(|| {
-                Error::new(Code::UnknownAction, format!("`{v}` is not a desktop action"))
+                Error::new(
+                    Code::UnknownAction,
+                    format!("`{v}` is not a desktop action"),
+                )
             })?;
             if ids.is_empty() {
                 return Err(Error::missing("instances"));
             }
             c.services
-                .task_run(&c.actor, &format!("instance/{v}"), &g.name, wait, move |h| {
-                    Box::pin(async move {
-                        let o = s.desktop_group_power(&group, &ids, power, Some(&h)).await?;
-                        single_failure(&o, ids.len())?;
-                        Ok(outcome(o))
-                    })
-                })
+                .task_run(
+                    &c.actor,
+                    &format!("instance/{v}"),
+                    &g.name,
+                    wait,
+                    move |h| {
+                        Box::pin(async move {
+                            let o = s.desktop_group_power(&group, &ids, power, Some(&h)).await?;
+                            single_failure(&o, ids.len())?;
+                            Ok(outcome(o))
+                        })
+                    },
+                )
                 .await?
         }
     };
@@ -238,7 +253,10 @@ fn single_failure(o: &Outcome, asked: usize) -> Result<()> {
 /// Runs a verb on each group of a file 001 batch.
 async fn batch(c: &Call, verb: &str, list: Vec<d::NameUuid>) -> Result<Reply> {
     if list.is_empty() {
-        return Err(Error::invalid("desktops", "must name at least one desktop group"));
+        return Err(Error::invalid(
+            "desktops",
+            "must name at least one desktop group",
+        ));
     }
     let single = list.len() == 1;
     let (mut ok, mut failed, mut last) = (0, 0, None);
@@ -259,7 +277,9 @@ async fn batch(c: &Call, verb: &str, list: Vec<d::NameUuid>) -> Result<Reply> {
     if let (true, Some(e)) = (single, last) {
         return Err(e);
     }
-    Ok(Reply::data(json!({"success_num": ok, "failed_num": failed})))
+    Ok(Reply::data(
+        json!({"success_num": ok, "failed_num": failed}),
+    ))
 }
 
 /// `POST /api/v1.0/voi/education/desktop/` `{action, param}` (file 001).
@@ -270,12 +290,22 @@ pub async fn web_post(c: Call) -> Result<Reply> {
         .and_then(Value::as_str)
         .ok_or_else(|| Error::missing("action"))?
         .to_string();
-    let param = v.get("param").cloned().ok_or_else(|| Error::missing("param"))?;
+    let param = v
+        .get("param")
+        .cloned()
+        .ok_or_else(|| Error::missing("param"))?;
     match action.as_str() {
         "create" => create(&c, param, Kind::Education, !is_async, "param").await,
         "default" => {
             let one: OneReq = from_value(param, "param")?;
-            group_op(&c.services, &c.actor, "default", uuid("param.uuid", &one.uuid)?, true).await
+            group_op(
+                &c.services,
+                &c.actor,
+                "default",
+                uuid("param.uuid", &one.uuid)?,
+                true,
+            )
+            .await
         }
         "active" | "inactive" | "start" | "stop" | "hard_stop" | "reboot" | "hard_reboot" => {
             let b: BatchReq = from_value(param, "param")?;
@@ -317,7 +347,9 @@ pub async fn user_verb(c: Call) -> Result<Reply> {
         "multi_create" => {
             let req: UserCreateReq = from_value(v, "")?;
             let (prefix, digits, start, n) = req.batch()?;
-            let list = s.user_multi_create(&req.into_spec()?, &prefix, digits, start, n).await?;
+            let list = s
+                .user_multi_create(&req.into_spec()?, &prefix, digits, start, n)
+                .await?;
             Ok(Reply::data(json!({"success_num": list.len(), "failed_num": 0,
                 "users": list.iter().map(|u| json!({"uuid": u.uuid.to_string(), "user_name": u.user_name})).collect::<Vec<_>>()}))
                 .on(prefix))
@@ -355,7 +387,9 @@ pub async fn user_verb(c: Call) -> Result<Reply> {
             if let (1, Some(e)) = (ids.len(), last) {
                 return Err(e);
             }
-            Ok(Reply::data(json!({"success_num": ok, "failed_num": failed})))
+            Ok(Reply::data(
+                json!({"success_num": ok, "failed_num": failed}),
+            ))
         }
         other => Err(Error::new(
             Code::UnknownAction,

@@ -34,6 +34,9 @@ pub struct Outcome {
     pub first_error: Option<Error>,
 }
 
+/// Each desktop's name and how its operation ended.
+type Ends = Vec<(String, Result<()>)>;
+
 /// A power verb of the desktop API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Power {
@@ -282,7 +285,10 @@ impl Services {
             self.hypervisor.power(d.uuid, PowerOp::Shutdown).await?;
             let until = Instant::now() + self.settings.vm_stop_timeout;
             while Instant::now() < until {
-                if matches!(self.hypervisor.state(d.uuid).await?, None | Some(PowerState::Off)) {
+                if matches!(
+                    self.hypervisor.state(d.uuid).await?,
+                    None | Some(PowerState::Off)
+                ) {
                     return Ok(());
                 }
                 smol::Timer::after(Duration::from_millis(250)).await;
@@ -290,7 +296,12 @@ impl Services {
         }
         match self.hypervisor.power(d.uuid, PowerOp::Destroy).await {
             // It went off by itself in between.
-            Err(_) if matches!(self.hypervisor.state(d.uuid).await?, None | Some(PowerState::Off)) => {
+            Err(_)
+                if matches!(
+                    self.hypervisor.state(d.uuid).await?,
+                    None | Some(PowerState::Off)
+                ) =>
+            {
                 Ok(())
             }
             r => r,
@@ -321,9 +332,9 @@ impl Services {
         let mut holders: BTreeMap<Uuid, Arc<HashMap<u32, Desktop>>> = BTreeMap::new();
         if verb != Power::Stop && verb != Power::HardStop {
             for d in &list {
-                if !holders.contains_key(&d.group) {
+                if let std::collections::btree_map::Entry::Vacant(e) = holders.entry(d.group) {
                     let g = self.store.desktop_group_get(&d.group)?;
-                    holders.insert(d.group, Arc::new(self.desktop_seat_holders(&g)?));
+                    e.insert(Arc::new(self.desktop_seat_holders(&g)?));
                 }
             }
         }
@@ -343,9 +354,10 @@ impl Services {
                             let d = s.store.desktop_get(&d.uuid)?;
                             s.desktop_start_with(d, &g, h, false).await.map(|_| ())
                         }
-                        Power::Stop | Power::HardStop => {
-                            s.desktop_stop(&d.uuid, verb == Power::HardStop).await.map(|_| ())
-                        }
+                        Power::Stop | Power::HardStop => s
+                            .desktop_stop(&d.uuid, verb == Power::HardStop)
+                            .await
+                            .map(|_| ()),
                     }
                 }
             })
@@ -371,7 +383,7 @@ impl Services {
             queues.entry(d.node).or_default().push_back(d);
         }
         let f = Arc::new(f);
-        let results: Arc<Mutex<Vec<(String, Result<()>)>>> = Arc::default();
+        let results: Arc<Mutex<Ends>> = Arc::default();
         let done = Arc::new(AtomicUsize::new(0));
         let (end_tx, end_rx) = smol::channel::unbounded::<()>();
         let spawn = self.tasks_spawner();

@@ -218,7 +218,10 @@ impl Services {
             if !sub.range.contains(ip) {
                 return Err(Error::new(
                     Code::IpNotInRange,
-                    format!("{ip} is outside subnet `{}` ({}-{})", sub.name, sub.range.start, sub.range.end),
+                    format!(
+                        "{ip} is outside subnet `{}` ({}-{})",
+                        sub.name, sub.range.start, sub.range.end
+                    ),
                 ));
             }
         }
@@ -290,7 +293,11 @@ impl Services {
         if spec.allocates.len() > desktops.len() {
             return Err(Error::invalid(
                 "allocates",
-                format!("{} users for {} desktops", spec.allocates.len(), desktops.len()),
+                format!(
+                    "{} users for {} desktops",
+                    spec.allocates.len(),
+                    desktops.len()
+                ),
             ));
         }
         let mut desktops = desktops;
@@ -608,7 +615,10 @@ impl Services {
         if let Some(ugs) = &p.user_groups {
             for ug in ugs {
                 if self.store.group_get(ug)?.kind != GroupType::Personal {
-                    return Err(Error::invalid("groups", format!("group {ug} is not a user group")));
+                    return Err(Error::invalid(
+                        "groups",
+                        format!("group {ug} is not a user group"),
+                    ));
                 }
             }
         }
@@ -688,13 +698,19 @@ impl Services {
     pub async fn desktop_take(&self, group: &Uuid, user: &Uuid) -> Result<Desktop> {
         let g = self.store.desktop_group_get(group)?;
         if g.assign != Some(Assign::Random) {
-            return Err(Error::invalid("desktop_uuid", format!("group `{}` is not a random group", g.name)));
+            return Err(Error::invalid(
+                "desktop_uuid",
+                format!("group `{}` is not a random group", g.name),
+            ));
         }
         let list = self.store.desktops_of(&g.uuid)?;
         if let Some(d) = list.iter().find(|d| d.user == Some(*user)) {
             return Ok(d.clone());
         }
-        for d in list.iter().filter(|d| d.user.is_none() && d.phase == Phase::Ready) {
+        for d in list
+            .iter()
+            .filter(|d| d.user.is_none() && d.phase == Phase::Ready)
+        {
             let u = *user;
             let r = self.store.desktop_update(&d.uuid, &move |mut x| {
                 if x.user.is_some() {
@@ -738,7 +754,10 @@ impl Services {
             {
                 return Err(Error::invalid(
                     "user_uuid",
-                    format!("the user already has desktop `{}` in this group", other.name),
+                    format!(
+                        "the user already has desktop `{}` in this group",
+                        other.name
+                    ),
                 ));
             }
         }

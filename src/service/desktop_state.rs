@@ -26,16 +26,27 @@ impl Services {
                 log::warn!(
                     "desktop group {}: {} was interrupted; removing it",
                     g.name,
-                    if g.phase == Phase::Building { "creation" } else { "deletion" }
+                    if g.phase == Phase::Building {
+                        "creation"
+                    } else {
+                        "deletion"
+                    }
                 );
                 self.desktops_remove(&g, &list).await;
                 self.store.desktop_group_delete(&g.uuid)?;
                 repaired += 1;
                 continue;
             }
-            let half: Vec<_> = list.into_iter().filter(|d| d.phase != Phase::Ready).collect();
+            let half: Vec<_> = list
+                .into_iter()
+                .filter(|d| d.phase != Phase::Ready)
+                .collect();
             if !half.is_empty() {
-                log::warn!("desktop group {}: removing {} half-made or half-deleted desktops", g.name, half.len());
+                log::warn!(
+                    "desktop group {}: removing {} half-made or half-deleted desktops",
+                    g.name,
+                    half.len()
+                );
                 repaired += half.len();
                 self.desktops_remove(&g, &half).await;
             }
@@ -48,8 +59,13 @@ impl Services {
                 repaired += 1;
             }
         }
-        for (role, sub) in [(Role::DesktopSystem, "instances"), (Role::DesktopData, "datas")] {
-            let Ok(dir) = self.role_dir(role, sub) else { continue };
+        for (role, sub) in [
+            (Role::DesktopSystem, "instances"),
+            (Role::DesktopData, "datas"),
+        ] {
+            let Ok(dir) = self.role_dir(role, sub) else {
+                continue;
+            };
             for name in self.disks.list_dir(&dir).await? {
                 if let Ok(u) = Uuid::parse_str(&name) {
                     if !known.contains(&u) {
@@ -68,7 +84,8 @@ impl Services {
     /// that disappeared (libvirt lost it) is defined again from the record;
     /// a random desktop that went off is free again.
     pub async fn desktop_reconcile(&self) -> Result<usize> {
-        let states: HashMap<Uuid, PowerState> = self.hypervisor.states().await?.into_iter().collect();
+        let states: HashMap<Uuid, PowerState> =
+            self.hypervisor.states().await?.into_iter().collect();
         let groups: HashMap<Uuid, _> = self
             .store
             .desktop_group_list()?
@@ -77,8 +94,13 @@ impl Services {
             .collect();
         let mut changed = 0;
         for d in self.store.desktop_list()? {
-            let Some(g) = groups.get(&d.group) else { continue };
-            if d.phase != Phase::Ready || g.phase != Phase::Ready || self.desktop_busy.is_marked(&d.uuid) {
+            let Some(g) = groups.get(&d.group) else {
+                continue;
+            };
+            if d.phase != Phase::Ready
+                || g.phase != Phase::Ready
+                || self.desktop_busy.is_marked(&d.uuid)
+            {
                 continue;
             }
             let state = states.get(&d.uuid).copied();
@@ -86,7 +108,9 @@ impl Services {
             if state.is_none() {
                 if let Ok(t) = self.store.template_get(&g.template) {
                     log::warn!("desktop {}: its domain is gone; defining it again", d.name);
-                    self.hypervisor.define(self.desktop_vm_spec(&d, g, &t).to_xml()).await?;
+                    self.hypervisor
+                        .define(self.desktop_vm_spec(&d, g, &t).to_xml())
+                        .await?;
                 }
             }
             let want = if running {

@@ -119,9 +119,9 @@ pub(crate) fn busy_err(t: &str, why: &str) -> Error {
 impl Services {
     /// Marks a template busy for one operation; refused when one runs.
     pub fn template_lock(self: &Arc<Self>, t: &Template) -> Result<BusyGuard> {
-        self.template_busy.try_mark(t.uuid)?.ok_or_else(|| {
-            busy_err(&t.name, "has another operation running; wait for it")
-        })
+        self.template_busy
+            .try_mark(t.uuid)?
+            .ok_or_else(|| busy_err(&t.name, "has another operation running; wait for it"))
     }
 
     pub fn template_get(&self, uuid: &Uuid) -> Result<Template> {

@@ -89,7 +89,10 @@ impl Services {
     ) -> Result<Vec<User>> {
         self.user_group_check(&template.group)?;
         if count == 0 || count > MAX_BATCH {
-            return Err(Error::invalid("user_num", format!("must be 1 to {MAX_BATCH}")));
+            return Err(Error::invalid(
+                "user_num",
+                format!("must be 1 to {MAX_BATCH}"),
+            ));
         }
         let pw = template.password.clone();
         // One hash for the batch: the same password, and argon2 is slow on purpose.

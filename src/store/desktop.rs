@@ -352,30 +352,28 @@ impl Store {
         let rec = DesktopGroupV1::from_domain(g);
         let bytes = codec::encode(DesktopGroupV1::VERSION, &rec);
         let reqs = requests(list);
-        let out = txn(
-            (
-                &self.desktop_groups,
-                &self.desktop_group_names,
-                &self.refs,
-                &self.desktops,
-                &self.desktop_index,
-                &self.subnets,
-                &self.ip_allocs,
-            )
-                .transaction(|(groups, names, refs_t, desktops, index, subnets, ips)| {
-                    let nk = rec.name_key();
-                    if names.get(&nk)?.is_some() {
-                        return abort(rec.name_taken());
-                    }
-                    names.insert(nk.as_slice(), &rec.uuid)?;
-                    groups.insert(&rec.uuid, bytes.as_slice())?;
-                    for target in rec.uses() {
-                        refs::adjust_in_tx(refs_t, &target, RefKind::DesktopGroup, 1)?;
-                    }
-                    let taken = ip_take_in_tx(subnets, ips, &reqs)?;
-                    put_desktops(desktops, index, list, &taken)
-                }),
-        )?;
+        let out = txn((
+            &self.desktop_groups,
+            &self.desktop_group_names,
+            &self.refs,
+            &self.desktops,
+            &self.desktop_index,
+            &self.subnets,
+            &self.ip_allocs,
+        )
+            .transaction(|(groups, names, refs_t, desktops, index, subnets, ips)| {
+                let nk = rec.name_key();
+                if names.get(&nk)?.is_some() {
+                    return abort(rec.name_taken());
+                }
+                names.insert(nk.as_slice(), &rec.uuid)?;
+                groups.insert(&rec.uuid, bytes.as_slice())?;
+                for target in rec.uses() {
+                    refs::adjust_in_tx(refs_t, &target, RefKind::DesktopGroup, 1)?;
+                }
+                let taken = ip_take_in_tx(subnets, ips, &reqs)?;
+                put_desktops(desktops, index, list, &taken)
+            }))?;
         self.bump(Table::Desktop);
         self.bump(Table::Refs);
         self.bump(Table::Network);
@@ -390,16 +388,20 @@ impl Store {
     ) -> Result<Vec<Desktop>> {
         let gk = b(group);
         let reqs = requests(list);
-        let out = txn(
-            (&self.desktop_groups, &self.desktops, &self.desktop_index, &self.subnets, &self.ip_allocs)
-                .transaction(|(groups, desktops, index, subnets, ips)| {
-                    if groups.get(gk)?.is_none() {
-                        return abort(DesktopGroupV1::not_found(&gk));
-                    }
-                    let taken = ip_take_in_tx(subnets, ips, &reqs)?;
-                    put_desktops(desktops, index, list, &taken)
-                }),
-        )?;
+        let out = txn((
+            &self.desktop_groups,
+            &self.desktops,
+            &self.desktop_index,
+            &self.subnets,
+            &self.ip_allocs,
+        )
+            .transaction(|(groups, desktops, index, subnets, ips)| {
+                if groups.get(gk)?.is_none() {
+                    return abort(DesktopGroupV1::not_found(&gk));
+                }
+                let taken = ip_take_in_tx(subnets, ips, &reqs)?;
+                put_desktops(desktops, index, list, &taken)
+            }))?;
         self.bump(Table::Desktop);
         self.bump(Table::Network);
         Ok(out)
@@ -421,7 +423,12 @@ impl Store {
 
     /// Removes a group that has no desktop left (its references go too).
     pub fn desktop_group_delete(&self, uuid: &Uuid) -> Result<DesktopGroup> {
-        if self.desktop_index.scan_prefix(uuid.as_bytes()).next().is_some() {
+        if self
+            .desktop_index
+            .scan_prefix(uuid.as_bytes())
+            .next()
+            .is_some()
+        {
             return Err(Error::new(
                 Code::DesktopGroupInUse,
                 format!("Desktop group {uuid} still has desktops"),
@@ -468,14 +475,20 @@ impl Store {
             .desktops
             .iter()
             .values()
-            .map(|x| Ok(codec::decode::<DesktopV1>(DESKTOP_V, &x.map_err(Error::store)?)?.into_domain()))
+            .map(|x| {
+                Ok(codec::decode::<DesktopV1>(DESKTOP_V, &x.map_err(Error::store)?)?.into_domain())
+            })
             .collect::<Result<_>>()?;
         v.sort_by_key(|d| d.seq);
         Ok(v)
     }
 
     /// Changes one desktop with `f` (which may refuse), atomically.
-    pub fn desktop_update(&self, uuid: &Uuid, f: &dyn Fn(Desktop) -> Result<Desktop>) -> Result<Desktop> {
+    pub fn desktop_update(
+        &self,
+        uuid: &Uuid,
+        f: &dyn Fn(Desktop) -> Result<Desktop>,
+    ) -> Result<Desktop> {
         let key = b(uuid);
         let out = txn(self.desktops.transaction(|t| {
             let Some(old) = t.get(key)? else {
@@ -485,7 +498,10 @@ impl Store {
                 Ok(n) => n,
                 Err(e) => return abort(e),
             };
-            t.insert(&key, codec::encode(DESKTOP_V, &DesktopV1::from_domain(&new)))?;
+            t.insert(
+                &key,
+                codec::encode(DESKTOP_V, &DesktopV1::from_domain(&new)),
+            )?;
             Ok(new)
         }))?;
         self.bump(Table::Desktop);
@@ -493,24 +509,35 @@ impl Store {
     }
 
     /// Removes desktops and gives their addresses back, in one transaction.
-    pub fn desktops_delete(&self, uuids: &[Uuid], classroom: Option<Uuid>, subnet: Option<Uuid>) -> Result<()> {
-        txn((&self.desktops, &self.desktop_index, &self.ip_allocs).transaction(|(desktops, index, ips)| {
-            let mut pairs = Vec::new();
-            for id in uuids {
-                let key = b(id);
-                let Some(old) = desktops.get(key)? else { continue };
-                let d = dec_desktop(&old)?.into_domain();
-                if let Some(ip) = d.ip {
-                    pairs.push((ip, d.ip_holder(classroom)));
-                }
-                desktops.remove(&key)?;
-                index.remove(&index_key(&b(&d.group), &key))?;
-            }
-            if let Some(s) = &subnet {
-                ip_give_back_in_tx(ips, s, &pairs)?;
-            }
-            Ok(())
-        }))?;
+    pub fn desktops_delete(
+        &self,
+        uuids: &[Uuid],
+        classroom: Option<Uuid>,
+        subnet: Option<Uuid>,
+    ) -> Result<()> {
+        txn(
+            (&self.desktops, &self.desktop_index, &self.ip_allocs).transaction(
+                |(desktops, index, ips)| {
+                    let mut pairs = Vec::new();
+                    for id in uuids {
+                        let key = b(id);
+                        let Some(old) = desktops.get(key)? else {
+                            continue;
+                        };
+                        let d = dec_desktop(&old)?.into_domain();
+                        if let Some(ip) = d.ip {
+                            pairs.push((ip, d.ip_holder(classroom)));
+                        }
+                        desktops.remove(&key)?;
+                        index.remove(&index_key(&b(&d.group), &key))?;
+                    }
+                    if let Some(s) = &subnet {
+                        ip_give_back_in_tx(ips, s, &pairs)?;
+                    }
+                    Ok(())
+                },
+            ),
+        )?;
         self.bump(Table::Desktop);
         self.bump(Table::Network);
         Ok(())
@@ -522,4 +549,3 @@ impl Store {
         txn(self.refs.transaction(|t| users_text(t, &key)))
     }
 }
-

@@ -343,20 +343,24 @@ pub(super) fn ip_take_in_tx(
     reqs: &[IpReq],
 ) -> Tx<Vec<Ipv4Addr>> {
     let mut out = Vec::with_capacity(reqs.len());
-    let mut by_subnet: std::collections::BTreeMap<[u8; 16], (SubnetV1, AllocV1, BTreeSet<Ipv4Addr>)> =
-        Default::default();
+    let mut by_subnet: std::collections::BTreeMap<
+        [u8; 16],
+        (SubnetV1, AllocV1, BTreeSet<Ipv4Addr>),
+    > = Default::default();
     for r in reqs {
         let key = *r.subnet.as_bytes();
-        if !by_subnet.contains_key(&key) {
-            let Some(v) = subnets.get(key)? else {
-                return abort(subnet_not_found(&r.subnet));
-            };
-            let s: SubnetV1 = dec(&v)?;
-            let a = allocs(ips, &key)?;
-            let used = a.ips.iter().map(|(ip, _)| Ipv4Addr::from(*ip)).collect();
-            by_subnet.insert(key, (s, a, used));
-        }
-        let (s, a, used) = by_subnet.get_mut(&key).expect("inserted above");
+        let (s, a, used) = match by_subnet.entry(key) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let Some(v) = subnets.get(key)? else {
+                    return abort(subnet_not_found(&r.subnet));
+                };
+                let s: SubnetV1 = dec(&v)?;
+                let a = allocs(ips, &key)?;
+                let used = a.ips.iter().map(|(ip, _)| Ipv4Addr::from(*ip)).collect();
+                e.insert((s, a, used))
+            }
+        };
         let shared = r.share.as_ref().and_then(|p| {
             a.ips
                 .iter()
@@ -367,7 +371,11 @@ pub(super) fn ip_take_in_tx(
             Some(ip) => ip,
             None => {
                 let range = s.range();
-                let from = r.from.map(u32::from).unwrap_or(0).max(u32::from(range.start));
+                let from = r
+                    .from
+                    .map(u32::from)
+                    .unwrap_or(0)
+                    .max(u32::from(range.start));
                 let free = Range::new(Ipv4Addr::from(from), range.end)
                     .ok()
                     .and_then(|r| r.first_free(used));

@@ -173,4 +173,3 @@ impl T {
         self.tpl(uuid).disks[0].work_file()
     }
 }
-

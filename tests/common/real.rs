@@ -109,7 +109,11 @@ impl Real {
 
     pub fn ok(&self, path: &str, body: Value) -> Value {
         let (st, v) = self.call("POST", path, body.clone());
-        assert_eq!((st, v["code"].as_i64()), (200, Some(0)), "{path} {body} -> {v}");
+        assert_eq!(
+            (st, v["code"].as_i64()),
+            (200, Some(0)),
+            "{path} {body} -> {v}"
+        );
         v["data"].clone()
     }
 
@@ -123,7 +127,13 @@ impl Real {
     /// disk, no NIC; returns the template uuid.
     pub fn template(&self, dir: &Path) -> String {
         let src = dir.join("base.qcow2");
-        assert!(sh("qemu-img", &["create", "-q", "-f", "qcow2", src.to_str().unwrap(), "64M"]).0);
+        assert!(
+            sh(
+                "qemu-img",
+                &["create", "-q", "-f", "qcow2", src.to_str().unwrap(), "64M"]
+            )
+            .0
+        );
         let (st, up) = smol::block_on(http::request_bytes(
             &self.web,
             "PUT",
@@ -150,7 +160,9 @@ impl Real {
                    "sys_restore": sys_restore, "data_restore": 0, "desktop_type": 1, "instance_num": n,
                    "prefix": name, "postfix": 3}),
         );
-        let g = self.get(&format!("/api/v1.0/desktop_group/?searchtype=single&name={name}"));
+        let g = self.get(&format!(
+            "/api/v1.0/desktop_group/?searchtype=single&name={name}"
+        ));
         g["uuid"].as_str().unwrap().to_string()
     }
 }
