@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{bond, controller, desktop, network, resource_pool, task, template};
+use super::{bond, controller, desktop, network, resource_pool, task, template, user};
 use crate::error::Result;
 use crate::service::{Listing, QueryEngine, Services, Table};
 
@@ -59,7 +59,7 @@ fn users(s: &Services, sink: Sink) -> Result<()> {
         .map(|g| (g.uuid, g.name))
         .collect();
     for u in s.user_list()? {
-        sink(desktop::user_view(
+        sink(user::user_view(
             &u,
             groups.get(&u.group).map(String::as_str),
         ));
@@ -315,7 +315,7 @@ pub fn engine() -> QueryEngine<Services> {
     });
     e.register(Listing {
         name: "group_user",
-        fields: desktop::USER_FIELDS,
+        fields: user::USER_FIELDS,
         generation: |s: &Services| {
             s.table_generation(Table::User)
                 .wrapping_add(s.table_generation(Table::Group) << 32)

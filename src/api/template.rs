@@ -92,6 +92,19 @@ pub fn flag(field: &str, v: &Option<Value>) -> Result<bool> {
     }
 }
 
+/// A flag that may be absent (then `default`).
+pub fn opt_flag(field: &str, v: &Option<Value>, default: bool) -> Result<bool> {
+    match v {
+        None | Some(Value::Null) => Ok(default),
+        _ => flag(field, v),
+    }
+}
+
+/// A flag that changes something only when given.
+pub fn some_flag(field: &str, v: &Option<Value>) -> Result<Option<bool>> {
+    v.is_some().then(|| flag(field, v)).transpose()
+}
+
 pub fn text(v: &Option<Value>) -> String {
     match v {
         Some(Value::String(s)) => s.clone(),

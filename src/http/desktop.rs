@@ -12,11 +12,11 @@ use uuid::Uuid;
 use super::call::{Call, Reply};
 use super::template::{body, ran};
 use crate::api::desktop::{
-    self as d, AssignReq, BatchReq, CreateReq, InstanceReq, OneReq, UpdateReq, UserCreateReq,
-    UserUpdateReq, UsersReq,
+    self as d, AssignReq, BatchReq, CreateReq, InstanceReq, OneReq, UpdateReq,
 };
 use crate::api::from_value;
 use crate::api::template::uuid;
+use crate::api::user::{self as u, UserCreateReq, UserUpdateReq, UsersReq};
 use crate::domain::desktop::{DesktopGroup, Kind};
 use crate::error::{Code, Error, Result};
 use crate::service::desktop::{Outcome, Power};
@@ -342,7 +342,7 @@ pub async fn user_verb(c: Call) -> Result<Reply> {
                 return Err(Error::missing("user_name"));
             }
             let u = s.user_create(&spec).await?;
-            Ok(Reply::data(d::user_view(&u, None)).on(u.user_name))
+            Ok(Reply::data(u::user_view(&u, None)).on(u.user_name))
         }
         "multi_create" => {
             let req: UserCreateReq = from_value(v, "")?;
@@ -359,7 +359,7 @@ pub async fn user_verb(c: Call) -> Result<Reply> {
             let u = s
                 .user_update(&uuid("uuid", &req.uuid)?, req.value.into_patch()?)
                 .await?;
-            Ok(Reply::data(d::user_view(&u, None)).on(u.user_name))
+            Ok(Reply::data(u::user_view(&u, None)).on(u.user_name))
         }
         "enable" | "disable" | "delete" => {
             let req: UsersReq = from_value(v, "")?;
