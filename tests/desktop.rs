@@ -64,14 +64,20 @@ fn edu_body(t: &T, room: &str, tpl: &str, name: &str, extra: Value) -> Value {
     b
 }
 
-#[test]
-fn a_classroom_group_is_made_started_restored_and_deleted_in_both_dialects() {
+/// An initialised appliance with a base image and a template on it.
+fn with_template() -> (T, String) {
     let t = harness();
     let image = t.image();
     let tpl = t.template("win10", &image)["uuid"]
         .as_str()
         .unwrap()
         .to_string();
+    (t, tpl)
+}
+
+#[test]
+fn a_classroom_group_is_made_started_restored_and_deleted_in_both_dialects() {
+    let (t, tpl) = with_template();
     let room = classroom(&t, "room1", "10.1.0.1", "10.1.0.3");
     let before = allocations(&t);
     // File 000 create: 3 desktops named pc002.., seats 1..3, one address each.
@@ -278,12 +284,7 @@ fn a_classroom_group_is_made_started_restored_and_deleted_in_both_dialects() {
 
 #[test]
 fn desktops_are_added_deleted_and_errors_leave_nothing_behind() {
-    let t = harness();
-    let image = t.image();
-    let tpl = t.template("win10", &image)["uuid"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (t, tpl) = with_template();
     let room = classroom(&t, "room2", "10.2.0.1", "10.2.0.40");
     let before = allocations(&t);
     // Unknown node, wrong count, over capacity, not enough addresses.
@@ -437,12 +438,7 @@ fn desktops_are_added_deleted_and_errors_leave_nothing_behind() {
 
 #[test]
 fn personal_random_and_static_groups_hand_out_desktops_to_users() {
-    let t = harness();
-    let image = t.image();
-    let tpl = t.template("win10", &image)["uuid"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (t, tpl) = with_template();
     t.ok(
         "/api/v1/group/create",
         json!({"name": "class-a", "group_type": 2}),
@@ -572,12 +568,7 @@ fn personal_random_and_static_groups_hand_out_desktops_to_users() {
 
 #[test]
 fn the_reconciler_follows_libvirt_and_recovery_undoes_a_crash() {
-    let t = harness();
-    let image = t.image();
-    let tpl = t.template("win10", &image)["uuid"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (t, tpl) = with_template();
     let room = classroom(&t, "room3", "10.3.0.1", "10.3.0.9");
     t.ok(
         "/api/v1/desktop/education/create",

@@ -306,23 +306,9 @@ impl UpdateValue {
     }
 }
 
-/// One group by uuid (start, stop, active, delete, … of file 000).
-#[derive(Deserialize, JsonSchema, Debug)]
-#[serde(deny_unknown_fields)]
-pub struct OneReq {
-    pub uuid: String,
-    #[serde(default)]
-    pub name: Option<String>,
-}
-
-/// `{name, uuid}` items of file 001 batches.
-#[derive(Deserialize, JsonSchema, Debug)]
-#[serde(deny_unknown_fields)]
-pub struct NameUuid {
-    pub uuid: String,
-    #[serde(default)]
-    pub name: Option<String>,
-}
+/// One group by uuid (file 000 verbs, file 001 `default`), and the items
+/// of file 001 batches.
+pub use super::template::NameUuid;
 
 /// File 001 batch: `{desktops: [{name, uuid}]}`.
 #[derive(Deserialize, JsonSchema, Debug)]

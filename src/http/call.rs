@@ -116,6 +116,28 @@ impl Reply {
         self.target = Some(target.into());
         self
     }
+
+    /// A web-dialect batch answer: `{success_num, failed_num}`, except that
+    /// a batch of one that failed answers its error.
+    pub fn tally(results: Vec<Result<()>>) -> Result<Reply> {
+        let single = results.len() == 1;
+        let (mut ok, mut failed, mut last) = (0, 0, None);
+        for r in results {
+            match r {
+                Ok(()) => ok += 1,
+                Err(e) => {
+                    failed += 1;
+                    last = Some(e);
+                }
+            }
+        }
+        if let (true, Some(e)) = (single, last) {
+            return Err(e);
+        }
+        Ok(Reply::data(
+            serde_json::json!({"success_num": ok, "failed_num": failed}),
+        ))
+    }
 }
 
 pub type Handler = fn(Call) -> BoxFuture<'static, Result<Reply>>;

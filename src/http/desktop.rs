@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::call::{Call, Reply};
-use super::template::{body, ran};
+use super::template::{action_param, body, ran};
 use crate::api::desktop::{
-    self as d, AssignReq, BatchReq, CreateReq, InstanceReq, OneReq, UpdateReq,
+    self as d, AssignReq, BatchReq, CreateReq, InstanceReq, NameUuid, UpdateReq,
 };
 use crate::api::from_value;
 use crate::api::template::uuid;
@@ -127,7 +127,7 @@ async fn group_verb(c: Call, kind: Kind, verb: &str) -> Result<Reply> {
             Ok(Reply::data(brief(&g, c.services.desktops_of(&g.uuid)?.len())).on(g.name))
         }
         _ => {
-            let req: OneReq = from_value(v, "")?;
+            let req: NameUuid = from_value(v, "")?;
             let id = uuid("uuid", &req.uuid)?;
             let g = c.services.desktop_group_get(&id)?;
             if g.kind != kind {
@@ -251,53 +251,33 @@ fn single_failure(o: &Outcome, asked: usize) -> Result<()> {
 }
 
 /// Runs a verb on each group of a file 001 batch.
-async fn batch(c: &Call, verb: &str, list: Vec<d::NameUuid>) -> Result<Reply> {
+async fn batch(c: &Call, verb: &str, list: Vec<NameUuid>) -> Result<Reply> {
     if list.is_empty() {
         return Err(Error::invalid(
             "desktops",
             "must name at least one desktop group",
         ));
     }
-    let single = list.len() == 1;
-    let (mut ok, mut failed, mut last) = (0, 0, None);
+    let mut results = Vec::new();
     for item in list {
         let r = async {
             let id = uuid("desktops.uuid", &item.uuid)?;
             group_op(&c.services, &c.actor, verb, id, true).await
         }
         .await;
-        match r {
-            Ok(_) => ok += 1,
-            Err(e) => {
-                failed += 1;
-                last = Some(e);
-            }
-        }
+        results.push(r.map(|_| ()));
     }
-    if let (true, Some(e)) = (single, last) {
-        return Err(e);
-    }
-    Ok(Reply::data(
-        json!({"success_num": ok, "failed_num": failed}),
-    ))
+    Reply::tally(results)
 }
 
 /// `POST /api/v1.0/voi/education/desktop/` `{action, param}` (file 001).
 pub async fn web_post(c: Call) -> Result<Reply> {
     let (v, is_async) = body(&c)?;
-    let action = v
-        .get("action")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::missing("action"))?
-        .to_string();
-    let param = v
-        .get("param")
-        .cloned()
-        .ok_or_else(|| Error::missing("param"))?;
+    let (action, param) = action_param(&v)?;
     match action.as_str() {
         "create" => create(&c, param, Kind::Education, !is_async, "param").await,
         "default" => {
-            let one: OneReq = from_value(param, "param")?;
+            let one: NameUuid = from_value(param, "param")?;
             group_op(
                 &c.services,
                 &c.actor,
@@ -364,7 +344,7 @@ pub async fn user_verb(c: Call) -> Result<Reply> {
         "enable" | "disable" | "delete" => {
             let req: UsersReq = from_value(v, "")?;
             let ids = req.uuids()?;
-            let (mut ok, mut failed, mut last) = (0, 0, None);
+            let mut results = Vec::new();
             for id in &ids {
                 let r = match verb.as_str() {
                     "delete" => s.user_delete(id).await,
@@ -376,20 +356,9 @@ pub async fn user_verb(c: Call) -> Result<Reply> {
                         s.user_update(id, p).await
                     }
                 };
-                match r {
-                    Ok(_) => ok += 1,
-                    Err(e) => {
-                        failed += 1;
-                        last = Some(e);
-                    }
-                }
+                results.push(r.map(|_| ()));
             }
-            if let (1, Some(e)) = (ids.len(), last) {
-                return Err(e);
-            }
-            Ok(Reply::data(
-                json!({"success_num": ok, "failed_num": failed}),
-            ))
+            Reply::tally(results)
         }
         other => Err(Error::new(
             Code::UnknownAction,

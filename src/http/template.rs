@@ -214,9 +214,7 @@ async fn batch(c: &Call, verb: &str, list: Vec<t::NameUuid>) -> Result<Reply> {
             "must name at least one template",
         ));
     }
-    let single = list.len() == 1;
-    let (mut ok, mut failed) = (0, 0);
-    let mut last_err = None;
+    let mut results = Vec::new();
     for item in list {
         let req = OneReq {
             uuid: item.uuid,
@@ -227,27 +225,17 @@ async fn batch(c: &Call, verb: &str, list: Vec<t::NameUuid>) -> Result<Reply> {
             version: None,
             operate_uuid: None,
         };
-        match one(&c.services, &c.actor, verb, req, true).await {
-            Ok(_) => ok += 1,
-            Err(e) => {
-                failed += 1;
-                last_err = Some(e);
-            }
-        }
+        results.push(
+            one(&c.services, &c.actor, verb, req, true)
+                .await
+                .map(|_| ()),
+        );
     }
-    if single {
-        if let Some(e) = last_err {
-            return Err(e);
-        }
-    }
-    Ok(Reply::data(
-        json!({"success_num": ok, "failed_num": failed}),
-    ))
+    Reply::tally(results)
 }
 
-/// `POST /api/v1.0/voi/education/template/` `{action, param}` (file 001).
-pub async fn web_post(c: Call) -> Result<Reply> {
-    let (v, is_async) = body(&c)?;
+/// A web-dialect body `{action, param}` split in two.
+pub(super) fn action_param(v: &Value) -> Result<(String, Value)> {
     let action = v
         .get("action")
         .and_then(Value::as_str)
@@ -257,6 +245,13 @@ pub async fn web_post(c: Call) -> Result<Reply> {
         .get("param")
         .cloned()
         .ok_or_else(|| Error::missing("param"))?;
+    Ok((action, param))
+}
+
+/// `POST /api/v1.0/voi/education/template/` `{action, param}` (file 001).
+pub async fn web_post(c: Call) -> Result<Reply> {
+    let (v, is_async) = body(&c)?;
+    let (action, param) = action_param(&v)?;
     match action.as_str() {
         "create" => create_from(&c, param, !is_async, "param").await,
         "copy" => copy_from(&c, param, !is_async, "param").await,
@@ -488,25 +483,10 @@ pub async fn group_delete(c: Call) -> Result<Reply> {
             .ok_or_else(|| Error::missing("uuid"))?
             .to_string()],
     };
-    let single = list.len() == 1;
-    let (mut ok, mut failed, mut last) = (0, 0, None);
+    let mut results = Vec::new();
     for u in list {
-        match c
-            .services
-            .group_delete(&c.actor, &t::uuid("uuid", &u)?)
-            .await
-        {
-            Ok(_) => ok += 1,
-            Err(e) => {
-                failed += 1;
-                last = Some(e);
-            }
-        }
+        let id = t::uuid("uuid", &u)?;
+        results.push(c.services.group_delete(&c.actor, &id).await.map(|_| ()));
     }
-    if let (true, Some(e)) = (single, last) {
-        return Err(e);
-    }
-    Ok(Reply::data(
-        json!({"success_num": ok, "failed_num": failed}),
-    ))
+    Reply::tally(results)
 }
