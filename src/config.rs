@@ -43,6 +43,12 @@ pub struct Config {
     pub desktop_poll_s: u64,
     /// Memory promised to desktops of a node, as a multiple of its RAM.
     pub memory_overcommit: f64,
+    /// Seconds a SPICE ticket (terminal or console) lets a client connect.
+    pub spice_ticket_s: u64,
+    /// Seconds a terminal login lasts without use (renewed on use).
+    pub terminal_session_s: u64,
+    /// Classroom terminals must call from the address they claim.
+    pub terminal_source_check: bool,
 }
 
 /// Root on the appliance keeps its data in /var/lib; anyone else in ./var.
@@ -84,6 +90,9 @@ impl Default for Config {
             desktop_parallel: 4,
             desktop_poll_s: 5,
             memory_overcommit: 1.0,
+            spice_ticket_s: 60,
+            terminal_session_s: 4 * 3600,
+            terminal_source_check: true,
         }
     }
 }
@@ -151,6 +160,18 @@ pub const FLAGS: &[(&str, &str)] = &[
         "X     memory_overcommit: desktop memory per node as a multiple of RAM (default 1.0)",
     ),
     (
+        "--spice-ticket-s",
+        "N        spice_ticket_s: seconds a SPICE ticket lets a client connect (default 60)",
+    ),
+    (
+        "--terminal-session-s",
+        "N    terminal_session_s: seconds a terminal login lasts unused (default 14400)",
+    ),
+    (
+        "--terminal-source-check",
+        "BOOL terminal_source_check: classroom terminals must call from the address they claim (default true)",
+    ),
+    (
         "--spice-listen",
         "ADDR         spice_listen (default 0.0.0.0; always with a password)",
     ),
@@ -206,6 +227,19 @@ impl Config {
                 "--spice-listen" => cfg.spice_listen = val(a)?,
                 "--desktop-parallel" => cfg.desktop_parallel = number(a, &val(a)?)?,
                 "--desktop-poll-s" => cfg.desktop_poll_s = number(a, &val(a)?)?,
+                "--spice-ticket-s" => cfg.spice_ticket_s = number(a, &val(a)?)?,
+                "--terminal-session-s" => cfg.terminal_session_s = number(a, &val(a)?)?,
+                "--terminal-source-check" => {
+                    cfg.terminal_source_check = match val(a)?.as_str() {
+                        "true" | "1" | "yes" => true,
+                        "false" | "0" | "no" => false,
+                        v => {
+                            return Err(format!(
+                                "terminal_source_check: `{v}` is not true or false"
+                            ))
+                        }
+                    }
+                }
                 "--memory-overcommit" => {
                     cfg.memory_overcommit =
                         val(a)?.parse().map_err(|_| format!("{a}: not a number"))?
@@ -267,6 +301,12 @@ impl Config {
         if self.desktop_poll_s == 0 {
             return Err("desktop_poll_s: must be at least 1".into());
         }
+        if !(10..=3600).contains(&self.spice_ticket_s) {
+            return Err("spice_ticket_s: must be 10 to 3600".into());
+        }
+        if !(60..=7 * 24 * 3600).contains(&self.terminal_session_s) {
+            return Err("terminal_session_s: must be 60 to 604800".into());
+        }
         if self.libvirt_probe_s == 0 {
             return Err("libvirt_probe_s: must be at least 1".into());
         }
@@ -298,6 +338,9 @@ impl Config {
         s.desktop_parallel = self.desktop_parallel as usize;
         s.desktop_poll = Duration::from_secs(self.desktop_poll_s);
         s.memory_overcommit = self.memory_overcommit;
+        s.spice_ticket_ttl = Duration::from_secs(self.spice_ticket_s);
+        s.terminal_session = Duration::from_secs(self.terminal_session_s);
+        s.terminal_source_check = self.terminal_source_check;
         s
     }
 }

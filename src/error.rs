@@ -161,6 +161,18 @@ catalogue! {
     UserNotFound = 20901, NotFound, "No user with this uuid.";
     UserNameExists = 20902, Conflict, "A user with this login name exists.";
     UserInUse = 20903, Conflict, "Desktops are bound to the user.";
+    UserUnknown = 20904, Unauthorized, "Terminal login: no user has this login name.";
+    WrongPassword = 20905, Unauthorized, "Terminal login or password change: the password is wrong.";
+    UserDisabled = 20906, Forbidden, "Terminal login: the user is disabled; an admin can enable them.";
+    // 211xx: terminals
+    SessionInvalid = 21101, Unauthorized, "The terminal session is unknown, ended (logout, or a login on another terminal) or expired; log in again.";
+    TerminalNotFound = 21102, NotFound, "No terminal with this uuid or MAC, or the terminal has no desktop open.";
+    TerminalExists = 21103, Conflict, "Another terminal record has this MAC address.";
+    SeatTaken = 21104, Conflict, "Another terminal holds this seat number in the classroom; re-seat or delete it first.";
+    ClassroomUnknown = 21105, NotFound, "No classroom's terminal range holds the terminal's address.";
+    TerminalAddressMismatch = 21106, Forbidden, "The address the call says the terminal has is not the address it calls from (`terminal_source_check`).";
+    DesktopGroupClosed = 21107, Conflict, "The desktop group is not offered to terminals: inactive, in maintenance, or not for this classroom or user.";
+    SeatUnknown = 21108, NotFound, "The desktop group has no desktop for this seat number, or the user has no desktop in the group.";
     // 210xx: admin accounts
     AdminNotFound = 21001, NotFound, "No admin account with this name.";
 }

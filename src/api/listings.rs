@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{bond, controller, desktop, network, resource_pool, task, template, user};
+use super::{bond, controller, desktop, network, resource_pool, task, template, terminal, user};
 use crate::error::Result;
 use crate::service::{Listing, QueryEngine, Services, Table};
 
@@ -63,6 +63,30 @@ fn users(s: &Services, sink: Sink) -> Result<()> {
             &u,
             groups.get(&u.group).map(String::as_str),
         ));
+    }
+    Ok(())
+}
+
+fn terminals(s: &Services, sink: Sink) -> Result<()> {
+    let names = terminal::TerminalNames {
+        groups: s
+            .group_list()?
+            .into_iter()
+            .map(|g| (g.uuid, g.name))
+            .collect(),
+        users: s
+            .user_list()?
+            .into_iter()
+            .map(|u| (u.uuid, u.user_name))
+            .collect(),
+        desktops: s
+            .desktop_list()?
+            .into_iter()
+            .map(|d| (d.uuid, d.name))
+            .collect(),
+    };
+    for t in s.terminal_list()? {
+        sink(terminal::terminal_view(&t, &names));
     }
     Ok(())
 }
@@ -192,6 +216,7 @@ fn groups(s: &Services, sink: Sink) -> Result<()> {
     let dgroups = s.desktop_group_list()?;
     let per_group = desktop::counts(&s.desktop_list()?);
     let users = s.user_list()?;
+    let terminals = s.terminal_counts()?;
     for g in s.group_list()? {
         let n = templates
             .iter()
@@ -203,7 +228,8 @@ fn groups(s: &Services, sink: Sink) -> Result<()> {
             .map(|d| per_group.get(&d.uuid).map(|c| c.1).unwrap_or(0))
             .sum();
         let u = users.iter().filter(|u| u.group == g.uuid).count();
-        sink(template::group_view(&g, (n, desktops, u)));
+        let t = terminals.get(&g.uuid).copied().unwrap_or(0);
+        sink(template::group_view(&g, (n, desktops, u, t)));
     }
     Ok(())
 }
@@ -294,6 +320,7 @@ pub fn engine() -> QueryEngine<Services> {
                 .wrapping_add(s.table_generation(Table::Template) << 16)
                 .wrapping_add(s.table_generation(Table::Desktop) << 32)
                 .wrapping_add(s.table_generation(Table::User) << 48)
+                .wrapping_add(s.table_generation(Table::Terminal) << 56)
         },
         load: groups,
     });
@@ -321,6 +348,17 @@ pub fn engine() -> QueryEngine<Services> {
                 .wrapping_add(s.table_generation(Table::Group) << 32)
         },
         load: users,
+    });
+    e.register(Listing {
+        name: "terminal",
+        fields: terminal::TERMINAL_FIELDS,
+        generation: |s: &Services| {
+            s.table_generation(Table::Terminal)
+                .wrapping_add(s.table_generation(Table::Desktop) << 16)
+                .wrapping_add(s.table_generation(Table::Group) << 32)
+                .wrapping_add(s.table_generation(Table::User) << 48)
+        },
+        load: terminals,
     });
     e.register(Listing {
         name: "task",

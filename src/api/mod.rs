@@ -10,6 +10,7 @@ pub mod network;
 pub mod resource_pool;
 pub mod task;
 pub mod template;
+pub mod terminal;
 pub mod user;
 
 use serde::de::DeserializeOwned;

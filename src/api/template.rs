@@ -708,9 +708,10 @@ impl GroupReq {
     }
 }
 
-/// A group row; `counts` are (templates, desktops, users) using it.
-pub fn group_view(g: &Group, counts: (usize, usize, usize)) -> Value {
-    let (templates, desktops, users) = counts;
+/// A group row; `counts` are (templates, desktops, users, terminals seen)
+/// of it.
+pub fn group_view(g: &Group, counts: (usize, usize, usize, usize)) -> Value {
+    let (templates, desktops, users, terminals) = counts;
     json!({
         "uuid": g.uuid.to_string(),
         "name": g.name,
@@ -722,7 +723,8 @@ pub fn group_view(g: &Group, counts: (usize, usize, usize)) -> Value {
         "end_ip": g.range.map(|r| r.end.to_string()),
         "enabled": g.enabled,
         "template_count": templates,
-        "terminal_count": g.range.map(|r| r.len()).unwrap_or(0),
+        "terminal_count": terminals,
+        "seat_count": g.range.map(|r| r.len()).unwrap_or(0),
         "desktop_count": desktops,
         "user_count": users,
         "created_at": format_utc(g.created_at),
@@ -741,6 +743,7 @@ pub const GROUP_FIELDS: &[&str] = &[
     "enabled",
     "template_count",
     "terminal_count",
+    "seat_count",
     "desktop_count",
     "user_count",
     "created_at",

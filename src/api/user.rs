@@ -52,7 +52,7 @@ fn login_name(field: &str, n: &str) -> Result<String> {
     Ok(n.to_string())
 }
 
-fn password(field: &str, p: &str) -> Result<String> {
+pub(super) fn password(field: &str, p: &str) -> Result<String> {
     if p.chars().count() < 6 || p.len() > 128 {
         return Err(Error::invalid(field, "must be 6 to 128 characters"));
     }
@@ -201,3 +201,150 @@ pub const USER_FIELDS: &[&str] = &[
     "enabled",
     "created_at",
 ];
+
+/// Import users from CSV (`/api/v1/group/user/import`): a JSON body with the
+/// file's text, or the file itself with `?group_uuid=`.
+#[derive(Deserialize, JsonSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct UserImportReq {
+    pub group_uuid: String,
+    /// Rows `user_name,password,name,phone,email`, an optional header first.
+    pub csv: String,
+    #[serde(default)]
+    pub enabled: Option<Value>,
+}
+
+/// Largest CSV import, in rows.
+pub const IMPORT_MAX_ROWS: usize = crate::service::user::MAX_BATCH as usize;
+
+/// The column a header cell names, if it names one.
+fn column(cell: &str) -> Option<usize> {
+    match cell.trim().to_lowercase().as_str() {
+        "user_name" | "username" | "login" | "用户名" | "账号" => Some(0),
+        "password" | "passwd" | "密码" => Some(1),
+        "name" | "real_name" | "姓名" => Some(2),
+        "phone" | "电话" | "手机号" => Some(3),
+        "email" | "e-mail" | "邮箱" => Some(4),
+        _ => None,
+    }
+}
+
+/// Reads a CSV of users into specs with the line each came from; the
+/// first bad row is named and nothing is returned.
+pub fn import_rows(group: Uuid, text: &str, enabled: bool) -> Result<Vec<(usize, UserSpec)>> {
+    let rows = crate::domain::csv::parse(text).map_err(|e| Error::invalid("csv", e))?;
+    let mut rows = rows.into_iter().peekable();
+    // A header maps the columns; without one they come in the usual order.
+    let mut order = [0usize, 1, 2, 3, 4];
+    if let Some(first) = rows.peek() {
+        // A first row of which some cell names a column is a header.
+        if first.fields.iter().any(|c| column(c).is_some()) {
+            let mut seen = [None; 5];
+            for (i, cell) in first.fields.iter().enumerate() {
+                match column(cell) {
+                    Some(c) => seen[c] = Some(i),
+                    None => {
+                        return Err(Error::invalid(
+                            "csv",
+                            format!("line {}: unknown column `{}` (use user_name, password, name, phone, email)", first.line, cell.trim()),
+                        ))
+                    }
+                }
+            }
+            if seen[1].is_none() {
+                return Err(Error::invalid("csv", "the header has no `password` column"));
+            }
+            order = [0, 1, 2, 3, 4].map(|c| seen[c].unwrap_or(usize::MAX));
+            rows.next();
+        }
+    }
+    let mut out = Vec::new();
+    for r in rows {
+        if out.len() == IMPORT_MAX_ROWS {
+            return Err(Error::invalid(
+                "csv",
+                format!("more than {IMPORT_MAX_ROWS} users; split the file"),
+            ));
+        }
+        let at = |c: usize| r.fields.get(order[c]).map(|s| s.trim()).unwrap_or("");
+        if r.fields.len() > 5 {
+            return Err(Error::invalid(
+                "csv",
+                format!(
+                    "line {}: {} columns, at most 5 (user_name, password, name, phone, email)",
+                    r.line,
+                    r.fields.len()
+                ),
+            ));
+        }
+        let row = |e: Error| Error::new(e.code, format!("CSV line {}: {}", r.line, e.message));
+        out.push((
+            r.line,
+            UserSpec {
+                group,
+                user_name: login_name("user_name", at(0)).map_err(row)?,
+                password: password("password", at(1)).map_err(row)?,
+                name: at(2).to_string(),
+                phone: at(3).to_string(),
+                email: at(4).to_string(),
+                enabled,
+            },
+        ));
+    }
+    if out.is_empty() {
+        return Err(Error::invalid("csv", "has no user rows"));
+    }
+    Ok(out)
+}
+
+impl UserImportReq {
+    pub fn into_rows(self) -> Result<Vec<(usize, UserSpec)>> {
+        let group = uuid("group_uuid", &self.group_uuid)?;
+        import_rows(group, &self.csv, opt_flag("enabled", &self.enabled, true)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_with_and_without_header() {
+        let g = Uuid::new_v4();
+        let rows =
+            import_rows(g, "bob,secret1,Bob B,,b@x.org\n\"ann\",\"pa,ss99\"\n", true).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].1.email, "b@x.org");
+        assert_eq!((rows[1].0, rows[1].1.password.as_str()), (2, "pa,ss99"));
+        let rows =
+            import_rows(g, "email,password,user_name\nc@x.org,secret2,carl\n", true).unwrap();
+        assert_eq!(
+            (
+                rows[0].0,
+                rows[0].1.user_name.as_str(),
+                rows[0].1.email.as_str()
+            ),
+            (2, "carl", "c@x.org")
+        );
+        let e = import_rows(
+            g,
+            "user_name,password\nok,secret1\nbad name,secret1\n",
+            true,
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("CSV line 3") && e.message.contains("user_name"),
+            "{}",
+            e.message
+        );
+        let e = import_rows(g, "dan,123\n", true).unwrap_err();
+        assert!(
+            e.message.contains("CSV line 1") && e.message.contains("password"),
+            "{}",
+            e.message
+        );
+        assert!(import_rows(g, "\n\n", true).is_err());
+        let e = import_rows(g, "user_name,pwd\n", true).unwrap_err();
+        assert!(e.message.contains("pwd"), "{}", e.message);
+    }
+}

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod clock;
 pub mod controller;
+pub mod csv;
 pub mod desktop;
 pub mod group;
 pub mod image;
@@ -18,6 +19,7 @@ pub mod query;
 pub mod storage;
 pub mod task;
 pub mod template;
+pub mod terminal;
 pub mod text;
 pub mod user;
 pub mod vmxml;

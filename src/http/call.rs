@@ -155,6 +155,8 @@ pub struct Route {
     pub summary: &'static str,
     pub tag: &'static str,
     pub public: bool,
+    /// A read-only POST (terminal queries) kept out of the operation log.
+    pub quiet: bool,
     pub deprecated: bool,
     /// Accepts `"async": true`: the body is checked with this validator at
     /// once, then the handler runs as a task and the reply is a task id.
@@ -265,7 +267,7 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
             Err(e) => return Ok(envelope::err(&e)),
         }
     };
-    let logged = route.method != Method::Get;
+    let logged = route.method != Method::Get && !route.quiet;
     if logged && services.is_stopping() {
         return Ok(envelope::err(&Error::new(
             Code::ShuttingDown,

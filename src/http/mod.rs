@@ -15,6 +15,7 @@ mod network;
 mod resource_pool;
 mod system;
 mod template;
+mod terminal;
 mod ui;
 
 use std::sync::Arc;

@@ -6,10 +6,11 @@ use schemars::schema::Schema;
 use schemars::JsonSchema;
 
 use super::call::{Method, Route, SchemaFn, Validator};
-use super::{auth, bond, controller, desktop, network, resource_pool, system, template};
+use super::{auth, bond, controller, desktop, network, resource_pool, system, template, terminal};
 use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
 use crate::api::network as net;
 use crate::api::resource_pool::{CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
+use crate::api::terminal::*;
 
 macro_rules! h {
     ($f:path) => {
@@ -29,6 +30,7 @@ fn route(method: Method, path: &'static str, op: &'static str, summary: &'static
         summary,
         tag: op.split('/').next().unwrap_or(op),
         public: false,
+        quiet: false,
         deprecated: false,
         asyncable: None,
         body: None,
@@ -40,6 +42,11 @@ fn route(method: Method, path: &'static str, op: &'static str, summary: &'static
 impl Route {
     fn public(mut self) -> Self {
         self.public = true;
+        self
+    }
+    /// A read-only POST kept out of the operation log.
+    fn quiet(mut self) -> Self {
+        self.quiet = true;
         self
     }
     fn deprecated(mut self) -> Self {
@@ -93,6 +100,21 @@ macro_rules! verb {
             $summary,
         )
         .body(schema::<serde_json::Value>())
+        .to(h!($handler))
+    };
+}
+
+/// A public terminal call: `POST /api/v1/terminal/<verb>`.
+macro_rules! term {
+    ($verb:literal, $summary:literal, $handler:path, $body:ty) => {
+        route(
+            Method::Post,
+            concat!("/api/v1/terminal/", $verb),
+            concat!("terminal/", $verb),
+            $summary,
+        )
+        .public()
+        .body(schema::<$body>())
         .to(h!($handler))
     };
 }
@@ -529,7 +551,33 @@ pub fn table() -> Vec<Route> {
         verb!("/api/v1/group/user/", "user", "delete", desktop::user_verb, "Delete one or more users"),
         verb!("/api/v1/group/user/", "user", "enable", desktop::user_verb, "Let users log in"),
         verb!("/api/v1/group/user/", "user", "disable", desktop::user_verb, "Stop users logging in"),
+        route(Post, "/api/v1/group/user/import", "user/import", "Import users from CSV (user_name,password,name,phone,email), all or none")
+            .body(schema::<crate::api::user::UserImportReq>())
+            .to(h!(terminal::user_import)),
         query("/api/v1.0/group_user/", "group_user/query", "Query users (never their passwords)"),
+        // Terminals (file 000 "终端管理服务"): public, each call authenticated
+        // by its session or by the classroom terminal's address.
+        term!("personal/login", "Log a user in on a terminal; a session that expires unused", terminal::login, LoginReq),
+        term!("personal/logout", "End a terminal session", terminal::logout, SessionReq),
+        term!("personal/change_pwd", "Change a user's password with the old one", terminal::change_pwd, ChangePwdReq),
+        term!("personal/person_desktops", "Personal desktop groups the session's user may open", terminal::person_desktops, SessionReq).quiet(),
+        term!("personal/instance", "Open the user's desktop: start it, fresh SPICE ticket", terminal::personal_instance, PersonalOpenReq),
+        term!("personal/close_instance", "Stop the desktop the user has open on this terminal", terminal::personal_close, PersonalCloseReq),
+        term!("education/edu_desktops", "Active desktop groups of the terminal's classroom", terminal::edu_desktops, EduDesktopsReq).quiet(),
+        term!("education/instance", "Open the seat's desktop of a classroom group: start it, fresh SPICE ticket", terminal::edu_instance, EduOpenReq),
+        term!("education/close_instance", "Stop the desktop a classroom terminal has open", terminal::edu_close, MacReq),
+        term!("education/group", "The classroom a terminal address belongs to", terminal::edu_group, TerminalIpReq).quiet(),
+        term!("instance/list", "Desktop addresses of classroom terminals", terminal::instance_list, Vec<BindingReq>).quiet(),
+        term!("instance/close", "Stop a desktop the calling terminal has open", terminal::instance_close, CloseReq),
+        term!("instance/groups", "Every classroom and user group", terminal::groups, serde_json::Value).quiet(),
+        // The terminal registry (admin).
+        query("/api/v1.0/terminal/", "terminal/query", "Query terminals seen: MAC, address, seat, classroom, user, desktop"),
+        route(Put, "/api/v1.0/terminal/", "terminal/put", "Rename or re-seat a terminal")
+            .body(schema::<crate::api::terminal::TerminalPutReq>())
+            .to(h!(terminal::web_put)),
+        route(Delete, "/api/v1.0/terminal/", "terminal/batch_delete", "Forget terminals (batch)")
+            .body(schema::<crate::api::terminal::TerminalDeleteReq>())
+            .to(h!(terminal::web_delete)),
         // Tasks and the operation log.
         route(
             Get,

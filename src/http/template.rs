@@ -453,7 +453,7 @@ pub async fn group_create(c: Call) -> Result<Reply> {
     }
     let spec = from_value::<GroupReq>(v, "")?.into_spec()?;
     let g = c.services.group_create(&c.actor, spec).await?;
-    Ok(Reply::data(t::group_view(&g, (0, 0, 0))).on(g.name.clone()))
+    Ok(Reply::data(t::group_view(&g, (0, 0, 0, 0))).on(g.name.clone()))
 }
 
 pub async fn group_update(c: Call) -> Result<Reply> {
@@ -467,7 +467,7 @@ pub async fn group_update(c: Call) -> Result<Reply> {
         None => GroupReq { uuid: None, ..req }.into_spec()?,
     };
     let g = c.services.group_update(&c.actor, &uuid, spec).await?;
-    Ok(Reply::data(t::group_view(&g, (0, 0, 0))).on(g.name.clone()))
+    Ok(Reply::data(t::group_view(&g, (0, 0, 0, 0))).on(g.name.clone()))
 }
 
 pub async fn group_delete(c: Call) -> Result<Reply> {

@@ -31,7 +31,7 @@ pub struct AuthState {
     setup_token: Mutex<Option<[u8; 32]>>,
     /// Password hashing costs 7 MiB and a core: at most one per core runs
     /// at a time, whatever the number of concurrent logins.
-    hashing: smol::lock::Semaphore,
+    pub(crate) hashing: smol::lock::Semaphore,
 }
 
 impl Default for AuthState {
@@ -60,13 +60,13 @@ pub struct Tokens {
 
 const ATTEMPT_TABLE_MAX: usize = 10_000;
 
-fn random_token() -> Result<String> {
+pub(crate) fn random_token() -> Result<String> {
     let mut b = [0u8; 32];
     getrandom::getrandom(&mut b).map_err(Error::internal)?;
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
-fn token_hash(token: &str) -> [u8; 32] {
+pub(crate) fn token_hash(token: &str) -> [u8; 32] {
     Blake2s256::digest(token.as_bytes()).into()
 }
 
@@ -91,7 +91,7 @@ pub fn hash_password(pw: &str) -> Result<String> {
         .map_err(Error::internal)
 }
 
-fn verify_password(pw: &str, phc: &str) -> bool {
+pub(crate) fn verify_password(pw: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
         .map(|h| hasher().verify_password(pw.as_bytes(), &h).is_ok())
         .unwrap_or(false)
@@ -192,7 +192,10 @@ impl Services {
 
     /// Counts a login attempt before its password is checked, so parallel
     /// guesses cannot all slip past the limit; refuses a locked account.
-    fn attempts_begin(&self, name: &str) -> Result<()> {
+    /// `key` names the counter (an account or an address); `what` is how
+    /// the refusal names it.
+    pub(crate) fn attempts_begin(&self, key: &str, what: &str) -> Result<()> {
+        let name = key;
         let mut map = self.auth.attempts.lock().map_err(Error::internal)?;
         let now = Instant::now();
         if let Some(Attempts {
@@ -204,7 +207,7 @@ impl Services {
                 let secs = (*t - now).as_secs() + 1;
                 return Err(Error::new(
                     Code::TooManyAttempts,
-                    format!("Too many failed logins for `{name}`; retry in {secs} s"),
+                    format!("Too many failed logins for {what}; retry in {secs} s"),
                 ));
             }
         }
@@ -233,7 +236,7 @@ impl Services {
             a.failures = 0;
             a.locked_until = Some(now + self.settings.login_lockout);
             log::warn!(
-                "admin account `{name}` locked for {:?} after {limit} failed logins",
+                "logins for {what} locked for {:?} after {limit} failures",
                 self.settings.login_lockout
             );
         }
@@ -241,7 +244,7 @@ impl Services {
     }
 
     /// A successful login clears the account's count.
-    fn attempts_succeeded(&self, name: &str) {
+    pub(crate) fn attempts_succeeded(&self, name: &str) {
         if let Ok(mut map) = self.auth.attempts.lock() {
             map.remove(name);
         }
@@ -277,7 +280,7 @@ impl Services {
         if !valid_admin_name(name) || password.len() > PASSWORD_MAX_BYTES {
             return Err(bad());
         }
-        self.attempts_begin(name)?;
+        self.attempts_begin(name, &format!("`{name}`"))?;
         let admin = self.store.admin_get(name)?;
         // Verify against a real hash even for unknown names, so timing does
         // not tell which accounts exist.

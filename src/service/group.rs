@@ -7,7 +7,7 @@ use super::{Actor, Services};
 use crate::domain::clock::now_ms;
 use crate::domain::group::{Group, GroupType};
 use crate::domain::ipv4::Range;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 
 /// What a create or update asks for, validated at the edge.
 #[derive(Clone, Debug, Default)]
@@ -96,9 +96,70 @@ impl Services {
     }
 
     pub async fn group_delete(&self, _actor: &Actor, uuid: &Uuid) -> Result<Group> {
-        let g = self.store.group_delete(uuid)?;
+        let g = self.store.group_delete(uuid).map_err(|e| match e.code {
+            Code::GroupInUse => self.group_users_named(uuid).ok().flatten().unwrap_or(e),
+            _ => e,
+        })?;
         self.store.flush().await?;
         Ok(g)
+    }
+
+    /// The refusal of a group delete, naming what uses the group.
+    fn group_users_named(&self, uuid: &Uuid) -> Result<Option<Error>> {
+        let g = self.store.group_get(uuid)?;
+        let some = |names: Vec<String>| {
+            let n = names.len();
+            let mut shown: Vec<String> = names
+                .into_iter()
+                .take(5)
+                .map(|x| format!("`{x}`"))
+                .collect();
+            if n > 5 {
+                shown.push(format!("and {} more", n - 5));
+            }
+            shown.join(", ")
+        };
+        let mut parts = Vec::new();
+        let dg: Vec<String> = self
+            .store
+            .desktop_group_list()?
+            .into_iter()
+            .filter(|d| d.classroom == Some(*uuid) || d.user_groups.contains(uuid))
+            .map(|d| d.name)
+            .collect();
+        if !dg.is_empty() {
+            parts.push(format!("desktop groups {}", some(dg)));
+        }
+        let users: Vec<String> = self
+            .store
+            .user_list()?
+            .into_iter()
+            .filter(|u| u.group == *uuid)
+            .map(|u| u.user_name)
+            .collect();
+        if !users.is_empty() {
+            parts.push(format!("users {}", some(users)));
+        }
+        let tpl: Vec<String> = self
+            .store
+            .template_list()?
+            .into_iter()
+            .filter(|t| t.groups.contains(uuid))
+            .map(|t| t.name)
+            .collect();
+        if !tpl.is_empty() {
+            parts.push(format!("templates {}", some(tpl)));
+        }
+        Ok((!parts.is_empty()).then(|| {
+            Error::new(
+                Code::GroupInUse,
+                format!(
+                    "Group `{}` is used by {}; move or delete them first",
+                    g.name,
+                    parts.join("; ")
+                ),
+            )
+        }))
     }
 
     pub fn group_get(&self, uuid: &Uuid) -> Result<Group> {

@@ -22,6 +22,8 @@ pub mod task;
 pub mod template;
 pub mod template_change;
 pub mod template_version;
+pub mod terminal;
+pub mod terminal_login;
 pub mod user;
 
 use std::path::PathBuf;
@@ -85,6 +87,10 @@ pub struct Settings {
     pub desktop_poll: Duration,
     /// Memory promised to desktops of a node, as a multiple of its RAM.
     pub memory_overcommit: f64,
+    /// How long a terminal login lasts without use.
+    pub terminal_session: Duration,
+    /// Classroom terminals must call from the address they claim.
+    pub terminal_source_check: bool,
 }
 
 impl Settings {
@@ -102,10 +108,12 @@ impl Settings {
             vm_stop_timeout: Duration::from_secs(60),
             upload_limit: 64 << 30,
             spice_listen: "0.0.0.0".into(),
-            spice_ticket_ttl: Duration::from_secs(300),
+            spice_ticket_ttl: Duration::from_secs(60),
             desktop_parallel: 4,
             desktop_poll: Duration::from_secs(5),
             memory_overcommit: 1.0,
+            terminal_session: Duration::from_secs(4 * 3600),
+            terminal_source_check: true,
         }
     }
 }

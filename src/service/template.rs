@@ -584,39 +584,9 @@ impl Services {
     /// A one-time SPICE ticket for a running template (online editing).
     pub async fn template_console(self: &Arc<Self>, uuid: &Uuid) -> Result<Console> {
         let t = self.store.template_get(uuid)?;
-        let Some(addr) = self.hypervisor.spice(t.uuid).await? else {
-            return Err(busy_err(
-                &t.name,
-                "is not running; start it (or `edit`) first",
-            ));
-        };
-        let ticket = random_text(16);
-        let valid_to = now_ms() + self.settings.spice_ticket_ttl.as_millis() as i64;
-        let g = vmxml::graphics_xml(&SpiceSpec {
-            listen: self.settings.spice_listen.clone(),
-            password: ticket.clone(),
-            valid_to_ms: valid_to,
-        });
-        self.hypervisor.update_device(t.uuid, g).await?;
-        let host = match addr.listen.as_str() {
-            "" | "0.0.0.0" | "::" => self
-                .store
-                .node_get(&t.node)
-                .map(|n| n.ip.to_string())
-                .unwrap_or(addr.listen.clone()),
-            l => l.to_string(),
-        };
-        let vv = format!(
-            "[virt-viewer]\ntype=spice\nhost={host}\nport={}\npassword={ticket}\ntitle={}\ndelete-this-file=1\n",
-            addr.port, t.name
-        );
-        Ok(Console {
-            host,
-            port: addr.port,
-            ticket,
-            expire_time: crate::domain::clock::format_utc(valid_to),
-            vv,
-        })
+        self.spice_ticket(t.uuid, &t.node, &t.name)
+            .await?
+            .ok_or_else(|| busy_err(&t.name, "is not running; start it (or `edit`) first"))
     }
 
     /// Deletes a template nothing uses: the record first (atomically with

@@ -8,6 +8,7 @@ use super::auth::hash_password;
 use super::Services;
 use crate::domain::clock::now_ms;
 use crate::domain::group::GroupType;
+use crate::domain::text::fold;
 use crate::domain::user::{batch_names, User};
 use crate::error::{Code, Error, Result};
 
@@ -173,8 +174,55 @@ impl Services {
             })?;
         }
         let out = self.store.user_delete(uuid)?;
+        self.store.terminal_session_of_user_end(uuid)?;
         self.store.flush().await?;
         Ok(out)
+    }
+
+    /// Imports users read from a CSV (`(line, spec)`), all or none: a name
+    /// used twice in the file or already taken names its line.
+    pub async fn user_import(&self, rows: Vec<(usize, UserSpec)>) -> Result<Vec<User>> {
+        let Some((_, first)) = rows.first() else {
+            return Err(Error::invalid("csv", "has no user rows"));
+        };
+        self.user_group_check(&first.group)?;
+        let mut seen = std::collections::HashMap::new();
+        for (line, s) in &rows {
+            if let Some(before) = seen.insert(fold(&s.user_name), *line) {
+                return Err(Error::new(
+                    Code::UserNameExists,
+                    format!(
+                        "CSV line {line}: user `{}` is also on line {before}",
+                        s.user_name
+                    ),
+                ));
+            }
+            if self.store.user_by_name(&s.user_name)?.is_some() {
+                return Err(Error::new(
+                    Code::UserNameExists,
+                    format!("CSV line {line}: user `{}` already exists", s.user_name),
+                ));
+            }
+        }
+        // Each row has its own password: hash a core's worth at a time (each
+        // hash takes 7 MiB).
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut list = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(cores) {
+            let jobs: Vec<_> = chunk
+                .iter()
+                .map(|(_, s)| {
+                    let pw = s.password.clone();
+                    smol::unblock(move || hash_password(&pw))
+                })
+                .collect();
+            for ((_, s), job) in chunk.iter().zip(jobs) {
+                list.push(self.user_new(s, job.await?)?);
+            }
+        }
+        self.store.users_insert(&list)?;
+        self.store.flush().await?;
+        Ok(list)
     }
 
     pub fn user_list(&self) -> Result<Vec<User>> {

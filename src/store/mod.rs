@@ -19,6 +19,7 @@ pub mod schema;
 mod storage;
 mod subnet;
 mod task;
+mod terminal;
 mod user;
 mod vswitch;
 
@@ -53,9 +54,11 @@ pub enum Table {
     /// Desktop groups and desktops.
     Desktop,
     User,
+    /// Terminals and their sessions.
+    Terminal,
 }
 
-const TABLES: usize = 13;
+const TABLES: usize = 14;
 const SEQ_KEY: &[u8] = b"sequence";
 
 pub struct Store {
@@ -92,6 +95,9 @@ pub struct Store {
     desktop_index: Tree,
     users: Tree,
     user_names: Tree,
+    terminals: Tree,
+    terminal_index: Tree,
+    terminal_sessions: Tree,
     generations: [AtomicU64; TABLES],
     oplog_keep: usize,
 }
@@ -187,6 +193,9 @@ impl Store {
             desktop_index: t("desktop_index")?,
             users: t("users")?,
             user_names: t("user_names")?,
+            terminals: t("terminals")?,
+            terminal_index: t("terminal_index")?,
+            terminal_sessions: t("terminal_sessions")?,
             generations: Default::default(),
             oplog_keep: opts.oplog_keep,
             db,

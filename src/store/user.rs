@@ -97,6 +97,21 @@ impl Store {
             .into_domain())
     }
 
+    /// The user with this login name (compared case-folded), if any.
+    pub fn user_by_name(&self, user_name: &str) -> Result<Option<User>> {
+        match self
+            .user_names
+            .get(fold(user_name).as_bytes())
+            .map_err(Error::store)?
+        {
+            Some(id) => {
+                let id = <[u8; 16]>::try_from(id.as_ref()).map_err(Error::store)?;
+                self.user_get(&Uuid::from_bytes(id)).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
     pub fn user_list(&self) -> Result<Vec<User>> {
         let mut v: Vec<User> = self
             .named_list::<UserV1>(&self.users)?
