@@ -68,7 +68,7 @@ test-unit: deps-test
 	$(CARGO) test --locked --lib
 
 test-api: deps-test
-	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop
+	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal
 
 test-process: deps-test
 	$(CARGO) test --locked --test process

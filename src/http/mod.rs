@@ -99,10 +99,22 @@ pub async fn request(
     token: Option<&str>,
     body: Option<&str>,
 ) -> (u16, String) {
+    request_from(app, "127.0.0.1:40000", method, path, token, body).await
+}
+
+/// `request` as if it came from `peer` (`address:port`), e.g. a terminal.
+pub async fn request_from(
+    app: &tide::Server<State>,
+    peer: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
     let m: tide::http::Method = method.parse().unwrap_or(tide::http::Method::Get);
     let url = tide::http::Url::parse(&format!("http://localhost{path}")).expect("test URL");
     let mut req = tide::http::Request::new(m, url);
-    req.set_peer_addr(Some("127.0.0.1:40000"));
+    req.set_peer_addr(Some(peer));
     if let Some(t) = token {
         req.insert_header("Authorization", format!("Bearer {t}"));
     }

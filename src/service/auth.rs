@@ -66,7 +66,7 @@ pub(crate) fn random_token() -> Result<String> {
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
-pub(crate) fn token_hash(token: &str) -> [u8; 32] {
+pub fn token_hash(token: &str) -> [u8; 32] {
     Blake2s256::digest(token.as_bytes()).into()
 }
 
@@ -194,7 +194,7 @@ impl Services {
     /// guesses cannot all slip past the limit; refuses a locked account.
     /// `key` names the counter (an account or an address); `what` is how
     /// the refusal names it.
-    pub(crate) fn attempts_begin(&self, key: &str, what: &str) -> Result<()> {
+    pub(crate) fn attempts_begin(&self, key: &str, what: &str, limit: u32) -> Result<()> {
         let name = key;
         let mut map = self.auth.attempts.lock().map_err(Error::internal)?;
         let now = Instant::now();
@@ -220,7 +220,7 @@ impl Services {
                 ));
             }
         }
-        let limit = self.settings.login_attempts.max(1);
+        let limit = limit.max(1);
         let a = map.entry(name.to_string()).or_insert(Attempts {
             failures: 0,
             locked_until: None,
@@ -280,7 +280,7 @@ impl Services {
         if !valid_admin_name(name) || password.len() > PASSWORD_MAX_BYTES {
             return Err(bad());
         }
-        self.attempts_begin(name, &format!("`{name}`"))?;
+        self.attempts_begin(name, &format!("`{name}`"), self.settings.login_attempts)?;
         let admin = self.store.admin_get(name)?;
         // Verify against a real hash even for unknown names, so timing does
         // not tell which accounts exist.

@@ -42,9 +42,12 @@ impl Services {
         password: &str,
     ) -> Result<User> {
         let key = format!("user:{}", crate::domain::text::fold(user_name));
-        self.attempts_begin(&key, &format!("user `{user_name}`"))?;
+        let limit = self.settings.login_attempts;
+        self.attempts_begin(&key, &format!("user `{user_name}`"), limit)?;
+        // A terminal address may fail a few times as often (several users
+        // share a classroom terminal), then it waits too.
         let src = format!("terminal:{}", actor.client);
-        self.attempts_begin(&src, &format!("terminal {}", actor.client))?;
+        self.attempts_begin(&src, &format!("terminal {}", actor.client), limit * 4)?;
         let user = self.store.user_by_name(user_name)?.ok_or_else(|| {
             Error::new(
                 Code::UserUnknown,

@@ -116,6 +116,42 @@ impl T {
         self.fails_m("POST", path, body, code, fragment)
     }
 
+    /// A public terminal call from `peer` (no token).
+    pub fn from(&self, peer: &str, path: &str, body: Value) -> (u16, Value) {
+        let (st, text) = smol::block_on(http::request_from(
+            &self.app,
+            &format!("{peer}:50000"),
+            "POST",
+            path,
+            None,
+            Some(&body.to_string()),
+        ));
+        (
+            st,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// A terminal call that must succeed; its `data`.
+    pub fn term_ok(&self, peer: &str, path: &str, body: Value) -> Value {
+        let (st, v) = self.from(peer, path, body.clone());
+        assert_eq!(
+            (st, v["code"].as_i64()),
+            (200, Some(0)),
+            "{path} {body} -> {v}"
+        );
+        v["data"].clone()
+    }
+
+    /// A terminal call that must fail with `code` and a message holding `fragment`.
+    pub fn term_fails(&self, peer: &str, path: &str, body: Value, code: i64, fragment: &str) {
+        let (st, v) = self.from(peer, path, body.clone());
+        assert_eq!(v["code"].as_i64(), Some(code), "{path} {body} -> {v}");
+        assert!(st >= 400, "{st}");
+        let msg = v["msg"].as_str().unwrap();
+        assert!(msg.contains(fragment), "`{fragment}` not in `{msg}`");
+    }
+
     pub fn get(&self, path: &str) -> Value {
         let (st, v) = self.call("GET", path, None);
         assert_eq!((st, v["code"].as_i64()), (200, Some(0)), "{path} -> {v}");
