@@ -94,7 +94,7 @@ deps-libvirt: deps-test
 
 # Templates on real libvirt (qemu:///system) with real qcow2 files.
 test-libvirt: deps-libvirt
-	$(CARGO) test --locked --test libvirt --test libvirt_desktop -- --test-threads=1
+	$(CARGO) test --locked --test libvirt --test libvirt_desktop --test libvirt_terminal -- --test-threads=1
 
 # VLANs and bonds need Debian's kernel: the test boots it under QEMU TCG.
 test-guest: deps-test

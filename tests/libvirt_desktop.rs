@@ -9,23 +9,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::real::{reachable_dir, sh, virsh, Real};
+use common::real::{desktop_domains, reachable_dir, sh, virsh, Real, Sweep};
 use serde_json::json;
 use uuid::Uuid;
 use vdi_appliance::domain::desktop::Desktop;
-
-/// Removes every desktop domain when dropped, so that a failed run leaves
-/// none behind for the next.
-struct Sweep;
-
-impl Drop for Sweep {
-    fn drop(&mut self) {
-        for name in desktop_domains() {
-            let _ = virsh(&["destroy", &name]);
-            let _ = virsh(&["undefine", &name]);
-        }
-    }
-}
 
 /// A bridge for the desktops' NICs, removed when dropped.
 struct Bridge(String);
@@ -104,15 +91,6 @@ fn disk(d: &Desktop, system: bool) -> PathBuf {
 
 fn domstate(uuid: &Uuid) -> String {
     virsh(&["domstate", &uuid.to_string()]).1.trim().to_string()
-}
-
-fn desktop_domains() -> Vec<String> {
-    virsh(&["list", "--all", "--name"])
-        .1
-        .lines()
-        .filter(|l| l.starts_with("desktop-"))
-        .map(str::to_string)
-        .collect()
 }
 
 fn used_addresses(r: &Real) -> u64 {

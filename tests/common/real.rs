@@ -35,6 +35,29 @@ pub fn virsh(args: &[&str]) -> (bool, String) {
     sh("virsh", &a)
 }
 
+/// The names of every desktop domain libvirt has.
+pub fn desktop_domains() -> Vec<String> {
+    virsh(&["list", "--all", "--name"])
+        .1
+        .lines()
+        .filter(|l| l.starts_with("desktop-"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Removes every desktop domain when dropped, so that a failed run leaves
+/// none behind for the next.
+pub struct Sweep;
+
+impl Drop for Sweep {
+    fn drop(&mut self) {
+        for name in desktop_domains() {
+            let _ = virsh(&["destroy", &name]);
+            let _ = virsh(&["undefine", &name]);
+        }
+    }
+}
+
 /// A directory QEMU (user libvirt-qemu) can reach: under /var/tmp, 0755.
 pub fn reachable_dir(prefix: &str) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()

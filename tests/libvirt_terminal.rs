@@ -1,0 +1,155 @@
+//! Real tier for the terminal API on `qemu:///system`: a user logs in on a
+//! terminal and opens a personal desktop; the SPICE port handed out accepts
+//! a TCP connection and answers the SPICE link handshake, `virsh dumpxml
+//! --security-info` shows the same fresh password with a validity time, and
+//! a second open sets a different one.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::real::{reachable_dir, virsh, Real, Sweep};
+use serde_json::{json, Value};
+
+fn terminal(r: &Real, path: &str, body: Value) -> Value {
+    let (st, text) = smol::block_on(vdi_appliance::http::request_from(
+        &r.web,
+        "192.0.2.77:50000",
+        "POST",
+        path,
+        None,
+        Some(&body.to_string()),
+    ));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (st, v["code"].as_i64()),
+        (200, Some(0)),
+        "{path} {body} -> {v}"
+    );
+    v["data"].clone()
+}
+
+/// Sends a SPICE link message for the main channel and reads the reply
+/// header and error code: (magic, major version, error).
+fn spice_link(port: u16) -> ([u8; 4], u32, u32) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("the SPICE port accepts TCP");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut msg = Vec::new();
+    msg.extend_from_slice(b"REDQ");
+    for v in [2u32, 2, 18] {
+        msg.extend_from_slice(&v.to_le_bytes()); // major, minor, size of what follows
+    }
+    msg.extend_from_slice(&0u32.to_le_bytes()); // connection id: a new session
+    msg.extend_from_slice(&[1, 0]); // channel type main, channel id 0
+    for v in [0u32, 0, 18] {
+        msg.extend_from_slice(&v.to_le_bytes()); // no caps; caps offset
+    }
+    s.write_all(&msg).unwrap();
+    let mut head = [0u8; 20];
+    s.read_exact(&mut head).expect("a SPICE link reply");
+    let word = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().unwrap());
+    ([head[0], head[1], head[2], head[3]], word(4), word(16))
+}
+
+fn graphics(uuid: &str) -> String {
+    let (ok, xml) = virsh(&["dumpxml", "--security-info", uuid]);
+    assert!(ok, "{xml}");
+    xml.lines()
+        .find(|l| l.contains("<graphics type='spice'"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn a_terminal_gets_a_fresh_ticket_for_a_real_spice_server() {
+    let (up, out) = virsh(&["version"]);
+    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
+    let _sweep = Sweep;
+    let dir = reachable_dir("vdi-terminal");
+    let r = Real::open(dir.path(), true);
+    let tpl = r.template(dir.path());
+    r.ok(
+        "/api/v1/group/create",
+        json!({"name": "staff", "group_type": 2}),
+    );
+    let staff =
+        r.get("/api/v1.0/voi/education/group/?searchtype=single&name=staff")["uuid"].clone();
+    r.ok(
+        "/api/v1/group/user/create",
+        json!({"group_uuid": staff, "user_name": "alice", "passwd": "secret1"}),
+    );
+    let pool = r.personal_group(&tpl, "pool", 1, 1);
+    r.ok(
+        "/api/v1/desktop/personal/update",
+        json!({"uuid": pool, "value": {"groups": [staff]}}),
+    );
+
+    let login = terminal(
+        &r,
+        "/api/v1/terminal/personal/login",
+        json!({"username": "alice", "password": "secret1", "mac": "52:54:00:12:34:56"}),
+    );
+    let session = login["session_id"].clone();
+    let open = |r: &Real| {
+        terminal(
+            r,
+            "/api/v1/terminal/personal/instance",
+            json!({"session_id": session, "desktop_uuid": pool}),
+        )
+    };
+    let first = open(&r);
+    let desktop = first["uuid"].as_str().unwrap().to_string();
+    let port = first["spice_port"].as_u64().unwrap() as u16;
+    assert_eq!(
+        first["spice_host"],
+        json!("192.0.2.49"),
+        "the node's address"
+    );
+    let (magic, major, error) = spice_link(port);
+    assert_eq!(
+        (&magic, major, error),
+        (b"REDQ", 2, 0),
+        "a SPICE server answered the link"
+    );
+    let g = graphics(&desktop);
+    let ticket = first["spice_token"].as_str().unwrap();
+    assert!(g.contains(&format!("passwd='{ticket}'")), "{g}");
+    assert!(g.contains("passwdValidTo='"), "{g}");
+    // A second open: the same running desktop, a new ticket.
+    let second = open(&r);
+    assert_eq!(second["uuid"], first["uuid"]);
+    assert_eq!(second["spice_port"], first["spice_port"]);
+    let again = second["spice_token"].as_str().unwrap();
+    assert_ne!(again, ticket);
+    let g = graphics(&desktop);
+    assert!(
+        g.contains(&format!("passwd='{again}'")) && !g.contains(ticket),
+        "{g}"
+    );
+    // The defined (inactive) configuration never holds a ticket.
+    let (_, inactive) = virsh(&["dumpxml", "--inactive", "--security-info", &desktop]);
+    assert!(
+        !inactive.contains(again),
+        "tickets live only in the running domain"
+    );
+
+    // Closing stops it; the group goes away cleanly.
+    terminal(
+        &r,
+        "/api/v1/terminal/personal/close_instance",
+        json!({"session_id": session, "mac": "52:54:00:12:34:56"}),
+    );
+    for _ in 0..120 {
+        if virsh(&["domstate", &desktop]).1.trim() == "shut off" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(virsh(&["domstate", &desktop]).1.trim(), "shut off");
+    r.ok("/api/v1/desktop/personal/delete", json!({"uuid": pool}));
+    assert!(virsh(&["domstate", &desktop])
+        .1
+        .contains("failed to get domain"));
+}
