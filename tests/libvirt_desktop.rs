@@ -9,48 +9,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::real::{desktop_domains, reachable_dir, sh, virsh, Real, Sweep};
+use common::real::{bridge_for, classroom, desktop_domains, reachable_dir, sh, virsh, Real, Sweep};
 use serde_json::json;
 use uuid::Uuid;
 use vdi_appliance::domain::desktop::Desktop;
-
-/// A bridge for the desktops' NICs, removed when dropped.
-struct Bridge(String);
-
-impl Drop for Bridge {
-    fn drop(&mut self) {
-        let _ = sh("ip", &["link", "del", &self.0]);
-    }
-}
-
-fn bridge_for(r: &Real) -> Bridge {
-    let net: Uuid = r.get("/api/v1.0/network/?searchtype=all")["results"][0]["uuid"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let name = vdi_appliance::domain::net::bridge_name(&net);
-    let _ = sh("ip", &["link", "del", &name]);
-    let (ok, out) = sh("ip", &["link", "add", &name, "type", "bridge"]);
-    assert!(ok, "{out}");
-    assert!(sh("ip", &["link", "set", &name, "up"]).0);
-    Bridge(name)
-}
-
-fn classroom(r: &Real, name: &str, start: &str, end: &str) -> String {
-    let n = r.get("/api/v1.0/network/?searchtype=all")["results"][0]["uuid"].clone();
-    let s = r.get("/api/v1.0/subnet/?searchtype=all")["results"][0]["uuid"].clone();
-    r.ok(
-        "/api/v1/group/create",
-        json!({"name": name, "group_type": 1, "network_uuid": n, "subnet_uuid": s, "start_ip": start, "end_ip": end}),
-    );
-    r.get(&format!(
-        "/api/v1.0/voi/education/group/?searchtype=single&name={name}"
-    ))["uuid"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
 
 fn edu_create(
     r: &Real,

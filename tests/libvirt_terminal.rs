@@ -2,7 +2,9 @@
 //! terminal and opens a personal desktop; the SPICE port handed out accepts
 //! a TCP connection and answers the SPICE link handshake, `virsh dumpxml
 //! --security-info` shows the same fresh password with a validity time, and
-//! a second open sets a different one.
+//! a second open sets a different one. A classroom terminal opens its seat's
+//! desktop of one group, then of another (the first is stopped), on a real
+//! bridge.
 
 mod common;
 
@@ -10,13 +12,18 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::real::{reachable_dir, virsh, Real, Sweep};
+use common::real::{bridge_for, classroom, reachable_dir, virsh, Real, Sweep};
 use serde_json::{json, Value};
 
 fn terminal(r: &Real, path: &str, body: Value) -> Value {
+    terminal_at(r, "192.0.2.77", path, body)
+}
+
+/// A terminal call from `peer`.
+fn terminal_at(r: &Real, peer: &str, path: &str, body: Value) -> Value {
     let (st, text) = smol::block_on(vdi_appliance::http::request_from(
         &r.web,
-        "192.0.2.77:50000",
+        &format!("{peer}:50000"),
         "POST",
         path,
         None,
@@ -141,15 +148,84 @@ fn a_terminal_gets_a_fresh_ticket_for_a_real_spice_server() {
         "/api/v1/terminal/personal/close_instance",
         json!({"session_id": session, "mac": "52:54:00:12:34:56"}),
     );
-    for _ in 0..120 {
-        if virsh(&["domstate", &desktop]).1.trim() == "shut off" {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    assert_eq!(virsh(&["domstate", &desktop]).1.trim(), "shut off");
+    wait_off(&desktop);
     r.ok("/api/v1/desktop/personal/delete", json!({"uuid": pool}));
     assert!(virsh(&["domstate", &desktop])
         .1
         .contains("failed to get domain"));
+}
+
+fn wait_off(desktop: &str) {
+    for _ in 0..120 {
+        if virsh(&["domstate", desktop]).1.trim() == "shut off" {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("{desktop} never shut off");
+}
+
+#[test]
+fn a_classroom_terminal_opens_its_seat_on_real_libvirt() {
+    let (up, out) = virsh(&["version"]);
+    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
+    let _sweep = Sweep;
+    let dir = reachable_dir("vdi-classroom");
+    let r = Real::open(dir.path(), true);
+    let tpl = r.template(dir.path());
+    let _br = bridge_for(&r);
+    let room = classroom(&r, "lab", "10.7.0.1", "10.7.0.10");
+    let mut groups = Vec::new();
+    for name in ["art", "bio"] {
+        r.ok("/api/v1/desktop/education/create", json!({"name": name, "owner_id": 1, "group_uuid": room,
+            "template_uuid": tpl, "vcpu": 1, "ram": 0.125, "sys_restore": 1, "data_restore": 0, "instance_num": 2,
+            "prefix": name, "postfix": 2}));
+        let g = r.get(&format!(
+            "/api/v1.0/desktop_group/?searchtype=single&name={name}"
+        ))["uuid"]
+            .clone();
+        r.ok("/api/v1/desktop/education/active", json!({"uuid": g}));
+        groups.push(g);
+    }
+    let (ip, mac) = ("10.7.0.2", "52:54:00:07:00:02");
+    let list = terminal_at(
+        &r,
+        ip,
+        "/api/v1/terminal/education/edu_desktops",
+        json!({"terminal_id": 2, "terminal_ip": ip}),
+    );
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    let open = |g: &Value| {
+        terminal_at(
+            &r,
+            ip,
+            "/api/v1/terminal/education/instance",
+            json!({"terminal_id": 2, "mac": mac, "ip": ip, "desktop_uuid": g}),
+        )
+    };
+    let art = open(&groups[0]);
+    assert_eq!(art["name"], json!("art02"), "seat 2 is the second desktop");
+    let port = art["spice_port"].as_u64().unwrap() as u16;
+    assert_eq!(spice_link(port), (*b"REDQ", 2, 0));
+    let a2 = art["uuid"].as_str().unwrap().to_string();
+    assert!(graphics(&a2).contains(&format!(
+        "passwd='{}'",
+        art["spice_token"].as_str().unwrap()
+    )));
+    // The same seat in the other group: art02 is stopped for bio02.
+    let bio = open(&groups[1]);
+    assert_eq!(bio["name"], json!("bio02"));
+    assert_eq!(virsh(&["domstate", &a2]).1.trim(), "shut off");
+    let b2 = bio["uuid"].as_str().unwrap().to_string();
+    assert_eq!(virsh(&["domstate", &b2]).1.trim(), "running");
+    terminal_at(
+        &r,
+        ip,
+        "/api/v1/terminal/education/close_instance",
+        json!({"mac": mac}),
+    );
+    wait_off(&b2);
+    for g in &groups {
+        r.ok("/api/v1/desktop/education/delete", json!({"uuid": g}));
+    }
 }
