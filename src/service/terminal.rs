@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::template::{random_text, Console};
 use super::{Actor, Services};
 use crate::domain::clock::{format_utc, now_ms};
-use crate::domain::desktop::{Assign, Desktop, DesktopGroup, Kind, Phase};
+use crate::domain::desktop::{Assign, Desktop, DesktopGroup, Kind, Phase, Status};
 use crate::domain::group::{Group, GroupType};
 use crate::domain::terminal::{Mac, Terminal};
 use crate::domain::vmxml::{self, SpiceSpec};
@@ -282,9 +282,11 @@ impl Services {
         self.desktop_open(&d, true, mac, Some(ip)).await
     }
 
-    /// The desktop a terminal opened and has not closed, if any.
+    /// The desktop a terminal opened and has not closed, if it still runs.
     fn terminal_open_desktop(&self, t: &Terminal) -> Option<Desktop> {
-        t.desktop.and_then(|id| self.store.desktop_get(&id).ok())
+        t.desktop
+            .and_then(|id| self.store.desktop_get(&id).ok())
+            .filter(|d| d.status == Status::Active)
     }
 
     /// A classroom terminal closes its desktop (nothing open: nothing to do).
