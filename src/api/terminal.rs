@@ -87,7 +87,8 @@ fn seat(v: &Value) -> Result<u32> {
     int("terminal_id", v, 1, 100_000).map(|n| n as u32)
 }
 
-fn group_uuid(desktop_uuid: &Option<String>, destop_uuid: &Option<String>) -> Result<Uuid> {
+/// `desktop_uuid`, or file 000's misspelt `destop_uuid`.
+fn desktop_uuid(desktop_uuid: &Option<String>, destop_uuid: &Option<String>) -> Result<Uuid> {
     match desktop_uuid.as_deref().or(destop_uuid.as_deref()) {
         Some(s) => uuid("desktop_uuid", s),
         None => Err(Error::missing("desktop_uuid")),
@@ -128,7 +129,7 @@ pub struct PersonalOpenReq {
 
 impl PersonalOpenReq {
     pub fn group(&self) -> Result<Uuid> {
-        group_uuid(&self.desktop_uuid, &self.destop_uuid)
+        desktop_uuid(&self.desktop_uuid, &self.destop_uuid)
     }
 }
 
@@ -154,7 +155,7 @@ impl EduOpenReq {
             seat(&self.terminal_id)?,
             Mac::parse("mac", &self.mac)?,
             addr("ip", &self.ip)?,
-            group_uuid(&self.desktop_uuid, &self.destop_uuid)?,
+            desktop_uuid(&self.desktop_uuid, &self.destop_uuid)?,
         ))
     }
 }
@@ -207,7 +208,7 @@ pub struct CloseReq {
 
 impl CloseReq {
     pub fn desktop(&self) -> Result<Uuid> {
-        group_uuid(&self.desktop_uuid, &self.destop_uuid)
+        desktop_uuid(&self.desktop_uuid, &self.destop_uuid)
     }
 }
 
@@ -219,6 +220,12 @@ pub struct PersonalCloseReq {
     pub mac: String,
 }
 
+impl PersonalCloseReq {
+    pub fn mac(&self) -> Result<Mac> {
+        Mac::parse("mac", &self.mac)
+    }
+}
+
 /// `education/close_instance`.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
@@ -226,11 +233,23 @@ pub struct MacReq {
     pub mac: String,
 }
 
+impl MacReq {
+    pub fn mac(&self) -> Result<Mac> {
+        Mac::parse("mac", &self.mac)
+    }
+}
+
 /// `education/group`.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct TerminalIpReq {
     pub terminal_ip: String,
+}
+
+impl TerminalIpReq {
+    pub fn ip(&self) -> Result<Ipv4Addr> {
+        addr("terminal_ip", &self.terminal_ip)
+    }
 }
 
 pub fn login_view(l: &Login) -> Value {

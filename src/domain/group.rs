@@ -50,6 +50,13 @@ pub struct Group {
     pub updated_at: Millis,
 }
 
+impl Group {
+    /// Whether this is the classroom of a terminal at `ip`.
+    pub fn holds_terminal(&self, ip: std::net::Ipv4Addr) -> bool {
+        self.kind == GroupType::Education && self.range.is_some_and(|r| r.contains(ip))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,7 +88,7 @@ pub async fn instance_close(c: Call) -> Result<Reply> {
 
 pub async fn personal_close(c: Call) -> Result<Reply> {
     let req: PersonalCloseReq = c.json()?;
-    let mac = crate::domain::terminal::Mac::parse("mac", &req.mac)?;
+    let mac = req.mac()?;
     c.services
         .terminal_personal_close(&c.actor, &req.session_id, &mac)
         .await?;
@@ -97,7 +97,7 @@ pub async fn personal_close(c: Call) -> Result<Reply> {
 
 pub async fn edu_close(c: Call) -> Result<Reply> {
     let req: MacReq = c.json()?;
-    let mac = crate::domain::terminal::Mac::parse("mac", &req.mac)?;
+    let mac = req.mac()?;
     c.services.terminal_edu_close(&c.actor, &mac).await?;
     Ok(Reply::data(json!({})).on(mac.to_string()))
 }
@@ -121,8 +121,7 @@ pub async fn groups(c: Call) -> Result<Reply> {
 
 pub async fn edu_group(c: Call) -> Result<Reply> {
     let req: TerminalIpReq = c.json()?;
-    let ip = crate::domain::ipv4::addr("terminal_ip", &req.terminal_ip)?;
-    let g = c.services.terminal_edu_group(&c.actor, ip)?;
+    let g = c.services.terminal_edu_group(&c.actor, req.ip()?)?;
     Ok(Reply::data(
         json!({"name": g.name, "uuid": g.uuid.to_string()}),
     ))

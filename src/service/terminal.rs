@@ -12,7 +12,7 @@ use super::template::{random_text, Console};
 use super::{Actor, Services};
 use crate::domain::clock::{format_utc, now_ms};
 use crate::domain::desktop::{Assign, Desktop, DesktopGroup, Kind, Phase, Status};
-use crate::domain::group::{Group, GroupType};
+use crate::domain::group::Group;
 use crate::domain::terminal::{Mac, Terminal};
 use crate::domain::vmxml::{self, SpiceSpec};
 use crate::error::{Code, Error, Result};
@@ -71,7 +71,7 @@ impl Services {
         self.store
             .group_list()?
             .into_iter()
-            .find(|g| g.kind == GroupType::Education && g.range.is_some_and(|r| r.contains(ip)))
+            .find(|g| g.holds_terminal(ip))
             .ok_or_else(|| {
                 Error::new(
                     Code::ClassroomUnknown,
@@ -183,12 +183,7 @@ impl Services {
     pub(crate) async fn desktop_close(self: &Arc<Self>, actor: &Actor, d: &Desktop) -> Result<()> {
         let s = self.clone();
         let id = d.uuid;
-        if let Some(t) = self
-            .store
-            .terminal_list()?
-            .iter()
-            .find(|t| t.desktop == Some(id))
-        {
+        if let Some(t) = self.terminal_holding(&id)? {
             self.store.terminal_update(&t.uuid, &|mut t| {
                 t.desktop = None;
                 Ok(t)
@@ -282,6 +277,26 @@ impl Services {
         self.desktop_open(&d, true, mac, Some(ip)).await
     }
 
+    /// The terminal that has desktop `id` open.
+    fn terminal_holding(&self, id: &Uuid) -> Result<Option<Terminal>> {
+        Ok(self
+            .store
+            .terminal_list()?
+            .into_iter()
+            .find(|t| t.desktop == Some(*id)))
+    }
+
+    /// The terminal `mac`'s user is gone (logout, a login elsewhere).
+    pub(crate) fn terminal_user_clear(&self, mac: &Mac) -> Result<()> {
+        if let Some(t) = self.store.terminal_by_mac(mac)? {
+            self.store.terminal_update(&t.uuid, &|mut t| {
+                t.user = None;
+                Ok(t)
+            })?;
+        }
+        Ok(())
+    }
+
     /// The desktop a terminal opened and has not closed, if it still runs.
     fn terminal_open_desktop(&self, t: &Terminal) -> Option<Desktop> {
         t.desktop
@@ -314,17 +329,12 @@ impl Services {
         desktop: &Uuid,
     ) -> Result<()> {
         let d = self.store.desktop_get(desktop)?;
-        let holder = self
-            .store
-            .terminal_list()?
-            .into_iter()
-            .find(|t| t.desktop == Some(d.uuid))
-            .ok_or_else(|| {
-                Error::new(
-                    Code::TerminalNotFound,
-                    format!("No terminal has desktop `{}` open", d.name),
-                )
-            })?;
+        let holder = self.terminal_holding(&d.uuid)?.ok_or_else(|| {
+            Error::new(
+                Code::TerminalNotFound,
+                format!("No terminal has desktop `{}` open", d.name),
+            )
+        })?;
         if let Some(ip) = holder.ip {
             self.terminal_source_check(ip, actor)?;
         }
@@ -345,9 +355,7 @@ impl Services {
         let dgroups = self.store.desktop_group_list()?;
         let mut out = Vec::new();
         for (seat, mac, ip) in asked {
-            let Some(room) = groups.iter().find(|g| {
-                g.kind == GroupType::Education && g.range.is_some_and(|r| r.contains(*ip))
-            }) else {
+            let Some(room) = groups.iter().find(|g| g.holds_terminal(*ip)) else {
                 continue;
             };
             let open = Mac::parse("terminal_mac", mac)

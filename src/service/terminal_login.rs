@@ -99,15 +99,13 @@ impl Services {
             created_at: now,
         };
         let old = self.store.terminal_session_start(&s)?;
-        let old_mac = old.filter(|o| o.live(now) && o.mac != *mac).map(|o| {
-            if let Ok(Some(t)) = self.store.terminal_by_mac(&o.mac) {
-                let _ = self.store.terminal_update(&t.uuid, &|mut t| {
-                    t.user = None;
-                    Ok(t)
-                });
+        let old_mac = match old.filter(|o| o.live(now) && o.mac != *mac) {
+            Some(o) => {
+                self.terminal_user_clear(&o.mac)?;
+                Some(o.mac.to_string())
             }
-            o.mac.to_string()
-        });
+            None => None,
+        };
         let ip = super::terminal::peer_v4(&actor.client);
         let uid = user.uuid;
         self.terminal_seen(mac, &|mut t| {
@@ -163,12 +161,7 @@ impl Services {
     pub async fn terminal_logout(&self, session_id: &str) -> Result<()> {
         let (s, _) = self.terminal_session_check(session_id)?;
         self.store.terminal_session_end(&s.hash)?;
-        if let Some(t) = self.store.terminal_by_mac(&s.mac)? {
-            self.store.terminal_update(&t.uuid, &|mut t| {
-                t.user = None;
-                Ok(t)
-            })?;
-        }
+        self.terminal_user_clear(&s.mac)?;
         self.store.flush().await?;
         Ok(())
     }

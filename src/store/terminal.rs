@@ -132,6 +132,12 @@ fn not_found(what: impl std::fmt::Display) -> Error {
     )
 }
 
+fn dec_session(bytes: &[u8]) -> Tx<TerminalSession> {
+    codec::decode::<SessionV1>(VERSION, bytes)
+        .map(SessionV1::into_domain)
+        .map_err(ConflictableTransactionError::Abort)
+}
+
 fn dec_terminal(bytes: &[u8]) -> Tx<Terminal> {
     codec::decode::<TerminalV1>(VERSION, bytes)
         .map(TerminalV1::into_domain)
@@ -310,14 +316,10 @@ impl Store {
         txn(self.terminal_sessions.transaction(|t| {
             let mut old = None;
             if let Some(h) = t.get(user_key(&s.user))? {
-                if let Some(b) = t.remove(session_key(
-                    &<[u8; 32]>::try_from(h.as_ref()).unwrap_or([0; 32]),
-                ))? {
-                    old = Some(
-                        codec::decode::<SessionV1>(VERSION, &b)
-                            .map_err(ConflictableTransactionError::Abort)?
-                            .into_domain(),
-                    );
+                let mut k = vec![b's'];
+                k.extend_from_slice(&h);
+                if let Some(b) = t.remove(k)? {
+                    old = Some(dec_session(&b)?);
                 }
             }
             t.insert(user_key(&s.user), &s.hash)?;
@@ -339,10 +341,12 @@ impl Store {
         let k = session_key(hash);
         txn(self.terminal_sessions.transaction(|t| {
             if let Some(b) = t.get(&k)? {
-                let mut s = codec::decode::<SessionV1>(VERSION, &b)
-                    .map_err(ConflictableTransactionError::Abort)?;
+                let mut s = dec_session(&b)?;
                 s.expires_at = expires_at;
-                t.insert(k.as_slice(), codec::encode(VERSION, &s))?;
+                t.insert(
+                    k.as_slice(),
+                    codec::encode(VERSION, &SessionV1::from_domain(&s)),
+                )?;
             }
             Ok(())
         }))
@@ -354,9 +358,7 @@ impl Store {
             let Some(b) = t.remove(session_key(hash))? else {
                 return Ok(None);
             };
-            let s = codec::decode::<SessionV1>(VERSION, &b)
-                .map_err(ConflictableTransactionError::Abort)?
-                .into_domain();
+            let s = dec_session(&b)?;
             if t.get(user_key(&s.user))?.as_deref() == Some(&hash[..]) {
                 t.remove(user_key(&s.user))?;
             }
