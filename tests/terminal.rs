@@ -750,3 +750,56 @@ fn csv_imports_are_all_or_nothing_and_name_the_bad_line() {
         "not a user group",
     );
 }
+
+#[test]
+fn an_export_carries_groups_templates_desktops_users_and_terminals() {
+    use vdi_appliance::store::Store;
+    let t = harness();
+    let tpl = template(&t);
+    let room = classroom(&t, "room1", "10.1.0.10", "10.1.0.40");
+    let art = edu_group(&t, &room, &tpl, "art", 2);
+    let staff = user_group(&t, "staff");
+    user(&t, &staff, "alice");
+    login(&t, "alice", "52:54:00:00:00:01");
+    t.term_ok("10.1.0.11", "/api/v1/terminal/education/instance",
+        json!({"terminal_id": 2, "mac": "52:54:00:aa:00:02", "ip": "10.1.0.11", "desktop_uuid": art}));
+    let text = t.s.store.export_json().unwrap();
+    assert!(!text.contains("secret1"), "no password in the export");
+    let b = Store::temporary().unwrap();
+    b.import_json(&text).unwrap();
+    let a = &t.s.store;
+    assert_eq!(a.group_list().unwrap(), b.group_list().unwrap());
+    assert_eq!(a.template_list().unwrap(), b.template_list().unwrap());
+    assert_eq!(a.image_list().unwrap(), b.image_list().unwrap());
+    assert_eq!(
+        a.desktop_group_list().unwrap(),
+        b.desktop_group_list().unwrap()
+    );
+    let g = art.parse().unwrap();
+    assert_eq!(a.desktops_of(&g).unwrap(), b.desktops_of(&g).unwrap());
+    assert_eq!(a.user_list().unwrap(), b.user_list().unwrap());
+    assert!(
+        b.user_by_name("ALICE").unwrap().is_some(),
+        "the name index is rebuilt"
+    );
+    assert_eq!(a.terminal_list().unwrap(), b.terminal_list().unwrap());
+    let seat = b
+        .terminal_at_seat(&room.parse().unwrap(), 2)
+        .unwrap()
+        .unwrap();
+    assert_eq!(seat.mac.to_string(), "52:54:00:aa:00:02");
+    // The references came along: a group in use still refuses its delete.
+    assert_eq!(
+        b.group_delete(&room.parse().unwrap()).unwrap_err().code,
+        vdi_appliance::error::Code::GroupInUse
+    );
+    // New records number after the imported ones.
+    let max = b
+        .desktop_list()
+        .unwrap()
+        .iter()
+        .map(|d| d.seq)
+        .max()
+        .unwrap();
+    assert!(b.sequence_next().unwrap() > max);
+}

@@ -272,13 +272,13 @@ impl DesktopV1 {
     }
 }
 
-const DESKTOP_V: u16 = 1;
+pub(super) const DESKTOP_V: u16 = 1;
 
 fn dec_desktop(bytes: &[u8]) -> Tx<DesktopV1> {
     codec::decode(DESKTOP_V, bytes).map_err(ConflictableTransactionError::Abort)
 }
 
-fn index_key(group: &[u8; 16], desktop: &[u8; 16]) -> [u8; 32] {
+pub(super) fn index_key(group: &[u8; 16], desktop: &[u8; 16]) -> [u8; 32] {
     let mut k = [0u8; 32];
     k[..16].copy_from_slice(group);
     k[16..].copy_from_slice(desktop);

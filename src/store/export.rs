@@ -37,6 +37,8 @@ struct Dump {
     bonds: Vec<super::bond::BondV1>,
     #[serde(default, flatten)]
     network: NetworkDump,
+    #[serde(default, flatten)]
+    catalog: super::catalog_dump::CatalogDump,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -125,6 +127,7 @@ impl Store {
             controller: self.controller_export()?,
             bonds: self.bond_export()?,
             network: self.network_export()?,
+            catalog: self.catalog_export()?,
             refs: self
                 .refs_export()?
                 .into_iter()
@@ -148,6 +151,7 @@ impl Store {
             && matches!(self.controller(), Ok(None))
             && self.vswitches.is_empty()
             && self.networks.is_empty()
+            && self.catalog_is_empty()
     }
 
     /// Loads an export into an empty store. Refuses a non-empty store, an
@@ -193,6 +197,7 @@ impl Store {
                 ));
             }
         }
+        self.catalog_check(&dump.catalog)?;
         // Everything is checked before the first write.
         let mut refs = Vec::with_capacity(dump.refs.len());
         for r in &dump.refs {
@@ -239,6 +244,8 @@ impl Store {
         }
         self.bond_import(&dump.bonds)?;
         self.network_import(&dump.network)?;
+        let seq = self.catalog_import(&dump.catalog)?;
+        self.seq_at_least(seq)?;
         for (key, count) in refs {
             self.refs
                 .insert(key, &codec::u64_key(count))

@@ -5,6 +5,7 @@
 mod admin;
 mod bond;
 mod catalog;
+mod catalog_dump;
 mod codec;
 mod controller;
 mod desktop;

@@ -33,7 +33,7 @@ pub(super) struct TerminalV1 {
     pub created_at: i64,
 }
 
-const VERSION: u16 = 1;
+pub(super) const VERSION: u16 = 1;
 
 impl TerminalV1 {
     fn from_domain(t: &Terminal) -> Self {
@@ -289,6 +289,23 @@ impl Store {
         )?;
         self.bump(Table::Terminal);
         Ok(out)
+    }
+
+    /// Writes an imported record and its index entries.
+    pub(super) fn terminal_load(&self, rec: &TerminalV1) -> Result<()> {
+        let t = rec.clone().into_domain();
+        self.terminals
+            .insert(rec.uuid, codec::encode(VERSION, rec))
+            .map_err(Error::store)?;
+        self.terminal_index
+            .insert(mac_key(&t.mac), &rec.uuid)
+            .map_err(Error::store)?;
+        if let Some(k) = t.seat_key() {
+            self.terminal_index
+                .insert(seat_key(k), &rec.uuid)
+                .map_err(Error::store)?;
+        }
+        Ok(())
     }
 
     pub fn terminal_delete(&self, uuid: &Uuid) -> Result<Terminal> {
