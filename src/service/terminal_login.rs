@@ -41,6 +41,12 @@ impl Services {
         user_name: &str,
         password: &str,
     ) -> Result<User> {
+        if user_name.chars().count() > 64 {
+            return Err(Error::new(
+                Code::UserUnknown,
+                "No user has this login name (login names have at most 64 characters)",
+            ));
+        }
         let key = format!("user:{}", crate::domain::text::fold(user_name));
         let limit = self.settings.login_attempts;
         self.attempts_begin(&key, &format!("user `{user_name}`"), limit)?;
