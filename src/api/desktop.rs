@@ -337,13 +337,18 @@ pub struct InstanceReq {
     pub create_info: Option<BTreeMap<String, Value>>,
 }
 
+/// `desktop_uuid`, or file 000's misspelt `destop_uuid`.
+pub fn desktop_uuid(desktop_uuid: &Option<String>, destop_uuid: &Option<String>) -> Result<Uuid> {
+    match (desktop_uuid, destop_uuid) {
+        (Some(a), _) => uuid("desktop_uuid", a),
+        (None, Some(b)) => uuid("destop_uuid", b),
+        (None, None) => Err(Error::missing("desktop_uuid")),
+    }
+}
+
 impl InstanceReq {
     pub fn group(&self) -> Result<Uuid> {
-        match (&self.desktop_uuid, &self.destop_uuid) {
-            (Some(a), _) => uuid("desktop_uuid", a),
-            (None, Some(b)) => uuid("destop_uuid", b),
-            (None, None) => Err(Error::missing("desktop_uuid")),
-        }
+        desktop_uuid(&self.desktop_uuid, &self.destop_uuid)
     }
 
     /// Desktop uuids, as strings or `{uuid, name}` objects.

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::desktop::desktop_uuid;
 use super::template::{int, uuid};
 use crate::domain::clock::format_utc;
 use crate::domain::desktop::DesktopGroup;
@@ -85,14 +86,6 @@ impl ChangePwdReq {
 
 fn seat(v: &Value) -> Result<u32> {
     int("terminal_id", v, 1, 100_000).map(|n| n as u32)
-}
-
-/// `desktop_uuid`, or file 000's misspelt `destop_uuid`.
-fn desktop_uuid(desktop_uuid: &Option<String>, destop_uuid: &Option<String>) -> Result<Uuid> {
-    match desktop_uuid.as_deref().or(destop_uuid.as_deref()) {
-        Some(s) => uuid("desktop_uuid", s),
-        None => Err(Error::missing("desktop_uuid")),
-    }
 }
 
 /// `education/edu_desktops`.

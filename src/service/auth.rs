@@ -91,7 +91,7 @@ pub fn hash_password(pw: &str) -> Result<String> {
         .map_err(Error::internal)
 }
 
-pub(crate) fn verify_password(pw: &str, phc: &str) -> bool {
+fn verify_password(pw: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
         .map(|h| hasher().verify_password(pw.as_bytes(), &h).is_ok())
         .unwrap_or(false)
@@ -118,6 +118,20 @@ fn check_credentials_shape(name: &str, password: &str) -> Result<()> {
 }
 
 impl Services {
+    /// Hashes a password off the executor, one per core at a time.
+    pub(crate) async fn password_hash(&self, pw: &str) -> Result<String> {
+        let pw = pw.to_string();
+        let _permit = self.auth.hashing.acquire().await;
+        smol::unblock(move || hash_password(&pw)).await
+    }
+
+    /// Checks a password against a stored hash, like `password_hash`.
+    pub(crate) async fn password_verify(&self, pw: &str, phc: &str) -> bool {
+        let (pw, phc) = (pw.to_string(), phc.to_string());
+        let _permit = self.auth.hashing.acquire().await;
+        smol::unblock(move || verify_password(&pw, &phc)).await
+    }
+
     pub fn setup_token_path(&self) -> PathBuf {
         self.settings.data_dir.join("setup-token")
     }
@@ -172,10 +186,7 @@ impl Services {
             }
         }
         check_credentials_shape(name, password)?;
-        let pw = password.to_string();
-        let permit = self.auth.hashing.acquire().await;
-        let hash = smol::unblock(move || hash_password(&pw)).await?;
-        drop(permit);
+        let hash = self.password_hash(password).await?;
         let now = now_ms();
         self.store.admin_create_first(&Admin {
             name: name.into(),
@@ -288,10 +299,7 @@ impl Services {
             Some(a) => a.password_hash.clone(),
             None => dummy_hash()?,
         };
-        let pw = password.to_string();
-        let permit = self.auth.hashing.acquire().await;
-        let ok = smol::unblock(move || verify_password(&pw, &phc)).await && admin.is_some();
-        drop(permit);
+        let ok = self.password_verify(password, &phc).await && admin.is_some();
         if !ok {
             return Err(bad());
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::auth::{hash_password, random_token, token_hash, verify_password};
+use super::auth::{random_token, token_hash};
 use super::terminal::Opened;
 use super::{Actor, Services};
 use crate::domain::clock::{format_utc, now_ms};
@@ -63,11 +63,7 @@ impl Services {
         if password.len() > 1024 {
             return Err(Error::new(Code::WrongPassword, "Wrong password"));
         }
-        let (pw, phc) = (password.to_string(), user.password_hash.clone());
-        let permit = self.auth.hashing.acquire().await;
-        let ok = smol::unblock(move || verify_password(&pw, &phc)).await;
-        drop(permit);
-        if !ok {
+        if !self.password_verify(password, &user.password_hash).await {
             return Err(Error::new(
                 Code::WrongPassword,
                 format!("Wrong password for `{user_name}`"),
@@ -181,8 +177,7 @@ impl Services {
         new: &str,
     ) -> Result<()> {
         let user = self.user_password_check(actor, user_name, old).await?;
-        let pw = new.to_string();
-        let hash = smol::unblock(move || hash_password(&pw)).await?;
+        let hash = self.password_hash(new).await?;
         self.store.user_update(&user.uuid, &|mut u| {
             u.password_hash = hash.clone();
             u.updated_at = now_ms();

@@ -70,8 +70,7 @@ impl Services {
 
     pub async fn user_create(&self, s: &UserSpec) -> Result<User> {
         self.user_group_check(&s.group)?;
-        let pw = s.password.clone();
-        let hash = smol::unblock(move || hash_password(&pw)).await?;
+        let hash = self.password_hash(&s.password).await?;
         let u = self.user_new(s, hash)?;
         self.store.users_insert(std::slice::from_ref(&u))?;
         self.store.flush().await?;
@@ -95,9 +94,8 @@ impl Services {
                 format!("must be 1 to {MAX_BATCH}"),
             ));
         }
-        let pw = template.password.clone();
         // One hash for the batch: the same password, and argon2 is slow on purpose.
-        let hash = smol::unblock(move || hash_password(&pw)).await?;
+        let hash = self.password_hash(&template.password).await?;
         let list = batch_names(prefix, digits, start, count)
             .into_iter()
             .map(|n| {
@@ -116,7 +114,7 @@ impl Services {
             self.user_group_check(g)?;
         }
         let hash = match p.password.clone() {
-            Some(pw) => Some(smol::unblock(move || hash_password(&pw)).await?),
+            Some(pw) => Some(self.password_hash(&pw).await?),
             None => None,
         };
         let out = self.store.user_update(uuid, &|mut u| {
