@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::fakes::{FakeDisks, FakeHost, FakeHypervisor, FakeNet, FakeNotifier};
+use crate::fakes::{FakeDisks, FakeHost, FakeHypervisor, FakeMetrics, FakeNet, FakeNotifier};
 use crate::host::libvirt::Libvirt;
+use crate::host::machine::metrics::MachineMetrics;
 use crate::host::machine::Machine;
 use crate::host::netlink::Netlink;
 use crate::host::qemu_img::QemuImg;
@@ -27,6 +28,7 @@ pub fn real_backends(cfg: &Config) -> crate::error::Result<Backends> {
         inventory: machine.clone(),
         storage: machine,
         disks: Arc::new(QemuImg),
+        metrics: Arc::new(MachineMetrics::new()),
     })
 }
 
@@ -71,6 +73,7 @@ pub struct Fakes {
     pub net: Arc<FakeNet>,
     pub host: Arc<FakeHost>,
     pub disks: Arc<FakeDisks>,
+    pub metrics: Arc<FakeMetrics>,
 }
 
 impl Fakes {
@@ -82,6 +85,7 @@ impl Fakes {
             inventory: self.host.clone(),
             storage: self.host.clone(),
             disks: self.disks.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -93,6 +97,7 @@ pub fn fakes(net: FakeNet, host: FakeHost) -> Fakes {
         net: Arc::new(net),
         host: Arc::new(host),
         disks: Arc::new(FakeDisks::default()),
+        metrics: Arc::new(FakeMetrics::default()),
     }
 }
 

@@ -49,6 +49,18 @@ pub struct Config {
     pub terminal_session_s: u64,
     /// Classroom terminals must call from the address they claim.
     pub terminal_source_check: bool,
+    /// Seconds between readings of this host's figures.
+    pub monitor_sample_s: u64,
+    /// Days of monitoring history kept per node.
+    pub monitor_retention_days: u64,
+    /// Hours of history kept at 30-second resolution; older history is
+    /// merged into 10-minute buckets.
+    pub monitor_full_res_h: u64,
+    /// Seconds without a report after which a node counts as down.
+    pub monitor_down_after_s: u64,
+    /// `address:port` of an extra listener serving only `GET /metrics`
+    /// without a token (empty: none).
+    pub metrics_listen: String,
 }
 
 /// Root on the appliance keeps its data in /var/lib; anyone else in ./var.
@@ -93,6 +105,11 @@ impl Default for Config {
             spice_ticket_s: 60,
             terminal_session_s: 4 * 3600,
             terminal_source_check: true,
+            monitor_sample_s: 5,
+            monitor_retention_days: 8,
+            monitor_full_res_h: 24,
+            monitor_down_after_s: 90,
+            metrics_listen: String::new(),
         }
     }
 }
@@ -172,6 +189,26 @@ pub const FLAGS: &[(&str, &str)] = &[
         "BOOL terminal_source_check: classroom terminals must call from the address they claim (default true)",
     ),
     (
+        "--monitor-sample-s",
+        "N      monitor_sample_s: seconds between readings of this host (default 5)",
+    ),
+    (
+        "--monitor-retention-days",
+        "N monitor_retention_days: days of monitoring history kept (default 8)",
+    ),
+    (
+        "--monitor-full-res-h",
+        "N    monitor_full_res_h: hours kept at 30 s resolution, then 10 min (default 24)",
+    ),
+    (
+        "--monitor-down-after-s",
+        "N  monitor_down_after_s: a node without a report this long is down (default 90)",
+    ),
+    (
+        "--metrics-listen",
+        "ADDR       metrics_listen: extra listener for GET /metrics without a token (default none)",
+    ),
+    (
         "--spice-listen",
         "ADDR         spice_listen (default 0.0.0.0; always with a password)",
     ),
@@ -229,6 +266,11 @@ impl Config {
                 "--desktop-poll-s" => cfg.desktop_poll_s = number(a, &val(a)?)?,
                 "--spice-ticket-s" => cfg.spice_ticket_s = number(a, &val(a)?)?,
                 "--terminal-session-s" => cfg.terminal_session_s = number(a, &val(a)?)?,
+                "--monitor-sample-s" => cfg.monitor_sample_s = number(a, &val(a)?)?,
+                "--monitor-retention-days" => cfg.monitor_retention_days = number(a, &val(a)?)?,
+                "--monitor-full-res-h" => cfg.monitor_full_res_h = number(a, &val(a)?)?,
+                "--monitor-down-after-s" => cfg.monitor_down_after_s = number(a, &val(a)?)?,
+                "--metrics-listen" => cfg.metrics_listen = val(a)?,
                 "--terminal-source-check" => {
                     cfg.terminal_source_check = match val(a)?.as_str() {
                         "true" | "1" | "yes" => true,
@@ -307,6 +349,28 @@ impl Config {
         if !(60..=7 * 24 * 3600).contains(&self.terminal_session_s) {
             return Err("terminal_session_s: must be 60 to 604800".into());
         }
+        if !(1..=30).contains(&self.monitor_sample_s) {
+            return Err("monitor_sample_s: must be 1 to 30".into());
+        }
+        if !(1..=366).contains(&self.monitor_retention_days) {
+            return Err("monitor_retention_days: must be 1 to 366".into());
+        }
+        if self.monitor_full_res_h == 0
+            || self.monitor_full_res_h > self.monitor_retention_days * 24
+        {
+            return Err("monitor_full_res_h: must be 1 to monitor_retention_days × 24".into());
+        }
+        if !(31..=3600).contains(&self.monitor_down_after_s) {
+            return Err("monitor_down_after_s: must be 31 to 3600".into());
+        }
+        if !self.metrics_listen.is_empty()
+            && self.metrics_listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(format!(
+                "metrics_listen: `{}` is not address:port",
+                self.metrics_listen
+            ));
+        }
         if self.libvirt_probe_s == 0 {
             return Err("libvirt_probe_s: must be at least 1".into());
         }
@@ -340,6 +404,10 @@ impl Config {
         s.memory_overcommit = self.memory_overcommit;
         s.spice_ticket_ttl = Duration::from_secs(self.spice_ticket_s);
         s.terminal_session = Duration::from_secs(self.terminal_session_s);
+        s.monitor_sample = Duration::from_secs(self.monitor_sample_s);
+        s.monitor_retention = Duration::from_secs(self.monitor_retention_days * 86_400);
+        s.monitor_full_res = Duration::from_secs(self.monitor_full_res_h * 3600);
+        s.monitor_down_after = Duration::from_secs(self.monitor_down_after_s);
         s.terminal_source_check = self.terminal_source_check;
         s
     }

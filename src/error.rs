@@ -174,6 +174,10 @@ catalogue! {
     DesktopGroupClosed = 21107, Conflict, "The desktop group is not offered to terminals: inactive, in maintenance, or not for this classroom or user.";
     SeatUnknown = 21108, NotFound, "The desktop group has no desktop for this seat number, or the user has no desktop in the group.";
     // 210xx: admin accounts
+    NodeCredentialInvalid = 21201, Unauthorized, "The node credential (`Authorization: Bearer`) is missing or unknown; the controller issues one per node (POST /api/v1/node/credential).";
+    NodeForeign = 21202, Forbidden, "The credential belongs to another node than the one the report speaks for.";
+    MetricsTokenInvalid = 21203, Unauthorized, "GET /metrics needs `Authorization: Bearer` with the scrape token (POST /api/v1/system/metrics_token) or an admin access token.";
+
     AdminNotFound = 21001, NotFound, "No admin account with this name.";
 }
 

@@ -162,6 +162,32 @@ async fn serve(
     ex.spawn(node_loop(services.clone(), Duration::from_secs(60)))
         .detach();
     ex.spawn(desktop_loop(services.clone())).detach();
+    ex.spawn(monitor_loop(services.clone())).detach();
+    ex.spawn(retention_loop(services.clone())).detach();
+    if !cfg.metrics_listen.is_empty() {
+        let listener = http::server::bind(&cfg.metrics_listen).map_err(|e| {
+            Error::new(
+                error::Code::Internal,
+                format!(
+                    "Cannot listen on {} (metrics_listen): {e}",
+                    cfg.metrics_listen
+                ),
+            )
+        })?;
+        log::info!(
+            "Prometheus metrics without a token on http://{}/metrics",
+            cfg.metrics_listen
+        );
+        let app = http::metrics_app(services.clone());
+        // It ends with the process: the main listener's stop ends `serve`.
+        ex.spawn(http::server::serve(
+            app,
+            listener,
+            ex.clone(),
+            std::future::pending::<()>(),
+        ))
+        .detach();
+    }
     if let Some(every) = services.notifier.watchdog_interval() {
         ex.spawn(watchdog_loop(services.clone(), every / 2))
             .detach();
@@ -198,6 +224,33 @@ async fn desktop_loop(services: Arc<Services>) {
             log::debug!("desktop states not polled: {e}");
         }
         smol::Timer::after(services.settings.desktop_poll).await;
+    }
+}
+
+/// Reads this host every `monitor_sample`; every 30 s an aggregate is stored.
+async fn monitor_loop(services: Arc<Services>) {
+    loop {
+        // Failures are logged once by the sampler, and again when it recovers.
+        let _ = services.monitor_tick().await;
+        smol::Timer::after(services.settings.monitor_sample).await;
+    }
+}
+
+/// Downsamples and drops old monitoring history every ten minutes.
+async fn retention_loop(services: Arc<Services>) {
+    loop {
+        let s = services.clone();
+        let now = domain::clock::now_ms().div_euclid(1000);
+        match smol::unblock(move || s.monitor_compact(now)).await {
+            Ok(c) if c.merged + c.dropped > 0 => log::debug!(
+                "monitoring history: {} sample(s) merged, {} dropped",
+                c.merged,
+                c.dropped
+            ),
+            Ok(_) => {}
+            Err(e) => log::warn!("monitoring history could not be compacted: {e}"),
+        }
+        smol::Timer::after(Duration::from_secs(600)).await;
     }
 }
 

@@ -6,6 +6,7 @@ pub mod bond;
 pub mod controller;
 pub mod desktop;
 pub mod listings;
+pub mod monitor;
 pub mod network;
 pub mod resource_pool;
 pub mod task;

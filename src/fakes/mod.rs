@@ -3,11 +3,13 @@
 mod disks;
 mod host;
 mod hypervisor;
+mod metrics;
 mod net;
 
 pub use disks::FakeDisks;
 pub use host::FakeHost;
 pub use hypervisor::{FakeDomain, FakeHypervisor};
+pub use metrics::FakeMetrics;
 pub use net::FakeNet;
 
 use std::sync::Mutex;

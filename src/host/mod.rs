@@ -4,6 +4,7 @@
 pub mod inventory;
 pub mod libvirt;
 pub mod machine;
+pub mod metrics;
 pub mod net;
 pub mod netlink;
 pub mod qemu_img;

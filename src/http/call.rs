@@ -87,6 +87,8 @@ pub struct Reply {
     pub raw: bool,
     /// A file streamed out instead of an envelope: length, bytes, name.
     pub file: Option<(u64, crate::host::ByteStream, String)>,
+    /// Text that is not an envelope: content type, body (`/metrics`).
+    pub plain: Option<(&'static str, String)>,
 }
 
 impl Reply {
@@ -98,7 +100,15 @@ impl Reply {
             target: None,
             raw: false,
             file: None,
+            plain: None,
         }
+    }
+
+    /// A text document answered as it is.
+    pub fn plain(content_type: &'static str, text: String) -> Reply {
+        let mut r = Reply::data(Value::Null);
+        r.plain = Some((content_type, text));
+        r
     }
 
     pub fn json_text(text: String) -> Reply {
@@ -109,6 +119,7 @@ impl Reply {
             target: None,
             raw: false,
             file: None,
+            plain: None,
         }
     }
 
@@ -248,7 +259,20 @@ fn client_of(req: &Request<State>) -> String {
 }
 
 /// Runs one route for one request.
-pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
+pub async fn dispatch(route: &Route, req: Request<State>) -> tide::Result {
+    let services = req.state().0.clone();
+    let t0 = std::time::Instant::now();
+    let res = answer(route, req).await;
+    services.metrics_http_observe(
+        route.op,
+        route.method.as_str(),
+        res.status() as u16,
+        t0.elapsed().as_secs_f64(),
+    );
+    Ok(res)
+}
+
+async fn answer(route: &Route, mut req: Request<State>) -> tide::Response {
     let services = req.state().0.clone();
     let client = client_of(&req);
     let token = bearer(&req);
@@ -264,15 +288,15 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
         };
         match checked {
             Ok(name) => Actor { name, client },
-            Err(e) => return Ok(envelope::err(&e)),
+            Err(e) => return envelope::err(&e),
         }
     };
     let logged = route.method != Method::Get && !route.quiet;
     if logged && services.is_stopping() {
-        return Ok(envelope::err(&Error::new(
+        return envelope::err(&Error::new(
             Code::ShuttingDown,
             "The service is stopping; retry when it is back",
-        )));
+        ));
     }
     let mut upload = None;
     let body = if route.method == Method::Get {
@@ -283,7 +307,7 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
     } else {
         match read_body(&mut req).await {
             Ok(b) => b,
-            Err(e) => return Ok(envelope::err(&e)),
+            Err(e) => return envelope::err(&e),
         }
     };
     let query: Vec<(String, String)> = req
@@ -331,7 +355,17 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
             log::error!("cannot flush the operation log: {e}");
         }
     }
-    Ok(match result {
+    match result {
+        Ok(Reply {
+            plain: Some((content_type, text)),
+            ..
+        }) => {
+            let mut res = tide::Response::new(200);
+            res.set_body(text);
+            res.insert_header("Content-Type", content_type);
+            res.insert_ext(envelope::Enveloped);
+            res
+        }
         Ok(Reply {
             file: Some((len, bytes, name)),
             ..
@@ -353,7 +387,7 @@ pub async fn dispatch(route: &Route, mut req: Request<State>) -> tide::Result {
         Ok(Reply { text: Some(t), .. }) => envelope::ok_text(&t),
         Ok(r) => envelope::ok(r.data),
         Err(e) => envelope::err(&e),
-    })
+    }
 }
 
 /// Runs a handler; a panic (a bug) becomes a 500 with the cause in the log,

@@ -11,6 +11,7 @@ mod auth;
 mod bond;
 mod controller;
 mod desktop;
+mod monitor;
 mod network;
 mod resource_pool;
 mod system;
@@ -74,6 +75,25 @@ pub fn app(services: Arc<Services>) -> tide::Server<State> {
                 Method::Delete => at.delete(ep),
             };
         }
+    }
+    app
+}
+
+/// The app of the `metrics_listen` address: `GET /metrics` without a token.
+pub fn metrics_app(services: Arc<Services>) -> tide::Server<State> {
+    let mut app = tide::with_state(State(services));
+    let route = routes::table()
+        .into_iter()
+        .find(|r| r.path == "/metrics")
+        .map(|mut r| {
+            r.handler = |c| Box::pin(monitor::metrics_open(c));
+            r
+        });
+    if let Some(route) = route {
+        app.at("/metrics").get(move |req: tide::Request<State>| {
+            let route = route.clone();
+            async move { call::dispatch(&route, req).await }
+        });
     }
     app
 }

@@ -6,7 +6,9 @@ use schemars::schema::Schema;
 use schemars::JsonSchema;
 
 use super::call::{Method, Route, SchemaFn, Validator};
-use super::{auth, bond, controller, desktop, network, resource_pool, system, template, terminal};
+use super::{
+    auth, bond, controller, desktop, monitor, network, resource_pool, system, template, terminal,
+};
 use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
 use crate::api::network as net;
 use crate::api::resource_pool::{CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
@@ -191,6 +193,63 @@ pub fn table() -> Vec<Route> {
         .body(schema::<crate::api::controller::CheckReq>())
         .to(h!(controller::node_check)),
         query("/api/v1.0/node/", "node/query", "Query nodes with their inventory and NICs"),
+        // Monitoring (file 000 "首页" and "监控管理"), history, overview, Prometheus.
+        route(
+            Post,
+            "/api/v1/index/top_data",
+            "index/top_data",
+            "The dashboard's top-5 nodes by CPU, memory, desktop storage and management NIC over the last `statis_period` seconds",
+        )
+        .quiet()
+        .body(schema::<crate::api::monitor::TopDataReq>())
+        .to(h!(monitor::top_data)),
+        route(
+            Post,
+            "/api/v1/node/report_monitor",
+            "node/report_monitor",
+            "A node pushes its 30-second figures (authenticated by the node's credential, not an admin token)",
+        )
+        .public()
+        .quiet()
+        .body(schema::<crate::api::monitor::ReportReq>())
+        .to(h!(monitor::report)),
+        route(
+            Post,
+            "/api/v1/node/credential",
+            "node/credential",
+            "Make a new internal-API credential for a node (shown once; the old one stops working)",
+        )
+        .body(schema::<monitor::CredentialReq>())
+        .to(h!(monitor::credential)),
+        route(
+            Get,
+            "/api/v1.0/monitor/",
+            "monitor/history",
+            "A node's history of one figure: ?node_uuid=&metric=&device=&start=&end=&step=",
+        )
+        .to(h!(monitor::history)),
+        route(
+            Get,
+            "/api/v1.0/monitor/overview",
+            "monitor/overview",
+            "Nodes up/down, desktops by state, vCPU and memory allocated against hardware, storage per role",
+        )
+        .to(h!(monitor::overview)),
+        route(
+            Get,
+            "/metrics",
+            "metrics",
+            "Prometheus text exposition (scrape token or admin token)",
+        )
+        .public()
+        .to(h!(monitor::metrics)),
+        route(
+            Post,
+            "/api/v1/system/metrics_token",
+            "system/metrics_token",
+            "Make a new Prometheus scrape token (shown once; the old one stops working)",
+        )
+        .to(h!(monitor::metrics_token)),
         query(
             "/api/v1.0/node_storage/",
             "node_storage/query",

@@ -13,6 +13,9 @@ pub mod group;
 pub mod health;
 pub mod hostnet;
 pub mod image;
+pub mod metrics;
+pub mod monitor;
+pub mod monitor_view;
 pub mod network;
 pub mod node;
 pub mod oplog;
@@ -32,6 +35,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::host::inventory::{HostInventory, HostStorage};
+use crate::host::metrics::HostMetrics;
 use crate::host::net::HostNet;
 use crate::host::{Disks, Hypervisor, Notifier};
 use crate::store::Store;
@@ -91,6 +95,14 @@ pub struct Settings {
     pub terminal_session: Duration,
     /// Classroom terminals must call from the address they claim.
     pub terminal_source_check: bool,
+    /// How often this host is read.
+    pub monitor_sample: Duration,
+    /// How long monitoring history is kept.
+    pub monitor_retention: Duration,
+    /// How long history stays at 30-second resolution.
+    pub monitor_full_res: Duration,
+    /// How long a node may stay silent before it counts as down.
+    pub monitor_down_after: Duration,
 }
 
 impl Settings {
@@ -114,6 +126,10 @@ impl Settings {
             memory_overcommit: 1.0,
             terminal_session: Duration::from_secs(4 * 3600),
             terminal_source_check: true,
+            monitor_sample: Duration::from_secs(5),
+            monitor_retention: Duration::from_secs(8 * 86_400),
+            monitor_full_res: Duration::from_secs(24 * 3600),
+            monitor_down_after: Duration::from_secs(90),
         }
     }
 }
@@ -127,6 +143,7 @@ pub struct Backends {
     pub inventory: Arc<dyn HostInventory>,
     pub storage: Arc<dyn HostStorage>,
     pub disks: Arc<dyn Disks>,
+    pub metrics: Arc<dyn HostMetrics>,
 }
 
 pub struct Services {
@@ -137,6 +154,7 @@ pub struct Services {
     pub inventory: Arc<dyn HostInventory>,
     pub storage: Arc<dyn HostStorage>,
     pub disks: Arc<dyn Disks>,
+    pub metrics: Arc<dyn HostMetrics>,
     pub settings: Settings,
     pub query: QueryEngine<Services>,
     pub(crate) auth: auth::AuthState,
@@ -154,6 +172,10 @@ pub struct Services {
     pub(crate) desktop_busy: template::Busy,
     /// Desktop groups with a group-wide operation running.
     pub(crate) desktop_group_busy: template::Busy,
+    /// Samplers and newest figures per node.
+    pub(crate) monitor: monitor::MonitorState,
+    /// Request and task counters for the Prometheus scrape.
+    pub(crate) exporter: metrics::Exporter,
     started: Instant,
     stopping: AtomicBool,
 }
@@ -175,11 +197,14 @@ impl Services {
             inventory: b.inventory,
             storage: b.storage,
             disks: b.disks,
+            metrics: b.metrics,
             settings,
             node_state: node::NodeState::default(),
             template_busy: template::Busy::default(),
             desktop_busy: template::Busy::default(),
             desktop_group_busy: template::Busy::default(),
+            monitor: monitor::MonitorState::default(),
+            exporter: metrics::Exporter::default(),
             net_lock: smol::lock::Mutex::new(()),
             net_pending: std::sync::Mutex::new(None),
             query,

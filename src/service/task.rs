@@ -117,8 +117,12 @@ impl Services {
                     }
                 }
             });
-            if let Err(e) = r {
-                log::error!("task {id}: cannot record its end: {e}");
+            match r {
+                Ok(t) => {
+                    let took = t.finished_at.unwrap_or(0) - t.started_at.unwrap_or(t.created_at);
+                    me.metrics_task_observe(&t.kind, took.max(0) as f64 / 1000.0);
+                }
+                Err(e) => log::error!("task {id}: cannot record its end: {e}"),
             }
             let _ = me.store.flush().await;
             me.tasks.in_flight.fetch_sub(1, Ordering::SeqCst);

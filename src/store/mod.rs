@@ -10,6 +10,7 @@ mod codec;
 mod controller;
 mod desktop;
 mod export;
+mod monitor;
 mod named;
 mod network;
 mod node;
@@ -32,6 +33,7 @@ use sled::Tree;
 
 use crate::error::{Code, Error, Result};
 
+pub use monitor::Compacted;
 pub use network::NetworkSnapshot;
 pub use refs::RefKind;
 pub use subnet::IpReq;
@@ -99,6 +101,8 @@ pub struct Store {
     terminals: Tree,
     terminal_index: Tree,
     terminal_sessions: Tree,
+    monitor: Tree,
+    node_credentials: Tree,
     generations: [AtomicU64; TABLES],
     oplog_keep: usize,
 }
@@ -197,6 +201,8 @@ impl Store {
             terminals: t("terminals")?,
             terminal_index: t("terminal_index")?,
             terminal_sessions: t("terminal_sessions")?,
+            monitor: t("monitor_samples")?,
+            node_credentials: t("node_credentials")?,
             generations: Default::default(),
             oplog_keep: opts.oplog_keep,
             db,

@@ -15,6 +15,7 @@ use super::BoxFuture;
 use crate::domain::inventory::{CpuInfo, DiskInfo, GpuInfo, Inventory, Mount, NicInfo, NumaNode};
 use crate::error::{Code, Error, Result};
 
+pub mod metrics;
 mod parse;
 
 use parse::{

@@ -1,0 +1,317 @@
+//! The Prometheus scrape: HTTP requests and task durations counted as they
+//! happen, host figures per node from monitoring, desktops by state, tasks
+//! by state and the store's size, rendered in the text exposition format;
+//! and the scrape token (only its hash is kept).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::auth::{random_token, token_hash};
+use super::Services;
+use crate::domain::clock::now_ms;
+use crate::domain::prometheus::{Exposition, Histogram, HTTP_BUCKETS, TASK_BUCKETS};
+use crate::error::{Code, Error, Result};
+
+#[derive(Default)]
+pub struct Exporter {
+    requests: Mutex<BTreeMap<(&'static str, &'static str, u16), u64>>,
+    latency: Mutex<BTreeMap<&'static str, Histogram>>,
+    tasks: Mutex<BTreeMap<String, Histogram>>,
+}
+
+impl Services {
+    /// Counts one answered request of route `op`.
+    pub fn metrics_http_observe(
+        &self,
+        op: &'static str,
+        method: &'static str,
+        status: u16,
+        secs: f64,
+    ) {
+        if let Ok(mut m) = self.exporter.requests.lock() {
+            *m.entry((op, method, status)).or_default() += 1;
+        }
+        if let Ok(mut m) = self.exporter.latency.lock() {
+            m.entry(op)
+                .or_insert_with(|| Histogram::new(HTTP_BUCKETS))
+                .observe(secs);
+        }
+    }
+
+    /// Counts one finished task of `kind`.
+    pub fn metrics_task_observe(&self, kind: &str, secs: f64) {
+        if let Ok(mut m) = self.exporter.tasks.lock() {
+            if !m.contains_key(kind) {
+                m.insert(kind.to_string(), Histogram::new(TASK_BUCKETS));
+            }
+            if let Some(h) = m.get_mut(kind) {
+                h.observe(secs);
+            }
+        }
+    }
+
+    /// Makes a new scrape token; the previous one stops working.
+    pub async fn metrics_token_rotate(&self) -> Result<String> {
+        let token = random_token()?;
+        self.store.metrics_token_set(&token_hash(&token))?;
+        self.store.flush().await?;
+        Ok(token)
+    }
+
+    /// A scrape is allowed with the scrape token or an admin access token.
+    pub fn metrics_authorize(&self, token: Option<&str>) -> Result<()> {
+        let refused = || {
+            Error::new(
+                Code::MetricsTokenInvalid,
+                "GET /metrics needs `Authorization: Bearer <scrape token>` (POST /api/v1/system/metrics_token makes one) or an admin access token",
+            )
+        };
+        let token = token.ok_or_else(refused)?;
+        if self
+            .store
+            .metrics_token_hash()?
+            .is_some_and(|h| h == token_hash(token))
+        {
+            return Ok(());
+        }
+        self.auth_check(token).map(|_| ()).map_err(|_| refused())
+    }
+
+    /// The exposition text.
+    pub fn metrics_render(&self) -> Result<String> {
+        let mut e = Exposition::default();
+        e.family("vdi_build_info", "gauge", "The running version.");
+        e.sample(
+            "vdi_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))],
+            1.0,
+        );
+        e.gauge(
+            "vdi_uptime_seconds",
+            "Seconds since the service started.",
+            self.uptime().as_secs_f64(),
+        );
+        self.render_nodes(&mut e)?;
+        let mut desktops: BTreeMap<&str, u64> = BTreeMap::new();
+        for d in self.store.desktop_list()? {
+            *desktops.entry(d.status.as_str()).or_default() += 1;
+        }
+        e.family("vdi_desktops", "gauge", "Desktops by state.");
+        for state in ["inactive", "active", "error", "updating"] {
+            let n = desktops.get(state).copied().unwrap_or(0);
+            e.sample("vdi_desktops", &[("state", state)], n as f64);
+        }
+        let mut tasks: BTreeMap<&str, u64> = BTreeMap::new();
+        for t in self.store.task_list()? {
+            *tasks.entry(t.state.as_str()).or_default() += 1;
+        }
+        e.family("vdi_tasks", "gauge", "Task records kept, by state.");
+        for (state, n) in &tasks {
+            e.sample("vdi_tasks", &[("state", state)], *n as f64);
+        }
+        e.family(
+            "vdi_task_duration_seconds",
+            "histogram",
+            "How long tasks that finished since the start took, by kind.",
+        );
+        for (kind, h) in self.exporter.tasks.lock().map_err(Error::internal)?.iter() {
+            h.write(&mut e, "vdi_task_duration_seconds", &[("kind", kind)]);
+        }
+        e.family(
+            "vdi_http_requests_total",
+            "counter",
+            "HTTP requests answered since the start, by route, method and status.",
+        );
+        for ((op, method, status), n) in self
+            .exporter
+            .requests
+            .lock()
+            .map_err(Error::internal)?
+            .iter()
+        {
+            let status = status.to_string();
+            e.sample(
+                "vdi_http_requests_total",
+                &[("route", op), ("method", method), ("status", &status)],
+                *n as f64,
+            );
+        }
+        e.family(
+            "vdi_http_request_duration_seconds",
+            "histogram",
+            "Time to answer HTTP requests, by route.",
+        );
+        for (op, h) in self
+            .exporter
+            .latency
+            .lock()
+            .map_err(Error::internal)?
+            .iter()
+        {
+            h.write(
+                &mut e,
+                "vdi_http_request_duration_seconds",
+                &[("route", op)],
+            );
+        }
+        e.gauge(
+            "vdi_store_size_bytes",
+            "Bytes the store occupies on disk.",
+            self.store.size_on_disk() as f64,
+        );
+        e.gauge(
+            "vdi_monitor_samples",
+            "Monitoring samples kept, over all nodes.",
+            self.store.monitor_count() as f64,
+        );
+        Ok(e.finish())
+    }
+
+    /// Host figures of each node from its newest aggregate.
+    fn render_nodes(&self, e: &mut Exposition) -> Result<()> {
+        let now = now_ms();
+        let mut rows = Vec::new();
+        for n in self.node_list()? {
+            let latest = self.monitor_latest(&n.uuid)?;
+            let up = self.monitor_node_up(&n.uuid, now)?;
+            rows.push((n, up, latest));
+        }
+        let id = |n: &crate::domain::node::Node| (n.uuid.to_string(), n.name.clone());
+        e.family("vdi_node_up", "gauge", "1 when the node reported recently.");
+        for (n, up, _) in &rows {
+            let (u, name) = id(n);
+            e.sample(
+                "vdi_node_up",
+                &[
+                    ("node_uuid", &u),
+                    ("node", &name),
+                    ("role", n.role.as_str()),
+                ],
+                if *up { 1.0 } else { 0.0 },
+            );
+        }
+        e.family(
+            "vdi_node_report_age_seconds",
+            "gauge",
+            "Seconds since the node's newest report arrived.",
+        );
+        for (n, _, l) in &rows {
+            if let Some(l) = l {
+                let (u, name) = id(n);
+                e.sample(
+                    "vdi_node_report_age_seconds",
+                    &[("node_uuid", &u), ("node", &name)],
+                    ((now - l.received_ms).max(0) / 1000) as f64,
+                );
+            }
+        }
+        let fresh: Vec<_> = rows
+            .iter()
+            .filter_map(|(n, _, l)| l.as_ref().map(|l| (id(n), &l.sample)))
+            .collect();
+        e.family(
+            "vdi_node_cpu_percent",
+            "gauge",
+            "CPU use over the newest 30-second report, by mode.",
+        );
+        for ((u, name), s) in &fresh {
+            for (mode, v) in [
+                ("user", s.cpu.user),
+                ("system", s.cpu.system),
+                ("idle", s.cpu.idle),
+                ("total", s.cpu.percent),
+            ] {
+                e.sample(
+                    "vdi_node_cpu_percent",
+                    &[("node_uuid", u), ("node", name), ("mode", mode)],
+                    v,
+                );
+            }
+        }
+        e.family("vdi_node_memory_bytes", "gauge", "Memory of the node.");
+        for ((u, name), s) in &fresh {
+            for (kind, v) in [
+                ("total", s.mem.total),
+                ("used", s.mem.used),
+                ("free", s.mem.free),
+            ] {
+                e.sample(
+                    "vdi_node_memory_bytes",
+                    &[("node_uuid", u), ("node", name), ("kind", kind)],
+                    v as f64,
+                );
+            }
+        }
+        e.family("vdi_node_load", "gauge", "Load average.");
+        for ((u, name), s) in &fresh {
+            for (period, v) in ["1", "5", "15"].iter().zip(s.load) {
+                e.sample(
+                    "vdi_node_load",
+                    &[("node_uuid", u), ("node", name), ("period", period)],
+                    v,
+                );
+            }
+        }
+        e.family(
+            "vdi_node_network_bytes_per_second",
+            "gauge",
+            "NIC byte rates over the newest report.",
+        );
+        for ((u, name), s) in &fresh {
+            for nic in &s.nics {
+                for (dir, v) in [("up", nic.up), ("down", nic.down)] {
+                    e.sample(
+                        "vdi_node_network_bytes_per_second",
+                        &[
+                            ("node_uuid", u),
+                            ("node", name),
+                            ("nic", &nic.name),
+                            ("direction", dir),
+                        ],
+                        v,
+                    );
+                }
+            }
+        }
+        e.family("vdi_node_disk_bytes", "gauge", "Filesystem size and use.");
+        for ((u, name), s) in &fresh {
+            for d in &s.disks {
+                for (kind, v) in [("total", d.total), ("used", d.used)] {
+                    e.sample(
+                        "vdi_node_disk_bytes",
+                        &[
+                            ("node_uuid", u),
+                            ("node", name),
+                            ("device", &d.name),
+                            ("mount", &d.mount),
+                            ("kind", kind),
+                        ],
+                        v as f64,
+                    );
+                }
+            }
+        }
+        e.family(
+            "vdi_node_disk_io_bytes_per_second",
+            "gauge",
+            "Disk read and write rates over the newest report.",
+        );
+        for ((u, name), s) in &fresh {
+            for d in &s.disks {
+                for (dir, v) in [("read", d.read_rate), ("write", d.write_rate)] {
+                    e.sample(
+                        "vdi_node_disk_io_bytes_per_second",
+                        &[
+                            ("node_uuid", u),
+                            ("node", name),
+                            ("device", &d.name),
+                            ("direction", dir),
+                        ],
+                        v,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,266 @@
+//! What monitoring shows: the dashboard's top-5 lists (`index/top_data`),
+//! history series for charts, and the overview of nodes, desktops,
+//! allocation against hardware (over-commit) and storage per role.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::Services;
+use crate::api::monitor::HistoryQuery;
+use crate::domain::clock::now_ms;
+use crate::domain::monitor::{combine, Sample};
+use crate::domain::monitor_query::{series, top_data, NodeFigures, Point, TopData};
+use crate::domain::node::Node;
+use crate::domain::storage::{Role, ROLES};
+use crate::domain::Uuid;
+use crate::error::Result;
+
+/// A history answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    pub node: Node,
+    pub query: HistoryQuery,
+    /// The device the series is of (asked, or the node's default).
+    pub device: Option<String>,
+    pub points: Vec<Point>,
+}
+
+/// Allocated against physical, for CPU (vCPUs vs logical CPUs) or memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Allocation {
+    pub physical: u64,
+    /// Of every desktop defined on the node(s).
+    pub allocated: u64,
+    /// Of the running desktops only.
+    pub running: u64,
+}
+
+impl Allocation {
+    fn add(&mut self, o: &Allocation) {
+        self.physical += o.physical;
+        self.allocated += o.allocated;
+        self.running += o.running;
+    }
+
+    /// Allocated per physical unit (the over-commit ratio); 0 without hardware.
+    pub fn ratio(&self) -> f64 {
+        if self.physical == 0 {
+            0.0
+        } else {
+            self.allocated as f64 / self.physical as f64
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeOverview {
+    pub node: Node,
+    pub up: bool,
+    /// Unix seconds of the newest report.
+    pub last_report: Option<i64>,
+    pub desktops: u64,
+    pub desktops_running: u64,
+    pub cpu: Allocation,
+    /// Bytes.
+    pub memory: Allocation,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StorageOverview {
+    pub role: Role,
+    pub storages: u64,
+    pub total_bytes: u64,
+    pub used_bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Overview {
+    pub utc: i64,
+    pub nodes: Vec<NodeOverview>,
+    /// Desktop count per status name.
+    pub desktops: BTreeMap<&'static str, u64>,
+    pub cpu: Allocation,
+    pub memory: Allocation,
+    pub storage: Vec<StorageOverview>,
+}
+
+impl Services {
+    /// One node's figures over the last `period` seconds: this host from its
+    /// instants, any node from its newest aggregate while it is fresh.
+    fn period_sample(
+        &self,
+        node: &Uuid,
+        local: Option<Uuid>,
+        now_ms: i64,
+        period: i64,
+    ) -> Result<Option<Sample>> {
+        let now = now_ms.div_euclid(1000);
+        if local == Some(*node) {
+            let recent = self.monitor_recent(now - period);
+            if let Some(s) = combine(&recent, now - period, period as u32) {
+                return Ok(Some(s));
+            }
+        }
+        Ok(self
+            .monitor_latest(node)?
+            .filter(|_| self.monitor_node_up(node, now_ms).unwrap_or(false))
+            .map(|l| l.sample))
+    }
+
+    /// Where each node keeps desktop system disks (storage role 3).
+    fn desktop_roots(&self) -> Result<HashMap<Uuid, String>> {
+        Ok(self
+            .store
+            .storage_list()?
+            .into_iter()
+            .filter(|s| s.roles.has(Role::DesktopSystem))
+            .map(|s| (s.node, s.root))
+            .collect())
+    }
+
+    /// `index/top_data` over the last `period` seconds (checked by the caller).
+    pub fn top_data(&self, period: u32) -> Result<TopData> {
+        let now = now_ms();
+        let local = self.store.local_node()?;
+        let roots = self.desktop_roots()?;
+        let mut figures = Vec::new();
+        for n in self.store.node_list()? {
+            if let Some(s) = self.period_sample(&n.uuid, local, now, period as i64)? {
+                figures.push(NodeFigures::of(
+                    &n.name,
+                    &s,
+                    &n.manage_interface,
+                    roots.get(&n.uuid).map(String::as_str),
+                ));
+            }
+        }
+        Ok(top_data(now.div_euclid(1000), &figures))
+    }
+
+    /// A chart series. Without `device`, NIC metrics use the management NIC
+    /// and disk metrics the disk holding the desktop storage.
+    pub fn monitor_history(&self, q: HistoryQuery) -> Result<History> {
+        let node = self.store.node_get(&q.node)?;
+        let samples = self.store.monitor_range(&q.node, q.start, q.end)?;
+        let device = if q.metric.per_device() {
+            q.device.clone().or_else(|| {
+                if matches!(q.metric.name(), "nic_up" | "nic_down") {
+                    Some(node.manage_interface.clone()).filter(|m| !m.is_empty())
+                } else {
+                    let root = self.desktop_roots().ok()?.remove(&node.uuid)?;
+                    samples
+                        .iter()
+                        .rev()
+                        .find_map(|s| s.disk_holding(&root).map(|d| d.name.clone()))
+                }
+            })
+        } else {
+            None
+        };
+        let points = series(
+            &samples,
+            q.metric,
+            device.as_deref().unwrap_or(""),
+            q.start,
+            q.step,
+        );
+        Ok(History {
+            node,
+            query: q,
+            device,
+            points,
+        })
+    }
+
+    /// Nodes up and down, desktops by state, allocation against hardware
+    /// per node and in total, and storage per role.
+    pub fn monitor_overview(&self) -> Result<Overview> {
+        let now = now_ms();
+        let groups: HashMap<Uuid, (u64, u64)> = self
+            .store
+            .desktop_group_list()?
+            .into_iter()
+            .map(|g| (g.uuid, (g.vcpu as u64, g.ram_mb << 20)))
+            .collect();
+        let mut per_node: HashMap<Uuid, (u64, u64, Allocation, Allocation)> = HashMap::new();
+        let mut desktops: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for d in self.store.desktop_list()? {
+            *desktops.entry(d.status.as_str()).or_default() += 1;
+            let (vcpu, mem) = groups.get(&d.group).copied().unwrap_or((0, 0));
+            let running = d.status == crate::domain::desktop::Status::Active;
+            let e = per_node.entry(d.node).or_default();
+            e.0 += 1;
+            e.2.allocated += vcpu;
+            e.3.allocated += mem;
+            if running {
+                e.1 += 1;
+                e.2.running += vcpu;
+                e.3.running += mem;
+            }
+        }
+        let mut nodes = Vec::new();
+        let (mut cpu, mut memory) = (Allocation::default(), Allocation::default());
+        for n in self.node_list()? {
+            let (count, running, mut c, mut m) = per_node.remove(&n.uuid).unwrap_or_default();
+            c.physical = n.inventory.cpu.threads as u64;
+            m.physical = n.inventory.memory_bytes;
+            cpu.add(&c);
+            memory.add(&m);
+            nodes.push(NodeOverview {
+                up: self.monitor_node_up(&n.uuid, now)?,
+                last_report: self.monitor_latest(&n.uuid)?.map(|l| l.sample.start),
+                desktops: count,
+                desktops_running: running,
+                cpu: c,
+                memory: m,
+                node: n,
+            });
+        }
+        Ok(Overview {
+            utc: now.div_euclid(1000),
+            nodes,
+            desktops,
+            cpu,
+            memory,
+            storage: self.storage_by_role()?,
+        })
+    }
+
+    /// Size and use of the storages of each role: from the node's newest
+    /// report, else (this host) from the storage usage read in the background.
+    fn storage_by_role(&self) -> Result<Vec<StorageOverview>> {
+        let mut latest: HashMap<Uuid, Option<Sample>> = HashMap::new();
+        let mut out: Vec<StorageOverview> = ROLES
+            .iter()
+            .map(|r| StorageOverview {
+                role: *r,
+                storages: 0,
+                total_bytes: 0,
+                used_bytes: 0,
+            })
+            .collect();
+        for su in self.node_storage_list()? {
+            let s = &su.storage;
+            let sample = match latest.get(&s.node) {
+                Some(x) => x.clone(),
+                None => {
+                    let x = self.monitor_latest(&s.node)?.map(|l| l.sample);
+                    latest.insert(s.node, x.clone());
+                    x
+                }
+            };
+            let (total, used) = match sample.as_ref().and_then(|x| x.disk_holding(&s.root)) {
+                Some(d) => (d.total, d.used),
+                None => (
+                    su.total_bytes,
+                    su.total_bytes.saturating_sub(su.available_bytes),
+                ),
+            };
+            for o in out.iter_mut().filter(|o| s.roles.has(o.role)) {
+                o.storages += 1;
+                o.total_bytes += total;
+                o.used_bytes += used;
+            }
+        }
+        Ok(out)
+    }
+}
