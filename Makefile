@@ -14,7 +14,8 @@ BIN := target/release/vdi-appliance
 # Debian packages: build (libvirt headers for the virt crate), benchmark
 # (wrk), the systemd unit check (systemd-analyze).
 BUILD_DEBS := libvirt-dev pkg-config gcc
-TEST_DEBS := $(BUILD_DEBS) wrk systemd iproute2 util-linux
+# python3-prometheus-client parses /metrics in the API tier (a real exposition parser).
+TEST_DEBS := $(BUILD_DEBS) wrk systemd iproute2 util-linux python3-prometheus-client
 # The browser tier: Debian's Chromium driven by playwright-core from npm.
 BROWSER_DEBS := chromium fonts-dejavu-core
 # The real libvirt tier: libvirtd, QEMU and qemu-img (listed: installing QEMU replaces it).
@@ -68,7 +69,7 @@ test-unit: deps-test
 	$(CARGO) test --locked --lib
 
 test-api: deps-test
-	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal
+	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal --test monitor
 
 test-process: deps-test
 	$(CARGO) test --locked --test process

@@ -456,12 +456,28 @@ fn the_auth_wall_covers_every_non_public_route() {
         // Terminal calls are public: each is authenticated by the session
         // or the classroom address it carries (tests/terminal.rs).
         let terminal = r.path.starts_with("/api/v1/terminal/");
+        // Public in the table, but each checks its own credential: a node's
+        // (report_monitor) or the scrape token (/metrics).
+        let own = ["/api/v1/node/report_monitor", "/metrics"].contains(&r.path);
         assert_eq!(
             r.public,
-            public.contains(&r.path) || terminal,
+            public.contains(&r.path) || terminal || own,
             "{} public flag",
             r.path
         );
+        if own {
+            let body = json!({"node_uuid": uuid::Uuid::new_v4().to_string(), "type": "half_min_monitor",
+                "name": "n", "timestamp": 1_700_000_000,
+                "data": {"cpu": {"user": 1, "system": 1, "idle": 98, "percent": 2},
+                         "mem": {"total": 10, "used": 5, "free": 5, "percent": 50}}});
+            for token in [None, Some("bogus-token")] {
+                let (st, v) = t.raw(m, &path, token, &body.to_string());
+                assert_eq!(st, 401, "{m} {path} with {token:?}: {v}");
+                assert!([21201, 21203].contains(&v["code"].as_i64().unwrap()), "{v}");
+            }
+            checked += 1;
+            continue;
+        }
         if r.public {
             continue;
         }

@@ -249,6 +249,7 @@ pub fn table() -> Vec<Route> {
             "system/metrics_token",
             "Make a new Prometheus scrape token (shown once; the old one stops working)",
         )
+        .body(schema::<monitor::NoFields>())
         .to(h!(monitor::metrics_token)),
         query(
             "/api/v1.0/node_storage/",

@@ -154,8 +154,12 @@ impl Services {
         }))
     }
 
-    /// Whether a node reported within `monitor_down_after`.
+    /// Whether a node reported within `monitor_down_after`; this host is
+    /// up while it answers.
     pub fn monitor_node_up(&self, node: &Uuid, now_ms: i64) -> Result<bool> {
+        if self.store.local_node()? == Some(*node) {
+            return Ok(true);
+        }
         let limit = self.settings.monitor_down_after.as_millis() as i64;
         Ok(self
             .monitor_latest(node)?

@@ -100,9 +100,10 @@ impl Services {
                 return Ok(Some(s));
             }
         }
+        let fresh = self.settings.monitor_down_after.as_millis() as i64;
         Ok(self
             .monitor_latest(node)?
-            .filter(|_| self.monitor_node_up(node, now_ms).unwrap_or(false))
+            .filter(|l| now_ms - l.received_ms <= fresh)
             .map(|l| l.sample))
     }
 

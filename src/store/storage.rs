@@ -82,6 +82,15 @@ impl Store {
         Ok(v)
     }
 
+    /// Records (or replaces) one storage of a node.
+    pub fn storage_put(&self, st: &Storage) -> Result<()> {
+        self.storages
+            .insert(st.uuid.as_bytes(), encode(st))
+            .map_err(Error::store)?;
+        self.bump(Table::Node);
+        Ok(())
+    }
+
     pub(super) fn storage_export(&self) -> Result<Vec<StorageV1>> {
         self.storages
             .iter()
