@@ -1,9 +1,10 @@
 # vdi-appliance — the two commands that matter:
 #   make run    build and run the service locally (data in ./var)
 #   make test   install what the tests need, then run every tier
-# Tiers can be run alone: make test-unit | test-api | test-process | test-netns | test-firstboot |
+# Tiers can be run alone: make test-unit | test-api | test-host | test-process | test-netns | test-firstboot |
 #   test-libvirt | test-guest | test-units | lint
-# make bench  runs the API benchmark (10,000 records, wrk on loopback).
+# make bench  runs the API benchmark (10,000 records, wrk on loopback);
+#   make bench-monitor the monitoring one (50 nodes x a week of reports).
 
 SHELL := /bin/bash
 CARGO ?= cargo
@@ -22,7 +23,7 @@ BROWSER_DEBS := chromium fonts-dejavu-core
 LIBVIRT_DEBS := libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils seabios dnsmasq-base
 
 
-.PHONY: bench-desktop
+.PHONY: bench-desktop bench-monitor test-host
 .PHONY: run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
 
 define install_debs
@@ -57,7 +58,7 @@ run: build
 	@echo "  create the first admin: curl -s -X POST http://127.0.0.1:$(lastword $(subst :, ,$(LISTEN)))/api/v1/setup/admin -d '{\"setup_token\":\"'\$$(cat $(DATA)/setup-token)'\",\"name\":\"admin\",\"password\":\"<8+ chars>\"}'"
 	$(BIN) serve --listen $(LISTEN) --data-dir $(DATA) $(ARGS)
 
-test: deps-test lint test-unit test-api test-process test-netns test-firstboot test-libvirt test-guest test-units
+test: deps-test lint test-unit test-api test-host test-process test-netns test-firstboot test-libvirt test-guest test-units
 	@echo "make test: every tier passed"
 
 lint: deps-test
@@ -70,6 +71,10 @@ test-unit: deps-test
 
 test-api: deps-test
 	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal --test monitor
+
+# This machine's own figures through the real sampler (sysinfo, /proc, sysfs).
+test-host: deps-test
+	$(CARGO) test --locked --test monitor_host
 
 test-process: deps-test
 	$(CARGO) test --locked --test process
@@ -114,6 +119,10 @@ test-units: deps-test
 
 bench: deps-test
 	$(CARGO) bench --locked --bench api
+
+# 50 nodes reporting for a simulated week: store size, RSS, top_data vs health.
+bench-monitor: deps-test
+	$(CARGO) bench --locked --bench monitor
 
 # Desktop creation and start on real libvirt against shell loops (root).
 bench-desktop: deps-libvirt

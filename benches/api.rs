@@ -5,33 +5,14 @@
 //!
 //! Environment: BENCH_RECORDS (10000), BENCH_SECONDS (10), BENCH_CONNS (32).
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::net::UnixDatagram;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_vdi-appliance");
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn post(port: u16, path: &str, body: &Value) -> Value {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let b = body.to_string();
-    write!(s, "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let body = out.split_once("\r\n\r\n").unwrap().1;
-    serde_json::from_str(body).unwrap_or(Value::Null)
-}
+mod common;
+use common::*;
 
 /// Writes a store export holding `n` pools plus one admin, and imports it.
 fn load(data: &Path, n: u64) {
@@ -195,127 +176,6 @@ fn seed_desktops(data: &Path, groups: u32, per: u32, users: u32) -> uuid::Uuid {
     first.unwrap()
 }
 
-struct Svc {
-    child: Child,
-    port: u16,
-    ready_ms: f64,
-}
-
-impl Drop for Svc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(data: &Path, sock: &Path) -> Svc {
-    let _ = std::fs::remove_file(sock);
-    let notify = UnixDatagram::bind(sock).unwrap();
-    notify
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let t0 = Instant::now();
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--libvirt-uri",
-            "test:///default",
-            "--log-level",
-            "warn",
-            "--data-dir",
-        ])
-        .arg(data)
-        .env("NOTIFY_SOCKET", sock)
-        // As systemd/vdi-appliance.service runs it.
-        .env("MALLOC_ARENA_MAX", "2")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut buf = [0u8; 256];
-    loop {
-        let n = notify.recv(&mut buf).expect("READY=1 within 30 s");
-        if String::from_utf8_lossy(&buf[..n]).contains("READY=1") {
-            break;
-        }
-    }
-    let ready_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    Svc {
-        child,
-        port,
-        ready_ms,
-    }
-}
-
-fn rss_kb(pid: u32, key: &str) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    s.lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-struct Wrk {
-    rps: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    errors: u64,
-}
-
-fn to_ms(v: &str) -> f64 {
-    let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
-    let n: f64 = num.parse().unwrap_or(f64::NAN);
-    match unit {
-        "us" => n / 1000.0,
-        "ms" => n,
-        "s" => n * 1000.0,
-        _ => f64::NAN,
-    }
-}
-
-fn wrk(url: &str, token: &str, conns: u64, secs: u64) -> Wrk {
-    let out = Command::new("wrk")
-        .args([
-            "-t2",
-            &format!("-c{conns}"),
-            &format!("-d{secs}s"),
-            "--latency",
-            "-H",
-        ])
-        .arg(format!("Authorization: Bearer {token}"))
-        .arg(url)
-        .output()
-        .expect("wrk (apt-get install wrk)");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let field = |prefix: &str| -> Option<String> {
-        text.lines()
-            .map(str::trim)
-            .find(|l| l.starts_with(prefix))
-            .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
-    };
-    let non2xx = text
-        .lines()
-        .find(|l| l.contains("Non-2xx"))
-        .and_then(|l| l.split(':').nth(1))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    Wrk {
-        rps: field("Requests/sec:")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0),
-        p50_ms: field("50%").map(|v| to_ms(&v)).unwrap_or(f64::NAN),
-        p99_ms: field("99%").map(|v| to_ms(&v)).unwrap_or(f64::NAN),
-        errors: non2xx,
-    }
-}
-
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` asks benches to list themselves
@@ -343,20 +203,12 @@ fn main() {
     // Cold start: median of three starts with the data in place.
     let mut starts = Vec::new();
     for _ in 0..3 {
-        let s = start(&data, &sock);
+        let s = start(&data, &sock, &[]);
         starts.push(s.ready_ms);
     }
     starts.sort_by(f64::total_cmp);
-    let svc = start(&data, &sock);
-    let login = post(
-        svc.port,
-        "/api/v1/login",
-        &json!({"name": "bench", "password": "bench-password"}),
-    );
-    let token = login["data"]["access_token"]
-        .as_str()
-        .expect("login")
-        .to_string();
+    let svc = start(&data, &sock, &[]);
+    let token = login_bench(svc.port);
     let base = format!("http://127.0.0.1:{}", svc.port);
     let health_url = format!("{base}/api/v1/health");
     let query_url = format!(
@@ -373,24 +225,11 @@ fn main() {
     let query = wrk(&query_url, &token, conns, secs);
     let desk = wrk(&desk_url, &token, conns, secs);
     let pid = svc.child.id();
-    let (rss, anon, file) = (
-        rss_kb(pid, "VmRSS:"),
-        rss_kb(pid, "RssAnon:"),
-        rss_kb(pid, "RssFile:"),
-    );
+    let (rss, anon, file) = rss_parts(pid);
     let ratio = query.rps / health.rps;
-    println!(
-        "floor  GET /api/v1/health: {:>9.0} req/s  p50 {:.2} ms  p99 {:.2} ms  non-2xx {}",
-        health.rps, health.p50_ms, health.p99_ms, health.errors
-    );
-    println!(
-        "query  contain name, page 20: {:>7.0} req/s  p50 {:.2} ms  p99 {:.2} ms  non-2xx {}",
-        query.rps, query.p50_ms, query.p99_ms, query.errors
-    );
-    println!(
-        "desktops of a group, page 20: {:>6.0} req/s  p50 {:.2} ms  p99 {:.2} ms  non-2xx {}",
-        desk.rps, desk.p50_ms, desk.p99_ms, desk.errors
-    );
+    health.print("floor  GET /api/v1/health:");
+    query.print("query  contain name, page 20:");
+    desk.print("desktops of a group, page 20:");
     println!();
     println!(
         "records                   {n} pools, {n} desktops, {} users",

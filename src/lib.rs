@@ -199,6 +199,9 @@ async fn serve(
     http::server::serve(app, listener, ex.clone(), signal).await;
     services.notifier.stopping();
     services.begin_stopping();
+    if let Err(e) = services.monitor_flush_open(i64::MAX) {
+        log::warn!("the open monitoring buckets could not be written: {e}");
+    }
     let left = services.tasks_drain(services.settings.shutdown_grace).await;
     if left > 0 {
         log::warn!(

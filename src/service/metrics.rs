@@ -160,9 +160,9 @@ impl Services {
             self.store.size_on_disk() as f64,
         );
         e.gauge(
-            "vdi_monitor_samples",
-            "Monitoring samples kept, over all nodes.",
-            self.store.monitor_count() as f64,
+            "vdi_monitor_buckets",
+            "Ten-minute monitoring history records kept, over all nodes.",
+            self.store.monitor_buckets() as f64,
         );
         Ok(e.finish())
     }

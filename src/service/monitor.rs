@@ -2,7 +2,8 @@
 //! 30-second aggregates, reports pushed by compute nodes (checked against
 //! the node's credential), the latest figures per node, node credentials,
 //! and bounded retention (full resolution for a while, then 10-minute
-//! buckets, then dropped).
+//! buckets, then dropped). Aggregates are gathered per node in memory for
+//! the current 10-minute bucket and written once it ends (or at shutdown).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, RwLock};
@@ -44,8 +45,21 @@ pub struct Latest {
 pub struct MonitorState {
     sampler: Mutex<Sampler>,
     latest: RwLock<HashMap<Uuid, Latest>>,
+    /// Each node's bucket being filled: its start and samples.
+    open: Mutex<HashMap<Uuid, (i64, Vec<Sample>)>>,
     /// Samples before this second are already downsampled.
     compacted_to: Mutex<i64>,
+    /// What `top_data` needs of the nodes, for a generation of the node table.
+    pub(crate) top_nodes: Mutex<Option<(u64, std::sync::Arc<Vec<TopNode>>)>>,
+}
+
+/// A node as `top_data` ranks it: name, management NIC, desktop storage root.
+#[derive(Clone, Debug)]
+pub(crate) struct TopNode {
+    pub uuid: Uuid,
+    pub name: String,
+    pub manage: String,
+    pub root: Option<String>,
 }
 
 impl Services {
@@ -117,9 +131,26 @@ impl Services {
             .unwrap_or_default()
     }
 
-    /// Stores an aggregate of `node` and remembers it as its newest.
+    /// Keeps an aggregate of `node` (in its open bucket, written when the
+    /// bucket ends) and remembers it as its newest.
     pub fn monitor_ingest(&self, node: &Uuid, sample: Sample, received_ms: i64) -> Result<()> {
-        self.store.monitor_put(node, &sample)?;
+        let bucket = window_start(sample.start, COARSE_S);
+        {
+            let mut open = self.monitor.open.lock().map_err(Error::internal)?;
+            if open.get(node).is_some_and(|(b, _)| *b > bucket) {
+                // A late report for a bucket already written.
+                self.store
+                    .monitor_add(node, bucket, std::slice::from_ref(&sample))?;
+            } else {
+                let e = open.entry(*node).or_insert((bucket, Vec::new()));
+                if e.0 != bucket {
+                    self.store.monitor_add(node, e.0, &e.1)?;
+                    *e = (bucket, Vec::new());
+                }
+                e.1.retain(|s| s.start != sample.start);
+                e.1.push(sample.clone());
+            }
+        }
         let mut latest = self.monitor.latest.write().map_err(Error::internal)?;
         let newer = latest
             .get(node)
@@ -148,10 +179,46 @@ impl Services {
         {
             return Ok(Some(l.clone()));
         }
-        Ok(self.store.monitor_last(node)?.map(|s| Latest {
+        let stored = self.store.monitor_last(node)?.map(|s| Latest {
             received_ms: s.end() * 1000,
             sample: s,
-        }))
+        });
+        if let (Some(l), Ok(mut w)) = (&stored, self.monitor.latest.write()) {
+            w.entry(*node).or_insert_with(|| l.clone());
+        }
+        Ok(stored)
+    }
+
+    /// Writes the open buckets that started before `before` (all of them
+    /// with `i64::MAX`, at shutdown).
+    pub fn monitor_flush_open(&self, before: i64) -> Result<usize> {
+        let mut open = self.monitor.open.lock().map_err(Error::internal)?;
+        let due: Vec<Uuid> = open
+            .iter()
+            .filter(|(_, (b, _))| before == i64::MAX || b + COARSE_S <= before)
+            .map(|(n, _)| *n)
+            .collect();
+        for n in &due {
+            if let Some((b, v)) = open.get(n) {
+                self.store.monitor_add(n, *b, v)?;
+            }
+            open.remove(n);
+        }
+        Ok(due.len())
+    }
+
+    /// A node's samples starting in `[from, to)`, stored and still open,
+    /// oldest first.
+    pub fn monitor_range(&self, node: &Uuid, from: i64, to: i64) -> Result<Vec<Sample>> {
+        let mut v = self.store.monitor_range(node, from, to, COARSE_S)?;
+        if let Some((_, open)) = self.monitor.open.lock().map_err(Error::internal)?.get(node) {
+            for s in open.iter().filter(|s| s.start >= from && s.start < to) {
+                v.retain(|x| x.start != s.start);
+                v.push(s.clone());
+            }
+        }
+        v.sort_by_key(|s| s.start);
+        Ok(v)
     }
 
     /// Whether a node reported within `monitor_down_after`; this host is
@@ -247,29 +314,25 @@ impl Services {
         let full = self.settings.monitor_full_res.as_secs() as i64;
         let drop_before = now_s - keep;
         let full_before = window_start(now_s - full, COARSE_S);
+        self.monitor_flush_open(now_s)?;
         let mut from = self.monitor.compacted_to.lock().map_err(Error::internal)?;
         let mut done = Compacted::default();
         for node in self.store.monitor_nodes()? {
             done.dropped += self.store.monitor_drop(&node, drop_before)?;
             let start = window_start((*from).max(drop_before), COARSE_S);
-            let samples = self.store.monitor_range(&node, start, full_before)?;
+            let samples = self
+                .store
+                .monitor_range(&node, start, full_before, COARSE_S)?;
             let merged = downsample(&samples, full_before, COARSE_S);
             if merged.is_empty() {
                 continue;
             }
-            let spans: HashMap<i64, u32> = samples.iter().map(|s| (s.start, s.span_s)).collect();
-            let batch: Vec<(Vec<(i64, u32)>, Sample)> = merged
+            done.merged += merged.iter().map(|m| m.0.len()).sum::<usize>();
+            let buckets: Vec<(i64, Vec<Sample>)> = merged
                 .into_iter()
-                .map(|(starts, s)| {
-                    let old = starts
-                        .into_iter()
-                        .map(|t| (t, spans.get(&t).copied().unwrap_or(0)))
-                        .collect();
-                    (old, s)
-                })
+                .map(|(_, s)| (s.start, vec![s]))
                 .collect();
-            done.merged += batch.iter().map(|b| b.0.len()).sum::<usize>();
-            self.store.monitor_replace(&node, &batch)?;
+            self.store.monitor_replace(&node, &buckets)?;
         }
         *from = full_before;
         Ok(done)
@@ -279,6 +342,9 @@ impl Services {
     pub fn monitor_forget(&self, node: &Uuid) -> Result<usize> {
         if let Ok(mut l) = self.monitor.latest.write() {
             l.remove(node);
+        }
+        if let Ok(mut o) = self.monitor.open.lock() {
+            o.remove(node);
         }
         self.store.monitor_drop(node, i64::MAX)
     }
@@ -316,6 +382,53 @@ mod tests {
     }
 
     #[test]
+    fn readings_fold_into_aligned_half_minutes() {
+        let store = std::sync::Arc::new(crate::store::Store::temporary().unwrap());
+        let f = crate::app::fakes(Default::default(), Default::default());
+        let settings = super::super::Settings::for_dir(std::env::temp_dir());
+        let s = crate::app::services(store, &f.backends(), settings, crate::app::global_spawner());
+        let node = Node::bare(Uuid::new_v4(), "me", "10.0.0.1", 0);
+        s.store.node_put(&node).unwrap();
+        s.store.local_node_set(&node.uuid).unwrap();
+        let t0 = 1_700_000_010; // 10 s into a half-minute
+        let mut done = Vec::new();
+        for i in 0..10i64 {
+            f.metrics.update(|r| {
+                r.at_ms = (t0 + i * 5) * 1000;
+                // 40 % busy until 30 s in, 80 % after.
+                let busy = if t0 + i * 5 <= 1_700_000_040 { 40 } else { 80 };
+                r.cpu.total += 100;
+                r.cpu.user += busy;
+                r.cpu.idle += 100 - busy;
+                r.nics[0].tx_bytes += 5000;
+            });
+            if let Some(a) = smol::block_on(s.monitor_tick()).unwrap() {
+                done.push(a);
+            }
+        }
+        // Readings 10..55 s: instants end at 15..55; one window [0,30) is
+        // partial, [30,60) is still open.
+        assert_eq!(done.len(), 1);
+        let a = &done[0];
+        assert_eq!((a.start, a.span_s), (1_700_000_010 / 30 * 30, 30));
+        assert!((a.cpu.percent - 40.0).abs() < 1e-9, "{}", a.cpu.percent);
+        assert_eq!(a.nic("eth0").unwrap().up, 1000.0);
+        let kept = s.monitor_range(&node.uuid, 0, i64::MAX).unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].start, a.start);
+        assert_eq!(
+            s.monitor_latest(&node.uuid).unwrap().unwrap().sample.start,
+            a.start
+        );
+        assert_eq!(s.monitor_recent(0).len(), 9);
+        // A failing sampler is an error, not a panic, and recovers.
+        *f.metrics.fail.lock().unwrap() = Some("gone".into());
+        assert!(smol::block_on(s.monitor_tick()).is_err());
+        *f.metrics.fail.lock().unwrap() = None;
+        assert!(smol::block_on(s.monitor_tick()).is_ok());
+    }
+
+    #[test]
     fn retention_downsamples_then_drops() {
         let s = services();
         let node = Uuid::new_v4();
@@ -325,17 +438,17 @@ mod tests {
         for t in (now - 10 * day..now).step_by(30) {
             s.monitor_ingest(&node, agg(t, 30), t * 1000).unwrap();
         }
-        let before = s.store.monitor_count();
+        let before = s.monitor_range(&node, 0, i64::MAX).unwrap().len();
         let c = s.monitor_compact(now).unwrap();
         assert!(c.dropped > 0 && c.merged > 0);
-        let all = s.store.monitor_range(&node, 0, i64::MAX).unwrap();
+        let all = s.monitor_range(&node, 0, i64::MAX).unwrap();
         // Nothing older than 8 days; 30 s resolution for the last 24 h.
         assert!(all.iter().all(|x| x.start >= now - 8 * day));
         let fine = all.iter().filter(|x| x.span_s == 30).count() as i64;
         assert!((2880..=2880 + 20).contains(&fine), "{fine}");
         let coarse = all.iter().filter(|x| x.span_s == 600).count() as i64;
         assert!((7 * 144 - 1..=7 * 144).contains(&coarse), "{coarse}");
-        assert!(s.store.monitor_count() < before / 2);
+        assert!(all.len() < before / 2);
         assert!(all.iter().all(|x| (x.cpu.percent - 10.0).abs() < 1e-9));
         // A second pass at the same time changes nothing; later passes keep
         // the store bounded.
@@ -346,8 +459,15 @@ mod tests {
                 s.monitor_compact(t).unwrap();
             }
         }
-        let n = s.store.monitor_count() as i64;
+        let n = s.monitor_range(&node, 0, i64::MAX).unwrap().len() as i64;
         assert!(n <= 2880 + 7 * 144 + 25, "{n}");
+        // Written in buckets: one record per 10 minutes, not per sample.
+        let b = s.store.monitor_buckets() as i64;
+        assert!(b <= 8 * 144 + 2, "{b}");
+        // Shutdown writes the open bucket; a fresh service reads it back.
+        let last = s.monitor_latest(&node).unwrap().unwrap().sample.start;
+        s.monitor_flush_open(i64::MAX).unwrap();
+        assert_eq!(s.store.monitor_last(&node).unwrap().unwrap().start, last);
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! allocation against hardware (over-commit) and storage per role.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use super::Services;
+use super::monitor::TopNode;
+use super::{Services, Table};
 use crate::api::monitor::HistoryQuery;
 use crate::domain::clock::now_ms;
 use crate::domain::monitor::{combine, Sample};
@@ -12,7 +14,7 @@ use crate::domain::monitor_query::{series, top_data, NodeFigures, Point, TopData
 use crate::domain::node::Node;
 use crate::domain::storage::{Role, ROLES};
 use crate::domain::Uuid;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A history answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -122,26 +124,47 @@ impl Services {
     pub fn top_data(&self, period: u32) -> Result<TopData> {
         let now = now_ms();
         let local = self.store.local_node()?;
-        let roots = self.desktop_roots()?;
         let mut figures = Vec::new();
-        for n in self.store.node_list()? {
+        for n in self.top_nodes()?.iter() {
             if let Some(s) = self.period_sample(&n.uuid, local, now, period as i64)? {
-                figures.push(NodeFigures::of(
-                    &n.name,
-                    &s,
-                    &n.manage_interface,
-                    roots.get(&n.uuid).map(String::as_str),
-                ));
+                figures.push(NodeFigures::of(&n.name, &s, &n.manage, n.root.as_deref()));
             }
         }
         Ok(top_data(now.div_euclid(1000), &figures))
+    }
+
+    /// The nodes as `top_data` needs them, read again only when the node
+    /// table (nodes, NICs, storages) changed: the dashboard polls it.
+    fn top_nodes(&self) -> Result<Arc<Vec<TopNode>>> {
+        let gen = self.table_generation(Table::Node);
+        let mut cache = self.monitor.top_nodes.lock().map_err(Error::internal)?;
+        if let Some((g, v)) = cache.as_ref() {
+            if *g == gen {
+                return Ok(v.clone());
+            }
+        }
+        let mut roots = self.desktop_roots()?;
+        let v: Arc<Vec<TopNode>> = Arc::new(
+            self.store
+                .node_list()?
+                .into_iter()
+                .map(|n| TopNode {
+                    root: roots.remove(&n.uuid),
+                    uuid: n.uuid,
+                    name: n.name,
+                    manage: n.manage_interface,
+                })
+                .collect(),
+        );
+        *cache = Some((gen, v.clone()));
+        Ok(v)
     }
 
     /// A chart series. Without `device`, NIC metrics use the management NIC
     /// and disk metrics the disk holding the desktop storage.
     pub fn monitor_history(&self, q: HistoryQuery) -> Result<History> {
         let node = self.store.node_get(&q.node)?;
-        let samples = self.store.monitor_range(&q.node, q.start, q.end)?;
+        let samples = self.monitor_range(&q.node, q.start, q.end)?;
         let device = if q.metric.per_device() {
             q.device.clone().or_else(|| {
                 if matches!(q.metric.name(), "nic_up" | "nic_down") {

@@ -1,7 +1,9 @@
-//! Monitoring samples per node (key: node uuid, start second, span), kept
-//! compact (percentages in hundredths, rates in whole bytes per second);
-//! node credentials for the internal API and the metrics scrape token, both
-//! as blake2 hashes.
+//! Monitoring history: one record per node and 10-minute bucket (key: node
+//! uuid, bucket start) holding that bucket's samples, kept compact
+//! (percentages in hundredths, rates in whole bytes per second). Writing a
+//! bucket once, rather than a key per 30-second sample, keeps sled's space
+//! overhead down. Also node credentials for the internal API and the
+//! metrics scrape token, both as blake2 hashes.
 
 use bincode::{Decode, Encode};
 
@@ -154,28 +156,59 @@ impl SampleV1 {
     }
 }
 
-fn key(node: &Uuid, start: i64, span: u32) -> [u8; 28] {
-    let mut k = [0u8; 28];
+#[derive(Encode, Decode)]
+struct ChunkV1 {
+    /// (seconds after the bucket start, span, figures), by start.
+    samples: Vec<(u32, u32, SampleV1)>,
+}
+
+fn key(node: &Uuid, bucket: i64) -> [u8; 24] {
+    let mut k = [0u8; 24];
     k[..16].copy_from_slice(&uuid_bytes(node));
-    k[16..24].copy_from_slice(&(start.max(0) as u64).to_be_bytes());
-    k[24..].copy_from_slice(&span.to_be_bytes());
+    k[16..].copy_from_slice(&(bucket.max(0) as u64).to_be_bytes());
     k
 }
 
-/// The node, start and span of a sample key.
-fn parse_key(k: &[u8]) -> Result<(Uuid, i64, u32)> {
-    if k.len() != 28 {
+/// The node and bucket start of a key.
+fn parse_key(k: &[u8]) -> Result<(Uuid, i64)> {
+    if k.len() != 24 {
         return Err(Error::store("bad monitor key"));
     }
     let node = Uuid::from_slice(&k[..16]).map_err(Error::store)?;
-    let start = codec::key_u64(&k[16..24])? as i64;
-    let span = u32::from_be_bytes([k[24], k[25], k[26], k[27]]);
-    Ok((node, start, span))
+    Ok((node, codec::key_u64(&k[16..24])? as i64))
 }
 
-fn decode(k: &[u8], v: &[u8]) -> Result<Sample> {
-    let (_, start, span) = parse_key(k)?;
-    Ok(codec::decode::<SampleV1>(V1, v)?.into_sample(start, span))
+fn decode(k: &[u8], v: &[u8]) -> Result<Vec<Sample>> {
+    let (_, bucket) = parse_key(k)?;
+    let c: ChunkV1 = codec::decode(V1, v)?;
+    Ok(c.samples
+        .into_iter()
+        .map(|(off, span, s)| s.into_sample(bucket + off as i64, span))
+        .collect())
+}
+
+fn encode(bucket: i64, samples: &[Sample]) -> Vec<u8> {
+    let mut v: Vec<&Sample> = samples.iter().collect();
+    v.sort_by_key(|s| s.start);
+    let c = ChunkV1 {
+        samples: v
+            .into_iter()
+            .map(|s| {
+                (
+                    (s.start - bucket).max(0) as u32,
+                    s.span_s,
+                    SampleV1::from(s),
+                )
+            })
+            .collect(),
+    };
+    codec::encode(V1, &c)
+}
+
+fn end_key(node: &Uuid) -> [u8; 24] {
+    let mut k = [0xffu8; 24];
+    k[..16].copy_from_slice(&uuid_bytes(node));
+    k
 }
 
 /// Counts of a compaction pass.
@@ -186,38 +219,67 @@ pub struct Compacted {
 }
 
 impl Store {
-    /// Stores a sample; one with the same start and span replaces it.
-    pub fn monitor_put(&self, node: &Uuid, s: &Sample) -> Result<()> {
+    /// Adds samples to a node's bucket (starting at `bucket`); a sample
+    /// with the start of one already there replaces it.
+    pub fn monitor_add(&self, node: &Uuid, bucket: i64, samples: &[Sample]) -> Result<()> {
+        let k = key(node, bucket);
+        let mut all = match self.monitor.get(k).map_err(Error::store)? {
+            Some(v) => decode(&k, &v)?,
+            None => Vec::new(),
+        };
+        all.retain(|old| !samples.iter().any(|s| s.start == old.start));
+        all.extend(samples.iter().cloned());
         self.monitor
-            .insert(
-                key(node, s.start, s.span_s),
-                codec::encode(V1, &SampleV1::from(s)),
-            )
+            .insert(k, encode(bucket, &all))
             .map_err(Error::store)?;
         Ok(())
     }
 
-    /// A node's samples starting in `[from, to)`, oldest first.
-    pub fn monitor_range(&self, node: &Uuid, from: i64, to: i64) -> Result<Vec<Sample>> {
+    /// Replaces whole buckets of a node (downsampling), atomically.
+    pub fn monitor_replace(&self, node: &Uuid, buckets: &[(i64, Vec<Sample>)]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (bucket, samples) in buckets {
+            batch.insert(&key(node, *bucket)[..], encode(*bucket, samples));
+        }
+        self.monitor.apply_batch(batch).map_err(Error::store)
+    }
+
+    /// A node's stored samples starting in `[from, to)`, oldest first
+    /// (`bucket` is the bucket length the records were written with).
+    pub fn monitor_range(
+        &self,
+        node: &Uuid,
+        from: i64,
+        to: i64,
+        bucket: i64,
+    ) -> Result<Vec<Sample>> {
         if to <= from {
             return Ok(Vec::new());
         }
-        self.monitor
-            .range(key(node, from, 0)..key(node, to, 0))
-            .map(|kv| {
-                let (k, v) = kv.map_err(Error::store)?;
-                decode(&k, &v)
-            })
-            .collect()
+        let first = from.max(0).div_euclid(bucket) * bucket;
+        let end = if to == i64::MAX {
+            end_key(node)
+        } else {
+            key(node, to)
+        };
+        let mut out = Vec::new();
+        for kv in self.monitor.range(key(node, first)..end) {
+            let (k, v) = kv.map_err(Error::store)?;
+            out.extend(
+                decode(&k, &v)?
+                    .into_iter()
+                    .filter(|s| s.start >= from && s.start < to),
+            );
+        }
+        Ok(out)
     }
 
-    /// A node's newest sample.
+    /// A node's newest stored sample.
     pub fn monitor_last(&self, node: &Uuid) -> Result<Option<Sample>> {
-        let prefix = uuid_bytes(node);
-        match self.monitor.scan_prefix(prefix).next_back() {
+        match self.monitor.scan_prefix(uuid_bytes(node)).next_back() {
             Some(kv) => {
                 let (k, v) = kv.map_err(Error::store)?;
-                Ok(Some(decode(&k, &v)?))
+                Ok(decode(&k, &v)?.pop())
             }
             None => Ok(None),
         }
@@ -232,7 +294,7 @@ impl Store {
                 return Ok(out);
             };
             let (k, _) = kv.map_err(Error::store)?;
-            let (node, _, _) = parse_key(&k)?;
+            let (node, _) = parse_key(&k)?;
             out.push(node);
             // The next key after every key of this node.
             match u128::from_be_bytes(*node.as_bytes()).checked_add(1) {
@@ -242,37 +304,20 @@ impl Store {
         }
     }
 
-    /// Replaces samples with merged ones and removes those they replace,
-    /// atomically per call.
-    pub fn monitor_replace(&self, node: &Uuid, merged: &[(Vec<(i64, u32)>, Sample)]) -> Result<()> {
-        let mut batch = sled::Batch::default();
-        for (old, s) in merged {
-            for (start, span) in old {
-                batch.remove(&key(node, *start, *span)[..]);
-            }
-            batch.insert(
-                &key(node, s.start, s.span_s)[..],
-                codec::encode(V1, &SampleV1::from(s)),
-            );
-        }
-        self.monitor.apply_batch(batch).map_err(Error::store)
-    }
-
-    /// Removes a node's samples that start before `before` (all of them
-    /// with `i64::MAX`).
+    /// Removes a node's buckets that start before `before` (all of them
+    /// with `i64::MAX`); returns how many samples went.
     pub fn monitor_drop(&self, node: &Uuid, before: i64) -> Result<usize> {
         let mut batch = sled::Batch::default();
         let mut n = 0;
         let end = if before == i64::MAX {
-            let mut k = [0xffu8; 28];
-            k[..16].copy_from_slice(&uuid_bytes(node));
-            k
+            end_key(node)
         } else {
-            key(node, before, 0)
+            key(node, before)
         };
-        for k in self.monitor.range(key(node, 0, 0)..end).keys() {
-            batch.remove(k.map_err(Error::store)?);
-            n += 1;
+        for kv in self.monitor.range(key(node, 0)..end) {
+            let (k, v) = kv.map_err(Error::store)?;
+            n += decode(&k, &v)?.len();
+            batch.remove(k);
         }
         if n > 0 {
             self.monitor.apply_batch(batch).map_err(Error::store)?;
@@ -280,8 +325,17 @@ impl Store {
         Ok(n)
     }
 
-    /// Samples stored, over all nodes.
-    pub fn monitor_count(&self) -> usize {
+    /// Bytes of the bucket records (keys and values) as stored.
+    pub fn monitor_bytes(&self) -> u64 {
+        self.monitor
+            .iter()
+            .filter_map(|kv| kv.ok())
+            .map(|(k, v)| (k.len() + v.len()) as u64)
+            .sum()
+    }
+
+    /// Bucket records stored, over all nodes.
+    pub fn monitor_buckets(&self) -> usize {
         self.monitor.len()
     }
 
@@ -372,18 +426,20 @@ mod tests {
     }
 
     #[test]
-    fn samples_round_trip_in_time_order_per_node() {
+    fn buckets_round_trip_in_time_order_per_node() {
         let s = Store::temporary().unwrap();
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        for i in (0..10).rev() {
-            s.monitor_put(&a, &sample(1000 + i * 30, 30, i as f64))
-                .unwrap();
-        }
-        s.monitor_put(&b, &sample(1000, 30, 50.0)).unwrap();
-        let got = s.monitor_range(&a, 1030, 1120).unwrap();
+        // Ten samples in two 150-second buckets, written out of order.
+        let all: Vec<Sample> = (0..10)
+            .map(|i| sample(1050 + i * 30, 30, i as f64))
+            .collect();
+        s.monitor_add(&a, 1200, &all[5..]).unwrap();
+        s.monitor_add(&a, 1050, &all[..5]).unwrap();
+        s.monitor_add(&b, 1050, &[sample(1050, 30, 50.0)]).unwrap();
+        let got = s.monitor_range(&a, 1080, 1170, 150).unwrap();
         assert_eq!(
             got.iter().map(|x| x.start).collect::<Vec<_>>(),
-            [1030, 1060, 1090]
+            [1080, 1110, 1140]
         );
         let one = &got[0];
         assert_eq!(one.cpu.percent, 1.0);
@@ -391,9 +447,20 @@ mod tests {
         assert_eq!(one.nics[0].speed_mbps, Some(10_000));
         assert_eq!(one.disks[0].mount, "/opt/slow");
         assert_eq!(one.load, [1.25, 0.5, 0.0]);
-        assert_eq!(s.monitor_last(&a).unwrap().unwrap().start, 1270);
+        assert_eq!(s.monitor_range(&a, 0, i64::MAX, 150).unwrap().len(), 10);
+        assert_eq!(s.monitor_last(&a).unwrap().unwrap().start, 1320);
         assert_eq!(s.monitor_last(&b).unwrap().unwrap().cpu.percent, 50.0);
         assert!(s.monitor_last(&Uuid::new_v4()).unwrap().is_none());
+        // Adding to a bucket keeps what it had; the same start replaces.
+        s.monitor_add(&b, 1050, &[sample(1080, 30, 1.0), sample(1050, 30, 7.0)])
+            .unwrap();
+        let bs = s.monitor_range(&b, 0, i64::MAX, 150).unwrap();
+        assert_eq!(
+            bs.iter()
+                .map(|x| (x.start, x.cpu.percent))
+                .collect::<Vec<_>>(),
+            [(1050, 7.0), (1080, 1.0)]
+        );
         let mut nodes = s.monitor_nodes().unwrap();
         nodes.sort();
         let mut want = vec![a, b];
@@ -405,20 +472,18 @@ mod tests {
     fn replace_and_drop() {
         let s = Store::temporary().unwrap();
         let n = Uuid::new_v4();
-        for i in 0..4 {
-            s.monitor_put(&n, &sample(i * 30, 30, 10.0)).unwrap();
-        }
-        let merged = sample(0, 600, 10.0);
-        s.monitor_replace(&n, &[((0..4).map(|i| (i * 30, 30)).collect(), merged)])
+        let four: Vec<Sample> = (0..4).map(|i| sample(i * 30, 30, 10.0)).collect();
+        s.monitor_add(&n, 0, &four).unwrap();
+        s.monitor_replace(&n, &[(0, vec![sample(0, 600, 10.0)])])
             .unwrap();
-        let all = s.monitor_range(&n, 0, i64::MAX).unwrap();
+        let all = s.monitor_range(&n, 0, i64::MAX, 600).unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!((all[0].start, all[0].span_s), (0, 600));
-        s.monitor_put(&n, &sample(900, 30, 1.0)).unwrap();
+        s.monitor_add(&n, 600, &[sample(900, 30, 1.0)]).unwrap();
         assert_eq!(s.monitor_drop(&n, 600).unwrap(), 1);
-        assert_eq!(s.monitor_count(), 1);
+        assert_eq!(s.monitor_buckets(), 1);
         assert_eq!(s.monitor_drop(&n, i64::MAX).unwrap(), 1);
-        assert_eq!(s.monitor_count(), 0);
+        assert_eq!(s.monitor_buckets(), 0);
     }
 
     #[test]
