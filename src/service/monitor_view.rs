@@ -2,6 +2,7 @@
 //! history series for charts, and the overview of nodes, desktops,
 //! allocation against hardware (over-commit) and storage per role.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -262,22 +263,23 @@ impl Services {
                 used_bytes: 0,
             })
             .collect();
+        let local = self.store.local_node()?;
         for su in self.node_storage_list()? {
             let s = &su.storage;
-            let sample = match latest.get(&s.node) {
-                Some(x) => x.clone(),
-                None => {
-                    let x = self.monitor_latest(&s.node)?.map(|l| l.sample);
-                    latest.insert(s.node, x.clone());
-                    x
-                }
+            let sample = match latest.entry(s.node) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) => v.insert(self.monitor_latest(&s.node)?.map(|l| l.sample)),
             };
-            let (total, used) = match sample.as_ref().and_then(|x| x.disk_holding(&s.root)) {
+            let held = sample.as_ref().and_then(|x| x.disk_holding(&s.root));
+            let (total, used) = match held {
                 Some(d) => (d.total, d.used),
-                None => (
+                // This host's usage is read in the background; another
+                // node's is unknown until it reports.
+                None if local == Some(s.node) => (
                     su.total_bytes,
                     su.total_bytes.saturating_sub(su.available_bytes),
                 ),
+                None => (s.total_bytes, 0),
             };
             for o in out.iter_mut().filter(|o| s.roles.has(o.role)) {
                 o.storages += 1;
