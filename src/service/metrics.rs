@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use super::auth::{random_token, token_hash};
 use super::Services;
 use crate::domain::clock::now_ms;
+use crate::domain::monitor::Sample;
 use crate::domain::prometheus::{Exposition, Histogram, HTTP_BUCKETS, TASK_BUCKETS};
 use crate::error::{Code, Error, Result};
 
@@ -209,109 +210,120 @@ impl Services {
             .iter()
             .filter_map(|(n, _, l)| l.as_ref().map(|l| (id(n), &l.sample)))
             .collect();
-        e.family(
-            "vdi_node_cpu_percent",
-            "gauge",
-            "CPU use over the newest 30-second report, by mode.",
-        );
-        for ((u, name), s) in &fresh {
-            for (mode, v) in [
-                ("user", s.cpu.user),
-                ("system", s.cpu.system),
-                ("idle", s.cpu.idle),
-                ("total", s.cpu.percent),
-            ] {
-                e.sample(
-                    "vdi_node_cpu_percent",
-                    &[("node_uuid", u), ("node", name), ("mode", mode)],
-                    v,
-                );
-            }
-        }
-        e.family("vdi_node_memory_bytes", "gauge", "Memory of the node.");
-        for ((u, name), s) in &fresh {
-            for (kind, v) in [
-                ("total", s.mem.total),
-                ("used", s.mem.used),
-                ("free", s.mem.free),
-            ] {
-                e.sample(
-                    "vdi_node_memory_bytes",
-                    &[("node_uuid", u), ("node", name), ("kind", kind)],
-                    v as f64,
-                );
-            }
-        }
-        e.family("vdi_node_load", "gauge", "Load average.");
-        for ((u, name), s) in &fresh {
-            for (period, v) in ["1", "5", "15"].iter().zip(s.load) {
-                e.sample(
-                    "vdi_node_load",
-                    &[("node_uuid", u), ("node", name), ("period", period)],
-                    v,
-                );
-            }
-        }
-        e.family(
-            "vdi_node_network_bytes_per_second",
-            "gauge",
-            "NIC byte rates over the newest report.",
-        );
-        for ((u, name), s) in &fresh {
-            for nic in &s.nics {
-                for (dir, v) in [("up", nic.up), ("down", nic.down)] {
-                    e.sample(
-                        "vdi_node_network_bytes_per_second",
-                        &[
-                            ("node_uuid", u),
-                            ("node", name),
-                            ("nic", &nic.name),
-                            ("direction", dir),
-                        ],
-                        v,
-                    );
-                }
-            }
-        }
-        e.family("vdi_node_disk_bytes", "gauge", "Filesystem size and use.");
-        for ((u, name), s) in &fresh {
-            for d in &s.disks {
-                for (kind, v) in [("total", d.total), ("used", d.used)] {
-                    e.sample(
-                        "vdi_node_disk_bytes",
-                        &[
-                            ("node_uuid", u),
-                            ("node", name),
-                            ("device", &d.name),
-                            ("mount", &d.mount),
-                            ("kind", kind),
-                        ],
-                        v as f64,
-                    );
-                }
-            }
-        }
-        e.family(
-            "vdi_node_disk_io_bytes_per_second",
-            "gauge",
-            "Disk read and write rates over the newest report.",
-        );
-        for ((u, name), s) in &fresh {
-            for d in &s.disks {
-                for (dir, v) in [("read", d.read_rate), ("write", d.write_rate)] {
-                    e.sample(
-                        "vdi_node_disk_io_bytes_per_second",
-                        &[
-                            ("node_uuid", u),
-                            ("node", name),
-                            ("device", &d.name),
-                            ("direction", dir),
-                        ],
-                        v,
-                    );
+        for (fam, help, figures) in NODE_FAMILIES {
+            e.family(fam, "gauge", help);
+            for ((u, name), s) in &fresh {
+                for (labels, v) in figures(s) {
+                    let mut all = vec![("node_uuid", u.as_str()), ("node", name.as_str())];
+                    all.extend(labels.iter().map(|(k, v)| (*k, v.as_str())));
+                    e.sample(fam, &all, v);
                 }
             }
         }
         Ok(())
     }
 }
+
+/// One node figure: its labels beyond the node's, and its value.
+type Figure = (Vec<(&'static str, String)>, f64);
+
+/// `(labels, value)` for each `(label value, value)` of one label.
+fn by(label: &'static str, pairs: impl IntoIterator<Item = (String, f64)>) -> Vec<Figure> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (vec![(label, k)], v))
+        .collect()
+}
+
+/// The per-node gauge families, from the node's newest report.
+type NodeFamily = (&'static str, &'static str, fn(&Sample) -> Vec<Figure>);
+
+const NODE_FAMILIES: &[NodeFamily] = &[
+    (
+        "vdi_node_cpu_percent",
+        "CPU use over the newest 30-second report, by mode.",
+        |s| {
+            by(
+                "mode",
+                [
+                    ("user", s.cpu.user),
+                    ("system", s.cpu.system),
+                    ("idle", s.cpu.idle),
+                    ("total", s.cpu.percent),
+                ]
+                .map(|(k, v)| (k.to_string(), v)),
+            )
+        },
+    ),
+    ("vdi_node_memory_bytes", "Memory of the node.", |s| {
+        by(
+            "kind",
+            [
+                ("total", s.mem.total),
+                ("used", s.mem.used),
+                ("free", s.mem.free),
+            ]
+            .map(|(k, v)| (k.to_string(), v as f64)),
+        )
+    }),
+    ("vdi_node_load", "Load average.", |s| {
+        by(
+            "period",
+            ["1", "5", "15"]
+                .iter()
+                .zip(s.load)
+                .map(|(k, v)| (k.to_string(), v)),
+        )
+    }),
+    (
+        "vdi_node_network_bytes_per_second",
+        "NIC byte rates over the newest report.",
+        |s| {
+            s.nics
+                .iter()
+                .flat_map(|n| {
+                    [("up", n.up), ("down", n.down)].map(|(d, v)| {
+                        (
+                            vec![("nic", n.name.clone()), ("direction", d.to_string())],
+                            v,
+                        )
+                    })
+                })
+                .collect()
+        },
+    ),
+    ("vdi_node_disk_bytes", "Filesystem size and use.", |s| {
+        s.disks
+            .iter()
+            .flat_map(|d| {
+                [("total", d.total), ("used", d.used)].map(|(k, v)| {
+                    (
+                        vec![
+                            ("device", d.name.clone()),
+                            ("mount", d.mount.clone()),
+                            ("kind", k.to_string()),
+                        ],
+                        v as f64,
+                    )
+                })
+            })
+            .collect()
+    }),
+    (
+        "vdi_node_disk_io_bytes_per_second",
+        "Disk read and write rates over the newest report.",
+        |s| {
+            s.disks
+                .iter()
+                .flat_map(|d| {
+                    [("read", d.read_rate), ("write", d.write_rate)].map(|(k, v)| {
+                        (
+                            vec![("device", d.name.clone()), ("direction", k.to_string())],
+                            v,
+                        )
+                    })
+                })
+                .collect()
+        },
+    ),
+];
