@@ -3,12 +3,12 @@
 //! `index/top_data` request and answer, and the history query.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 
+use crate::domain::ipv4;
 use crate::domain::monitor::{
     sample_problem, Cpu, Disk, Mem, Nic, Sample, HALF_MIN_S, MAX_DEVICES,
 };
@@ -159,18 +159,6 @@ fn bytes(field: &str, v: f64) -> Result<u64> {
     }
 }
 
-fn netmask_prefix(field: &str, mask: &str) -> Result<u8> {
-    let m: Ipv4Addr = mask
-        .trim()
-        .parse()
-        .map_err(|_| Error::invalid(field, format!("`{mask}` is not a netmask")))?;
-    let bits = u32::from(m);
-    if bits.leading_ones() + bits.trailing_zeros() != 32 {
-        return Err(Error::invalid(field, format!("`{mask}` is not a netmask")));
-    }
-    Ok(bits.leading_ones() as u8)
-}
-
 fn device_name(field: &str, name: &str) -> Result<()> {
     if name.is_empty()
         || name.len() > 64
@@ -222,12 +210,9 @@ impl ReportReq {
                     continue; // the document's example sends empty entries
                 }
                 let field = format!("data.net.{name}.ipv4[{i}]");
-                let ip = a.addr.trim().parse::<Ipv4Addr>().map_err(|_| {
-                    Error::invalid(&field, format!("`{}` is not an IPv4 address", a.addr))
-                })?;
                 ipv4.push(IfAddr {
-                    ip,
-                    prefix: netmask_prefix(&field, &a.netmask)?,
+                    ip: ipv4::addr(&field, &a.addr)?,
+                    prefix: ipv4::prefix(&field, &a.netmask)?,
                 });
             }
             nics.push(Nic {
@@ -296,7 +281,7 @@ pub fn report_body(node: &Uuid, name: &str, s: &Sample) -> Value {
             let ipv4: Vec<Value> = n
                 .ipv4
                 .iter()
-                .map(|a| json!({"addr": a.ip.to_string(), "netmask": Ipv4Addr::from(u32::MAX.checked_shl(32 - a.prefix as u32).unwrap_or(0)).to_string()}))
+                .map(|a| json!({"addr": a.ip.to_string(), "netmask": ipv4::mask(a.prefix).to_string()}))
                 .collect();
             (
                 n.name.clone(),
