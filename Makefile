@@ -2,7 +2,8 @@
 #   make run    build and run the service locally (data in ./var)
 #   make test   install what the tests need, then run every tier
 # Tiers can be run alone: make test-unit | test-api | test-host | test-process | test-netns | test-firstboot |
-#   test-libvirt | test-guest | test-units | lint
+#   test-libvirt | test-guest | test-units | test-buildroot | image-test | lint
+# make image  builds the appliance ISO; make install puts the service on this Debian host.
 # make bench  runs the API benchmark (10,000 records, wrk on loopback);
 #   make bench-monitor the monitoring one (50 nodes x a week of reports).
 
@@ -21,9 +22,15 @@ TEST_DEBS := $(BUILD_DEBS) wrk systemd iproute2 util-linux python3-prometheus-cl
 BROWSER_DEBS := chromium fonts-dejavu-core
 # The real libvirt tier: libvirtd, QEMU and qemu-img (listed: installing QEMU replaces it).
 LIBVIRT_DEBS := libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils seabios dnsmasq-base
+# The image: mmdebstrap, squashfs, ISO tools, GRUB for both firmwares; OVMF boots the installed disk (UEFI).
+IMAGE_DEBS := mmdebstrap squashfs-tools xorriso grub-pc-bin grub-efi-amd64-bin grub-common mtools dosfstools \
+  e2fsprogs ovmf qemu-system-x86 qemu-utils seabios binutils
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+ISO := target/image/vdi-appliance-$(VERSION).iso
+DESTDIR ?=
 
 
-.PHONY: bench-desktop bench-monitor test-host
+.PHONY: bench-desktop bench-monitor test-host install install-files deps-image image image-test test-buildroot
 .PHONY: run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
 
 define install_debs
@@ -58,7 +65,7 @@ run: build
 	@echo "  create the first admin: curl -s -X POST http://127.0.0.1:$(lastword $(subst :, ,$(LISTEN)))/api/v1/setup/admin -d '{\"setup_token\":\"'\$$(cat $(DATA)/setup-token)'\",\"name\":\"admin\",\"password\":\"<8+ chars>\"}'"
 	$(BIN) serve --listen $(LISTEN) --data-dir $(DATA) $(ARGS)
 
-test: deps-test lint test-unit test-api test-host test-process test-netns test-firstboot test-libvirt test-guest test-units
+test: deps-test lint test-unit test-api test-host test-process test-netns test-firstboot test-libvirt test-guest test-units test-buildroot image-test
 	@echo "make test: every tier passed"
 
 lint: deps-test
@@ -112,10 +119,44 @@ test-units: deps-test
 	$(CARGO) build --locked
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	for u in systemd/*.service; do \
-	  sed "s#/usr/bin/vdi-appliance#$(CURDIR)/target/debug/vdi-appliance#" $$u > $$tmp/$$(basename $$u); \
+	  sed -e "s#/usr/bin/vdi-appliance#$(CURDIR)/target/debug/vdi-appliance#" \
+	      -e "s#/usr/lib/vdi-appliance/#$(CURDIR)/systemd/libexec/#" $$u > $$tmp/$$(basename $$u); \
 	done; \
 	out=$$(systemd-analyze verify --man=no $$tmp/*.service 2>&1 | grep -v -e 'libvirtd.service' -e 'network-online.target' || true); \
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "systemd units verify"
+
+# The service on this Debian host, with the same files the image uses (root).
+# The config is written only when absent; enable with systemctl afterwards.
+install: build install-files
+	@if [ -z "$(DESTDIR)" ]; then systemctl daemon-reload; systemd-tmpfiles --create vdi-appliance.conf; \
+	  echo "installed: systemctl enable --now vdi-appliance vdi-appliance-console"; fi
+
+install-files:
+	install -D -m 0755 -s $(BIN) $(DESTDIR)/usr/bin/vdi-appliance
+	install -d $(DESTDIR)/usr/lib/systemd/system $(DESTDIR)/usr/lib/vdi-appliance $(DESTDIR)/usr/share/doc/vdi-appliance
+	install -m 0644 systemd/*.service $(DESTDIR)/usr/lib/systemd/system/
+	install -D -m 0644 systemd/vdi-appliance.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/vdi-appliance.conf
+	install -m 0755 systemd/libexec/console-banner systemd/libexec/install-to-disk $(DESTDIR)/usr/lib/vdi-appliance/
+	install -m 0644 README.md docs/errors.md $(DESTDIR)/usr/share/doc/vdi-appliance/
+	@if [ ! -e $(DESTDIR)/etc/vdi-appliance/config.toml ]; then \
+	  install -D -m 0640 systemd/config.toml $(DESTDIR)/etc/vdi-appliance/config.toml; fi
+
+deps-image:
+	$(call install_debs,$(IMAGE_DEBS))
+
+# The appliance ISO (root; about 2 minutes the first time, then cached).
+image: build deps-image
+	bash image/build.sh
+
+# Boots the ISO under QEMU TCG: setup, VLAN, bond, pool, base image, reboot,
+# install to a disk, UEFI boot of that disk. Prints every step's time.
+image-test: image
+	VDI_ISO=$(CURDIR)/$(ISO) $(CARGO) test --locked --test image -- --nocapture
+
+# The Buildroot tree cannot be built here (its sources are downloaded from
+# upstream sites): its consistency is checked instead.
+test-buildroot:
+	bash buildroot/check.sh
 
 bench: deps-test
 	$(CARGO) bench --locked --bench api

@@ -24,7 +24,9 @@ pub fn real_backends(cfg: &Config) -> crate::error::Result<Backends> {
     Ok(Backends {
         hypervisor: Arc::new(Libvirt::new(&cfg.libvirt_uri)),
         notifier: Arc::new(Systemd),
-        net: Arc::new(Netlink::connect(|f| smol::spawn(f).detach())?),
+        net: Arc::new(
+            Netlink::connect(|f| smol::spawn(f).detach())?.with_networkd(&cfg.networkd_dir),
+        ),
         inventory: machine.clone(),
         storage: machine,
         disks: Arc::new(QemuImg),

@@ -61,6 +61,9 @@ pub struct Config {
     /// `address:port` of an extra listener serving only `GET /metrics`
     /// without a token (empty: none).
     pub metrics_listen: String,
+    /// systemd-networkd's configuration directory: the links the appliance
+    /// owns are marked unmanaged there (empty: networkd is not told).
+    pub networkd_dir: String,
 }
 
 /// Root on the appliance keeps its data in /var/lib; anyone else in ./var.
@@ -110,6 +113,7 @@ impl Default for Config {
             monitor_full_res_h: 24,
             monitor_down_after_s: 90,
             metrics_listen: String::new(),
+            networkd_dir: String::new(),
         }
     }
 }
@@ -209,6 +213,10 @@ pub const FLAGS: &[(&str, &str)] = &[
         "ADDR       metrics_listen: extra listener for GET /metrics without a token (default none)",
     ),
     (
+        "--networkd-dir",
+        "DIR          networkd_dir: mark the appliance's links unmanaged there (default none)",
+    ),
+    (
         "--spice-listen",
         "ADDR         spice_listen (default 0.0.0.0; always with a password)",
     ),
@@ -271,6 +279,7 @@ impl Config {
                 "--monitor-full-res-h" => cfg.monitor_full_res_h = number(a, &val(a)?)?,
                 "--monitor-down-after-s" => cfg.monitor_down_after_s = number(a, &val(a)?)?,
                 "--metrics-listen" => cfg.metrics_listen = val(a)?,
+                "--networkd-dir" => cfg.networkd_dir = val(a)?,
                 "--terminal-source-check" => {
                     cfg.terminal_source_check = match val(a)?.as_str() {
                         "true" | "1" | "yes" => true,

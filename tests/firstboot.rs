@@ -1,7 +1,7 @@
 //! Real tier of first boot: the built binary with its real adapters
 //! (netlink, sysinfo, sysfs, libvirt's test driver) inside a fresh network
 //! and mount namespace that this test creates by re-running itself under
-//! `unshare`. veth pairs stand in for NICs and a bind mount for a storage
+//! `unshare`. veth pairs stand in for NICs and a loop-mounted ext4 image for a storage
 //! partition; nothing outside the namespaces is touched.
 //!
 //! - `init_over_the_api`: node/check, init, the bridge and directories on
@@ -61,7 +61,7 @@ fn sh(cmd: &str) -> String {
 }
 
 /// The namespace's world: loopback, a management NIC with an address and a
-/// default route, a data NIC without one, and a bind-mounted storage.
+/// default route, a data NIC without one, and a loop-mounted storage.
 struct World {
     dir: tempfile::TempDir,
     storage: PathBuf,
@@ -72,7 +72,18 @@ fn world() -> World {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let storage = dir.path().join("storage");
     std::fs::create_dir_all(&storage).unwrap();
-    sh(&format!("mount --bind {0} {0}", storage.display()));
+    // A real filesystem of its own, as a partition would be (a bind mount
+    // of a directory is not offered as storage).
+    let img = dir.path().join("storage.img");
+    sh(&format!(
+        "truncate -s 256M {0} && mkfs.ext4 -q -F {0}",
+        img.display()
+    ));
+    sh(&format!(
+        "mount -o loop {} {}",
+        img.display(),
+        storage.display()
+    ));
     sh("ip link set lo up");
     sh("ip link add ethm type veth peer name ethm-peer");
     sh("ip link add ethd type veth peer name ethd-peer");

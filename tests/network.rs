@@ -551,6 +551,47 @@ fn bonds_add_edit_unbond() {
             id: 10
         }
     );
+    // networkd is told to leave every link of that stack alone…
+    let brq = t
+        .net
+        .snapshot()
+        .0
+        .into_iter()
+        .find(|l| l.kind == LinkKind::Bridge)
+        .unwrap()
+        .name;
+    let mut owned = vec![
+        "bond0".to_string(),
+        "bond0.10".into(),
+        brq.clone(),
+        "eth1".into(),
+        "eth2".into(),
+    ];
+    owned.sort();
+    assert_eq!(t.net.claimed(), owned);
+    // …and node/links shows the stack as the kernel has it.
+    let links = t.get("/api/v1/node/links")["links"].clone();
+    let row = |n: &str| {
+        links
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(row("bond0")["kind"], "bond");
+    assert_eq!(row("bond0")["bond_mode"], 0);
+    assert_eq!(
+        row("bond0")["addrs"],
+        json!(["192.168.1.88/24", "192.168.1.89/24"])
+    );
+    assert_eq!(row("eth2")["master"], "bond0");
+    assert_eq!(row("bond0.10")["kind"], "vlan");
+    assert_eq!(row("bond0.10")["parent"], "bond0");
+    assert_eq!(row("bond0.10")["vlan_id"], 10);
+    assert_eq!(row("bond0.10")["master"], json!(brq));
+    assert_eq!(row(&brq)["kind"], "bridge");
     let mut unbond = json!({"ipaddr": "10.213.5.2", "bond_name": "bond0", "bond_uuid": bond,
         "slaves": [{"nic_uuid": t.eth1, "nic_name": "eth1", "ip_list": [{"ip": "192.168.1.88", "netmask": "255.255.255.0",
                     "gateway": "192.168.1.254", "dns1": "8.8.8.8", "dns2": "", "is_manage": 0, "is_image": 0}]}]});
@@ -589,6 +630,8 @@ fn bonds_add_edit_unbond() {
     assert_eq!(t.net.link("eth1").unwrap().master, None);
     assert_eq!(t.net.snapshot().1.unwrap().dev, "eth1");
     assert_eq!(t.get("/api/v1.0/bond/")["count"], 0);
+    // eth1 is networkd's again once nothing of the appliance uses it.
+    assert_eq!(t.net.claimed(), Vec::<String>::new());
 }
 
 #[test]

@@ -252,3 +252,31 @@ pub fn bond_view(b: &Bond, slave_names: &[String], addrs: &[IfAddr]) -> Value {
         "updated_at": format_utc(b.updated_at),
     })
 }
+
+/// One row of `GET /api/v1/node/links`: a link as the kernel has it.
+pub fn link_view(l: &crate::domain::net::Link) -> serde_json::Value {
+    use crate::domain::net::LinkKind;
+    let (kind, parent, vlan_id, bond_mode) = match &l.kind {
+        LinkKind::Physical => ("physical", None, None, None),
+        LinkKind::Bridge => ("bridge", None, None, None),
+        LinkKind::Vlan { parent, id } => ("vlan", Some(parent.clone()), Some(*id), None),
+        LinkKind::Bond { mode } => ("bond", None, None, Some(mode.number())),
+        LinkKind::Veth => ("veth", None, None, None),
+        LinkKind::Dummy => ("dummy", None, None, None),
+        LinkKind::Loopback => ("loopback", None, None, None),
+        LinkKind::Other(k) => (k.as_str(), None, None, None),
+    };
+    serde_json::json!({
+        "name": l.name,
+        "kind": kind,
+        "parent": parent,
+        "vlan_id": vlan_id,
+        "bond_mode": bond_mode,
+        "master": l.master,
+        "mac": l.mac,
+        "up": l.up,
+        "running": l.running,
+        "mtu": l.mtu,
+        "addrs": l.addrs.iter().map(|a| format!("{}/{}", a.ip, a.prefix)).collect::<Vec<_>>(),
+    })
+}

@@ -147,6 +147,8 @@ const NOT_STORAGE_FS: &[&str] = &[
     "efivarfs",
     "rpc_pipefs",
     "nsfs",
+    // A live system's root: its changes live in memory.
+    "overlay",
 ];
 
 /// Mount points that are the system's own, never storage.
@@ -204,7 +206,11 @@ mod tests {
             ..Mount::default()
         };
         assert!(m("/opt/slow", "ext4", true).unusable().is_none());
-        assert!(m("/", "overlay", true).unusable().is_none());
+        // The live image's root: its writes go to memory.
+        assert!(m("/", "overlay", true)
+            .unusable()
+            .unwrap()
+            .contains("overlay"));
         assert!(m("/run", "tmpfs", true)
             .unusable()
             .unwrap()

@@ -189,6 +189,23 @@ pub struct NicAddrs {
     pub gateway: Option<std::net::Ipv4Addr>,
 }
 
+/// Every link the appliance owns when `bonds` and `want` are made true:
+/// bonds and their slaves, bridges, their ports and the VLANs' parents.
+pub fn owned_links(bonds: &[WantBond], want: &[WantBridge]) -> Vec<String> {
+    let mut out: Vec<String> = bonds
+        .iter()
+        .flat_map(|b| std::iter::once(b.name.clone()).chain(b.slaves.iter().cloned()))
+        .chain(want.iter().flat_map(|w| {
+            [w.bridge.clone(), w.port.clone()]
+                .into_iter()
+                .chain(w.vlan.iter().map(|(parent, _)| parent.clone()))
+        }))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The steps that make `links`/`route` match `want` and `nics`: devices
 /// first (VLANs, bridges, ports, up), then addresses and the default route
 /// on the device that carries each NIC (added on the new device and the

@@ -17,6 +17,8 @@ struct State {
     next_index: u32,
     changes: usize,
     fail_at: Option<usize>,
+    /// The links last claimed from the OS's network manager.
+    claimed: Vec<String>,
 }
 
 #[derive(Default)]
@@ -50,6 +52,11 @@ impl FakeNet {
     pub fn fail_change(&self, n: usize) {
         let mut s = self.state.lock().unwrap();
         s.fail_at = Some(s.changes + n);
+    }
+
+    /// The links last claimed from the OS's network manager, sorted.
+    pub fn claimed(&self) -> Vec<String> {
+        self.state.lock().unwrap().claimed.clone()
     }
 
     pub fn snapshot(&self) -> (Vec<Link>, Option<DefaultRoute>) {
@@ -270,5 +277,12 @@ impl HostNet for FakeNet {
                 Ok(())
             })
         })
+    }
+
+    fn links_claim<'a>(&'a self, names: &'a [String]) -> BoxFuture<'a, Result<()>> {
+        let mut names = names.to_vec();
+        names.sort();
+        self.state.lock().unwrap().claimed = names;
+        Box::pin(async { Ok(()) })
     }
 }

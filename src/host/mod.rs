@@ -7,6 +7,7 @@ pub mod machine;
 pub mod metrics;
 pub mod net;
 pub mod netlink;
+pub mod networkd;
 pub mod qemu_img;
 pub mod systemd;
 pub mod vm;

@@ -33,4 +33,8 @@ pub trait HostNet: Send + Sync {
         &'a self,
         route: Option<&'a DefaultRoute>,
     ) -> BoxFuture<'a, Result<()>>;
+    /// Tells the operating system's own network manager that these links
+    /// (bridges, VLANs, bonds and their ports) are the appliance's, so that
+    /// it leaves them alone; links no longer named are handed back.
+    fn links_claim<'a>(&'a self, names: &'a [String]) -> BoxFuture<'a, Result<()>>;
 }

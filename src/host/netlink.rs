@@ -20,6 +20,8 @@ use crate::error::{Code, Error, Result};
 
 pub struct Netlink {
     handle: Handle,
+    /// Where networkd is told which links are ours (`networkd_dir`).
+    networkd_dir: Option<std::path::PathBuf>,
 }
 
 fn nl_err(what: &str, e: impl std::fmt::Display) -> Error {
@@ -34,7 +36,16 @@ impl Netlink {
             rtnetlink::new_connection_with_socket::<rtnetlink::sys::SmolSocket>()
                 .map_err(|e| nl_err("cannot open a netlink socket", e))?;
         spawn(Box::pin(conn));
-        Ok(Netlink { handle })
+        Ok(Netlink {
+            handle,
+            networkd_dir: None,
+        })
+    }
+
+    /// Marks the appliance's links unmanaged in networkd's `dir` (empty: never).
+    pub fn with_networkd(mut self, dir: &str) -> Netlink {
+        self.networkd_dir = (!dir.is_empty()).then(|| dir.into());
+        self
     }
 
     async fn index(&self, name: &str) -> Result<u32> {
@@ -452,6 +463,17 @@ impl HostNet for Netlink {
                 })?;
             }
             Ok(())
+        })
+    }
+
+    fn links_claim<'a>(&'a self, names: &'a [String]) -> BoxFuture<'a, Result<()>> {
+        let dir = self.networkd_dir.clone();
+        let names = names.to_vec();
+        Box::pin(async move {
+            match dir {
+                Some(dir) => smol::unblock(move || super::networkd::claim(&dir, &names)).await,
+                None => Ok(()),
+            }
         })
     }
 }

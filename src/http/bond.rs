@@ -63,3 +63,10 @@ pub async fn unbond(c: Call) -> Result<Reply> {
     ))
     .on(format!("{} ({})", b.name, b.uuid)))
 }
+
+/// `GET /api/v1/node/links`: this host's links as the kernel has them.
+pub async fn links(c: Call) -> Result<Reply> {
+    let links = c.services.node_links().await?;
+    let rows: Vec<_> = links.iter().map(crate::api::bond::link_view).collect();
+    Ok(Reply::data(serde_json::json!({ "links": rows })))
+}

@@ -444,6 +444,13 @@ pub fn table() -> Vec<Route> {
         query("/api/v1.0/network/", "network/query", "Query data networks"),
         query("/api/v1.0/subnet/", "subnet/query", "Query subnets"),
         query("/api/v1.0/node_nic/", "node_nic/query", "Query node NICs"),
+        route(
+            Get,
+            "/api/v1/node/links",
+            "node/links",
+            "This host's links as the kernel has them: kind, master, VLAN parent and id, bond mode, addresses",
+        )
+        .to(h!(bond::links)),
         // Base images and ISOs (file 000 "基础镜像"; upload streams the file).
         route(
             Put,

@@ -4,7 +4,9 @@
 
 use super::Services;
 use crate::domain::net::{bridge_name, vlan_name, DefaultRoute, Link};
-use crate::domain::netplan::{address_carrier, plan, NicAddrs, Step, WantBond, WantBridge};
+use crate::domain::netplan::{
+    address_carrier, owned_links, plan, NicAddrs, Step, WantBond, WantBridge,
+};
 use crate::domain::network::SwitchType;
 use crate::error::Result;
 
@@ -116,13 +118,16 @@ impl Services {
         Ok(())
     }
 
-    /// The steps that would make the host match the store now.
+    /// The steps that would make the host match the store now. The links
+    /// involved are first claimed from the OS's network manager, so that
+    /// it never configures a link the steps are about to make or enslave.
     pub async fn hostnet_plan(&self) -> Result<Vec<Step>> {
         let links = self.net.links().await?;
         let route = self.net.default_route().await?;
         self.hostnet_adopt(&links, route.as_ref()).await?;
         let want = self.hostnet_desired()?;
         let bonds = self.hostnet_bonds()?;
+        self.net.links_claim(&owned_links(&bonds, &want)).await?;
         Ok(plan(
             &bonds,
             &want,

@@ -116,6 +116,14 @@ impl Services {
         })
     }
 
+    /// This host's links (NICs, bridges, VLANs, bonds) as the kernel has
+    /// them now: what the network reconciler made, for admins to check.
+    pub async fn node_links(&self) -> Result<Vec<crate::domain::net::Link>> {
+        let mut links = self.net.links().await?;
+        links.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(links)
+    }
+
     /// Probes this host (the seam for remote nodes: an `ip` that is not
     /// this host's is refused until joining over SSH exists).
     pub async fn node_check(&self, ip: Ipv4Addr) -> Result<Probe> {

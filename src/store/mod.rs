@@ -25,6 +25,7 @@ mod terminal;
 mod user;
 mod vswitch;
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -128,12 +129,17 @@ impl Store {
     /// Opens (creating if needed) the store in `dir`, migrating it to the
     /// current schema. Fails clearly when another process holds it.
     pub fn open(dir: &Path, opts: &StoreOptions) -> Result<Store> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::new(
-                Code::StoreUnavailable,
-                format!("Cannot create data directory {}: {e}", dir.display()),
-            )
-        })?;
+        // Private when the store makes it: it holds password hashes and tokens.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| {
+                Error::new(
+                    Code::StoreUnavailable,
+                    format!("Cannot create data directory {}: {e}", dir.display()),
+                )
+            })?;
         let db = sled::Config::new()
             .path(dir.join("store"))
             .cache_capacity(opts.cache_bytes)

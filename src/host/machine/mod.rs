@@ -2,7 +2,7 @@
 //! the machine this service runs on (procfs, sysfs, sysinfo, `ethtool -i`)
 //! and creates, removes and measures its storage directories.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -346,13 +346,62 @@ fn ethtool_firmware(nic: &str) -> Option<String> {
     }
 }
 
+/// Mount points that show a subdirectory of a filesystem mounted elsewhere
+/// (bind mounts: systemd's sandbox makes several, `/etc` and `/usr`
+/// read-only or the state directory writable), from `/proc/self/mountinfo`:
+/// the last entry of a mount point is the visible one.
+pub fn bind_mounts(mountinfo: &str) -> BTreeSet<String> {
+    let mut root_of = BTreeMap::new();
+    for l in mountinfo.lines() {
+        let mut f = l.split(' ');
+        if let (Some(root), Some(point)) = (f.nth(3), f.next()) {
+            root_of.insert(unescape_octal(point), root != "/");
+        }
+    }
+    root_of
+        .into_iter()
+        .filter_map(|(p, bind)| bind.then_some(p))
+        .collect()
+}
+
+/// mountinfo writes space, tab, newline and backslash as `\ooo`.
+fn unescape_octal(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let code = b.get(i + 1..i + 4).and_then(|d| {
+            std::str::from_utf8(d)
+                .ok()
+                .and_then(|d| u8::from_str_radix(d, 8).ok())
+        });
+        match (b[i], code) {
+            (b'\\', Some(c)) => {
+                out.push(c);
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The mounted filesystems sysinfo sees (this process's mount namespace),
-/// one per mount point (the last, visible one), sorted by path.
+/// one per mount point (the last, visible one), sorted by path; bind mounts
+/// of subdirectories are left out (their filesystem is listed where it is
+/// mounted).
 fn mounts() -> Vec<Mount> {
     let disks = Disks::new_with_refreshed_list();
+    let binds = bind_mounts(&fs::read_to_string("/proc/self/mountinfo").unwrap_or_default());
     let mut by_path = BTreeMap::new();
     for d in disks.list() {
         let path = d.mount_point().to_string_lossy().into_owned();
+        if binds.contains(&path) {
+            continue;
+        }
         let m = Mount {
             path: path.clone(),
             device: d.name().to_string_lossy().into_owned(),
@@ -473,6 +522,35 @@ mod tests {
     fn write(path: &Path, text: &str) {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn bind_mounts_are_the_ones_showing_a_subdirectory() {
+        // The service's own view under systemd's sandbox on the live image.
+        let info = "\
+25 1 0:23 / / rw,noatime - overlay overlay rw,lowerdir=/run/live/rootfs/filesystem.squashfs/
+40 25 254:0 / /data rw,relatime - ext4 /dev/vda rw
+41 25 0:23 /etc /etc ro,noatime - overlay overlay rw
+42 41 0:23 /etc/systemd/network /etc/systemd/network rw,noatime - overlay overlay rw
+43 25 0:23 /var/lib/vdi-appliance /var/lib/vdi-appliance rw - overlay overlay rw
+44 25 254:1 /a\\040b /mnt/x\\040y rw - ext4 /dev/vdb rw
+45 25 254:1 / /mnt/x\\040y rw - ext4 /dev/vdb rw
+46 25 254:2 / /srv rw - ext4 /dev/vdc rw
+47 25 254:0 /vdi /srv rw - ext4 /dev/vda rw
+";
+        let b = bind_mounts(info);
+        let want: BTreeSet<String> = [
+            "/etc",
+            "/etc/systemd/network",
+            "/var/lib/vdi-appliance",
+            "/srv",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        // `/mnt/x y` was a bind mount, then a whole filesystem on top of it.
+        assert_eq!(b, want);
+        assert_eq!(unescape_octal("a\\040b\\134c"), "a b\\c");
     }
 
     #[test]
