@@ -12,7 +12,9 @@
 //!    to compare boot-to-READY with.
 //! 4. The install entry onto an empty qcow2 disk, chosen with the menu's
 //!    hotkey over the serial console; the installed disk booted under UEFI
-//!    (OVMF) to READY.
+//!    (OVMF) to READY, and its admin created.
+//! 5. The install entry again onto that disk (an upgrade): the system is
+//!    replaced, the data partition kept, and the admin still signs in.
 //!
 //! Every step prints its time; every QEMU this test starts is killed when
 //! its handle drops, whatever happens. Needs root and `make deps-image`.
@@ -671,4 +673,31 @@ fn iso_boots_sets_up_survives_a_reboot_and_installs() {
     println!("image-test: installed disk boot to READY {ready_disk:.1} s");
     vm.power_off();
     clock.step("power off");
+
+    // 5. Installing again over it (an upgrade) replaces the system and keeps
+    //    the data partition: the admin made above still signs in.
+    let mut vm = env.boot("reinstall", Firmware::BiosIso(Some('i')), &[&target]);
+    vm.wait_serial_unless(
+        "vdi-install: done",
+        "vdi-install: FAILED",
+        Duration::from_secs(600),
+    );
+    assert!(
+        vm.console().contains("keep data partition: yes"),
+        "{}",
+        vm.tail()
+    );
+    vm.wait_exit(Duration::from_secs(120));
+    drop(vm);
+    clock.step("install again over it (keeps VDI-DATA)");
+    let vm = env.boot("disk2", Firmware::UefiDisk, &[&target]);
+    let (mut api, _) = vm.wait_ready();
+    assert!(
+        setup_token(&vm.console()).is_none(),
+        "the admin is still there: no setup token"
+    );
+    api.login();
+    assert_eq!(api.get("/api/v1/setup/status")["admin_exists"], true);
+    clock.step("upgraded disk to READY (UEFI), the admin signs in");
+    vm.power_off();
 }
