@@ -349,13 +349,15 @@ fn ethtool_firmware(nic: &str) -> Option<String> {
 /// Mount points that show a subdirectory of a filesystem mounted elsewhere
 /// (bind mounts: systemd's sandbox makes several, `/etc` and `/usr`
 /// read-only or the state directory writable), from `/proc/self/mountinfo`:
-/// the last entry of a mount point is the visible one.
+/// the last entry of a mount point is the visible one. btrfs is left alone:
+/// its subvolumes (`/@`, `/@home`) are real mounts with such a root.
 pub fn bind_mounts(mountinfo: &str) -> BTreeSet<String> {
     let mut root_of = BTreeMap::new();
     for l in mountinfo.lines() {
         let mut f = l.split(' ');
+        let fs = l.split(" - ").nth(1).and_then(|r| r.split(' ').next());
         if let (Some(root), Some(point)) = (f.nth(3), f.next()) {
-            root_of.insert(unescape_octal(point), root != "/");
+            root_of.insert(unescape_octal(point), root != "/" && fs != Some("btrfs"));
         }
     }
     root_of
@@ -537,6 +539,7 @@ mod tests {
 45 25 254:1 / /mnt/x\\040y rw - ext4 /dev/vdb rw
 46 25 254:2 / /srv rw - ext4 /dev/vdc rw
 47 25 254:0 /vdi /srv rw - ext4 /dev/vda rw
+48 25 0:40 /@home /home rw,relatime shared:2 - btrfs /dev/sdb2 rw,subvol=/@home
 ";
         let b = bind_mounts(info);
         let want: BTreeSet<String> = [
