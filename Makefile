@@ -131,8 +131,13 @@ install: build install-files
 	@if [ -z "$(DESTDIR)" ]; then systemctl daemon-reload; systemd-tmpfiles --create vdi-appliance.conf; \
 	  echo "installed: systemctl enable --now vdi-appliance vdi-appliance-console"; fi
 
+# The image and the Buildroot package also set where the store lives and
+# where networkd is told about the appliance's links; Buildroot strips itself.
+DATA_DIR ?=
+NETWORKD_DIR ?=
+INSTALL_STRIP ?= -s
 install-files:
-	install -D -m 0755 -s $(BIN) $(DESTDIR)/usr/bin/vdi-appliance
+	install -D -m 0755 $(INSTALL_STRIP) $(BIN) $(DESTDIR)/usr/bin/vdi-appliance
 	install -d $(DESTDIR)/usr/lib/systemd/system $(DESTDIR)/usr/lib/vdi-appliance $(DESTDIR)/usr/share/doc/vdi-appliance
 	install -m 0644 systemd/*.service $(DESTDIR)/usr/lib/systemd/system/
 	install -D -m 0644 systemd/vdi-appliance.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/vdi-appliance.conf
@@ -140,6 +145,8 @@ install-files:
 	install -m 0644 README.md docs/errors.md $(DESTDIR)/usr/share/doc/vdi-appliance/
 	@if [ ! -e $(DESTDIR)/etc/vdi-appliance/config.toml ]; then \
 	  install -D -m 0640 systemd/config.toml $(DESTDIR)/etc/vdi-appliance/config.toml; fi
+	$(if $(DATA_DIR),sed -i 's#^data_dir = "[^"]*"#data_dir = "$(DATA_DIR)"#' $(DESTDIR)/etc/vdi-appliance/config.toml)
+	$(if $(NETWORKD_DIR),sed -i 's#^networkd_dir = "[^"]*"#networkd_dir = "$(NETWORKD_DIR)"#' $(DESTDIR)/etc/vdi-appliance/config.toml)
 
 deps-image:
 	$(call install_debs,$(IMAGE_DEBS))

@@ -6,8 +6,8 @@
 #     reference uses that name and points at a file or directory that exists;
 #   - every package directory has Config.in + <pkg>.mk, is sourced from the
 #     top Config.in, and its version is Cargo.toml's;
-#   - every file the .mk installs from the source ($(@D)/…) or the package
-#     directory exists in the repository;
+#   - the .mk installs through the Makefile's install-files, and every file
+#     that recipe or the package directory provides exists;
 #   - every BR2_ symbol of the defconfigs and Config.in files is defined by
 #     this tree or listed in upstream-symbols.txt (checked against Buildroot);
 #   - the scripts parse (bash -n) and are executable.
@@ -42,11 +42,15 @@ for dir in "$TREE"/package/*/; do
     up=$(tr 'a-z-' 'A-Z_' <<<"$pkg")
     v=$(sed -n "s/^${up}_VERSION = //p" "$mk")
     [ "$v" = "$version" ] || bad "$pkg.mk: version $v is not Cargo.toml's $version"
-    # Files installed from the source tree ($(@D) is the repository copy)
-    # or from the package directory.
-    for f in $(grep -oE '\$\(@D\)/[^ ]+' "$mk" | sed 's#^\$(@D)/##' | grep -v '^target/\|^vendor\|^\.cargo' | sort -u); do
-        [ -e "$REPO/$f" ] || bad "$pkg.mk installs $f, which is not in the repository"
-    done
+    # Files installed from the source tree ($(@D) is the repository copy):
+    # the Makefile's install-files target, and every file its recipe names.
+    if grep -q 'install-files' "$mk"; then
+        recipe=$(sed -n '/^install-files:/,/^$/p' "$REPO/Makefile")
+        [ -n "$recipe" ] || bad "$pkg.mk runs make install-files, which the Makefile lacks"
+        for f in $(grep -oE '(^|[[:space:]])((systemd|docs)/[^ ;]+|README\.md)' <<<"$recipe" | sort -u); do
+            compgen -G "$REPO/$f" >/dev/null || bad "make install-files installs $f, which is not in the repository"
+        done
+    fi
     for f in $(grep -oE "\\\$\\(${up}_PKGDIR\\)/[^ ]+" "$mk" | sed "s#^\$(${up}_PKGDIR)/##" | sort -u); do
         [ -e "$dir/$f" ] || bad "$pkg.mk installs package/$pkg/$f, which does not exist"
     done

@@ -49,11 +49,9 @@ rootfs=$OUT/rootfs
 rm -rf "$rootfs" "$OUT/stage"
 mkdir -p "$rootfs" "$OUT/stage/live" "$OUT/stage/boot/grub"
 tar -xf "$base" -C "$rootfs" --numeric-owner
-make --no-print-directory -s install-files DESTDIR="$rootfs" BIN="$BIN"
+make --no-print-directory -s install-files DESTDIR="$rootfs" BIN="$BIN" \
+    DATA_DIR=/data/vdi-appliance NETWORKD_DIR=/etc/systemd/network
 cp -a image/overlay/. "$rootfs/"
-sed -i -e 's#^data_dir = .*#data_dir = "/data/vdi-appliance"#' \
-       -e 's#^networkd_dir = "" *#networkd_dir = "/etc/systemd/network"#' \
-       "$rootfs/etc/vdi-appliance/config.toml"
 grep -q '^data_dir = "/data/vdi-appliance"' "$rootfs/etc/vdi-appliance/config.toml"
 grep -q '^networkd_dir = "/etc/systemd/network"' "$rootfs/etc/vdi-appliance/config.toml"
 mkdir -p "$rootfs/data"

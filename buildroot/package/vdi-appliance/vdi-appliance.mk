@@ -23,34 +23,14 @@ define VDI_APPLIANCE_VENDOR_CRATES
 endef
 VDI_APPLIANCE_POST_RSYNC_HOOKS += VDI_APPLIANCE_VENDOR_CRATES
 
-# The binary, plus what `make install-files` installs on Debian.
+# The repository's own `make install-files` (the same files as the Debian
+# image: binary, units, tmpfiles, scripts, docs, config), then the preset
+# that enables the units at `systemctl preset-all`.
 define VDI_APPLIANCE_INSTALL_TARGET_CMDS
-	$(INSTALL) -D -m 0755 $(@D)/target/$(RUSTC_TARGET_NAME)/release/vdi-appliance \
-		$(TARGET_DIR)/usr/bin/vdi-appliance
-	$(INSTALL) -D -m 0755 $(@D)/systemd/libexec/console-banner \
-		$(TARGET_DIR)/usr/lib/vdi-appliance/console-banner
-	$(INSTALL) -D -m 0755 $(@D)/systemd/libexec/install-to-disk \
-		$(TARGET_DIR)/usr/lib/vdi-appliance/install-to-disk
-	$(INSTALL) -D -m 0644 $(@D)/systemd/config.toml \
-		$(TARGET_DIR)/etc/vdi-appliance/config.toml
-	$(SED) 's#^data_dir = .*#data_dir = "$(call qstrip,$(BR2_PACKAGE_VDI_APPLIANCE_DATA_DIR))"#' \
-		-e 's#^networkd_dir = "" *#networkd_dir = "/etc/systemd/network"#' \
-		$(TARGET_DIR)/etc/vdi-appliance/config.toml
-	$(INSTALL) -D -m 0644 $(@D)/README.md \
-		$(TARGET_DIR)/usr/share/doc/vdi-appliance/README.md
-endef
-
-define VDI_APPLIANCE_INSTALL_INIT_SYSTEMD
-	$(INSTALL) -D -m 0644 $(@D)/systemd/vdi-appliance.service \
-		$(TARGET_DIR)/usr/lib/systemd/system/vdi-appliance.service
-	$(INSTALL) -D -m 0644 $(@D)/systemd/vdi-appliance-console.service \
-		$(TARGET_DIR)/usr/lib/systemd/system/vdi-appliance-console.service
-	$(INSTALL) -D -m 0644 $(@D)/systemd/vdi-appliance-firstboot.service \
-		$(TARGET_DIR)/usr/lib/systemd/system/vdi-appliance-firstboot.service
-	$(INSTALL) -D -m 0644 $(@D)/systemd/vdi-appliance-install.service \
-		$(TARGET_DIR)/usr/lib/systemd/system/vdi-appliance-install.service
-	$(INSTALL) -D -m 0644 $(@D)/systemd/vdi-appliance.tmpfiles \
-		$(TARGET_DIR)/usr/lib/tmpfiles.d/vdi-appliance.conf
+	$(MAKE) -C $(@D) install-files DESTDIR=$(TARGET_DIR) INSTALL_STRIP= \
+		BIN=$(@D)/target/$(RUSTC_TARGET_NAME)/release/vdi-appliance \
+		DATA_DIR=$(call qstrip,$(BR2_PACKAGE_VDI_APPLIANCE_DATA_DIR)) \
+		NETWORKD_DIR=/etc/systemd/network
 	$(INSTALL) -D -m 0644 $(VDI_APPLIANCE_PKGDIR)/50-vdi-appliance.preset \
 		$(TARGET_DIR)/usr/lib/systemd/system-preset/50-vdi-appliance.preset
 endef
