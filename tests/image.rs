@@ -20,7 +20,6 @@
 //! its handle drops, whatever happens. Needs root and `make deps-image`.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -30,55 +29,6 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 mod common;
-
-/// One HTTP/1.1 exchange; `None` while nothing answers (the guest is still
-/// booting: QEMU accepts the connection and closes it).
-fn req(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &[u8],
-) -> Option<(u16, Value)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(body).ok()?;
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).ok()?;
-    let out = String::from_utf8_lossy(&out).into_owned();
-    let status: u16 = out.split_whitespace().nth(1)?.parse().ok()?;
-    let (headers, rest) = out.split_once("\r\n\r\n")?;
-    let text = if headers
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(rest)
-    } else {
-        rest.to_string()
-    };
-    Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((len, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
-}
 
 /// The service in one booted VM, through its forwarded port.
 struct Api {
@@ -93,7 +43,7 @@ impl Api {
         } else {
             body.to_string().into_bytes()
         };
-        req(self.port, method, path, self.token.as_deref(), &b)
+        common::try_http(self.port, method, path, self.token.as_deref(), &b)
             .unwrap_or_else(|| panic!("{method} {path}: no answer from the guest"))
     }
 
@@ -115,6 +65,21 @@ impl Api {
             json!({"name": "admin", "password": PASSWORD}),
         );
         self.token = Some(d["access_token"].as_str().unwrap().to_string());
+    }
+
+    /// A fresh appliance's first admin, with the setup token its console
+    /// showed; then signed in, and this node probed (`node/check`).
+    fn first_admin(&mut self, console: &str) -> Value {
+        let token = setup_token(console).expect("the console shows the setup token");
+        self.ok(
+            "/api/v1/setup/admin",
+            json!({"setup_token": token, "name": "admin", "password": PASSWORD}),
+        );
+        self.login();
+        self.ok(
+            "/api/v1/node/check",
+            json!({"ip": "10.0.2.15", "root_pwd": ""}),
+        )
     }
 
     /// A confirmation, when the change moved an address.
@@ -352,7 +317,9 @@ impl Vm {
         self.wait_serial("vdi-appliance console: ready", Duration::from_secs(400));
         let secs = self.started.elapsed().as_secs_f64();
         let until = Instant::now() + Duration::from_secs(60);
-        while req(self.port, "GET", "/api/v1/health", None, b"").map(|r| r.0) != Some(200) {
+        while common::try_http(self.port, "GET", "/api/v1/health", None, b"").map(|r| r.0)
+            != Some(200)
+        {
             assert!(
                 Instant::now() < until,
                 "{}: health does not answer",
@@ -462,20 +429,11 @@ fn iso_boots_sets_up_survives_a_reboot_and_installs() {
     let (mut api, ready1) = vm.wait_ready();
     clock.step("live boot to READY (BIOS, ISO)");
     let console = vm.console();
-    let token = setup_token(&console).expect("the setup token on the serial console");
     assert!(
         console.contains("Open http://10.0.2.15:5000/"),
         "the setup URL is shown"
     );
-    api.ok(
-        "/api/v1/setup/admin",
-        json!({"setup_token": token, "name": "admin", "password": PASSWORD}),
-    );
-    api.login();
-    let chk = api.ok(
-        "/api/v1/node/check",
-        json!({"ip": "10.0.2.15", "root_pwd": ""}),
-    );
+    let chk = api.first_admin(&console);
     let storages = chk["storage_list"].as_array().unwrap().clone();
     let path = |p: &str| storages.iter().find(|s| s["path"] == p).cloned();
     assert_eq!(
@@ -582,7 +540,7 @@ fn iso_boots_sets_up_survives_a_reboot_and_installs() {
     ));
     let bytes = std::fs::read(&qcow).unwrap();
     let md5 = common::appliance::md5_hex(&bytes);
-    let (st, up) = req(
+    let (st, up) = common::try_http(
         api.port,
         "PUT",
         &format!("/api/v1/base_image/upload?name=debian&os_type=linux&md5_sum={md5}"),
@@ -651,20 +609,11 @@ fn iso_boots_sets_up_survives_a_reboot_and_installs() {
     let (mut api, ready_disk) = vm.wait_ready();
     clock.step("installed disk to READY (UEFI, OVMF)");
     let c = vm.console();
-    let token = setup_token(&c).expect("a fresh installation shows its setup token");
     assert!(
         !c.contains("is in memory"),
         "the installed system keeps its data on disk"
     );
-    api.ok(
-        "/api/v1/setup/admin",
-        json!({"setup_token": token, "name": "admin", "password": PASSWORD}),
-    );
-    api.login();
-    let chk = api.ok(
-        "/api/v1/node/check",
-        json!({"ip": "10.0.2.15", "root_pwd": ""}),
-    );
+    let chk = api.first_admin(&c);
     let data_fs = chk["storage_list"]
         .as_array()
         .unwrap()

@@ -294,9 +294,7 @@ pub fn engine() -> QueryEngine<Services> {
         name: "template",
         fields: template::TEMPLATE_FIELDS,
         generation: |s: &Services| {
-            s.table_generation(Table::Template)
-                .wrapping_add(s.table_generation(Table::Network) << 20)
-                .wrapping_add(s.table_generation(Table::Group) << 40)
+            s.tables_generation(&[Table::Template, Table::Network, Table::Group])
         },
         load: templates,
     });
@@ -316,11 +314,13 @@ pub fn engine() -> QueryEngine<Services> {
         name: "group",
         fields: template::GROUP_FIELDS,
         generation: |s: &Services| {
-            s.table_generation(Table::Group)
-                .wrapping_add(s.table_generation(Table::Template) << 16)
-                .wrapping_add(s.table_generation(Table::Desktop) << 32)
-                .wrapping_add(s.table_generation(Table::User) << 48)
-                .wrapping_add(s.table_generation(Table::Terminal) << 56)
+            s.tables_generation(&[
+                Table::Group,
+                Table::Template,
+                Table::Desktop,
+                Table::User,
+                Table::Terminal,
+            ])
         },
         load: groups,
     });
@@ -328,9 +328,7 @@ pub fn engine() -> QueryEngine<Services> {
         name: "desktop_group",
         fields: desktop::DESKTOP_GROUP_FIELDS,
         generation: |s: &Services| {
-            s.table_generation(Table::Desktop)
-                .wrapping_add(s.table_generation(Table::Template) << 20)
-                .wrapping_add(s.table_generation(Table::Group) << 40)
+            s.tables_generation(&[Table::Desktop, Table::Template, Table::Group])
         },
         load: desktop_groups,
     });
@@ -343,20 +341,14 @@ pub fn engine() -> QueryEngine<Services> {
     e.register(Listing {
         name: "group_user",
         fields: user::USER_FIELDS,
-        generation: |s: &Services| {
-            s.table_generation(Table::User)
-                .wrapping_add(s.table_generation(Table::Group) << 32)
-        },
+        generation: |s: &Services| s.tables_generation(&[Table::User, Table::Group]),
         load: users,
     });
     e.register(Listing {
         name: "terminal",
         fields: terminal::TERMINAL_FIELDS,
         generation: |s: &Services| {
-            s.table_generation(Table::Terminal)
-                .wrapping_add(s.table_generation(Table::Desktop) << 16)
-                .wrapping_add(s.table_generation(Table::Group) << 32)
-                .wrapping_add(s.table_generation(Table::User) << 48)
+            s.tables_generation(&[Table::Terminal, Table::Desktop, Table::Group, Table::User])
         },
         load: terminals,
     });

@@ -54,7 +54,7 @@ impl FakeNet {
         s.fail_at = Some(s.changes + n);
     }
 
-    /// The links last claimed from the OS's network manager, sorted.
+    /// The links last claimed from the OS's network manager.
     pub fn claimed(&self) -> Vec<String> {
         self.state.lock().unwrap().claimed.clone()
     }
@@ -280,9 +280,7 @@ impl HostNet for FakeNet {
     }
 
     fn links_claim<'a>(&'a self, names: &'a [String]) -> BoxFuture<'a, Result<()>> {
-        let mut names = names.to_vec();
-        names.sort();
-        self.state.lock().unwrap().claimed = names;
+        self.state.lock().unwrap().claimed = names.to_vec();
         Box::pin(async { Ok(()) })
     }
 }

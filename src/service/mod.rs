@@ -221,6 +221,15 @@ impl Services {
         self.store.generation(t)
     }
 
+    /// One number that changes whenever one of `tables` changes: the cache
+    /// key of a listing that joins them.
+    pub fn tables_generation(&self, tables: &[Table]) -> u64 {
+        tables.iter().fold(0, |acc: u64, t| {
+            acc.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .wrapping_add(self.table_generation(*t))
+        })
+    }
+
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
     }

@@ -30,22 +30,37 @@ pub fn http(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(180))).unwrap();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
+    try_http(port, method, path, token, body.as_bytes())
+        .unwrap_or_else(|| panic!("{method} {path}: no HTTP answer on port {port}"))
+}
+
+/// One HTTP/1.1 exchange with a raw body; `None` while nothing answers
+/// (a guest still booting behind QEMU's port forward accepts the
+/// connection and closes it).
+pub fn try_http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> Option<(u16, Value)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(180))).ok()?;
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status: u16 = out.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let (head, rest) = out.split_once("\r\n\r\n").unwrap();
+    );
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(body).ok()?;
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).ok()?;
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let status: u16 = out.split_whitespace().nth(1)?.parse().ok()?;
+    let (head, rest) = out.split_once("\r\n\r\n")?;
     let text = if head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
@@ -54,20 +69,20 @@ pub fn http(
     } else {
         rest.to_string()
     };
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
 fn dechunk(mut s: &str) -> String {
     let mut out = String::new();
-    loop {
-        let (len, rest) = s.split_once("\r\n").unwrap();
-        let n = usize::from_str_radix(len.trim(), 16).unwrap();
-        if n == 0 {
-            return out;
+    while let Some((len, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
         }
         out.push_str(&rest[..n]);
-        s = &rest[n + 2..];
+        s = rest[n..].trim_start_matches("\r\n");
     }
+    out
 }
 
 /// Polls `GET /api/v1/health` until the service answers.
