@@ -4,12 +4,17 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::fakes::{FakeDisks, FakeHost, FakeHypervisor, FakeMetrics, FakeNet, FakeNotifier};
+use crate::fakes::{
+    FakeDisks, FakeHost, FakeHypervisor, FakeMetrics, FakeNet, FakeNodeApi, FakeNotifier,
+    FakePower, FakeRemote,
+};
 use crate::host::libvirt::Libvirt;
 use crate::host::machine::metrics::MachineMetrics;
 use crate::host::machine::Machine;
 use crate::host::netlink::Netlink;
+use crate::host::node_api::Http;
 use crate::host::qemu_img::QemuImg;
+use crate::host::ssh::Ssh;
 use crate::host::systemd::Systemd;
 use crate::service::task::Spawner;
 use crate::service::{Services, Settings};
@@ -31,6 +36,11 @@ pub fn real_backends(cfg: &Config) -> crate::error::Result<Backends> {
         storage: machine,
         disks: Arc::new(QemuImg),
         metrics: Arc::new(MachineMetrics::new()),
+        remote: Arc::new(Ssh::new(cfg.data_dir.join("ssh").join("id_ed25519"))),
+        node_api: Arc::new(Http {
+            timeout: std::time::Duration::from_secs(30),
+        }),
+        power: Arc::new(crate::host::power::Shell),
     })
 }
 
@@ -76,6 +86,9 @@ pub struct Fakes {
     pub host: Arc<FakeHost>,
     pub disks: Arc<FakeDisks>,
     pub metrics: Arc<FakeMetrics>,
+    pub remote: Arc<FakeRemote>,
+    pub node_api: Arc<FakeNodeApi>,
+    pub power: Arc<FakePower>,
 }
 
 impl Fakes {
@@ -88,6 +101,9 @@ impl Fakes {
             storage: self.host.clone(),
             disks: self.disks.clone(),
             metrics: self.metrics.clone(),
+            remote: self.remote.clone(),
+            node_api: self.node_api.clone(),
+            power: self.power.clone(),
         }
     }
 }
@@ -100,6 +116,9 @@ pub fn fakes(net: FakeNet, host: FakeHost) -> Fakes {
         host: Arc::new(host),
         disks: Arc::new(FakeDisks::default()),
         metrics: Arc::new(FakeMetrics::default()),
+        remote: Arc::new(FakeRemote::default()),
+        node_api: Arc::new(FakeNodeApi::default()),
+        power: Arc::new(FakePower::default()),
     }
 }
 

@@ -64,6 +64,21 @@ pub struct Config {
     /// systemd-networkd's configuration directory: the links the appliance
     /// owns are marked unmanaged there (empty: networkd is not told).
     pub networkd_dir: String,
+    /// The appliance command on other servers, run over SSH by node/check
+    /// and node/add (`node-probe`, `node-join`, `node-leave` are appended).
+    pub node_command: String,
+    /// The account the controller logs in as on other servers.
+    pub node_ssh_user: String,
+    pub node_ssh_port: u16,
+    /// Seconds for an SSH connection, handshake or command.
+    pub node_ssh_timeout_s: u64,
+    /// Seconds node/add waits for the joined node's service to register.
+    pub node_join_timeout_s: u64,
+    /// Seconds between a compute node's heartbeats to its controller.
+    pub node_heartbeat_s: u64,
+    /// What this host runs for node/shutdown and node/reboot.
+    pub shutdown_command: String,
+    pub reboot_command: String,
 }
 
 /// Root on the appliance keeps its data in /var/lib; anyone else in ./var.
@@ -114,6 +129,14 @@ impl Default for Config {
             monitor_down_after_s: 90,
             metrics_listen: String::new(),
             networkd_dir: String::new(),
+            node_command: "vdi-appliance --config /etc/vdi-appliance/config.toml".into(),
+            node_ssh_user: "root".into(),
+            node_ssh_port: 22,
+            node_ssh_timeout_s: 10,
+            node_join_timeout_s: 120,
+            node_heartbeat_s: 10,
+            shutdown_command: "systemctl poweroff".into(),
+            reboot_command: "systemctl reboot".into(),
         }
     }
 }
@@ -217,6 +240,29 @@ pub const FLAGS: &[(&str, &str)] = &[
         "DIR          networkd_dir: mark the appliance's links unmanaged there (default none)",
     ),
     (
+        "--node-command",
+        "CMD          node_command: the appliance on other servers (default vdi-appliance --config /etc/vdi-appliance/config.toml)",
+    ),
+    ("--node-ssh-user", "USER        node_ssh_user (default root)"),
+    ("--node-ssh-port", "N           node_ssh_port (default 22)"),
+    ("--node-ssh-timeout-s", "N      node_ssh_timeout_s (default 10)"),
+    (
+        "--node-join-timeout-s",
+        "N     node_join_timeout_s: wait for a joined node to register (default 120)",
+    ),
+    (
+        "--node-heartbeat-s",
+        "N        node_heartbeat_s: a compute node's heartbeat period (default 10)",
+    ),
+    (
+        "--shutdown-command",
+        "CMD      shutdown_command: run by node/shutdown (default systemctl poweroff)",
+    ),
+    (
+        "--reboot-command",
+        "CMD        reboot_command: run by node/reboot (default systemctl reboot)",
+    ),
+    (
         "--spice-listen",
         "ADDR         spice_listen (default 0.0.0.0; always with a password)",
     ),
@@ -280,6 +326,14 @@ impl Config {
                 "--monitor-down-after-s" => cfg.monitor_down_after_s = number(a, &val(a)?)?,
                 "--metrics-listen" => cfg.metrics_listen = val(a)?,
                 "--networkd-dir" => cfg.networkd_dir = val(a)?,
+                "--node-command" => cfg.node_command = val(a)?,
+                "--node-ssh-user" => cfg.node_ssh_user = val(a)?,
+                "--node-ssh-port" => cfg.node_ssh_port = number(a, &val(a)?)?,
+                "--node-ssh-timeout-s" => cfg.node_ssh_timeout_s = number(a, &val(a)?)?,
+                "--node-join-timeout-s" => cfg.node_join_timeout_s = number(a, &val(a)?)?,
+                "--node-heartbeat-s" => cfg.node_heartbeat_s = number(a, &val(a)?)?,
+                "--shutdown-command" => cfg.shutdown_command = val(a)?,
+                "--reboot-command" => cfg.reboot_command = val(a)?,
                 "--terminal-source-check" => {
                     cfg.terminal_source_check = match val(a)?.as_str() {
                         "true" | "1" | "yes" => true,
@@ -369,8 +423,24 @@ impl Config {
         {
             return Err("monitor_full_res_h: must be 1 to monitor_retention_days × 24".into());
         }
-        if !(31..=3600).contains(&self.monitor_down_after_s) {
-            return Err("monitor_down_after_s: must be 31 to 3600".into());
+        if !(1..=300).contains(&self.node_heartbeat_s) {
+            return Err("node_heartbeat_s: must be 1 to 300".into());
+        }
+        if !(3..=3600).contains(&self.monitor_down_after_s)
+            || self.monitor_down_after_s <= 2 * self.node_heartbeat_s
+        {
+            return Err(
+                "monitor_down_after_s: must be 3 to 3600 and more than two node_heartbeat_s".into(),
+            );
+        }
+        if self.node_command.trim().is_empty() {
+            return Err("node_command: must not be empty".into());
+        }
+        if !(1..=600).contains(&self.node_ssh_timeout_s) {
+            return Err("node_ssh_timeout_s: must be 1 to 600".into());
+        }
+        if !(5..=3600).contains(&self.node_join_timeout_s) {
+            return Err("node_join_timeout_s: must be 5 to 3600".into());
         }
         if !self.metrics_listen.is_empty()
             && self.metrics_listen.parse::<std::net::SocketAddr>().is_err()
@@ -417,6 +487,21 @@ impl Config {
         s.monitor_retention = Duration::from_secs(self.monitor_retention_days * 86_400);
         s.monitor_full_res = Duration::from_secs(self.monitor_full_res_h * 3600);
         s.monitor_down_after = Duration::from_secs(self.monitor_down_after_s);
+        s.nodes = crate::service::NodeSettings {
+            command: self.node_command.clone(),
+            ssh_user: self.node_ssh_user.clone(),
+            ssh_port: self.node_ssh_port,
+            ssh_timeout: Duration::from_secs(self.node_ssh_timeout_s),
+            join_timeout: Duration::from_secs(self.node_join_timeout_s),
+            listen_port: self
+                .listen
+                .parse::<std::net::SocketAddr>()
+                .map(|a| a.port())
+                .unwrap_or(5000),
+            heartbeat: Duration::from_secs(self.node_heartbeat_s),
+            shutdown_command: self.shutdown_command.clone(),
+            reboot_command: self.reboot_command.clone(),
+        };
         s.terminal_source_check = self.terminal_source_check;
         s
     }

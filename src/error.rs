@@ -96,7 +96,19 @@ catalogue! {
     ControllerExists = 20210, Conflict, "The controller is already initialised; initialisation runs once.";
     StorageUnusable = 20213, Conflict, "A storage path cannot be used: its directories could not be made, or it is not a mounted, writable filesystem.";
     ControllerNotInitialised = 20216, Conflict, "The controller is not initialised yet: finish first-boot setup (POST /api/v1/controller/init) first.";
-    NodeRemoteUnsupported = 20230, Invalid, "Only this host can be checked in this build; probing other servers over SSH comes with node joining.";
+    NodeUnreachable = 20231, Conflict, "No route to the server: the address is not reachable from the controller (wrong address, cable, or firewall dropping).";
+    NodeRefused = 20232, Conflict, "The server refused the SSH connection: sshd is not running or listens elsewhere.";
+    NodeTimeout = 20233, Conflict, "The server did not answer in time (connection, SSH handshake or a command).";
+    NodeAuthFailed = 20234, Invalid, "SSH authentication failed: the root password (or the controller's key) was not accepted.";
+    NodeHostKeyChanged = 20235, Conflict, "The server's SSH host key is not the one pinned for it (at node/check or when it joined): refused as a possible impostor.";
+    NodeNoService = 20236, Conflict, "The server does not have the appliance service installed: flash it with the same ISO first.";
+    NodeVersionMismatch = 20237, Conflict, "The server runs another version of the appliance than the controller.";
+    NodeAlreadyJoined = 20238, Conflict, "The server is already a controller or a node of a controller; delete it there (or reinstall it) first.";
+    NodeNotChecked = 20239, Conflict, "Check the server (POST /api/v1/node/check) before adding it: adding pins the host key that check saw.";
+    NodeBusy = 20240, Conflict, "The node hosts desktops or templates (named in the message), or a join or removal of it is running.";
+    NodeIsController = 20241, Conflict, "The controller itself: refused unless `force` is true (delete is always refused).";
+    NodeJoinFailed = 20242, Conflict, "Joining failed at the step the message names; everything done on both sides was undone.";
+    NodeRemote = 20243, Conflict, "A command on the node failed; the message carries its answer.";
     NicNotFound = 20220, NotFound, "No NIC with this uuid, or it does not belong to the node named with it.";
     // 203xx: data networks, subnets and IP addresses
     NetworkNameExists = 20301, Conflict, "A data network with this name exists.";

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod app;
+pub mod compute;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -28,9 +29,13 @@ use crate::service::Services;
 use crate::store::{Store, StoreOptions};
 use crate::tasks::Owners;
 
-/// Runs the service until SIGTERM or SIGINT; returns after a clean shutdown.
-pub fn run(cfg: Config, backends: Backends, owners: Owners) -> Result<()> {
+/// Runs the service until SIGTERM or SIGINT; returns after a clean
+/// shutdown, `true` when it stopped because its role file changed (a join
+/// or a leave) and must start again in its new role.
+pub fn run(cfg: Config, backends: Backends, owners: Owners) -> Result<bool> {
     let t0 = Instant::now();
+    let mut settings = cfg.settings();
+    settings.membership = compute::membership_load(&cfg.data_dir)?;
     let store = Arc::new(Store::open(&cfg.data_dir, &StoreOptions::default())?);
     let ex: Arc<Executor<'static>> = Arc::new(Executor::new());
     let threads = std::thread::available_parallelism()
@@ -62,17 +67,17 @@ pub fn run(cfg: Config, backends: Backends, owners: Owners) -> Result<()> {
     let services = app::services(
         store.clone(),
         &backends,
-        cfg.settings(),
+        settings,
         Arc::new(move |f| spawner_ex.spawn(f).detach()),
     );
     let (stop_tx, stop_rx) = smol::channel::bounded::<&'static str>(4);
-    watch_signals(stop_tx)?;
+    watch_signals(stop_tx.clone())?;
     let result = smol::block_on(ex.run(serve(
         cfg,
         services.clone(),
         owners,
         ex.clone(),
-        stop_rx,
+        (stop_tx, stop_rx),
         t0,
     )));
     drop(stop_workers);
@@ -106,10 +111,21 @@ async fn serve(
     services: Arc<Services>,
     owners: Owners,
     ex: Arc<Executor<'static>>,
-    stop: smol::channel::Receiver<&'static str>,
+    (stop_tx, stop): (
+        smol::channel::Sender<&'static str>,
+        smol::channel::Receiver<&'static str>,
+    ),
     t0: Instant,
-) -> Result<()> {
-    if let Some(path) = services.auth_setup_prepare()? {
+) -> Result<bool> {
+    if let Some(m) = &services.settings.membership {
+        // A node is its controller's: nobody may set it up as a controller.
+        let _ = std::fs::remove_file(services.setup_token_path());
+        log::info!(
+            "compute role: node {} of the controller at {}",
+            m.node_uuid,
+            m.controller
+        );
+    } else if let Some(path) = services.auth_setup_prepare()? {
         log::warn!(
             "no admin account yet: the one-time setup token is in {} — POST it to /api/v1/setup/admin",
             path.display()
@@ -162,6 +178,10 @@ async fn serve(
     ex.spawn(node_loop(services.clone(), Duration::from_secs(60)))
         .detach();
     ex.spawn(desktop_loop(services.clone())).detach();
+    if let Some(m) = services.settings.membership.clone() {
+        ex.spawn(compute::agent::run(services.clone(), m)).detach();
+    }
+    ex.spawn(role_watch(services.clone(), stop_tx)).detach();
     ex.spawn(monitor_loop(services.clone())).detach();
     ex.spawn(retention_loop(services.clone())).detach();
     if !cfg.metrics_listen.is_empty() {
@@ -192,9 +212,11 @@ async fn serve(
         ex.spawn(watchdog_loop(services.clone(), every / 2))
             .detach();
     }
+    let restart = std::sync::atomic::AtomicBool::new(false);
     let signal = async {
         let name = stop.recv().await.unwrap_or("channel closed");
-        log::info!("{name} received: stopping");
+        restart.store(name == ROLE_CHANGED, std::sync::atomic::Ordering::SeqCst);
+        log::info!("{name}: stopping");
     };
     http::server::serve(app, listener, ex.clone(), signal).await;
     services.notifier.stopping();
@@ -210,7 +232,25 @@ async fn serve(
     }
     services.store.flush().await?;
     log::info!("stopped cleanly");
-    Ok(())
+    Ok(restart.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+const ROLE_CHANGED: &str = "the role file changed (joined or left a controller)";
+
+/// Stops the service (to start again in its new role) when `node-join` or
+/// `node-leave` changed the role file.
+async fn role_watch(services: Arc<Services>, stop: smol::channel::Sender<&'static str>) {
+    loop {
+        smol::Timer::after(Duration::from_secs(1)).await;
+        match compute::membership_load(&services.settings.data_dir) {
+            Ok(m) if m != services.settings.membership => {
+                let _ = stop.send(ROLE_CHANGED).await;
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => log::debug!("role file unreadable: {e}"),
+        }
+    }
 }
 
 async fn probe_loop(services: Arc<Services>, every: Duration) {
@@ -234,7 +274,11 @@ async fn desktop_loop(services: Arc<Services>) {
 async fn monitor_loop(services: Arc<Services>) {
     loop {
         // Failures are logged once by the sampler, and again when it recovers.
-        let _ = services.monitor_tick().await;
+        if let (Ok(Some(sample)), Some(m)) =
+            (services.monitor_tick().await, &services.settings.membership)
+        {
+            compute::agent::report(&services, m, &sample).await;
+        }
         smol::Timer::after(services.settings.monitor_sample).await;
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use vdi_appliance::config::{Config, FLAGS};
 use vdi_appliance::store::{Store, StoreOptions};
-use vdi_appliance::{app, firstboot, logging, tasks};
+use vdi_appliance::{app, compute, firstboot, logging, tasks};
 
 fn usage() -> String {
     let mut s = String::from(
@@ -23,6 +23,10 @@ commands:
   export --out FILE                          write the whole store as JSON (offline)
   import --in FILE                           load an export into an empty store (offline)
   version                                    print the version
+  node-probe                                 this server's facts as JSON (run by the controller
+                                             over SSH before joining it)
+  node-join | node-leave                     join or leave a controller: membership JSON on
+                                             standard input (run by the controller over SSH)
 
 flags:
 ",
@@ -92,7 +96,28 @@ fn real(args: Vec<String>) -> Result<(), (u8, String)> {
         "serve" => {
             no_more(&rest).map_err(usage_err)?;
             let backends = app::real_backends(&cfg).map_err(|e| fail(e.message))?;
-            vdi_appliance::run(cfg, backends, tasks::builtin_owners()).map_err(|e| fail(e.message))
+            let again = vdi_appliance::run(cfg, backends, tasks::builtin_owners())
+                .map_err(|e| fail(e.message))?;
+            if again {
+                // Same process id (systemd keeps watching it), new role.
+                use std::os::unix::process::CommandExt;
+                let e = std::process::Command::new("/proc/self/exe")
+                    .args(std::env::args_os().skip(1))
+                    .exec();
+                return Err(fail(format!("cannot start again in the new role: {e}")));
+            }
+            Ok(())
+        }
+        "node-probe" | "node-join" | "node-leave" => {
+            no_more(&rest).map_err(usage_err)?;
+            let out = match cmd.as_str() {
+                "node-probe" => compute::cli::node_probe(&cfg),
+                "node-join" => compute::cli::node_join(&cfg),
+                _ => compute::cli::node_leave(&cfg),
+            }
+            .map_err(|e| fail(e.message))?;
+            println!("{out}");
+            Ok(())
         }
         "init" => {
             let file = take(&mut rest, "--answer-file").map_err(usage_err)?;

@@ -182,8 +182,8 @@ impl AnswerFile {
     }
 }
 
-/// `POST /api/v1/node/check`.
-#[derive(Deserialize, JsonSchema, Debug)]
+/// `POST /api/v1/node/check` (its Debug leaves the password out).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckReq {
     pub ip: String,

@@ -8,6 +8,7 @@ pub mod desktop;
 pub mod listings;
 pub mod monitor;
 pub mod network;
+pub mod node;
 pub mod resource_pool;
 pub mod task;
 pub mod template;

@@ -126,3 +126,36 @@ pub struct Bond {
     pub created_at: Millis,
     pub updated_at: Millis,
 }
+
+/// How the controller reaches a joined compute node: SSH with its own key
+/// and the pinned host key, and the node's internal API with a token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeLink {
+    pub node: Uuid,
+    /// `SHA256:…` as pinned at `node/check`.
+    pub host_key: String,
+    pub ssh_user: String,
+    pub ssh_port: u16,
+    /// The node's internal API, e.g. `http://10.0.0.12:5000`.
+    pub api: String,
+    /// Presented by the controller on every internal-API call.
+    pub control_token: String,
+    /// The appliance version the node ran when it joined.
+    pub version: String,
+    pub joined_at: Millis,
+}
+
+/// What a node keeps about the controller it belongs to (its role file).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Membership {
+    /// The controller's API, as this node reaches it.
+    pub controller: String,
+    pub node_uuid: Uuid,
+    /// Sent to the controller (reports, heartbeats, registration).
+    pub credential: String,
+    /// Expected from the controller on the internal API.
+    pub control_token: String,
+    /// The controller's SSH public key, installed for root.
+    pub controller_key: String,
+}

@@ -5,12 +5,14 @@ mod host;
 mod hypervisor;
 mod metrics;
 mod net;
+mod remote;
 
 pub use disks::FakeDisks;
 pub use host::FakeHost;
 pub use hypervisor::{FakeDomain, FakeHypervisor};
 pub use metrics::FakeMetrics;
 pub use net::FakeNet;
+pub use remote::{ApiCall, FakeNodeApi, FakePower, FakeRemote, FakeServer, Reach};
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -8,7 +8,11 @@ pub mod metrics;
 pub mod net;
 pub mod netlink;
 pub mod networkd;
+pub mod node_api;
+pub mod power;
 pub mod qemu_img;
+pub mod remote;
+pub mod ssh;
 pub mod systemd;
 pub mod vm;
 

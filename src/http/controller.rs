@@ -1,11 +1,10 @@
 //! First boot over HTTP: setup status (public), `controller/init` (waits
-//! for its task, or answers the task id with `"async": true`), and the
-//! local `node/check`.
+//! for its task, or answers the task id with `"async": true`).
 
 use serde_json::{json, Value};
 
 use super::call::{Call, Reply};
-use crate::api::controller::{default_network_view, probe_view, CheckReq, InitReq};
+use crate::api::controller::InitReq;
 use crate::api::{from_value, take_async};
 use crate::error::{Error, Result};
 
@@ -46,24 +45,4 @@ pub async fn init(c: Call) -> Result<Reply> {
     let mut data = out.to_json();
     data["task_id"] = json!(task.to_string());
     Ok(Reply::data(data).on(target))
-}
-
-pub async fn node_check(c: Call) -> Result<Reply> {
-    let req: CheckReq = c.json()?;
-    let strict = req.strict()?;
-    let ip = crate::domain::ipv4::addr("ip", &req.ip)?;
-    let probe = c.services.node_check(ip).await?;
-    if strict && !probe.virt.supported() {
-        return Err(Error::new(
-            crate::error::Code::VirtUnsupported,
-            format!(
-                "{} cannot run virtual machines: {}",
-                probe.hostname,
-                probe.virt.missing().join("; ")
-            ),
-        ));
-    }
-    let default = c.services.controller_default_network()?;
-    let default = default_network_view(default.as_ref().map(|(s, n)| (s, n)));
-    Ok(Reply::data(probe_view(&probe, default)).on(req.ip))
 }

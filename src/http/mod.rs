@@ -13,6 +13,7 @@ mod controller;
 mod desktop;
 mod monitor;
 mod network;
+mod node;
 mod resource_pool;
 mod system;
 mod template;

@@ -7,7 +7,8 @@ use schemars::JsonSchema;
 
 use super::call::{Method, Route, SchemaFn, Validator};
 use super::{
-    auth, bond, controller, desktop, monitor, network, resource_pool, system, template, terminal,
+    auth, bond, controller, desktop, monitor, network, node, resource_pool, system, template,
+    terminal,
 };
 use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
 use crate::api::network as net;
@@ -188,10 +189,71 @@ pub fn table() -> Vec<Route> {
             Post,
             "/api/v1/node/check",
             "node/check",
-            "Probe a server: hostname, NICs, virtualisation support, filesystems (this host only until joining exists)",
+            "Probe a server: hostname, NICs, virtualisation support, filesystems; another server over SSH with `root_pwd` (its host key is pinned for node/add)",
         )
         .body(schema::<crate::api::controller::CheckReq>())
-        .to(h!(controller::node_check)),
+        .to(h!(node::check)),
+        route(
+            Post,
+            "/api/v1/node/add",
+            "node/add",
+            "Join a checked server as a compute node of a pool over SSH (a task with undo; `async` answers its id)",
+        )
+        .body(schema::<crate::api::node::AddReq>())
+        .to(h!(node::add)),
+        route(
+            Post,
+            "/api/v1/node/delete",
+            "node/delete",
+            "Remove a compute node (refused while it hosts desktops or templates; `force` removes an unreachable one)",
+        )
+        .body(schema::<crate::api::node::NodeOpReq>())
+        .to(h!(node::delete)),
+        route(
+            Post,
+            "/api/v1/node/shutdown",
+            "node/shutdown",
+            "Power a node off (the controller only with `force`)",
+        )
+        .body(schema::<crate::api::node::NodeOpReq>())
+        .to(h!(node::shutdown)),
+        route(
+            Post,
+            "/api/v1/node/reboot",
+            "node/reboot",
+            "Reboot a node (the controller only with `force`)",
+        )
+        .body(schema::<crate::api::node::NodeOpReq>())
+        .to(h!(node::reboot)),
+        route(
+            Post,
+            "/api/v1/node/register",
+            "node/register",
+            "A joined node's service announces itself (its credential, not an admin token)",
+        )
+        .public()
+        .quiet()
+        .body(schema::<crate::api::node::RegisterReq>())
+        .to(h!(node::register)),
+        route(
+            Post,
+            "/api/v1/node/heartbeat",
+            "node/heartbeat",
+            "A joined node is alive (its credential, not an admin token)",
+        )
+        .public()
+        .quiet()
+        .body(schema::<crate::api::node::HeartbeatReq>())
+        .to(h!(node::heartbeat)),
+        route(
+            Post,
+            "/api/v1/internal/power",
+            "internal/power",
+            "On a compute node: its controller asks for shutdown or reboot (the controller's token)",
+        )
+        .public()
+        .body(schema::<node::PowerReq>())
+        .to(h!(node::internal_power)),
         query("/api/v1.0/node/", "node/query", "Query nodes with their inventory and NICs"),
         // Monitoring (file 000 "首页" and "监控管理"), history, overview, Prometheus.
         route(

@@ -24,6 +24,8 @@ pub async fn health(c: Call) -> Result<Reply> {
         "state": if h.stopping { "stopping" } else { "running" },
         "store": {"ok": h.store_ok, "schema_version": h.store_schema},
         "libvirt": libvirt,
+        "role": h.role,
+        "controller": h.controller,
     })))
 }
 

@@ -71,7 +71,7 @@ pub fn token_hash(token: &str) -> [u8; 32] {
 }
 
 /// Compares two hashes in constant time.
-fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
+pub(crate) fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -22,9 +22,27 @@ pub struct Health {
     pub libvirt: Option<Result<HypervisorInfo, String>>,
     pub libvirt_checked_s_ago: Option<u64>,
     pub stopping: bool,
+    /// `compute` (a joined node), `controller` (set up), or `setup`.
+    pub role: &'static str,
+    /// A compute node's controller.
+    pub controller: Option<String>,
 }
 
 impl Services {
+    /// What this service is: a compute node, a controller (an admin or an
+    /// initialisation exists), or a fresh appliance waiting for setup.
+    pub fn role_name(&self) -> &'static str {
+        if self.settings.membership.is_some() {
+            "compute"
+        } else if self.store.setup_done().unwrap_or(true)
+            || self.store.controller().map(|c| c.is_some()).unwrap_or(true)
+        {
+            "controller"
+        } else {
+            "setup"
+        }
+    }
+
     /// Probes libvirt once and remembers the answer.
     pub async fn health_probe_hypervisor(&self) {
         let r = self
@@ -51,6 +69,12 @@ impl Services {
             libvirt_checked_s_ago: last.as_ref().map(|(t, _)| t.elapsed().as_secs()),
             libvirt: last.map(|(_, r)| r),
             stopping: self.is_stopping(),
+            role: self.role_name(),
+            controller: self
+                .settings
+                .membership
+                .as_ref()
+                .map(|m| m.controller.clone()),
         }
     }
 }

@@ -18,6 +18,8 @@ pub mod monitor;
 pub mod monitor_view;
 pub mod network;
 pub mod node;
+pub mod node_join;
+pub mod node_remote;
 pub mod oplog;
 pub mod query;
 pub mod resource_pool;
@@ -37,6 +39,8 @@ use std::time::{Duration, Instant};
 use crate::host::inventory::{HostInventory, HostStorage};
 use crate::host::metrics::HostMetrics;
 use crate::host::net::HostNet;
+use crate::host::node_api::NodeApi;
+use crate::host::remote::RemoteShell;
 use crate::host::{Disks, Hypervisor, Notifier};
 use crate::store::Store;
 
@@ -103,6 +107,46 @@ pub struct Settings {
     pub monitor_full_res: Duration,
     /// How long a node may stay silent before it counts as down.
     pub monitor_down_after: Duration,
+    /// How the controller reaches other servers (`node/check`, `node/add`).
+    pub nodes: NodeSettings,
+    /// Set when this service runs in compute role (its role file).
+    pub membership: Option<crate::domain::node::Membership>,
+}
+
+/// Joining other servers.
+#[derive(Clone, Debug)]
+pub struct NodeSettings {
+    /// The appliance command on another server, e.g.
+    /// `vdi-appliance --config /etc/vdi-appliance/config.toml`.
+    pub command: String,
+    pub ssh_user: String,
+    pub ssh_port: u16,
+    pub ssh_timeout: Duration,
+    /// How long `node/add` waits for the node's service to register.
+    pub join_timeout: Duration,
+    /// The port this service listens on (nodes are told to call it).
+    pub listen_port: u16,
+    /// How often a compute node sends a heartbeat.
+    pub heartbeat: Duration,
+    /// Commands this host runs for `node/shutdown` and `node/reboot`.
+    pub shutdown_command: String,
+    pub reboot_command: String,
+}
+
+impl Default for NodeSettings {
+    fn default() -> Self {
+        NodeSettings {
+            command: "vdi-appliance --config /etc/vdi-appliance/config.toml".into(),
+            ssh_user: "root".into(),
+            ssh_port: 22,
+            ssh_timeout: Duration::from_secs(10),
+            join_timeout: Duration::from_secs(120),
+            listen_port: 5000,
+            heartbeat: Duration::from_secs(10),
+            shutdown_command: "systemctl poweroff".into(),
+            reboot_command: "systemctl reboot".into(),
+        }
+    }
 }
 
 impl Settings {
@@ -130,6 +174,8 @@ impl Settings {
             monitor_retention: Duration::from_secs(8 * 86_400),
             monitor_full_res: Duration::from_secs(24 * 3600),
             monitor_down_after: Duration::from_secs(90),
+            nodes: NodeSettings::default(),
+            membership: None,
         }
     }
 }
@@ -144,6 +190,9 @@ pub struct Backends {
     pub storage: Arc<dyn HostStorage>,
     pub disks: Arc<dyn Disks>,
     pub metrics: Arc<dyn HostMetrics>,
+    pub remote: Arc<dyn RemoteShell>,
+    pub node_api: Arc<dyn NodeApi>,
+    pub power: Arc<dyn crate::host::power::Power>,
 }
 
 pub struct Services {
@@ -155,6 +204,9 @@ pub struct Services {
     pub storage: Arc<dyn HostStorage>,
     pub disks: Arc<dyn Disks>,
     pub metrics: Arc<dyn HostMetrics>,
+    pub remote: Arc<dyn RemoteShell>,
+    pub node_api: Arc<dyn NodeApi>,
+    pub power: Arc<dyn crate::host::power::Power>,
     pub settings: Settings,
     pub query: QueryEngine<Services>,
     pub(crate) auth: auth::AuthState,
@@ -166,6 +218,8 @@ pub struct Services {
     pub(crate) net_pending: std::sync::Mutex<Option<network::Pending>>,
     /// Live facts about this node (storage usage) and init's fault hook.
     pub(crate) node_state: node::NodeState,
+    /// Checked servers, joins and removals running, registrations, heartbeats.
+    pub(crate) join: node_join::JoinState,
     /// Templates with an operation running.
     pub(crate) template_busy: template::Busy,
     /// Desktops with an operation running.
@@ -198,6 +252,10 @@ impl Services {
             storage: b.storage,
             disks: b.disks,
             metrics: b.metrics,
+            remote: b.remote,
+            node_api: b.node_api,
+            power: b.power,
+            join: node_join::JoinState::default(),
             settings,
             node_state: node::NodeState::default(),
             template_busy: template::Busy::default(),

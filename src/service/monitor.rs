@@ -228,6 +228,14 @@ impl Services {
             return Ok(true);
         }
         let limit = self.settings.monitor_down_after.as_millis() as i64;
+        // Heartbeats (every few seconds) or reports (every 30 s) keep it up.
+        if self
+            .join
+            .heartbeat(node)
+            .is_some_and(|t| now_ms - t <= limit)
+        {
+            return Ok(true);
+        }
         Ok(self
             .monitor_latest(node)?
             .is_some_and(|l| now_ms - l.received_ms <= limit))

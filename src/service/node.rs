@@ -16,6 +16,9 @@ use crate::domain::netplan::{address_carrier, BRIDGE_PREFIX};
 use crate::domain::node::{Nic, Node};
 use crate::domain::storage::Storage;
 use crate::error::{Code, Error, Result};
+use crate::host::inventory::HostInventory;
+use crate::host::net::HostNet;
+use crate::host::Hypervisor;
 
 /// Live facts kept in memory: storage usage (refreshed in the background)
 /// and the fault-injection hook of initialisation.
@@ -101,19 +104,41 @@ pub fn nic_links(links: &[Link]) -> Vec<ProbeNic> {
         .collect()
 }
 
+/// Virtualisation support of a host: CPU flag, `/dev/kvm`, a libvirt probe.
+pub async fn host_virt(inv: &dyn HostInventory, hv: &dyn Hypervisor) -> Result<Virt> {
+    let (cpu_flag, kvm_device) = inv.virt().await?;
+    let libvirt = match hv.probe().await {
+        Ok(i) => Ok(format!("libvirt {} at {}", i.libvirt_version, i.uri)),
+        Err(e) => Err(e.public_message().to_string()),
+    };
+    Ok(Virt {
+        cpu_flag,
+        kvm_device,
+        libvirt,
+    })
+}
+
+/// What `node/check` reports of a host, read through its ports: on the
+/// controller for itself, and by `vdi-appliance node-probe` on a server.
+pub async fn probe_host(
+    inv: &dyn HostInventory,
+    net: &dyn HostNet,
+    hv: &dyn Hypervisor,
+) -> Result<Probe> {
+    let links = net.links().await?;
+    Ok(Probe {
+        hostname: inv.hostname().await?,
+        nics: nic_links(&links),
+        route: net.default_route().await?,
+        virt: host_virt(inv, hv).await?,
+        mounts: inv.mounts().await?,
+    })
+}
+
 impl Services {
     /// Virtualisation support: CPU flag, `/dev/kvm` and a libvirt probe.
     pub async fn node_virt(&self) -> Result<Virt> {
-        let (cpu_flag, kvm_device) = self.inventory.virt().await?;
-        let libvirt = match self.hypervisor.probe().await {
-            Ok(i) => Ok(format!("libvirt {} at {}", i.libvirt_version, i.uri)),
-            Err(e) => Err(e.public_message().to_string()),
-        };
-        Ok(Virt {
-            cpu_flag,
-            kvm_device,
-            libvirt,
-        })
+        host_virt(self.inventory.as_ref(), self.hypervisor.as_ref()).await
     }
 
     /// This host's links (NICs, bridges, VLANs, bonds) as the kernel has
@@ -132,17 +157,22 @@ impl Services {
         let local = ip.is_loopback() || links.iter().any(|l| l.addrs.iter().any(|a| a.ip == ip));
         if !local {
             return Err(Error::new(
-                Code::NodeRemoteUnsupported,
-                format!("Field `ip`: {ip} is not an address of this host; checking other servers over SSH is not available yet"),
+                Code::NodeNotFound,
+                format!("{ip} is not an address of this host"),
             ));
         }
-        Ok(Probe {
-            hostname: self.inventory.hostname().await?,
-            nics: nic_links(&links),
-            route: self.net.default_route().await?,
-            virt: self.node_virt().await?,
-            mounts: self.inventory.mounts().await?,
-        })
+        probe_host(
+            self.inventory.as_ref(),
+            self.net.as_ref(),
+            self.hypervisor.as_ref(),
+        )
+        .await
+    }
+
+    /// Whether `ip` is this host's: loopback or an address of a link.
+    pub async fn node_is_local(&self, ip: Ipv4Addr) -> Result<bool> {
+        let links = self.net.links().await?;
+        Ok(ip.is_loopback() || links.iter().any(|l| l.addrs.iter().any(|a| a.ip == ip)))
     }
 
     pub fn node_list(&self) -> Result<Vec<Node>> {

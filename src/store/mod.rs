@@ -14,6 +14,7 @@ mod monitor;
 mod named;
 mod network;
 mod node;
+mod node_link;
 mod oplog;
 mod pool;
 mod refs;
@@ -104,6 +105,7 @@ pub struct Store {
     terminal_sessions: Tree,
     monitor: Tree,
     node_credentials: Tree,
+    node_links: Tree,
     generations: [AtomicU64; TABLES],
     oplog_keep: usize,
 }
@@ -209,6 +211,7 @@ impl Store {
             terminal_sessions: t("terminal_sessions")?,
             monitor: t("monitor_samples")?,
             node_credentials: t("node_credentials")?,
+            node_links: t("node_links")?,
             generations: Default::default(),
             oplog_keep: opts.oplog_keep,
             db,

@@ -1,0 +1,229 @@
+//! Wire types of joining: what `vdi-appliance node-probe` prints on a
+//! server (read by the controller over SSH), the `node/add`, `node/delete`
+//! and power bodies, and what a compute node sends when it registers.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::domain::inventory::{Mount, Virt};
+use crate::domain::net::{DefaultRoute, IfAddr};
+use crate::service::node::{Probe, ProbeNic};
+
+/// The node-side facts, as JSON between two appliances.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ProbeWire {
+    /// The appliance version on that server.
+    pub version: String,
+    pub hostname: String,
+    pub nics: Vec<NicWire>,
+    pub route: Option<(String, String)>,
+    pub cpu_flag: Option<String>,
+    pub kvm_device: bool,
+    /// `Ok(version text)` or `Err(why)`.
+    pub libvirt: Result<String, String>,
+    pub mounts: Vec<MountWire>,
+    /// What the server's own service says of itself (its `health`), or why
+    /// it could not be asked.
+    pub service: Result<ServiceWire, String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct NicWire {
+    pub name: String,
+    pub mac: String,
+    pub addrs: Vec<(String, u8)>,
+    pub speed_mbps: Option<u32>,
+    pub running: bool,
+    pub driver: Option<String>,
+    pub pci: Option<String>,
+    pub bridge: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct MountWire {
+    pub path: String,
+    pub device: String,
+    pub fs: String,
+    pub total_bytes: u64,
+    pub available_bytes: u64,
+    pub rotational: Option<bool>,
+    pub writable: bool,
+}
+
+/// The service on the server: its role (`setup` before anyone set it up,
+/// `controller`, or `compute`) and, for a compute node, whose it is.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ServiceWire {
+    pub role: String,
+    pub controller: Option<String>,
+    pub listen_port: u16,
+}
+
+fn addr_wire(a: &IfAddr) -> (String, u8) {
+    (a.ip.to_string(), a.prefix)
+}
+
+impl ProbeWire {
+    pub fn new(p: &Probe, service: Result<ServiceWire, String>) -> ProbeWire {
+        ProbeWire {
+            version: env!("CARGO_PKG_VERSION").into(),
+            hostname: p.hostname.clone(),
+            nics: p
+                .nics
+                .iter()
+                .map(|n| NicWire {
+                    name: n.name.clone(),
+                    mac: n.mac.clone(),
+                    addrs: n.addrs.iter().map(addr_wire).collect(),
+                    speed_mbps: n.speed_mbps,
+                    running: n.running,
+                    driver: n.driver.clone(),
+                    pci: n.pci.clone(),
+                    bridge: n.bridge.clone(),
+                })
+                .collect(),
+            route: p
+                .route
+                .as_ref()
+                .map(|r| (r.gateway.to_string(), r.dev.clone())),
+            cpu_flag: p.virt.cpu_flag.clone(),
+            kvm_device: p.virt.kvm_device,
+            libvirt: p.virt.libvirt.clone(),
+            mounts: p
+                .mounts
+                .iter()
+                .map(|m| MountWire {
+                    path: m.path.clone(),
+                    device: m.device.clone(),
+                    fs: m.fs.clone(),
+                    total_bytes: m.total_bytes,
+                    available_bytes: m.available_bytes,
+                    rotational: m.rotational,
+                    writable: m.writable,
+                })
+                .collect(),
+            service,
+        }
+    }
+
+    /// Back into the probe the views speak; addresses that do not parse
+    /// are dropped (an older or newer node may say more).
+    pub fn probe(&self) -> Probe {
+        let addr = |(ip, prefix): &(String, u8)| {
+            ip.parse().ok().map(|ip| IfAddr {
+                ip,
+                prefix: *prefix,
+            })
+        };
+        Probe {
+            hostname: self.hostname.clone(),
+            nics: self
+                .nics
+                .iter()
+                .map(|n| {
+                    let addrs: Vec<IfAddr> = n.addrs.iter().filter_map(addr).collect();
+                    ProbeNic {
+                        name: n.name.clone(),
+                        mac: n.mac.clone(),
+                        addr: addrs.first().copied(),
+                        addrs,
+                        speed_mbps: n.speed_mbps,
+                        running: n.running,
+                        driver: n.driver.clone(),
+                        pci: n.pci.clone(),
+                        bridge: n.bridge.clone(),
+                    }
+                })
+                .collect(),
+            route: self.route.as_ref().and_then(|(gw, dev)| {
+                gw.parse().ok().map(|gateway| DefaultRoute {
+                    gateway,
+                    dev: dev.clone(),
+                })
+            }),
+            virt: Virt {
+                cpu_flag: self.cpu_flag.clone(),
+                kvm_device: self.kvm_device,
+                libvirt: self.libvirt.clone(),
+            },
+            mounts: self
+                .mounts
+                .iter()
+                .map(|m| Mount {
+                    path: m.path.clone(),
+                    device: m.device.clone(),
+                    fs: m.fs.clone(),
+                    total_bytes: m.total_bytes,
+                    available_bytes: m.available_bytes,
+                    rotational: m.rotational,
+                    writable: m.writable,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `POST /api/v1/node/add` (file 000; its Debug leaves the password out).
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddReq {
+    /// The root password; used once to install the controller's key, never stored.
+    pub password: String,
+    pub ip: String,
+    pub pool_uuid: String,
+    pub network_uuid: String,
+    pub switch_uuid: String,
+    /// The data NIC: the virtual switch's uplink on this node.
+    pub interface: String,
+    pub manage_interface: String,
+    pub image_interface: String,
+    /// Answer at once with a task id (`GET /api/v1/task/<id>`).
+    #[serde(default, rename = "async")]
+    pub run_async: bool,
+}
+
+impl std::fmt::Debug for super::controller::CheckReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckReq").field("ip", &self.ip).finish()
+    }
+}
+
+impl std::fmt::Debug for AddReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddReq").field("ip", &self.ip).finish()
+    }
+}
+
+/// `node/delete`, `node/shutdown`, `node/reboot`.
+#[derive(Deserialize, JsonSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct NodeOpReq {
+    pub uuid: String,
+    /// Shutdown/reboot: allowed on the controller itself only with this.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// What a compute node sends when its service starts in compute role.
+#[derive(Serialize, Deserialize, JsonSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterReq {
+    pub node_uuid: String,
+    pub version: String,
+    /// The port its internal API listens on.
+    pub listen_port: u16,
+    /// Its facts, as `node-probe` prints them.
+    #[schemars(with = "Value")]
+    pub probe: Value,
+    /// Its hardware inventory (CPU, memory, disks).
+    #[schemars(with = "Value")]
+    pub inventory: Value,
+}
+
+/// `POST /api/v1/node/heartbeat`.
+#[derive(Serialize, Deserialize, JsonSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatReq {
+    pub node_uuid: String,
+}

@@ -1,0 +1,251 @@
+//! Joined nodes after the join: their registration and heartbeats, power
+//! (`node/shutdown`, `node/reboot`, on the controller only when forced),
+//! and `node/delete`, which tells the node to leave over SSH with the
+//! controller's key and refuses while the node hosts desktops or templates.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::node_join::Registration;
+use super::Services;
+use crate::api::node::{ProbeWire, RegisterReq};
+use crate::domain::clock::now_ms;
+use crate::domain::network::VSwitchPatch;
+use crate::domain::node::Node;
+use crate::error::{Code, Error, Result};
+use crate::host::remote::SshAuth;
+
+/// What `node/shutdown` and `node/reboot` ask.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NodePower {
+    Shutdown,
+    Reboot,
+}
+
+impl NodePower {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodePower::Shutdown => "shutdown",
+            NodePower::Reboot => "reboot",
+        }
+    }
+}
+
+fn node_uuid(text: &str) -> Result<Uuid> {
+    Uuid::parse_str(text).map_err(|_| Error::invalid("node_uuid", "must be a uuid"))
+}
+
+impl Services {
+    /// A compute node's service started: it proves itself with its
+    /// credential and says how to reach it.
+    pub fn node_register(&self, credential: Option<&str>, req: RegisterReq) -> Result<()> {
+        let node = node_uuid(&req.node_uuid)?;
+        self.node_credential_check(credential, &node)?;
+        let probe: ProbeWire = serde_json::from_value(req.probe.clone())
+            .map_err(|e| Error::invalid("probe", e.to_string()))?;
+        let inventory = serde_json::from_value(req.inventory.clone())
+            .map_err(|e| Error::invalid("inventory", e.to_string()))?;
+        if let Some(mut link) = self.store.node_link_get(&node)? {
+            // A known node restarted: it may listen elsewhere or run a new version.
+            let api = match link.api.rsplit_once(':') {
+                Some((host, _)) => format!("{host}:{}", req.listen_port),
+                None => link.api.clone(),
+            };
+            if api != link.api || req.version != link.version {
+                link.api = api;
+                link.version = req.version.clone();
+                self.store.node_link_put(&link)?;
+            }
+        }
+        self.join.register(
+            node,
+            Registration {
+                probe,
+                inventory,
+                listen_port: req.listen_port,
+                version: req.version,
+            },
+        );
+        self.join.heartbeat_set(node, now_ms());
+        Ok(())
+    }
+
+    /// `node/heartbeat`: the node is alive.
+    pub fn node_heartbeat(&self, credential: Option<&str>, node: &str) -> Result<()> {
+        let node = node_uuid(node)?;
+        self.node_credential_check(credential, &node)?;
+        self.store.node_get(&node)?;
+        self.join.heartbeat_set(node, now_ms());
+        Ok(())
+    }
+
+    /// What keeps a node from being removed: its desktops and templates.
+    fn node_hosted(&self, node: &Uuid) -> Result<Vec<String>> {
+        let mut names: Vec<String> = self
+            .store
+            .template_list()?
+            .into_iter()
+            .filter(|t| t.node == *node)
+            .map(|t| format!("template `{}`", t.name))
+            .collect();
+        names.extend(
+            self.store
+                .desktop_list()?
+                .into_iter()
+                .filter(|d| d.node == *node)
+                .map(|d| format!("desktop `{}`", d.name)),
+        );
+        Ok(names)
+    }
+
+    /// `node/delete`: refused for the controller and while the node hosts
+    /// anything; the node is told to leave (its role file and the
+    /// controller's key go), then its records go. With `force`, a node
+    /// that cannot be reached is removed from the controller anyway.
+    pub async fn node_delete(&self, uuid: &Uuid, force: bool) -> Result<Node> {
+        let node = self.store.node_get(uuid)?;
+        if node.role.is_controller() || self.store.local_node()? == Some(*uuid) {
+            return Err(Error::new(
+                Code::NodeIsController,
+                format!("`{}` is the controller; it cannot be deleted", node.name),
+            ));
+        }
+        let hosted = self.node_hosted(uuid)?;
+        if !hosted.is_empty() {
+            let more = if hosted.len() > 10 {
+                format!(" and {} more", hosted.len() - 10)
+            } else {
+                String::new()
+            };
+            return Err(Error::new(
+                Code::NodeBusy,
+                format!(
+                    "Node `{}` hosts {}{more}; delete or move them first",
+                    node.name,
+                    hosted
+                        .iter()
+                        .take(10)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let ip: Ipv4Addr = node.ip.parse().map_err(Error::internal)?;
+        let _busy = self.join.claim(ip)?;
+        if let Some(link) = self.store.node_link_get(uuid)? {
+            let t = self.ssh_target(ip, SshAuth::Key, Some(link.host_key.clone()));
+            let body = json!({
+                "node_uuid": uuid.to_string(),
+                "controller_key": self.remote.public_key().await?,
+            })
+            .to_string();
+            if let Err(e) = self.node_run(&t, "node-leave", body.as_bytes()).await {
+                if !force {
+                    return Err(Error::new(
+                        e.code,
+                        format!("{}; nothing was changed (add \"force\": true to remove the node from the controller anyway)", e.message),
+                    ));
+                }
+                log::warn!(
+                    "node/delete `{}`: the node was not told to leave ({e}); removed here only",
+                    node.name
+                );
+            }
+        }
+        for sw in self.store.vswitch_list()? {
+            if sw.uplinks.iter().any(|u| u.node == *uuid) {
+                let patch = VSwitchPatch {
+                    uplinks: Some(
+                        sw.uplinks
+                            .iter()
+                            .filter(|u| u.node != *uuid)
+                            .cloned()
+                            .collect(),
+                    ),
+                    ..Default::default()
+                };
+                self.store.vswitch_update(&sw.uuid, &patch, now_ms())?;
+            }
+        }
+        self.store.node_remove(&node)?;
+        self.join.forget(uuid);
+        self.store.flush().await?;
+        log::info!("node `{}` ({}) deleted", node.name, node.ip);
+        Ok(node)
+    }
+
+    /// `node/shutdown` and `node/reboot`: a compute node through its
+    /// internal API; the controller itself only with `force`.
+    pub async fn node_power(&self, uuid: &Uuid, op: NodePower, force: bool) -> Result<Node> {
+        let node = self.store.node_get(uuid)?;
+        if self.store.local_node()? == Some(*uuid) {
+            if !force {
+                return Err(Error::new(
+                    Code::NodeIsController,
+                    format!(
+                        "`{}` is the controller: every desktop and the API go with it; add \"force\": true to {} it",
+                        node.name,
+                        op.as_str()
+                    ),
+                ));
+            }
+            self.power_local(op).await?;
+            return Ok(node);
+        }
+        let link = self.store.node_link_get(uuid)?.ok_or_else(|| {
+            Error::new(
+                Code::NodeRemote,
+                format!("Node `{}` has no internal-API link on record", node.name),
+            )
+        })?;
+        self.node_api
+            .call(
+                &link.api,
+                &link.control_token,
+                "/api/v1/internal/power",
+                json!({"op": op.as_str()}),
+            )
+            .await?;
+        log::warn!("node `{}`: {} asked", node.name, op.as_str());
+        Ok(node)
+    }
+
+    /// Runs this host's configured command a second after the reply.
+    async fn power_local(&self, op: NodePower) -> Result<()> {
+        let cmd = match op {
+            NodePower::Shutdown => &self.settings.nodes.shutdown_command,
+            NodePower::Reboot => &self.settings.nodes.reboot_command,
+        };
+        log::warn!("{} of this host asked: running `{cmd}` in 1 s", op.as_str());
+        self.power.run_later(cmd, Duration::from_secs(1)).await
+    }
+
+    /// The internal API's power call on a compute node: only its
+    /// controller's token opens it.
+    pub async fn internal_power(&self, token: Option<&str>, op: NodePower) -> Result<()> {
+        self.internal_check(token)?;
+        self.power_local(op).await
+    }
+
+    /// Checks the controller's token on the internal API.
+    pub fn internal_check(&self, token: Option<&str>) -> Result<()> {
+        match (&self.settings.membership, token) {
+            (Some(m), Some(t))
+                if super::auth::same(
+                    &super::auth::token_hash(t),
+                    &super::auth::token_hash(&m.control_token),
+                ) =>
+            {
+                Ok(())
+            }
+            _ => Err(Error::new(
+                Code::NodeCredentialInvalid,
+                "The internal API needs the controller's token (`Authorization: Bearer`); this service is not a node of the caller",
+            )),
+        }
+    }
+}
