@@ -1,7 +1,7 @@
 # vdi-appliance — the two commands that matter:
 #   make run    build and run the service locally (data in ./var)
 #   make test   install what the tests need, then run every tier
-# Tiers can be run alone: make test-unit | test-api | test-host | test-process | test-netns | test-firstboot |
+# Tiers can be run alone: make test-unit | test-api | test-host | test-process | test-netns | test-ssh | test-firstboot |
 #   test-libvirt | test-guest | test-units | test-buildroot | image-test | lint
 # make image  builds the appliance ISO; make install puts the service on this Debian host.
 # make bench  runs the API benchmark (10,000 records, wrk on loopback);
@@ -15,7 +15,7 @@ BIN := target/release/vdi-appliance
 
 # Debian packages: build (libvirt headers for the virt crate), benchmark
 # (wrk), the systemd unit check (systemd-analyze).
-BUILD_DEBS := libvirt-dev pkg-config gcc
+BUILD_DEBS := libvirt-dev pkg-config gcc libssl-dev
 # python3-prometheus-client parses /metrics in the API tier (a real exposition parser).
 TEST_DEBS := $(BUILD_DEBS) wrk systemd iproute2 util-linux python3-prometheus-client
 # The browser tier: Debian's Chromium driven by playwright-core from npm.
@@ -31,7 +31,7 @@ DESTDIR ?=
 
 
 .PHONY: bench-desktop bench-monitor test-host install install-files deps-image image image-test test-buildroot
-.PHONY: run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
+.PHONY: test-ssh run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
 
 define install_debs
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -65,7 +65,7 @@ run: build
 	@echo "  create the first admin: curl -s -X POST http://127.0.0.1:$(lastword $(subst :, ,$(LISTEN)))/api/v1/setup/admin -d '{\"setup_token\":\"'\$$(cat $(DATA)/setup-token)'\",\"name\":\"admin\",\"password\":\"<8+ chars>\"}'"
 	$(BIN) serve --listen $(LISTEN) --data-dir $(DATA) $(ARGS)
 
-test: deps-test lint test-unit test-api test-host test-process test-netns test-firstboot test-libvirt test-guest test-units test-buildroot image-test
+test: deps-test lint test-unit test-api test-host test-process test-netns test-ssh test-firstboot test-libvirt test-guest test-units test-buildroot image-test
 	@echo "make test: every tier passed"
 
 lint: deps-test
@@ -89,6 +89,13 @@ test-process: deps-test
 # rtnetlink for real, inside network namespaces the tests create (root).
 test-netns: deps-test
 	$(CARGO) test --locked --test netns
+
+# Joining nodes for real: sshd and the compute-role service in network +
+# mount namespaces the test makes (openssh-server, openssl for the test
+# account's password hash).
+test-ssh: deps-test
+	$(call install_debs,openssh-server openssh-client openssl)
+	$(CARGO) test --locked --test nodes
 
 # First boot for real: the binary in fresh network + mount namespaces (veth
 # NICs, a bind-mounted partition), by API, by answer file, and by the setup

@@ -303,6 +303,7 @@ pub const NODE_FIELDS: &[&str] = &[
     "memory_gb",
     "gpu_count",
     "local",
+    "status",
     "inventory",
     "nics",
     "created_at",

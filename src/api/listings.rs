@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::{bond, controller, desktop, network, resource_pool, task, template, terminal, user};
+use crate::domain::clock::now_ms;
 use crate::error::Result;
 use crate::service::{Listing, QueryEngine, Services, Table};
 
@@ -148,7 +149,13 @@ fn nodes(s: &Services, sink: Sink) -> Result<()> {
     let local = s.store.local_node()?;
     for n in s.node_list()? {
         let mine: Vec<_> = nics.iter().filter(|x| x.node == n.uuid).collect();
-        sink(controller::node_view(&n, &mine, local == Some(n.uuid)));
+        let mut v = controller::node_view(&n, &mine, local == Some(n.uuid));
+        v["status"] = serde_json::json!(if s.monitor_node_up(&n.uuid, now_ms())? {
+            "up"
+        } else {
+            "down"
+        });
+        sink(v);
     }
     Ok(())
 }
@@ -277,7 +284,11 @@ pub fn engine() -> QueryEngine<Services> {
     e.register(Listing {
         name: "node",
         fields: controller::NODE_FIELDS,
-        generation: |s: &Services| s.table_generation(Table::Node),
+        // Up/down changes without a write: the generation follows both.
+        generation: |s: &Services| {
+            s.table_generation(Table::Node)
+                .wrapping_add(s.node_liveness_generation() << 32)
+        },
         load: nodes,
     });
     e.register(Listing {

@@ -54,21 +54,28 @@ fn keys_edit(path: &Path, key: &str, add: bool) -> Result<()> {
 
 /// What the local service says of itself.
 fn service_state(cfg: &Config) -> std::result::Result<ServiceWire, String> {
-    let port = cfg
+    let listen = cfg
         .listen
         .parse::<std::net::SocketAddr>()
-        .map(|a| a.port())
-        .unwrap_or(5000);
+        .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 5000)));
+    let port = listen.port();
+    // The service's own address, or loopback when it listens on all.
+    let host = if listen.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        listen.ip().to_string()
+    };
     let http = Http {
         timeout: Duration::from_secs(5),
     };
-    let v = smol::block_on(http.get(&format!("http://127.0.0.1:{port}"), "/api/v1/health"))
-        .map_err(|e| {
+    let v = smol::block_on(http.get(&format!("http://{host}:{port}"), "/api/v1/health")).map_err(
+        |e| {
             format!(
                 "the appliance service does not answer on port {port}: {}",
                 e.message
             )
-        })?;
+        },
+    )?;
     Ok(ServiceWire {
         role: v["role"].as_str().unwrap_or("unknown").to_string(),
         controller: v["controller"].as_str().map(String::from),

@@ -227,7 +227,7 @@ impl FakeRemote {
         if s.version.is_none() {
             return ok(127, "", "sh: 1: vdi-appliance: not found", &key);
         }
-        let verb = cmd.split_whitespace().last().unwrap_or_default();
+        let verb = cmd.split_whitespace().nth(1).unwrap_or_default();
         match verb {
             "node-probe" => {
                 let text = serde_json::to_string(&s.probe(ip)).map_err(Error::internal)?;

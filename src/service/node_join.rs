@@ -160,7 +160,12 @@ impl Services {
     /// Runs `vdi-appliance <verb>` on a server; its standard output.
     pub(crate) async fn node_run(&self, t: &SshTarget, verb: &str, stdin: &[u8]) -> Result<Exec> {
         let ip = t.addr.ip();
-        let cmd = format!("{} {verb}", self.settings.nodes.command);
+        // `vdi-appliance <verb> [its flags]`.
+        let command = self.settings.nodes.command.trim();
+        let cmd = match command.split_once(' ') {
+            Some((program, flags)) => format!("{program} {verb} {flags}"),
+            None => format!("{command} {verb}"),
+        };
         let x = self.remote.exec(t, &cmd, stdin).await?;
         match x.status {
             0 => Ok(x),

@@ -39,6 +39,22 @@ fn node_uuid(text: &str) -> Result<Uuid> {
 }
 
 impl Services {
+    /// Changes whenever a node goes up or down (the node listing's cache).
+    pub fn node_liveness_generation(&self) -> u64 {
+        let now = now_ms();
+        self.store
+            .node_list()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| self.monitor_node_up(&n.uuid, now).unwrap_or(false))
+            .fold(0u64, |acc, (i, n)| {
+                acc.wrapping_mul(31)
+                    .wrapping_add(i as u64 + 1)
+                    .wrapping_add(n.uuid.as_u128() as u64)
+            })
+    }
+
     /// A compute node's service started: it proves itself with its
     /// credential and says how to reach it.
     pub fn node_register(&self, credential: Option<&str>, req: RegisterReq) -> Result<()> {
