@@ -627,13 +627,13 @@ fn node_check_reports_this_host_and_refuses_others() {
         Some(json!({"ip": "192.0.2.49", "root_pwd": "1", "check": "true"})),
     );
     assert_eq!((st, v["code"].as_i64()), (409, Some(20206)), "{v}");
-    // Another server: not until joining over SSH exists.
+    // Another server goes over SSH (tests/node.rs); this one is not there.
     let (st, v) = t.call(
         "POST",
         "/api/v1/node/check",
         Some(json!({"ip": "198.51.100.9", "root_pwd": "1"})),
     );
-    assert_eq!((st, v["code"].as_i64()), (422, Some(20230)), "{v}");
+    assert_eq!((st, v["code"].as_i64()), (409, Some(20231)), "{v}");
     let (st, v) = t.call("POST", "/api/v1/node/check", Some(json!({"ip": "x"})));
     assert_eq!(st, 422, "{v}");
 }

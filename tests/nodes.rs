@@ -234,7 +234,7 @@ fn fake_node(root: &Path, common: &Path, n: u8, sshd: bool, service: bool) -> Fa
                 .unwrap(),
         );
         let t0 = Instant::now();
-        while !health(&node.ip()).is_some() {
+        while health(&node.ip()).is_none() {
             assert!(
                 t0.elapsed() < Duration::from_secs(20),
                 "node {n} did not start: {}",

@@ -24,6 +24,11 @@ use crate::domain::storage::Storage;
 use crate::error::{Code, Error, Result};
 use crate::host::remote::{Exec, SshAuth, SshTarget};
 
+/// The steps of `node/add`, in order (a failure can be injected at each).
+pub const JOIN_STEPS: [&str; 7] = [
+    "connect", "join", "key", "register", "record", "uplink", "active",
+];
+
 /// A check is trusted for adding this long.
 const CHECK_VALID: Duration = Duration::from_secs(30 * 60);
 
@@ -82,7 +87,8 @@ enum Undo {
     Credential(Uuid),
     Joined(Membership),
     Recorded(Box<Node>),
-    Uplink(Uuid, Vec<Uplink>),
+    /// The switch, its uplinks and its `updated_at` before.
+    Uplink(Uuid, Vec<Uplink>, i64),
 }
 
 /// Frees the address when the join ends, however it ends.
@@ -305,7 +311,7 @@ impl Services {
     /// Validates `node/add` before any work: the pool, switch and network
     /// exist and fit, the address is not a node, and it was checked.
     pub fn node_add_validate(&self, spec: &AddSpec) -> Result<String> {
-        if !self.store.controller()?.is_some() {
+        if self.store.controller()?.is_none() {
             return Err(Error::new(
                 Code::ControllerNotInitialised,
                 "The controller is not initialised yet: finish first-boot setup first",
@@ -347,6 +353,13 @@ impl Services {
                     spec.ip
                 ),
             )),
+        }
+    }
+
+    /// Makes `node/add` fail at `step` (tests of the undo).
+    pub fn node_add_fail_at(&self, step: Option<&str>) {
+        if let Ok(mut f) = self.join.fail_at.lock() {
+            *f = step.map(String::from);
         }
     }
 
@@ -479,7 +492,8 @@ impl Services {
         node.image_interface = spec.image_interface.clone();
         node.data_interface = spec.interface.clone();
         node.inventory = reg.inventory.clone();
-        let probe = reg.probe.probe();
+        // The facts validated at the first step.
+        let probe = wire.probe();
         let nics: Vec<Nic> = probe
             .nics
             .iter()
@@ -553,7 +567,7 @@ impl Services {
             ..Default::default()
         };
         self.store.vswitch_update(&sw.uuid, &patch, now)?;
-        undo.push(Undo::Uplink(sw.uuid, sw.uplinks));
+        undo.push(Undo::Uplink(sw.uuid, sw.uplinks, sw.updated_at));
 
         self.join_step(h, 95, "active", "the node is active")?;
         self.join.heartbeat_set(node_uuid, now_ms());
@@ -605,12 +619,12 @@ impl Services {
     async fn node_add_undo(&self, spec: &AddSpec, pinned: &str, undo: Vec<Undo>) {
         for u in undo.into_iter().rev() {
             let r = match u {
-                Undo::Uplink(sw, old) => {
+                Undo::Uplink(sw, old, at) => {
                     let patch = VSwitchPatch {
                         uplinks: Some(old),
                         ..Default::default()
                     };
-                    self.store.vswitch_update(&sw, &patch, now_ms()).map(|_| ())
+                    self.store.vswitch_update(&sw, &patch, at).map(|_| ())
                 }
                 Undo::Recorded(node) => self.store.node_remove(&node),
                 Undo::Joined(m) => {

@@ -1,0 +1,394 @@
+//! API tier of joining nodes over fake SSH servers and a fake internal
+//! API: `node/check` failure classes, `node/add` with the documented body,
+//! its validation, the undo of a failure injected at each step (both
+//! sides as before), registration and heartbeats, `node/delete` (refused
+//! while hosting, forced when unreachable), `node/shutdown`/`node/reboot`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use vdi_appliance::app::{self, Fakes};
+use vdi_appliance::domain::net::IfAddr;
+use vdi_appliance::fakes::{FakeHost, FakeNet, Reach};
+use vdi_appliance::http::{self, State};
+use vdi_appliance::service::node_join::JOIN_STEPS;
+use vdi_appliance::service::{Services, Settings};
+use vdi_appliance::store::Store;
+
+const IP: &str = "198.51.100.11";
+const PW: &str = "root-pw";
+
+struct T {
+    app: tide::Server<State>,
+    s: Arc<Services>,
+    f: Fakes,
+    token: String,
+    body: Value,
+    mounts: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+fn harness() -> T {
+    let dir = tempfile::tempdir().unwrap();
+    let fast = dir.path().join("fast");
+    std::fs::create_dir_all(&fast).unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
+    let net = FakeNet::with_nics(&[
+        (
+            "ens192",
+            &[IfAddr {
+                ip: "192.0.2.49".parse().unwrap(),
+                prefix: 24,
+            }],
+        ),
+        ("ens224", &[]),
+    ]);
+    let host = FakeHost::with_mounts(&[&fast], &["ens192", "ens224"]);
+    let f = app::fakes(net, host);
+    let mut settings = Settings::for_dir(dir.path().join("d"));
+    settings.nodes.join_timeout = Duration::from_secs(5);
+    let s = app::services(store, &f.backends(), settings, app::global_spawner());
+    s.admin_set_password("admin", "s3cret-pass").unwrap();
+    let app = http::app(s.clone());
+    let token = common::app_token(&app, "admin", "s3cret-pass");
+    let (st, v) = common::app_call(
+        &app,
+        &token,
+        "POST",
+        "/api/v1/controller/init",
+        Some(
+            json!({"ip": "192.0.2.49", "network_name": "default", "switch_name": "sw0",
+                    "switch_type": "flat", "storages": {fast.to_str().unwrap(): "1,2,3,4"},
+                    "is_compute": true, "manage_interface": "ens192",
+                    "image_interface": "ens192", "data_interface": "ens224"}),
+        ),
+    );
+    assert_eq!(st, 200, "{v}");
+    let d = &v["data"];
+    let body = json!({"password": PW, "ip": IP, "pool_uuid": d["pool_uuid"],
+                      "network_uuid": d["network_uuid"], "switch_uuid": d["switch_uuid"],
+                      "interface": "eth1", "manage_interface": "eth0", "image_interface": "eth0"});
+    let mounts = vec![fast.to_str().unwrap().to_string()];
+    let t = T {
+        app,
+        s,
+        f,
+        token,
+        body,
+        mounts,
+        _dir: dir,
+    };
+    let m = t.mounts.clone();
+    t.f.remote.add(IP, |s| {
+        s.password = PW.into();
+        s.mounts = m;
+    });
+    t
+}
+
+impl T {
+    fn call(&self, path: &str, body: Value) -> (u16, Value) {
+        common::app_call(&self.app, &self.token, "POST", path, Some(body))
+    }
+    fn ok(&self, path: &str, body: Value) -> Value {
+        let (st, v) = self.call(path, body);
+        assert_eq!((st, v["code"].as_i64()), (200, Some(0)), "{path} -> {v}");
+        v["data"].clone()
+    }
+    fn code(&self, path: &str, body: Value) -> i64 {
+        let (st, v) = self.call(path, body);
+        assert_ne!(st, 200, "{path} should fail: {v}");
+        v["code"].as_i64().unwrap()
+    }
+    fn check(&self) -> Value {
+        self.ok(
+            "/api/v1/node/check",
+            json!({"ip": IP, "root_pwd": PW, "check": true}),
+        )
+    }
+    fn nodes(&self) -> usize {
+        self.s.node_list().unwrap().len()
+    }
+    /// `node/add` asynchronously, registering for the node the moment it
+    /// has its membership (as its service would); the task at its end.
+    fn add_registered(&self) -> Value {
+        let mut body = self.body.clone();
+        body["async"] = json!(true);
+        let task = self.ok("/api/v1/node/add", body)["task_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let t0 = Instant::now();
+        let mut registered = false;
+        loop {
+            let (_, v) = common::app_call(
+                &self.app,
+                &self.token,
+                "GET",
+                &format!("/api/v1/task/{task}"),
+                None,
+            );
+            let state = v["data"]["state"].as_str().unwrap_or("").to_string();
+            if state == "succeeded" || state == "failed" {
+                return v["data"].clone();
+            }
+            if let (false, Some(m)) = (registered, self.f.remote.server(IP).membership) {
+                let reg = json!({"node_uuid": m.node_uuid.to_string(), "version": env!("CARGO_PKG_VERSION"),
+                                 "listen_port": 5000, "probe": probe_json(),
+                                 "inventory": {"hostname": "n", "os": "", "kernel": "",
+                                   "cpu": {"model": "x", "sockets": 1, "cores": 4, "threads": 8, "virt_flag": "vmx"},
+                                   "memory_bytes": 16u64 << 30, "numa": [], "disks": [], "nics": [], "gpus": []}});
+                let (st, v) = common::app_call(
+                    &self.app,
+                    &m.credential,
+                    "POST",
+                    "/api/v1/node/register",
+                    Some(reg),
+                );
+                assert_eq!(st, 200, "{v}");
+                registered = true;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "node/add did not end"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn probe_json() -> Value {
+    json!({"version": env!("CARGO_PKG_VERSION"), "hostname": "node-a",
+           "nics": [{"name": "eth0", "mac": "52:54:00:00:00:00", "addrs": [[IP, 24]], "speed_mbps": 1000,
+                     "running": true, "driver": null, "pci": null, "bridge": null},
+                    {"name": "eth1", "mac": "52:54:00:00:00:01", "addrs": [], "speed_mbps": 1000,
+                     "running": true, "driver": null, "pci": null, "bridge": null}],
+           "route": null, "cpu_flag": "vmx", "kvm_device": true, "libvirt": {"Ok": "libvirt"},
+           "mounts": [], "service": {"Ok": {"role": "compute", "controller": null, "listen_port": 5000}}})
+}
+
+#[test]
+fn check_reports_each_failure_class() {
+    let t = harness();
+    let c = t.check();
+    assert_eq!(c["host_key"], format!("SHA256:fake-{IP}"));
+    assert_eq!(c["interface_list"][1]["interface"], "eth1");
+    assert_eq!(c["role_paths"][0]["present"], true, "{c}");
+    assert_eq!(c["service"]["role"], "setup");
+    let code = |f: &dyn Fn(&mut vdi_appliance::fakes::FakeServer), pw: &str| {
+        t.f.remote.add(IP, |s| {
+            s.password = PW.into();
+            f(s)
+        });
+        t.code(
+            "/api/v1/node/check",
+            json!({"ip": IP, "root_pwd": pw, "check": "true"}),
+        )
+    };
+    assert_eq!(code(&|_| {}, "nope"), 20234);
+    assert_eq!(code(&|s| s.reach = Reach::Unreachable, PW), 20231);
+    assert_eq!(code(&|s| s.reach = Reach::Refused, PW), 20232);
+    assert_eq!(code(&|s| s.reach = Reach::Timeout, PW), 20233);
+    assert_eq!(code(&|s| s.version = None, PW), 20236);
+    assert_eq!(code(&|s| s.version = Some("0.0.1".into()), PW), 20237);
+    assert_eq!(code(&|s| s.role = "controller".into(), PW), 20238);
+    assert_eq!(code(&|s| s.virt_capable = false, PW), 20206);
+    // Not capable is only an error when `check` is true.
+    let v = t.ok(
+        "/api/v1/node/check",
+        json!({"ip": IP, "root_pwd": PW, "check": false}),
+    );
+    assert_eq!(v["virtualization"]["supported"], false);
+    // Another server needs the password; bad bodies name the field.
+    let (st, v) = t.call("/api/v1/node/check", json!({"ip": IP}));
+    assert_eq!(st, 422);
+    assert!(v["msg"].as_str().unwrap().contains("root_pwd"), "{v}");
+    let (st, _) = t.call(
+        "/api/v1/node/check",
+        json!({"ip": IP, "root_pwd": PW, "x": 1}),
+    );
+    assert_eq!(st, 422);
+}
+
+#[test]
+fn add_joins_with_key_after_the_password_and_records_everything() {
+    let t = harness();
+    // Unchecked: refused before any work.
+    assert_eq!(t.code("/api/v1/node/add", t.body.clone()), 20239);
+    t.check();
+    // Body validation names the field.
+    for (field, bad) in [
+        ("pool_uuid", json!("x")),
+        ("interface", json!("bad name!")),
+        ("ip", json!("1.2.3")),
+    ] {
+        let mut b = t.body.clone();
+        b[field] = bad;
+        let (st, v) = t.call("/api/v1/node/add", b);
+        assert_eq!(st, 422, "{field}: {v}");
+        assert!(v["msg"].as_str().unwrap().contains(field), "{v}");
+    }
+    let mut b = t.body.clone();
+    b["interface"] = json!("eth9");
+    t.check();
+    let task = {
+        let mut b2 = b.clone();
+        b2["async"] = json!(true);
+        let id = t.ok("/api/v1/node/add", b2)["task_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        smol::block_on(t.s.task_settled(&id.parse().unwrap())).unwrap()
+    };
+    assert!(task.error.unwrap().contains("eth9"));
+    assert_eq!(t.nodes(), 1);
+
+    t.check();
+    let done = t.add_registered();
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(t.nodes(), 2);
+    let srv = t.f.remote.server(IP);
+    let m = srv.membership.clone().unwrap();
+    assert!(
+        m.controller.starts_with("http://192.0.2.49:"),
+        "{}",
+        m.controller
+    );
+    // Password only for probe and join; the key afterwards.
+    let ran = t.f.remote.ran.lock().unwrap().clone();
+    let verbs: Vec<(bool, String)> = ran
+        .iter()
+        .map(|r| {
+            (
+                r.by_password,
+                r.cmd.split_whitespace().nth(1).unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        &verbs[verbs.len() - 3..],
+        [
+            (true, "node-probe".to_string()),
+            (true, "node-join".to_string()),
+            (false, "node-probe".to_string())
+        ]
+    );
+    assert!(ran
+        .iter()
+        .all(|r| !r.stdin.contains(PW) && !r.cmd.contains(PW)));
+    let node =
+        t.s.node_list()
+            .unwrap()
+            .into_iter()
+            .find(|n| n.ip == IP)
+            .unwrap();
+    assert_eq!(node.inventory.memory_bytes, 16 << 30);
+    assert_eq!(node.data_interface, "eth1");
+    let nics: Vec<_> =
+        t.s.nic_list()
+            .unwrap()
+            .into_iter()
+            .filter(|n| n.node == node.uuid)
+            .collect();
+    assert_eq!(nics.len(), 2);
+    let sw = t.s.store.vswitch_list().unwrap();
+    assert!(sw[0]
+        .uplinks
+        .iter()
+        .any(|u| u.node == node.uuid && u.interface == "eth1"));
+    let storages: Vec<_> =
+        t.s.store
+            .storage_list()
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.node == node.uuid)
+            .collect();
+    assert_eq!(storages.len(), 1);
+    assert_eq!(storages[0].mount, t.mounts[0]);
+    // Heartbeats with the node's credential; another's is refused.
+    let hb = json!({"node_uuid": node.uuid.to_string()});
+    let (st, _) = common::app_call(
+        &t.app,
+        &m.credential,
+        "POST",
+        "/api/v1/node/heartbeat",
+        Some(hb.clone()),
+    );
+    assert_eq!(st, 200);
+    let (st, _) = common::app_call(&t.app, "wrong", "POST", "/api/v1/node/heartbeat", Some(hb));
+    assert_eq!(st, 401);
+    // A second add of the same address is refused.
+    assert_eq!(
+        t.code("/api/v1/node/check", json!({"ip": IP, "root_pwd": PW})),
+        20238
+    );
+
+    // Power: through the node's internal API; the controller needs force.
+    t.ok(
+        "/api/v1/node/shutdown",
+        json!({"uuid": node.uuid.to_string()}),
+    );
+    let calls = t.f.node_api.calls.lock().unwrap().clone();
+    assert_eq!(calls.last().unwrap().path, "/api/v1/internal/power");
+    assert_eq!(calls.last().unwrap().body["op"], "shutdown");
+    assert_eq!(calls.last().unwrap().base, format!("http://{IP}:5000"));
+    let ctl = t.s.store.local_node().unwrap().unwrap().to_string();
+    assert_eq!(t.code("/api/v1/node/reboot", json!({"uuid": ctl})), 20241);
+    t.ok("/api/v1/node/reboot", json!({"uuid": ctl, "force": true}));
+    assert_eq!(t.f.power.ran.lock().unwrap().clone(), ["systemctl reboot"]);
+
+    // Delete: unreachable → refused, nothing changed; forced → removed.
+    t.f.remote.with(IP, |s| s.reach = Reach::Unreachable);
+    let id = node.uuid.to_string();
+    assert_eq!(t.code("/api/v1/node/delete", json!({"uuid": id})), 20231);
+    assert_eq!(t.nodes(), 2);
+    t.f.remote.with(IP, |s| s.reach = Reach::Up);
+    t.ok("/api/v1/node/delete", json!({"uuid": id}));
+    assert_eq!(t.nodes(), 1);
+    let srv = t.f.remote.server(IP);
+    assert!(srv.membership.is_none() && srv.authorized_keys.is_empty());
+    assert!(t.s.store.vswitch_list().unwrap()[0]
+        .uplinks
+        .iter()
+        .all(|u| u.node != node.uuid));
+    assert_eq!(t.s.store.node_credential(&node.uuid).unwrap(), None);
+    assert_eq!(t.code("/api/v1/node/delete", json!({"uuid": ctl})), 20241);
+}
+
+#[test]
+fn a_failure_at_each_step_leaves_both_sides_as_before() {
+    let t = harness();
+    let before_sw = t.s.store.vswitch_list().unwrap();
+    for step in JOIN_STEPS {
+        t.s.node_add_fail_at(Some(step));
+        t.check();
+        let done = t.add_registered();
+        assert_eq!(done["state"], "failed", "{step}: {done}");
+        assert!(done["error"].to_string().contains(step), "{step}: {done}");
+        assert_eq!(t.nodes(), 1, "{step}");
+        assert_eq!(t.s.store.vswitch_list().unwrap(), before_sw, "{step}");
+        assert_eq!(t.s.store.storage_list().unwrap().len(), 1, "{step}");
+        let srv = t.f.remote.server(IP);
+        assert!(srv.membership.is_none(), "{step}: the node still joined");
+        assert!(srv.authorized_keys.is_empty(), "{step}: the key stayed");
+        assert_eq!(srv.role, "setup");
+        // No credential of a half-joined node survives.
+        let creds = t.s.store.node_credentials().unwrap();
+        assert!(creds.is_empty(), "{step}: {creds:?}");
+    }
+    // The node refusing the join: undone as well.
+    t.s.node_add_fail_at(None);
+    t.f.remote
+        .with(IP, |s| s.fail_on = Some("node-join".into()));
+    t.check();
+    let done = t.add_registered();
+    assert_eq!(done["state"], "failed");
+    assert_eq!(t.nodes(), 1);
+    t.f.remote.with(IP, |s| s.fail_on = None);
+    t.check();
+    assert_eq!(t.add_registered()["state"], "succeeded");
+    assert_eq!(t.nodes(), 2);
+}
