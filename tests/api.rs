@@ -458,7 +458,14 @@ fn the_auth_wall_covers_every_non_public_route() {
         let terminal = r.path.starts_with("/api/v1/terminal/");
         // Public in the table, but each checks its own credential: a node's
         // (report_monitor) or the scrape token (/metrics).
-        let own = ["/api/v1/node/report_monitor", "/metrics"].contains(&r.path);
+        let own = [
+            "/api/v1/node/report_monitor",
+            "/api/v1/node/register",
+            "/api/v1/node/heartbeat",
+            "/api/v1/internal/power",
+            "/metrics",
+        ]
+        .contains(&r.path);
         assert_eq!(
             r.public,
             public.contains(&r.path) || terminal || own,
@@ -466,10 +473,19 @@ fn the_auth_wall_covers_every_non_public_route() {
             r.path
         );
         if own {
-            let body = json!({"node_uuid": uuid::Uuid::new_v4().to_string(), "type": "half_min_monitor",
-                "name": "n", "timestamp": 1_700_000_000,
-                "data": {"cpu": {"user": 1, "system": 1, "idle": 98, "percent": 2},
-                         "mem": {"total": 10, "used": 5, "free": 5, "percent": 50}}});
+            let node = uuid::Uuid::new_v4().to_string();
+            let body = match r.path {
+                "/api/v1/node/register" => {
+                    json!({"node_uuid": node, "version": "0", "listen_port": 5000,
+                    "probe": {}, "inventory": {}})
+                }
+                "/api/v1/node/heartbeat" => json!({"node_uuid": node}),
+                "/api/v1/internal/power" => json!({"op": "reboot"}),
+                _ => json!({"node_uuid": node, "type": "half_min_monitor",
+                    "name": "n", "timestamp": 1_700_000_000,
+                    "data": {"cpu": {"user": 1, "system": 1, "idle": 98, "percent": 2},
+                             "mem": {"total": 10, "used": 5, "free": 5, "percent": 50}}}),
+            };
             for token in [None, Some("bogus-token")] {
                 let (st, v) = t.raw(m, &path, token, &body.to_string());
                 assert_eq!(st, 401, "{m} {path} with {token:?}: {v}");

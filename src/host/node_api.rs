@@ -177,7 +177,7 @@ mod tests {
         let (st, body) = parse_response(raw).unwrap();
         assert_eq!(st, 200);
         assert_eq!(envelope_data("/x", st, &body).unwrap(), Value::from(1));
-        let raw = b"HTTP/1.1 409 Conflict\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"cod\r\n15\r\ne\":7,\"msg\":\"no\",\"a\":1}\r\n0\r\n\r\n";
+        let raw = b"HTTP/1.1 409 Conflict\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"cod\r\n16\r\ne\":7,\"msg\":\"no\",\"a\":1}\r\n0\r\n\r\n";
         let (st, body) = parse_response(raw).unwrap();
         let e = envelope_data("/x", st, &body).unwrap_err();
         assert_eq!(e.code, Code::NodeRemote);

@@ -117,11 +117,15 @@ impl Services {
             .filter(|d| d.status == Status::Active)
             .collect();
         let usage = self.node_storage_list()?;
+        let local = self.store.local_node()?;
         Ok(self
             .store
             .node_list()?
             .into_iter()
             .filter(|n| n.role.is_compute() && n.pool == Some(*pool))
+            // Desktops run on this host's hypervisor only: joined compute
+            // nodes take desktops once remote execution exists (issue 9).
+            .filter(|n| local == Some(n.uuid))
             .map(|n| {
                 let used: u64 = running
                     .iter()
