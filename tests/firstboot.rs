@@ -17,48 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::ns::{reexec_inside, sh};
 use common::{free_port, http, wait_healthy, BIN};
 use serde_json::{json, Value};
 
 const INSIDE: &str = "VDI_FIRSTBOOT_INSIDE";
-
-/// Runs `name` again inside new network and mount namespaces; returns
-/// false when already inside (the caller then does the work).
-fn reexec_inside(name: &str) -> bool {
-    if std::env::var(INSIDE).is_ok() {
-        return false;
-    }
-    let out = Command::new("unshare")
-        .args(["--net", "--mount", "--propagation", "private", "--"])
-        .arg(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(INSIDE, "1")
-        .output()
-        .expect("unshare (util-linux) runs; the real tier needs root");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{text}");
-    assert!(out.status.success(), "{name} failed inside its namespaces");
-    // The inner run must really have run the test (not filtered it out).
-    assert!(
-        text.contains("1 passed"),
-        "{name} did not run inside: {text}"
-    );
-    true
-}
-
-fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "`{cmd}`: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// The namespace's world: loopback, a management NIC with an address and a
 /// default route, a data NIC without one, and a loop-mounted storage.
@@ -185,7 +148,7 @@ fn link<'a>(all: &'a [Value], name: &str) -> Option<&'a Value> {
 
 #[test]
 fn init_over_the_api() {
-    if reexec_inside("init_over_the_api") {
+    if reexec_inside(INSIDE, "init_over_the_api") {
         return;
     }
     let w = world();
@@ -327,7 +290,7 @@ fn init_over_the_api() {
 
 #[test]
 fn init_from_an_answer_file() {
-    if reexec_inside("init_from_an_answer_file") {
+    if reexec_inside(INSIDE, "init_from_an_answer_file") {
         return;
     }
     let w = world();
@@ -402,7 +365,7 @@ fn init_from_an_answer_file() {
 
 #[test]
 fn setup_page_in_chromium() {
-    if reexec_inside("setup_page_in_chromium") {
+    if reexec_inside(INSIDE, "setup_page_in_chromium") {
         return;
     }
     let w = world();

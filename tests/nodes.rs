@@ -17,48 +17,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::ns::{reexec_inside, sh};
 use common::{free_port, http, wait_healthy, BIN};
 use serde_json::{json, Value};
 
 const INSIDE: &str = "VDI_NODES_INSIDE";
 const PASSWORD: &str = "node-Root-pw-7431";
-
-fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "`{cmd}`: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs `name` again inside new network and mount namespaces; false when
-/// already inside.
-fn reexec_inside(name: &str) -> bool {
-    if std::env::var(INSIDE).is_ok() {
-        return false;
-    }
-    let out = Command::new("unshare")
-        .args(["--net", "--mount", "--propagation", "private", "--"])
-        .arg(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(INSIDE, "1")
-        .output()
-        .expect("unshare (util-linux) runs; the real tier needs root");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{text}");
-    assert!(out.status.success(), "{name} failed inside its namespaces");
-    assert!(
-        text.contains("1 passed"),
-        "{name} did not run inside: {text}"
-    );
-    true
-}
 
 /// A fake node: its namespace, directory, sshd and service.
 struct FakeNode {
@@ -329,7 +293,7 @@ fn files_with(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
 
 #[test]
 fn check_join_down_and_delete_over_ssh() {
-    if reexec_inside("check_join_down_and_delete_over_ssh") {
+    if reexec_inside(INSIDE, "check_join_down_and_delete_over_ssh") {
         return;
     }
     // Namespace names live in a private /run/netns (gone with this namespace).
