@@ -5,7 +5,7 @@
 //! sees the role file change and restarts itself in its new role.
 
 use std::io::Read;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -36,20 +36,11 @@ fn keys_edit(path: &Path, key: &str, add: bool) -> Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .map_err(Error::internal)?;
     }
-    let tmp = path.with_extension("vdi-new");
     let mut body = lines.join("\n");
     if !body.is_empty() {
         body.push('\n');
     }
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(Error::internal)?;
-    std::io::Write::write_all(&mut f, body.as_bytes()).map_err(Error::internal)?;
-    std::fs::rename(&tmp, path).map_err(Error::internal)
+    super::write_private(path, body.as_bytes())
 }
 
 /// What the local service says of itself.

@@ -32,9 +32,14 @@ pub fn membership_load(data_dir: &Path) -> Result<Option<Membership>> {
 /// Written whole (temporary file, then rename), readable by root only.
 pub fn membership_save(data_dir: &Path, m: &Membership) -> Result<()> {
     std::fs::create_dir_all(data_dir).map_err(Error::internal)?;
-    let path = role_path(data_dir);
-    let tmp = path.with_extension("toml.new");
     let text = toml::to_string(m).map_err(Error::internal)?;
+    write_private(&role_path(data_dir), text.as_bytes())
+}
+
+/// Replaces `path` whole with `body` (a synced temporary file, then a
+/// rename), readable by its owner only.
+pub(crate) fn write_private(path: &Path, body: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("vdi-new");
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -42,9 +47,9 @@ pub fn membership_save(data_dir: &Path, m: &Membership) -> Result<()> {
         .mode(0o600)
         .open(&tmp)
         .map_err(Error::internal)?;
-    f.write_all(text.as_bytes()).map_err(Error::internal)?;
+    f.write_all(body).map_err(Error::internal)?;
     f.sync_all().map_err(Error::internal)?;
-    std::fs::rename(&tmp, &path).map_err(Error::internal)
+    std::fs::rename(&tmp, path).map_err(Error::internal)
 }
 
 pub fn membership_remove(data_dir: &Path) -> Result<()> {
