@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::fakes::{
-    FakeDisks, FakeHost, FakeHypervisor, FakeMetrics, FakeNet, FakeNodeApi, FakeNotifier,
-    FakePower, FakeRemote,
+    FakeDisks, FakeFetch, FakeHost, FakeHypervisor, FakeMetrics, FakeNet, FakeNodeApi,
+    FakeNotifier, FakePower, FakeRemote,
 };
 use crate::host::libvirt::Libvirt;
 use crate::host::machine::metrics::MachineMetrics;
@@ -41,6 +41,9 @@ pub fn real_backends(cfg: &Config) -> crate::error::Result<Backends> {
             timeout: std::time::Duration::from_secs(30),
         }),
         power: Arc::new(crate::host::power::Shell),
+        fetch: Arc::new(crate::host::fetch::HttpFetch {
+            stall: std::time::Duration::from_secs(30),
+        }),
     })
 }
 
@@ -89,6 +92,7 @@ pub struct Fakes {
     pub remote: Arc<FakeRemote>,
     pub node_api: Arc<FakeNodeApi>,
     pub power: Arc<FakePower>,
+    pub fetch: Arc<FakeFetch>,
 }
 
 impl Fakes {
@@ -104,20 +108,30 @@ impl Fakes {
             remote: self.remote.clone(),
             node_api: self.node_api.clone(),
             power: self.power.clone(),
+            fetch: self.fetch.clone(),
         }
     }
 }
 
 pub fn fakes(net: FakeNet, host: FakeHost) -> Fakes {
+    let disks = Arc::new(FakeDisks::default());
     Fakes {
         hypervisor: Arc::new(FakeHypervisor::new(true)),
         notifier: Arc::new(FakeNotifier::default()),
         net: Arc::new(net),
         host: Arc::new(host),
-        disks: Arc::new(FakeDisks::default()),
+        fetch: Arc::new(FakeFetch {
+            source: Default::default(),
+            disks: disks.clone(),
+            fetched: Default::default(),
+        }),
+        disks: disks.clone(),
         metrics: Arc::new(FakeMetrics::default()),
         remote: Arc::new(FakeRemote::default()),
-        node_api: Arc::new(FakeNodeApi::default()),
+        node_api: Arc::new(FakeNodeApi {
+            source: std::sync::Mutex::new(Some(disks.clone())),
+            ..Default::default()
+        }),
         power: Arc::new(FakePower::default()),
     }
 }

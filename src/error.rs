@@ -141,6 +141,7 @@ catalogue! {
     ImageInvalid = 20503, Invalid, "The file is not a usable disk image (qemu-img cannot read it, or it is not qcow2).";
     ImageMd5Mismatch = 20504, Invalid, "The file's md5 is not the `md5_sum` given.";
     ImageInUse = 20505, Conflict, "The base image or ISO is used by templates.";
+    ImageDistributionFailed = 20506, Conflict, "A node could not pull a base image or template file from the controller (the message names the node, the file and why); what it already holds stays, and a retry continues the transfer.";
     IsoNotFound = 20510, NotFound, "No ISO with this uuid.";
     UploadTooLarge = 20511, PayloadTooLarge, "The upload is larger than the configured limit or the free space.";
     DiskFailed = 20520, Internal, "A disk-image operation (qemu-img) failed; the message carries its output.";

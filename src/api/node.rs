@@ -227,3 +227,54 @@ pub struct RegisterReq {
 pub struct HeartbeatReq {
     pub node_uuid: String,
 }
+
+/// `POST /api/v1/internal/pull` (controller → node).
+#[derive(Serialize, Deserialize, JsonSchema, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct PullReq {
+    /// The file's path, the same on the controller and the node.
+    pub path: String,
+    /// Its md5 on the controller; the node's copy must match.
+    pub md5: String,
+}
+
+/// One network a node bridges: its uplink there and its VLAN.
+#[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PushedNet {
+    pub network_uuid: String,
+    /// The node's NIC (or bond) that is the switch's uplink.
+    pub interface: String,
+    #[serde(default)]
+    pub vlan_id: Option<u16>,
+}
+
+/// `POST /api/v1/internal/network` (controller → node): every network the
+/// node must bridge; what is not listed is removed.
+#[derive(Serialize, Deserialize, JsonSchema, Debug, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkPushReq {
+    pub networks: Vec<PushedNet>,
+}
+
+impl NetworkPushReq {
+    pub fn into_bridges(self) -> crate::error::Result<Vec<crate::domain::netplan::WantBridge>> {
+        use crate::domain::net::{bridge_name, check_ifname, vlan_name};
+        self.networks
+            .into_iter()
+            .map(|n| {
+                let uuid = uuid::Uuid::parse_str(&n.network_uuid)
+                    .map_err(|_| crate::error::Error::invalid("network_uuid", "must be a uuid"))?;
+                check_ifname("interface", &n.interface)?;
+                Ok(crate::domain::netplan::WantBridge {
+                    bridge: bridge_name(&uuid),
+                    port: match n.vlan_id {
+                        Some(v) => vlan_name(&n.interface, v)?,
+                        None => n.interface.clone(),
+                    },
+                    vlan: n.vlan_id.map(|v| (n.interface.clone(), v)),
+                })
+            })
+            .collect()
+    }
+}

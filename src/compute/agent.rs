@@ -77,6 +77,9 @@ pub async fn run(s: Arc<Services>, m: Membership) {
                 json!({"node_uuid": m.node_uuid.to_string()}),
             )
             .await;
+        if let Ok(answer) = &r {
+            s.network_from_heartbeat(answer).await;
+        }
         match (r, failing) {
             (Err(e), false) => {
                 log::warn!("heartbeat to {} failed: {e}", m.controller);

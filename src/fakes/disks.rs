@@ -151,6 +151,29 @@ impl FakeDisks {
         g.image(path).ok().and_then(|x| x.1)
     }
 
+    /// Copies what `src` holds at `path` (a file or an image with its
+    /// blocks) to the same path here: a node's pull. False when `src` has
+    /// nothing there.
+    pub fn copy_from(&self, src: &FakeDisks, path: &Path) -> bool {
+        self.copy_between(src, path, path)
+    }
+
+    /// Copies `src`'s `from` to `to` here.
+    pub fn copy_between(&self, src: &FakeDisks, from: &Path, to: &Path) -> bool {
+        let Some(e) = src.fs.lock().unwrap().files.get(from).cloned() else {
+            return false;
+        };
+        let mut g = self.fs.lock().unwrap();
+        let path = to;
+        let mut d = path.parent();
+        while let Some(x) = d {
+            g.dirs.insert(x.to_path_buf());
+            d = x.parent();
+        }
+        g.files.insert(path.to_path_buf(), e);
+        true
+    }
+
     /// Puts a file in place (a test's image already on disk).
     pub fn put_file(&self, path: &Path, bytes: Vec<u8>) {
         let mut g = self.fs.lock().unwrap();
@@ -366,17 +389,30 @@ impl Disks for FakeDisks {
     fn md5<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<String>> {
         self.with("md5", |g| match g.files.get(path) {
             Some(Entry::File(b)) => Ok(hex(&Md5::digest(b))),
-            Some(Entry::Image { .. }) => Ok(hex(&Md5::digest(path.to_string_lossy().as_bytes()))),
+            Some(Entry::Image {
+                size,
+                backing,
+                blocks,
+            }) => Ok(hex(&Md5::digest(
+                format!("{size} {backing:?} {blocks:?}").as_bytes(),
+            ))),
             None => Err(err("cannot read", path)),
         })
     }
 
-    fn open_read<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<(u64, ByteStream)>> {
+    fn open_read<'a>(
+        &'a self,
+        path: &'a Path,
+        offset: u64,
+    ) -> BoxFuture<'a, Result<(u64, ByteStream)>> {
         self.with("read", |g| {
             let bytes = match g.files.get(path) {
                 Some(Entry::File(b)) => b.clone(),
                 Some(Entry::Image { size, .. }) => qcow2_header(*size),
                 None => return Err(err("cannot read", path)),
+            };
+            let Some(bytes) = bytes.get(offset as usize..).map(<[u8]>::to_vec) else {
+                return Err(err("offset past the end of", path));
             };
             Ok((
                 bytes.len() as u64,

@@ -12,7 +12,9 @@ pub use host::FakeHost;
 pub use hypervisor::{FakeDomain, FakeHypervisor};
 pub use metrics::FakeMetrics;
 pub use net::FakeNet;
-pub use remote::{ApiCall, FakeNodeApi, FakePower, FakeRemote, FakeServer, Reach};
+pub use remote::{
+    ApiCall, FakeFetch, FakeNodeApi, FakeNodeHost, FakePower, FakeRemote, FakeServer, Reach,
+};
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! Ports to the outside world (traits speaking domain types) and their real
 //! adapters. Every blocking call runs through `smol::unblock` in the adapter.
 
+pub mod fetch;
 pub mod inventory;
 pub mod libvirt;
 pub mod machine;
@@ -12,6 +13,7 @@ pub mod node_api;
 pub mod power;
 pub mod qemu_img;
 pub mod remote;
+pub mod remote_vm;
 pub mod ssh;
 pub mod systemd;
 pub mod vm;

@@ -264,9 +264,14 @@ impl Disks for QemuImg {
         })
     }
 
-    fn open_read<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<(u64, ByteStream)>> {
+    fn open_read<'a>(
+        &'a self,
+        path: &'a Path,
+        offset: u64,
+    ) -> BoxFuture<'a, Result<(u64, ByteStream)>> {
         Box::pin(async move {
-            let f = smol::fs::File::open(path)
+            use smol::io::AsyncSeekExt;
+            let mut f = smol::fs::File::open(path)
                 .await
                 .map_err(|e| disk_err("cannot read", path, e))?;
             let len = f
@@ -274,7 +279,17 @@ impl Disks for QemuImg {
                 .await
                 .map_err(|e| disk_err("cannot read", path, e))?
                 .len();
-            Ok((len, Box::new(f) as ByteStream))
+            if offset > len {
+                return Err(disk_err(
+                    &format!("offset {offset} is past the end ({len} bytes) of"),
+                    path,
+                    "nothing to send",
+                ));
+            }
+            f.seek(std::io::SeekFrom::Start(offset))
+                .await
+                .map_err(|e| disk_err("cannot seek in", path, e))?;
+            Ok((len - offset, Box::new(f) as ByteStream))
         })
     }
 }

@@ -132,6 +132,11 @@ pub trait Disks: Send + Sync {
         limit: u64,
     ) -> BoxFuture<'a, Result<Written>>;
     fn md5<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<String>>;
-    /// Opens a file for streaming out: its length and the bytes.
-    fn open_read<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<(u64, ByteStream)>>;
+    /// Opens a file for streaming out from byte `offset` (a resumed pull):
+    /// the length left and the bytes.
+    fn open_read<'a>(
+        &'a self,
+        path: &'a Path,
+        offset: u64,
+    ) -> BoxFuture<'a, Result<(u64, ByteStream)>>;
 }

@@ -11,6 +11,7 @@ mod auth;
 mod bond;
 mod controller;
 mod desktop;
+mod internal;
 mod monitor;
 mod network;
 mod node;

@@ -139,9 +139,10 @@ pub async fn register(c: Call) -> Result<Reply> {
 
 pub async fn heartbeat(c: Call) -> Result<Reply> {
     let req: HeartbeatReq = c.json()?;
-    c.services
+    let want = c
+        .services
         .node_heartbeat(c.token.as_deref(), &req.node_uuid)?;
-    Ok(Reply::data(json!({})))
+    Ok(Reply::data(json!({"networks": want.networks})))
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]

@@ -7,8 +7,8 @@ use schemars::JsonSchema;
 
 use super::call::{Method, Route, SchemaFn, Validator};
 use super::{
-    auth, bond, controller, desktop, monitor, network, node, resource_pool, system, template,
-    terminal,
+    auth, bond, controller, desktop, internal, monitor, network, node, resource_pool, system,
+    template, terminal,
 };
 use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
 use crate::api::network as net;
@@ -254,6 +254,52 @@ pub fn table() -> Vec<Route> {
         .public()
         .body(schema::<node::PowerReq>())
         .to(h!(node::internal_power)),
+        route(
+            Post,
+            "/api/v1/internal/vm",
+            "internal/vm",
+            "On a compute node: one libvirt call from its controller (define, undefine, power, state, spice, update_device, list, states)",
+        )
+        .public()
+        .quiet()
+        .to(h!(internal::vm)),
+        route(
+            Post,
+            "/api/v1/internal/disk",
+            "internal/disk",
+            "On a compute node: one disk call from its controller (create, info, resize, convert, rebase, check, remove, rename, exists, mkdir, list_dir, md5)",
+        )
+        .public()
+        .quiet()
+        .to(h!(internal::disk)),
+        route(
+            Post,
+            "/api/v1/internal/pull",
+            "internal/pull",
+            "On a compute node: start or follow the pull of a file from the controller (resumable, md5-verified)",
+        )
+        .public()
+        .quiet()
+        .body(schema::<crate::api::node::PullReq>())
+        .to(h!(internal::pull)),
+        route(
+            Post,
+            "/api/v1/internal/network",
+            "internal/network",
+            "On a compute node: the networks it must bridge (kept, and applied by its reconciler)",
+        )
+        .public()
+        .body(schema::<crate::api::node::NetworkPushReq>())
+        .to(h!(internal::network)),
+        route(
+            Get,
+            "/api/v1/internal/file",
+            "internal/file",
+            "On the controller: a base image or template file for a node's pull (?node_uuid=&path=&offset=, the node's credential)",
+        )
+        .public()
+        .quiet()
+        .to(h!(internal::file)),
         query("/api/v1.0/node/", "node/query", "Query nodes with their inventory and NICs"),
         // Monitoring (file 000 "首页" and "监控管理"), history, overview, Prometheus.
         route(

@@ -357,7 +357,7 @@ pub async fn download_file(c: Call) -> Result<Reply> {
         .query_value("path")
         .ok_or_else(|| Error::missing("path"))?;
     let path = c.services.template_export_file(p)?;
-    let (len, bytes) = c.services.disks.open_read(&path).await?;
+    let (len, bytes) = c.services.disks.open_read(&path, 0).await?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -13,10 +13,20 @@ use crate::error::Result;
 impl Services {
     /// The bridges of this node: one per network of every switch that has
     /// an uplink here (flat: the uplink itself; vlan: `<uplink>.<vid>`).
+    /// On a compute node: the bridges its controller last pushed.
     pub fn hostnet_desired(&self) -> Result<Vec<WantBridge>> {
-        let Some(node) = self.store.local_node()? else {
-            return Ok(Vec::new());
-        };
+        if self.settings.membership.is_some() {
+            return self.store.pushed_bridges();
+        }
+        match self.store.local_node()? {
+            Some(node) => self.hostnet_desired_of(&node),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The bridges `node` should have.
+    pub fn hostnet_desired_of(&self, node: &uuid::Uuid) -> Result<Vec<WantBridge>> {
+        let node = *node;
         let mut want = Vec::new();
         for sw in self.store.vswitch_list()? {
             let Some(up) = sw.uplinks.iter().find(|u| u.node == node) else {

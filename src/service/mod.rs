@@ -19,6 +19,8 @@ pub mod monitor_view;
 pub mod network;
 pub mod node;
 pub mod node_join;
+pub mod node_network;
+pub mod node_pull;
 pub mod node_remote;
 pub mod oplog;
 pub mod query;
@@ -193,6 +195,7 @@ pub struct Backends {
     pub remote: Arc<dyn RemoteShell>,
     pub node_api: Arc<dyn NodeApi>,
     pub power: Arc<dyn crate::host::power::Power>,
+    pub fetch: Arc<dyn crate::host::fetch::Fetch>,
 }
 
 pub struct Services {
@@ -207,6 +210,7 @@ pub struct Services {
     pub remote: Arc<dyn RemoteShell>,
     pub node_api: Arc<dyn NodeApi>,
     pub power: Arc<dyn crate::host::power::Power>,
+    pub fetch: Arc<dyn crate::host::fetch::Fetch>,
     pub settings: Settings,
     pub query: QueryEngine<Services>,
     pub(crate) auth: auth::AuthState,
@@ -220,6 +224,9 @@ pub struct Services {
     pub(crate) node_state: node::NodeState,
     /// Checked servers, joins and removals running, registrations, heartbeats.
     pub(crate) join: node_join::JoinState,
+    /// On a node: files being pulled from the controller. On the
+    /// controller: the md5 of files already sent.
+    pub(crate) pulls: node_pull::PullState,
     /// Templates with an operation running.
     pub(crate) template_busy: template::Busy,
     /// Desktops with an operation running.
@@ -255,6 +262,8 @@ impl Services {
             remote: b.remote,
             node_api: b.node_api,
             power: b.power,
+            fetch: b.fetch,
+            pulls: node_pull::PullState::default(),
             join: node_join::JoinState::default(),
             settings,
             node_state: node::NodeState::default(),

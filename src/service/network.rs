@@ -101,6 +101,8 @@ impl Services {
             }
         };
         self.store.flush().await?;
+        let me = self.clone();
+        (self.tasks_spawner())(Box::pin(async move { me.nodes_network_push().await }));
         let mut applied = Applied {
             host_steps: steps.len(),
             confirm_within_s: None,

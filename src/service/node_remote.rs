@@ -90,12 +90,17 @@ impl Services {
     }
 
     /// `node/heartbeat`: the node is alive.
-    pub fn node_heartbeat(&self, credential: Option<&str>, node: &str) -> Result<()> {
+    /// A node is alive; the answer carries the networks it must bridge.
+    pub fn node_heartbeat(
+        &self,
+        credential: Option<&str>,
+        node: &str,
+    ) -> Result<crate::api::node::NetworkPushReq> {
         let node = node_uuid(node)?;
         self.node_credential_check(credential, &node)?;
         self.store.node_get(&node)?;
         self.join.heartbeat_set(node, now_ms());
-        Ok(())
+        self.node_network_of(&node)
     }
 
     /// What keeps a node from being removed: its desktops and templates.

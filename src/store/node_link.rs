@@ -221,3 +221,46 @@ mod tests {
         assert_eq!(s.node_link_get(&l.node).unwrap(), None);
     }
 }
+
+/// On a compute node: the bridges its controller last asked for, kept so
+/// the node's own reconciler rebuilds them after a reboot.
+const PUSHED_NET: &[u8] = b"pushed_bridges";
+
+#[derive(Encode, Decode, Clone, Debug, PartialEq)]
+struct PushedBridgeV1 {
+    bridge: String,
+    port: String,
+    vlan: Option<(String, u16)>,
+}
+
+impl Store {
+    pub fn pushed_bridges(&self) -> Result<Vec<crate::domain::netplan::WantBridge>> {
+        let Some(v) = self.meta.get(PUSHED_NET).map_err(Error::store)? else {
+            return Ok(Vec::new());
+        };
+        let list: Vec<PushedBridgeV1> = codec::decode(V1, &v)?;
+        Ok(list
+            .into_iter()
+            .map(|b| crate::domain::netplan::WantBridge {
+                bridge: b.bridge,
+                port: b.port,
+                vlan: b.vlan,
+            })
+            .collect())
+    }
+
+    pub fn pushed_bridges_put(&self, list: &[crate::domain::netplan::WantBridge]) -> Result<()> {
+        let rec: Vec<PushedBridgeV1> = list
+            .iter()
+            .map(|b| PushedBridgeV1 {
+                bridge: b.bridge.clone(),
+                port: b.port.clone(),
+                vlan: b.vlan.clone(),
+            })
+            .collect();
+        self.meta
+            .insert(PUSHED_NET, codec::encode(V1, &rec))
+            .map_err(Error::store)?;
+        Ok(())
+    }
+}

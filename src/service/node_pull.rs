@@ -1,0 +1,443 @@
+//! Files that travel from the controller to its nodes (base images and
+//! template versions with their backing chains): the node's pull (resumable
+//! into `<file>.part`, md5-verified before it takes the file's name), the
+//! controller's file endpoint, and the controller's side that asks a node
+//! to pull and follows its progress. Also: a joined node's hypervisor and
+//! disks, reached through its internal API.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::task::TaskHandle;
+use super::Services;
+use crate::domain::storage::Role;
+use crate::error::{Code, Error, Result};
+use crate::host::fetch::encode;
+use crate::host::remote_vm::{NodeLinkApi, RemoteDisks, RemoteHypervisor};
+use crate::host::{ByteStream, Disks, Hypervisor};
+
+/// Where one pull stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PullEnd {
+    Running,
+    Done,
+    Failed(String),
+}
+
+#[derive(Clone)]
+struct PullJob {
+    md5: String,
+    done: Arc<AtomicU64>,
+    total: Arc<AtomicU64>,
+    end: Arc<Mutex<PullEnd>>,
+}
+
+/// Pulls on a node; md5 sums of sent files on the controller.
+#[derive(Default)]
+pub struct PullState {
+    jobs: Mutex<HashMap<PathBuf, PullJob>>,
+    /// path → (size, virtual size, md5): files already summed.
+    sums: Mutex<HashMap<PathBuf, (u64, u64, String)>>,
+}
+
+/// What `internal/pull` answers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PullStatus {
+    pub end: PullEnd,
+    pub done: u64,
+    pub total: u64,
+}
+
+impl PullStatus {
+    pub fn to_json(&self) -> Value {
+        let (state, error) = match &self.end {
+            PullEnd::Running => ("running", None),
+            PullEnd::Done => ("done", None),
+            PullEnd::Failed(e) => ("failed", Some(e.clone())),
+        };
+        json!({"state": state, "done": self.done, "total": self.total, "error": error})
+    }
+
+    fn from_json(v: &Value) -> Result<PullStatus> {
+        let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let end = match v.get("state").and_then(Value::as_str) {
+            Some("running") => PullEnd::Running,
+            Some("done") => PullEnd::Done,
+            Some("failed") => PullEnd::Failed(
+                v.get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no reason given")
+                    .to_string(),
+            ),
+            _ => {
+                return Err(Error::new(
+                    Code::NodeRemote,
+                    format!("internal/pull answered {v}"),
+                ))
+            }
+        };
+        Ok(PullStatus {
+            end,
+            done: n("done"),
+            total: n("total"),
+        })
+    }
+}
+
+/// One file a node should hold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wanted {
+    pub path: PathBuf,
+    pub md5: String,
+}
+
+fn part_of(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".part");
+    PathBuf::from(s)
+}
+
+impl Services {
+    /// The hypervisor that runs domains of `node`: this host's own, or a
+    /// joined node's through its internal API.
+    pub(crate) fn hv(&self, node: &Uuid) -> Result<Arc<dyn Hypervisor>> {
+        Ok(match self.node_link_api(node)? {
+            None => self.hypervisor.clone(),
+            Some(l) => Arc::new(RemoteHypervisor(l)),
+        })
+    }
+
+    /// The disks of `node`, like `hv`.
+    pub(crate) fn dk(&self, node: &Uuid) -> Result<Arc<dyn Disks>> {
+        Ok(match self.node_link_api(node)? {
+            None => self.disks.clone(),
+            Some(l) => Arc::new(RemoteDisks(l)),
+        })
+    }
+
+    /// `None` for this host; a joined node's API otherwise.
+    pub(crate) fn node_link_api(&self, node: &Uuid) -> Result<Option<NodeLinkApi>> {
+        if self.store.local_node()? == Some(*node) || self.settings.membership.is_some() {
+            return Ok(None);
+        }
+        let link = self.store.node_link_get(node)?.ok_or_else(|| {
+            Error::new(
+                Code::NodeRemote,
+                format!("Node {node} is neither this host nor a joined node with a link on record"),
+            )
+        })?;
+        let name = self
+            .store
+            .node_get(node)
+            .map(|n| n.name)
+            .unwrap_or_else(|_| node.to_string());
+        Ok(Some(NodeLinkApi {
+            api: self.node_api.clone(),
+            base: link.api,
+            token: link.control_token,
+            name,
+        }))
+    }
+
+    // ---- the node's side -------------------------------------------------
+
+    /// `internal/pull` on a node: starts (or reports) the pull of `path`
+    /// from the controller. A file already there with the right md5 is
+    /// done; a wrong one is pulled again; an interrupted pull continues
+    /// from its `.part`.
+    pub fn internal_pull(
+        self: &Arc<Self>,
+        token: Option<&str>,
+        path: PathBuf,
+        md5: String,
+    ) -> Result<PullStatus> {
+        self.internal_check(token)?;
+        if !path.is_absolute()
+            || path
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(Error::invalid("path", "must be absolute, without `..`"));
+        }
+        if md5.len() != 32 || !md5.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::invalid("md5", "must be 32 hex digits"));
+        }
+        let mut jobs = self.pulls.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(j) = jobs.get(&path) {
+            let end = j.end.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let again = matches!(end, PullEnd::Failed(_)) || j.md5 != md5;
+            if !again || end == PullEnd::Running {
+                return Ok(PullStatus {
+                    end,
+                    done: j.done.load(Ordering::SeqCst),
+                    total: j.total.load(Ordering::SeqCst),
+                });
+            }
+        }
+        let job = PullJob {
+            md5: md5.clone(),
+            done: Arc::default(),
+            total: Arc::default(),
+            end: Arc::new(Mutex::new(PullEnd::Running)),
+        };
+        jobs.insert(path.clone(), job.clone());
+        drop(jobs);
+        let me = self.clone();
+        (self.tasks_spawner())(Box::pin(async move {
+            let r = me.pull_run(&path, &job).await;
+            let end = match r {
+                Ok(()) => {
+                    log::info!("pulled {} (md5 {})", path.display(), job.md5);
+                    PullEnd::Done
+                }
+                Err(e) => {
+                    log::warn!("pull of {} failed: {e}", path.display());
+                    PullEnd::Failed(e.public_message().to_string())
+                }
+            };
+            *job.end.lock().unwrap_or_else(|e| e.into_inner()) = end;
+        }));
+        Ok(PullStatus {
+            end: PullEnd::Running,
+            done: 0,
+            total: 0,
+        })
+    }
+
+    async fn pull_run(&self, path: &Path, job: &PullJob) -> Result<()> {
+        let m = self.settings.membership.clone().ok_or_else(|| {
+            Error::new(
+                Code::NodeRemote,
+                "this service is not a node of a controller",
+            )
+        })?;
+        if self.disks.exists(path).await? {
+            if self.disks.md5(path).await? == job.md5 {
+                return Ok(());
+            }
+            log::warn!(
+                "{} differs from the controller's copy; pulling it again",
+                path.display()
+            );
+            self.disks.remove(path).await?;
+        }
+        if let Some(dir) = path.parent() {
+            self.disks.mkdir(dir).await?;
+        }
+        let part = part_of(path);
+        let url = format!(
+            "/api/v1/internal/file?node_uuid={}&path={}",
+            m.node_uuid,
+            encode(&path.to_string_lossy())
+        );
+        let total = self
+            .fetch
+            .fetch(&m.controller, &m.credential, &url, &part, &job.done)
+            .await?;
+        job.total.store(total, Ordering::SeqCst);
+        let got = self.disks.md5(&part).await?;
+        if got != job.md5 {
+            let _ = self.disks.remove(&part).await;
+            return Err(Error::new(
+                Code::ImageMd5Mismatch,
+                format!(
+                    "{} arrived with md5 {got}, expected {}; the partial file is removed",
+                    path.display(),
+                    job.md5
+                ),
+            ));
+        }
+        self.disks.rename(&part, path).await
+    }
+
+    // ---- the controller's side -------------------------------------------
+
+    /// `internal/file`: a node fetches a base image or template file from
+    /// byte `offset` on, with its credential. Only files under the
+    /// template storage's `_base` directories are served.
+    pub async fn internal_file(
+        &self,
+        credential: Option<&str>,
+        node: &Uuid,
+        path: &Path,
+        offset: u64,
+    ) -> Result<(u64, ByteStream)> {
+        self.node_credential_check(credential, node)?;
+        let roots = [
+            self.role_dir(Role::TemplateSystem, "instances/_base"),
+            self.role_dir(Role::TemplateData, "datas/_base"),
+        ];
+        let served = path.is_absolute()
+            && !path
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+            && roots
+                .iter()
+                .flatten()
+                .any(|r| path.starts_with(r) && path != r);
+        if !served {
+            return Err(Error::invalid(
+                "path",
+                format!(
+                    "{} is not a base image or template file of this controller",
+                    path.display()
+                ),
+            ));
+        }
+        self.disks.open_read(path, offset).await
+    }
+
+    /// `path` and every file under it in its backing chain, base first.
+    pub(crate) async fn file_chain(&self, path: &Path) -> Result<Vec<PathBuf>> {
+        let mut chain = vec![path.to_path_buf()];
+        let mut at = path.to_path_buf();
+        while let Some(b) = self.disks.info(&at).await?.backing {
+            if chain.contains(&b) || chain.len() > 64 {
+                return Err(Error::new(
+                    Code::DiskFailed,
+                    format!("the backing chain of {} loops", path.display()),
+                ));
+            }
+            chain.push(b.clone());
+            at = b;
+        }
+        chain.reverse();
+        Ok(chain)
+    }
+
+    /// The md5 of a file here (remembered while its sizes stay the same).
+    pub(crate) async fn file_md5(&self, path: &Path) -> Result<String> {
+        let info = self.disks.info(path).await?;
+        let key = (info.actual_size, info.virtual_size);
+        if let Some((a, v, m)) = self.sums_get(path) {
+            if (a, v) == key {
+                return Ok(m);
+            }
+        }
+        let m = self.disks.md5(path).await?;
+        self.pulls
+            .sums
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_path_buf(), (key.0, key.1, m.clone()));
+        Ok(m)
+    }
+
+    fn sums_get(&self, path: &Path) -> Option<(u64, u64, String)> {
+        self.pulls
+            .sums
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+            .cloned()
+    }
+
+    /// What `path` needs on a node: its chain with md5 sums.
+    pub(crate) async fn file_wanted(&self, path: &Path) -> Result<Vec<Wanted>> {
+        let mut out = Vec::new();
+        for p in self.file_chain(path).await? {
+            out.push(Wanted {
+                md5: self.file_md5(&p).await?,
+                path: p,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Has `node` pull `files` (in order), one at a time, and waits for
+    /// each; reports bytes on `task` between `from` and `to` percent.
+    /// Nothing happens for this host.
+    pub(crate) async fn node_files_send(
+        &self,
+        node: &Uuid,
+        files: &[Wanted],
+        task: Option<(&TaskHandle, u8, u8)>,
+    ) -> Result<()> {
+        let Some(api) = self.node_link_api(node)? else {
+            return Ok(());
+        };
+        for (i, f) in files.iter().enumerate() {
+            let mut last_pct = None;
+            loop {
+                let v = api
+                    .api
+                    .call(
+                        &api.base,
+                        &api.token,
+                        "/api/v1/internal/pull",
+                        json!({"path": f.path, "md5": f.md5}),
+                    )
+                    .await
+                    .map_err(|e| {
+                        Error::new(e.code, format!("node `{}`: {}", api.name, e.message))
+                    })?;
+                let st = PullStatus::from_json(&v)?;
+                if let Some((t, from, to)) = task {
+                    let span = (to.saturating_sub(from)) as u64;
+                    let per_file = span / files.len().max(1) as u64;
+                    let inside = if st.total > 0 {
+                        per_file * st.done.min(st.total) / st.total
+                    } else {
+                        0
+                    };
+                    let pct = (from as u64 + per_file * i as u64 + inside).min(to as u64) as u8;
+                    if last_pct != Some(pct) || st.end != PullEnd::Running {
+                        let line = match &st.end {
+                            PullEnd::Done => format!("{}: {} on node", api.name, f.path.display()),
+                            _ => String::new(),
+                        };
+                        t.progress(pct, &line);
+                        last_pct = Some(pct);
+                    }
+                }
+                match st.end {
+                    PullEnd::Done => break,
+                    PullEnd::Failed(e) => {
+                        return Err(Error::new(
+                            Code::ImageDistributionFailed,
+                            format!(
+                                "node `{}` could not pull {}: {e}",
+                                api.name,
+                                f.path.display()
+                            ),
+                        ))
+                    }
+                    PullEnd::Running => smol::Timer::after(Duration::from_millis(300)).await,
+                };
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_status_round_trips() {
+        for end in [
+            PullEnd::Running,
+            PullEnd::Done,
+            PullEnd::Failed("md5".into()),
+        ] {
+            let s = PullStatus {
+                end,
+                done: 5,
+                total: 9,
+            };
+            assert_eq!(PullStatus::from_json(&s.to_json()).unwrap(), s);
+        }
+        assert!(PullStatus::from_json(&json!({"state": "odd"})).is_err());
+        assert_eq!(
+            part_of(Path::new("/s/v1.qcow2")),
+            Path::new("/s/v1.qcow2.part")
+        );
+    }
+}
