@@ -631,6 +631,25 @@ pub struct RegisterReq {
     pub os_type: Option<String>,
 }
 
+/// `resource_pool/images/retransmit`.
+#[derive(Deserialize, JsonSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RetransmitReq {
+    pub image_id: String,
+    /// The node to send to (or `ipaddr`); neither: every node of the pool.
+    #[serde(default)]
+    pub host_uuid: Option<String>,
+    #[serde(default)]
+    pub ipaddr: Option<String>,
+    #[serde(default)]
+    pub pool_uuid: Option<String>,
+    #[serde(default)]
+    pub md5_sum: Option<String>,
+    /// Answer at once with the task id.
+    #[serde(default, rename = "async")]
+    pub run_async: bool,
+}
+
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct ImageIdReq {

@@ -140,6 +140,8 @@ pub enum Status {
     Error = 2,
     /// A power or disk operation runs.
     Updating = 3,
+    /// Its node is down: nobody can say.
+    Unknown = 4,
 }
 
 impl Status {
@@ -149,6 +151,7 @@ impl Status {
             Status::Active => "active",
             Status::Error => "error",
             Status::Updating => "updating",
+            Status::Unknown => "unknown",
         }
     }
 
@@ -157,6 +160,7 @@ impl Status {
             1 => Status::Active,
             2 => Status::Error,
             3 => Status::Updating,
+            4 => Status::Unknown,
             _ => Status::Inactive,
         }
     }

@@ -580,7 +580,7 @@ pub fn table() -> Vec<Route> {
             Post,
             "/api/v1/resource_pool/images/upload",
             "resource_pool/images_upload",
-            "Register an image already on this node (md5 verified)",
+            "Register an image already on this node (md5 verified); a task copies it to the pool's joined nodes (`distribute_task`)",
         )
         .body(schema::<crate::api::template::RegisterReq>())
         .to(h!(template::image_register)),
@@ -588,9 +588,9 @@ pub fn table() -> Vec<Route> {
             Post,
             "/api/v1/resource_pool/images/retransmit",
             "resource_pool/images_retransmit",
-            "Copy a base image to every node of its pool (verifies the local copy on one node)",
+            "Check a base image's copy on one node (host_uuid or ipaddr) or on every node of its pool, and send it again where it is missing or damaged",
         )
-        .body(schema::<crate::api::template::ImageIdReq>())
+        .body(schema::<crate::api::template::RetransmitReq>())
         .to(h!(template::image_retransmit)),
         route(
             Post,

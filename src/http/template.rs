@@ -388,7 +388,21 @@ pub async fn image_upload(mut c: Call) -> Result<Reply> {
     let m = meta(&c)?;
     let body = c.upload.take().ok_or_else(|| Error::missing("body"))?;
     let img = c.services.base_image_upload(&c.actor, m, body).await?;
-    Ok(Reply::data(t::image_view(&img)).on(img.name.clone()))
+    distributed(&c, img).await
+}
+
+/// The image's view, with the id of the task that copies it to the pool's
+/// joined nodes when there are any.
+async fn distributed(c: &Call, img: crate::domain::image::BaseImage) -> Result<Reply> {
+    let mut v = t::image_view(&img);
+    if let Some(id) = c
+        .services
+        .base_image_distribute_start(&c.actor, &img.uuid)
+        .await?
+    {
+        v["distribute_task"] = json!(id.to_string());
+    }
+    Ok(Reply::data(v).on(img.name.clone()))
 }
 
 /// `POST /api/v1/resource_pool/images/upload` (file 000): register a file.
@@ -408,16 +422,37 @@ pub async fn image_register(c: Call) -> Result<Reply> {
         .services
         .base_image_register(&c.actor, m, id, req.image_path.into())
         .await?;
-    Ok(Reply::data(t::image_view(&img)).on(img.name.clone()))
+    distributed(&c, img).await
 }
 
+/// `resource_pool/images/retransmit` (file 000): `host_uuid` or `ipaddr`
+/// names one node; without either, every node of the image's pool.
 pub async fn image_retransmit(c: Call) -> Result<Reply> {
-    let req: ImageIdReq = c.json()?;
-    let img = c
+    let req: t::RetransmitReq = c.json()?;
+    let id = t::uuid("image_id", &req.image_id)?;
+    let node = c
         .services
-        .base_image_retransmit(&c.actor, &t::uuid("image_id", &req.image_id)?)
+        .node_named(req.host_uuid.as_deref(), req.ipaddr.as_deref())?;
+    let img = c.services.base_image_get(&id)?;
+    let s = c.services.clone();
+    let actor = c.actor.clone();
+    let r = c
+        .services
+        .task_run(
+            &c.actor,
+            "image/retransmit",
+            &img.name,
+            !req.run_async,
+            move |h| {
+                Box::pin(async move {
+                    s.base_image_retransmit(&actor, &id, node, Some(&h))
+                        .await
+                        .map(|i| t::image_view(&i))
+                })
+            },
+        )
         .await?;
-    Ok(Reply::data(t::image_view(&img)).on(img.name.clone()))
+    Ok(ran(r, |v| v).on(img.name))
 }
 
 pub async fn image_delete(c: Call) -> Result<Reply> {

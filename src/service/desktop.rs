@@ -134,6 +134,7 @@ impl Services {
         t: &Template,
     ) -> Result<Desktop> {
         let mut d = d.clone();
+        let disks = self.dk(&d.node)?;
         for disk in &mut d.disks {
             let Some(td) = t.disks.iter().find(|x| x.uuid == disk.template_disk) else {
                 return Err(Error::new(
@@ -144,7 +145,7 @@ impl Services {
                     ),
                 ));
             };
-            let exists = self.disks.exists(&disk.path).await?;
+            let exists = disks.exists(&disk.path).await?;
             let kept = t.has_version(disk.version);
             if !recreate_at_start(g.restores(disk.is_system()), exists, kept) {
                 continue;
@@ -155,10 +156,14 @@ impl Services {
                 disk.version
             };
             let fresh = disk.path.with_extension("new.qcow2");
-            self.disks
-                .create(&fresh, 0, Some(&td.version_file(version)))
-                .await?;
-            self.disks.rename(&fresh, &disk.path).await?;
+            let backing = td.version_file(version);
+            if self.node_link_api(&d.node)?.is_some() {
+                // A joined node holds the template's files it clones.
+                let files = self.file_wanted(&backing).await?;
+                self.node_files_send(&d.node, &files, None).await?;
+            }
+            disks.create(&fresh, 0, Some(&backing)).await?;
+            disks.rename(&fresh, &disk.path).await?;
             disk.version = version;
         }
         Ok(d)
@@ -218,18 +223,18 @@ impl Services {
             }
             self.desktop_stop(&other.uuid, true).await?;
         }
+        let hv = self.hv(&d.node)?;
         if matches!(
-            self.hypervisor.state(d.uuid).await?,
+            hv.state(d.uuid).await?,
             Some(PowerState::Running | PowerState::Paused)
         ) {
             return self.desktop_mark_running(&d.uuid);
         }
         let prepared = self.desktop_disks_prepare(&d, g, &t).await?;
         let started: Result<()> = async {
-            self.hypervisor
-                .define(self.desktop_vm_spec(&prepared, g, &t).to_xml())
+            hv.define(self.desktop_vm_spec(&prepared, g, &t).to_xml())
                 .await?;
-            self.hypervisor.power(d.uuid, PowerOp::Start).await
+            hv.power(d.uuid, PowerOp::Start).await
         }
         .await;
         let disks = prepared.disks.clone();
@@ -277,33 +282,24 @@ impl Services {
 
     /// Powers a domain off and waits until it is off.
     pub(crate) async fn desktop_halt(&self, d: &Desktop, hard: bool) -> Result<()> {
-        match self.hypervisor.state(d.uuid).await? {
+        let hv = self.hv(&d.node)?;
+        match hv.state(d.uuid).await? {
             None | Some(PowerState::Off) => return Ok(()),
             _ => {}
         }
         if !hard {
-            self.hypervisor.power(d.uuid, PowerOp::Shutdown).await?;
+            hv.power(d.uuid, PowerOp::Shutdown).await?;
             let until = Instant::now() + self.settings.vm_stop_timeout;
             while Instant::now() < until {
-                if matches!(
-                    self.hypervisor.state(d.uuid).await?,
-                    None | Some(PowerState::Off)
-                ) {
+                if matches!(hv.state(d.uuid).await?, None | Some(PowerState::Off)) {
                     return Ok(());
                 }
                 smol::Timer::after(Duration::from_millis(250)).await;
             }
         }
-        match self.hypervisor.power(d.uuid, PowerOp::Destroy).await {
+        match hv.power(d.uuid, PowerOp::Destroy).await {
             // It went off by itself in between.
-            Err(_)
-                if matches!(
-                    self.hypervisor.state(d.uuid).await?,
-                    None | Some(PowerState::Off)
-                ) =>
-            {
-                Ok(())
-            }
+            Err(_) if matches!(hv.state(d.uuid).await?, None | Some(PowerState::Off)) => Ok(()),
             r => r,
         }
     }

@@ -118,14 +118,16 @@ impl Services {
             .collect();
         let usage = self.node_storage_list()?;
         let local = self.store.local_node()?;
+        let now = crate::domain::clock::now_ms();
         Ok(self
             .store
             .node_list()?
             .into_iter()
             .filter(|n| n.role.is_compute() && n.pool == Some(*pool))
-            // Desktops run on this host's hypervisor only: joined compute
-            // nodes take desktops once remote execution exists (issue 9).
-            .filter(|n| local == Some(n.uuid))
+            // A joined node takes desktops while it is up.
+            .filter(|n| {
+                local == Some(n.uuid) || self.monitor_node_up(&n.uuid, now).unwrap_or(false)
+            })
             .map(|n| {
                 let used: u64 = running
                     .iter()
@@ -439,13 +441,14 @@ impl Services {
             .desktops_each(list.clone(), Some(task), "made", move |s, d| {
                 let (g, t) = (gg.clone(), t.clone());
                 async move {
+                    let disks = s.dk(&d.node)?;
                     for disk in &d.disks {
                         if let Some(dir) = disk.path.parent() {
-                            s.disks.mkdir(dir).await?;
+                            disks.mkdir(dir).await?;
                         }
                     }
                     let d = s.desktop_disks_prepare(&d, &g, &t).await?;
-                    s.hypervisor
+                    s.hv(&d.node)?
                         .define(s.desktop_vm_spec(&d, &g, &t).to_xml())
                         .await
                 }
@@ -476,12 +479,19 @@ impl Services {
     /// gives their addresses back (best effort on the host side; logged).
     pub(crate) async fn desktops_remove(&self, g: &DesktopGroup, list: &[Desktop]) {
         for d in list {
-            if let Err(e) = self.hypervisor.undefine(d.uuid).await {
+            let (hv, disks) = match (self.hv(&d.node), self.dk(&d.node)) {
+                (Ok(hv), Ok(disks)) => (hv, disks),
+                (Err(e), _) | (_, Err(e)) => {
+                    log::warn!("desktop {}: its node cannot be reached: {e}", d.name);
+                    continue;
+                }
+            };
+            if let Err(e) = hv.undefine(d.uuid).await {
                 log::warn!("desktop {}: undefine: {e}", d.name);
             }
             for disk in &d.disks {
                 if let Some(dir) = disk.path.parent() {
-                    if let Err(e) = self.disks.remove(dir).await {
+                    if let Err(e) = disks.remove(dir).await {
                         log::warn!("desktop {}: remove {}: {e}", d.name, dir.display());
                     }
                 }

@@ -84,8 +84,8 @@ impl Services {
     /// that disappeared (libvirt lost it) is defined again from the record;
     /// a random desktop that went off is free again.
     pub async fn desktop_reconcile(&self) -> Result<usize> {
-        let states: HashMap<Uuid, PowerState> =
-            self.hypervisor.states().await?.into_iter().collect();
+        let desktops = self.store.desktop_list()?;
+        let (states, down) = self.desktop_node_states(&desktops).await?;
         let groups: HashMap<Uuid, _> = self
             .store
             .desktop_group_list()?
@@ -93,7 +93,7 @@ impl Services {
             .map(|g| (g.uuid, g))
             .collect();
         let mut changed = 0;
-        for d in self.store.desktop_list()? {
+        for d in desktops {
             let Some(g) = groups.get(&d.group) else {
                 continue;
             };
@@ -103,12 +103,27 @@ impl Services {
             {
                 continue;
             }
+            if down.contains(&d.node) {
+                if d.status != Status::Unknown {
+                    match self.store.desktop_update(&d.uuid, &|mut x| {
+                        x.status = Status::Unknown;
+                        Ok(x)
+                    }) {
+                        Ok(_) => changed += 1,
+                        Err(e) => log::warn!("desktop {}: status not recorded: {e}", d.name),
+                    }
+                }
+                continue;
+            }
+            let Some(states) = states.get(&d.node) else {
+                continue;
+            };
             let state = states.get(&d.uuid).copied();
             let running = matches!(state, Some(PowerState::Running | PowerState::Paused));
             if state.is_none() {
                 if let Ok(t) = self.store.template_get(&g.template) {
                     log::warn!("desktop {}: its domain is gone; defining it again", d.name);
-                    self.hypervisor
+                    self.hv(&d.node)?
                         .define(self.desktop_vm_spec(&d, g, &t).to_xml())
                         .await?;
                 }
@@ -153,4 +168,45 @@ impl Services {
         }
         Ok(changed)
     }
+
+    /// The domains' states on each node with desktops, and the joined
+    /// nodes that are down or do not answer (their desktops become
+    /// `unknown`). This host failing to answer is an error, as before
+    /// nodes existed.
+    async fn desktop_node_states(
+        &self,
+        desktops: &[crate::domain::desktop::Desktop],
+    ) -> Result<(NodeStates, HashSet<Uuid>)> {
+        let local = self.store.local_node()?;
+        let nodes: HashSet<Uuid> = desktops.iter().map(|d| d.node).collect();
+        let now = now_ms();
+        let mut states = HashMap::new();
+        let mut down = HashSet::new();
+        for node in nodes {
+            if Some(node) == local || self.settings.membership.is_some() {
+                states.insert(node, self.hypervisor.states().await?.into_iter().collect());
+                continue;
+            }
+            if !self.monitor_node_up(&node, now).unwrap_or(false) {
+                down.insert(node);
+                continue;
+            }
+            let polled = match self.hv(&node) {
+                Ok(hv) => hv.states().await,
+                Err(e) => Err(e),
+            };
+            match polled {
+                Ok(v) => {
+                    states.insert(node, v.into_iter().collect());
+                }
+                Err(e) => {
+                    log::debug!("node {node}: domain states not polled: {e}");
+                    down.insert(node);
+                }
+            }
+        }
+        Ok((states, down))
+    }
 }
+
+type NodeStates = HashMap<Uuid, HashMap<Uuid, PowerState>>;

@@ -178,23 +178,6 @@ impl Services {
         self.image_record(&meta, uuid, path, md5, size).await
     }
 
-    /// Makes sure every node of the pool holds the image. Only this node
-    /// exists until joining comes, so this re-verifies the local copy.
-    pub async fn base_image_retransmit(&self, _actor: &Actor, uuid: &Uuid) -> Result<BaseImage> {
-        let img = self.store.image_get(uuid)?;
-        let md5 = self.disks.md5(&img.path).await?;
-        if md5 != img.md5 {
-            return Err(Error::new(
-                Code::ImageMd5Mismatch,
-                format!(
-                    "The copy of `{}` on this node is damaged (md5 {md5}, expected {})",
-                    img.name, img.md5
-                ),
-            ));
-        }
-        Ok(img)
-    }
-
     pub async fn base_image_delete(&self, _actor: &Actor, uuid: &Uuid) -> Result<BaseImage> {
         let img = self.store.image_delete(uuid)?;
         self.store.flush().await?;

@@ -13,6 +13,7 @@ pub mod group;
 pub mod health;
 pub mod hostnet;
 pub mod image;
+pub mod image_distribute;
 pub mod metrics;
 pub mod monitor;
 pub mod monitor_view;

@@ -25,8 +25,8 @@ use crate::error::{Code, Error, Result};
 use crate::host::remote::{Exec, SshAuth, SshTarget};
 
 /// The steps of `node/add`, in order (a failure can be injected at each).
-pub const JOIN_STEPS: [&str; 7] = [
-    "connect", "join", "key", "register", "record", "uplink", "active",
+pub const JOIN_STEPS: [&str; 9] = [
+    "connect", "join", "key", "register", "record", "uplink", "network", "images", "active",
 ];
 
 /// A check is trusted for adding this long.
@@ -87,6 +87,10 @@ enum Undo {
     Credential(Uuid),
     Joined(Membership),
     Recorded(Box<Node>),
+    /// Networks pushed to the node: it is told to bridge none.
+    Network(Uuid),
+    /// Files the node pulled (they are removed; a partition never is).
+    Files(Uuid, Vec<std::path::PathBuf>),
     /// The switch, its uplinks and its `updated_at` before.
     Uplink(Uuid, Vec<Uplink>, i64),
 }
@@ -569,6 +573,31 @@ impl Services {
         self.store.vswitch_update(&sw.uuid, &patch, now)?;
         undo.push(Undo::Uplink(sw.uuid, sw.uplinks, sw.updated_at));
 
+        self.join_step(h, 82, "network", "the node bridges the pool's networks")?;
+        undo.push(Undo::Network(node_uuid));
+        let want = self.node_network_of(&node_uuid)?;
+        self.node_network_push(&node_uuid, &want).await?;
+
+        self.join_step(
+            h,
+            85,
+            "images",
+            "the node pulls the pool's base images and template versions",
+        )?;
+        let files = self.pool_files(&spec.pool).await?;
+        // Only what the node did not hold before is removed by the undo.
+        let disks = self.dk(&node_uuid)?;
+        let mut fresh = Vec::new();
+        for f in &files {
+            if !disks.exists(&f.path).await? {
+                fresh.push(f.path.clone());
+            }
+        }
+        undo.push(Undo::Files(node_uuid, fresh));
+        self.node_files_send(&node_uuid, &files, Some((h, 85, 94)))
+            .await?;
+        self.images_mark_held(&node_uuid, &files, true)?;
+
         self.join_step(h, 95, "active", "the node is active")?;
         self.join.heartbeat_set(node_uuid, now_ms());
         self.store.flush().await?;
@@ -627,6 +656,18 @@ impl Services {
                     self.store.vswitch_update(&sw, &patch, at).map(|_| ())
                 }
                 Undo::Recorded(node) => self.store.node_remove(&node),
+                Undo::Network(node) => self.node_network_push(&node, &Default::default()).await,
+                Undo::Files(node, files) => {
+                    let held = files
+                        .iter()
+                        .map(|p| super::node_pull::Wanted {
+                            path: p.clone(),
+                            md5: String::new(),
+                        })
+                        .collect::<Vec<_>>();
+                    let r = self.node_files_remove(&node, &files).await;
+                    self.images_mark_held(&node, &held, false).and(r)
+                }
                 Undo::Joined(m) => {
                     let body =
                         json!({"node_uuid": m.node_uuid, "controller_key": m.controller_key})

@@ -103,7 +103,8 @@ impl Services {
         node: &Uuid,
         title: &str,
     ) -> Result<Option<Console>> {
-        let Some(addr) = self.hypervisor.spice(uuid).await? else {
+        let hv = self.hv(node)?;
+        let Some(addr) = hv.spice(uuid).await? else {
             return Ok(None);
         };
         let ticket = random_text(16);
@@ -113,7 +114,7 @@ impl Services {
             password: ticket.clone(),
             valid_to_ms: valid_to,
         });
-        self.hypervisor.update_device(uuid, g).await?;
+        hv.update_device(uuid, g).await?;
         let host = match addr.listen.as_str() {
             "" | "0.0.0.0" | "::" => self
                 .store

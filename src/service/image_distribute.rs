@@ -1,0 +1,202 @@
+//! Base images and template versions on the pool's joined nodes: what a
+//! node must hold (every base image of its pool, every template's current
+//! version with its backing chain), sending it (the node pulls, md5
+//! verified), and the record of which nodes hold each base image.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::node_pull::Wanted;
+use super::task::TaskHandle;
+use super::{Actor, Services};
+use crate::domain::image::BaseImage;
+use crate::error::{Code, Error, Result};
+
+impl Services {
+    /// Joined nodes of `pool` (not this host).
+    pub(crate) fn pool_joined_nodes(&self, pool: &Uuid) -> Result<Vec<Uuid>> {
+        let local = self.store.local_node()?;
+        let mut out = Vec::new();
+        for n in self.store.node_list()? {
+            if n.pool == Some(*pool)
+                && Some(n.uuid) != local
+                && self.store.node_link_get(&n.uuid)?.is_some()
+            {
+                out.push(n.uuid);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every file a node of `pool` must hold: the base images, then each
+    /// template's current version chain.
+    pub(crate) async fn pool_files(&self, pool: &Uuid) -> Result<Vec<Wanted>> {
+        let mut out: Vec<Wanted> = Vec::new();
+        for img in self.store.image_list()? {
+            if img.pool == *pool {
+                out.push(Wanted {
+                    path: img.path.clone(),
+                    md5: img.md5.clone(),
+                });
+            }
+        }
+        for t in self.store.template_list()? {
+            if t.pool != *pool || t.version == 0 {
+                continue;
+            }
+            for d in &t.disks {
+                for w in self.file_wanted(&d.version_file(t.version)).await? {
+                    if !out.iter().any(|x| x.path == w.path) {
+                        out.push(w);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records that `node` holds the base images among `files`.
+    pub(crate) fn images_mark_held(&self, node: &Uuid, files: &[Wanted], held: bool) -> Result<()> {
+        for img in self.store.image_list()? {
+            if !files.iter().any(|f| f.path == img.path) {
+                continue;
+            }
+            self.store.image_update(&img.uuid, &|mut i| {
+                i.nodes.retain(|n| n != node);
+                if held {
+                    i.nodes.push(*node);
+                }
+                Ok(i)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Sends one base image to the given nodes (every joined node of its
+    /// pool when `only` is `None`), recording each copy. Answers the image
+    /// as recorded afterwards; the first failure ends it, the copies made
+    /// stay recorded.
+    pub async fn base_image_distribute(
+        &self,
+        uuid: &Uuid,
+        only: Option<Uuid>,
+        task: Option<&TaskHandle>,
+    ) -> Result<BaseImage> {
+        let img = self.store.image_get(uuid)?;
+        let nodes = match only {
+            Some(n) => vec![n],
+            None => self.pool_joined_nodes(&img.pool)?,
+        };
+        let files = [Wanted {
+            path: img.path.clone(),
+            md5: img.md5.clone(),
+        }];
+        let total = nodes.len().max(1);
+        for (i, n) in nodes.iter().enumerate() {
+            let from = (i * 100 / total) as u8;
+            let to = ((i + 1) * 100 / total).min(99) as u8;
+            self.node_files_send(n, &files, task.map(|t| (t, from, to)))
+                .await?;
+            self.images_mark_held(n, &files, true)?;
+            self.store.flush().await?;
+        }
+        self.store.image_get(uuid)
+    }
+
+    /// After an upload or registration: a task copies the image to every
+    /// joined node of its pool; its id, or `None` when there is none.
+    pub async fn base_image_distribute_start(
+        self: &Arc<Self>,
+        actor: &Actor,
+        uuid: &Uuid,
+    ) -> Result<Option<Uuid>> {
+        let img = self.store.image_get(uuid)?;
+        if self.pool_joined_nodes(&img.pool)?.is_empty() {
+            return Ok(None);
+        }
+        let (me, id) = (self.clone(), *uuid);
+        let r = self
+            .task_run(actor, "image/distribute", &img.name, false, move |h| {
+                Box::pin(async move {
+                    me.base_image_distribute(&id, None, Some(&h))
+                        .await
+                        .map(|i| i.nodes.len())
+                })
+            })
+            .await?;
+        Ok(match r {
+            super::task::Ran::Queued(id) | super::task::Ran::Done(id, _) => Some(id),
+        })
+    }
+
+    /// A node named by `host_uuid` or by `ipaddr` (`None` when neither).
+    pub fn node_named(&self, uuid: Option<&str>, ip: Option<&str>) -> Result<Option<Uuid>> {
+        if let Some(u) = uuid.filter(|u| !u.is_empty()) {
+            let u =
+                Uuid::parse_str(u).map_err(|_| Error::invalid("host_uuid", "must be a uuid"))?;
+            return self.store.node_get(&u).map(|n| Some(n.uuid));
+        }
+        let Some(ip) = ip.filter(|i| !i.is_empty()) else {
+            return Ok(None);
+        };
+        self.store
+            .node_list()?
+            .into_iter()
+            .find(|n| n.ip == ip)
+            .map(|n| Some(n.uuid))
+            .ok_or_else(|| Error::invalid("ipaddr", format!("{ip} is not the address of a node")))
+    }
+
+    /// `resource_pool/images/retransmit`: the image's copy on one node (or
+    /// on every node of its pool) is checked and pulled again when it is
+    /// missing or damaged; this host's own copy is verified.
+    pub async fn base_image_retransmit(
+        self: &Arc<Self>,
+        _actor: &Actor,
+        uuid: &Uuid,
+        node: Option<Uuid>,
+        task: Option<&TaskHandle>,
+    ) -> Result<BaseImage> {
+        let img = self.store.image_get(uuid)?;
+        let local = self.store.local_node()?;
+        if let Some(n) = node {
+            let rec = self.store.node_get(&n)?;
+            if rec.pool != Some(img.pool) && Some(n) != local {
+                return Err(Error::invalid(
+                    "host_uuid",
+                    format!(
+                        "node `{}` is not in the pool of base image `{}`",
+                        rec.name, img.name
+                    ),
+                ));
+            }
+        }
+        if node.is_none() || node == local {
+            let md5 = self.disks.md5(&img.path).await?;
+            if md5 != img.md5 {
+                return Err(Error::new(
+                    Code::ImageMd5Mismatch,
+                    format!(
+                        "The controller's copy of `{}` is damaged (md5 {md5}, expected {}); upload it again",
+                        img.name, img.md5
+                    ),
+                ));
+            }
+            if node == local {
+                return Ok(img);
+            }
+        }
+        self.base_image_distribute(uuid, node, task).await
+    }
+
+    /// Removes files from a node (the undo of a join's sends).
+    pub(crate) async fn node_files_remove(&self, node: &Uuid, files: &[PathBuf]) -> Result<()> {
+        let disks = self.dk(node)?;
+        for f in files.iter().rev() {
+            disks.remove(f).await?;
+        }
+        Ok(())
+    }
+}
