@@ -77,7 +77,7 @@ test-unit: deps-test
 	$(CARGO) test --locked --lib
 
 test-api: deps-test
-	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal --test monitor --test node
+	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal --test monitor --test node --test node_desktops
 
 # This machine's own figures through the real sampler (sysinfo, /proc, sysfs).
 test-host: deps-test

@@ -381,11 +381,9 @@ impl Services {
                 if let Some((t, from, to)) = task {
                     let span = (to.saturating_sub(from)) as u64;
                     let per_file = span / files.len().max(1) as u64;
-                    let inside = if st.total > 0 {
-                        per_file * st.done.min(st.total) / st.total
-                    } else {
-                        0
-                    };
+                    let inside = (per_file * st.done.min(st.total))
+                        .checked_div(st.total)
+                        .unwrap_or(0);
                     let pct = (from as u64 + per_file * i as u64 + inside).min(to as u64) as u8;
                     if last_pct != Some(pct) || st.end != PullEnd::Running {
                         let line = match &st.end {
