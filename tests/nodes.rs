@@ -46,6 +46,27 @@ impl FakeNode {
     fn in_ns(&self, cmd: &str) -> String {
         sh(&format!("ip netns exec {} sh -c '{cmd}'", self.ns()))
     }
+    /// Runs `cmd` where the node's service runs (its network and mount
+    /// namespaces): success and standard output.
+    fn in_service(&self, cmd: &str) -> (bool, String) {
+        let pid = self.service.as_ref().expect("the node's service").id();
+        let out = Command::new("nsenter")
+            .args(["-t", &pid.to_string(), "-m", "-n", "sh", "-c", cmd])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+    fn in_ns_ok(&self, cmd: &str) -> bool {
+        self.in_service(cmd).0
+    }
+    fn in_ns_out(&self, cmd: &str) -> String {
+        let (ok, out) = self.in_service(cmd);
+        assert!(ok, "node {}: `{cmd}` failed", self.n);
+        out
+    }
     /// Starts sshd again with a new host key (a reinstalled server, or an
     /// impostor).
     fn new_host_key(&self, common: &Path) {
@@ -160,7 +181,7 @@ fn fake_node(root: &Path, common: &Path, n: u8, sshd: bool, service: bool) -> Fa
     .unwrap();
     let img = dir.join("storage.img");
     sh(&format!(
-        "truncate -s 64M {0} && mkfs.ext4 -q -F {0}",
+        "truncate -s 512M {0} && mkfs.ext4 -q -F {0}",
         img.display()
     ));
     std::fs::write(
@@ -272,6 +293,57 @@ fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// Uploads a fresh 16 MiB qcow2 image; the image as recorded.
+fn upload_image(port: u16, token: &str, dir: &Path, name: &str) -> Value {
+    let f = dir.join(format!("{name}.qcow2"));
+    sh(&format!("qemu-img create -q -f qcow2 {} 16M", f.display()));
+    // Some bytes that differ per image, so the copies can be told apart.
+    sh(&format!(
+        "qemu-io -f qcow2 -c 'write -P 0x{:02x} 0 64k' {} >/dev/null",
+        name.len(),
+        f.display()
+    ));
+    let bytes = std::fs::read(&f).unwrap();
+    let (st, v) = common::try_http(
+        port,
+        "PUT",
+        &format!("/api/v1/base_image/upload?name={name}&os_type=linux"),
+        Some(token),
+        &bytes,
+    )
+    .unwrap();
+    assert_eq!(st, 200, "{v}");
+    v["data"].clone()
+}
+
+fn md5_here(path: &str) -> String {
+    sh(&format!("md5sum {path}"))
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// md5 of a file as the node's service sees it (its mount namespace).
+fn md5_on(n: &FakeNode, path: &str) -> String {
+    n.in_ns_out(&format!("md5sum {path}"))
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn group_uuid(port: u16, token: &str, name: &str) -> String {
+    let (_, g) = http(
+        port,
+        "GET",
+        &format!("/api/v1.0/desktop_group/?searchtype=single&name={name}"),
+        Some(token),
+        None,
+    );
+    g["data"]["uuid"].as_str().unwrap().to_string()
+}
+
 /// Every file under `dir` that contains `needle`.
 fn files_with(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     let mut hits = Vec::new();
@@ -311,7 +383,7 @@ fn check_join_down_and_delete_over_ssh() {
     sh("ip addr add 10.213.60.2/24 dev ethm");
     let img = root.path().join("ctl-storage.img");
     sh(&format!(
-        "truncate -s 64M {0} && mkfs.ext4 -q -F {0}",
+        "truncate -s 512M {0} && mkfs.ext4 -q -F {0}",
         img.display()
     ));
     sh(&format!(
@@ -381,6 +453,17 @@ fn check_join_down_and_delete_over_ssh() {
     let pool = init["pool_uuid"].as_str().unwrap().to_string();
     let switch = init["switch_uuid"].as_str().unwrap().to_string();
     let network = init["network_uuid"].as_str().unwrap().to_string();
+    // A base image and a template on it before any node joins: joining
+    // sends both.
+    let base = upload_image(port, t, root.path(), "tiny");
+    let tpl = ok(
+        port,
+        t,
+        "/api/v1/template/create",
+        json!({"name": "tpl", "os_type": "linux", "vcpu": 1, "ram": 0.125, "network_uuid": "",
+               "data_disks": [], "system_disk": {"image_id": base["uuid"], "size": 1}}),
+    );
+    let tpl = tpl["uuid"].as_str().unwrap().to_string();
 
     let mut n1 = fake_node(root.path(), &common, 1, true, true);
     let n2 = fake_node(root.path(), &common, 2, true, true);
@@ -506,6 +589,110 @@ fn check_join_down_and_delete_over_ssh() {
     let (_, tasks) = http(port, "GET", "/api/v1.0/task/?searchtype=all", Some(t), None);
     assert!(!tasks.to_string().contains(PASSWORD));
 
+    // Both nodes pulled the base image at joining: same md5 on their own
+    // storage (seen inside each node's mount namespace).
+    let base_path = base["path"].as_str().unwrap().to_string();
+    let want = md5_here(&base_path);
+    assert_eq!(want, base["md5_sum"].as_str().unwrap());
+    for n in [&n1, &n2] {
+        assert_eq!(md5_on(n, &base_path), want, "node {}", n.n);
+    }
+    // The pool's networks were pushed: node 1 bridges its uplink eth1.
+    let bridge = format!("brq{}", &network.replace('-', "")[..11]);
+    wait_for("the bridge on node 1", Duration::from_secs(10), || {
+        n1.in_ns_ok(&format!("ip -o link show eth1 | grep -q 'master {bridge}'"))
+    });
+    // A later upload goes to every node of the pool in a task.
+    let second = upload_image(port, t, root.path(), "second");
+    let task = second["distribute_task"]
+        .as_str()
+        .expect("a distribution task");
+    wait_for("the distribution task", Duration::from_secs(30), || {
+        let (_, v) = http(port, "GET", &format!("/api/v1/task/{task}"), Some(t), None);
+        assert_ne!(v["data"]["state"], "failed", "{v}");
+        v["data"]["state"] == "succeeded"
+    });
+    let second_path = second["path"].as_str().unwrap().to_string();
+    for n in [&n1, &n2] {
+        assert_eq!(md5_on(n, &second_path), md5_here(&second_path));
+    }
+    // A damaged copy on node 2 is sent again by retransmit.
+    n2.in_ns_ok(&format!("echo rot > {second_path}"));
+    ok(
+        port,
+        t,
+        "/api/v1/resource_pool/images/retransmit",
+        json!({"image_id": second["uuid"], "ipaddr": n2.ip()}),
+    );
+    assert_eq!(md5_on(&n2, &second_path), md5_here(&second_path));
+
+    // A desktop group spread over both nodes with create_info: each
+    // node holds an overlay on the template's version it pulled.
+    ok(
+        port,
+        t,
+        "/api/v1/desktop/personal/create",
+        json!({"name": "spread", "owner_id": 1, "template_uuid": tpl, "allocate_type": 1, "vcpu": 1,
+               "ram": 0.125, "sys_restore": 1, "data_restore": 0, "desktop_type": 1, "instance_num": 2,
+               "prefix": "sp", "postfix": 3, "create_info": {n1.ip(): 1, n2.ip(): 1}}),
+    );
+    let (_, list) = http(
+        port,
+        "GET",
+        "/api/v1.0/instance/?searchtype=all",
+        Some(t),
+        None,
+    );
+    let desktops = list["data"]["results"].as_array().unwrap().clone();
+    assert_eq!(desktops.len(), 2, "{list}");
+    let mut hosts: Vec<String> = desktops
+        .iter()
+        .map(|d| d["node_uuid"].as_str().unwrap_or_default().to_string())
+        .collect();
+    hosts.sort();
+    let mut want_hosts = vec![n1_uuid.clone(), n2_uuid.clone()];
+    want_hosts.sort();
+    assert_eq!(hosts, want_hosts, "{list}");
+    for n in [&n1, &n2] {
+        let overlays = n.in_ns_out(&format!(
+            "find {} -path '*instances/*' -name '*.qcow2' ! -path '*_base*'",
+            storage.display()
+        ));
+        let overlay = overlays
+            .lines()
+            .next()
+            .unwrap_or_else(|| panic!("no overlay on node {}", n.n));
+        let info = n.in_ns_out(&format!("qemu-img info -U --output=json {overlay}"));
+        assert!(info.contains("_base"), "node {}: {info}", n.n);
+    }
+    ok(
+        port,
+        t,
+        "/api/v1/desktop/personal/start",
+        json!({"uuid": group_uuid(port, t, "spread")}),
+    );
+    wait_for(
+        "desktops active on both nodes",
+        Duration::from_secs(20),
+        || {
+            let (_, l) = http(
+                port,
+                "GET",
+                "/api/v1.0/instance/?searchtype=all",
+                Some(t),
+                None,
+            );
+            l["data"]["results"]
+                .as_array()
+                .is_some_and(|a| a.iter().all(|d| d["status"] == "active"))
+        },
+    );
+    // Node 2 cannot leave while it hosts a desktop.
+    assert_eq!(
+        code(port, t, "/api/v1/node/delete", json!({"uuid": n2_uuid})),
+        20240
+    );
+
     // Node 1's service stops answering: it is marked down.
     let mut svc = n1.service.take().unwrap();
     svc.kill().unwrap();
@@ -515,6 +702,30 @@ fn check_join_down_and_delete_over_ssh() {
             .iter()
             .any(|n| n["uuid"] == n1_uuid.as_str() && n["status"] == "down")
     });
+    // Its desktop follows: unknown; node 2's stays active.
+    wait_for("node 1's desktop unknown", Duration::from_secs(15), || {
+        let (_, l) = http(
+            port,
+            "GET",
+            "/api/v1.0/instance/?searchtype=all",
+            Some(t),
+            None,
+        );
+        l["data"]["results"].as_array().is_some_and(|a| {
+            a.iter().all(|d| {
+                let on1 = d["node_uuid"] == n1_uuid.as_str();
+                d["status"] == if on1 { "unknown" } else { "active" }
+            })
+        })
+    });
+    let g = group_uuid(port, t, "spread");
+    ok(port, t, "/api/v1/desktop/personal/stop", json!({"uuid": g}));
+    ok(
+        port,
+        t,
+        "/api/v1/desktop/personal/delete",
+        json!({"uuid": g}),
+    );
 
     // Power: a node through its internal API; the controller only by force.
     ok(port, t, "/api/v1/node/reboot", json!({"uuid": n2_uuid}));

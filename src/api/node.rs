@@ -236,6 +236,9 @@ pub struct PullReq {
     pub path: String,
     /// Its md5 on the controller; the node's copy must match.
     pub md5: String,
+    /// Check a copy pulled before again (its md5 on disk).
+    #[serde(default)]
+    pub verify: bool,
 }
 
 /// One network a node bridges: its uplink there and its VLAN.

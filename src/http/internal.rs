@@ -31,9 +31,12 @@ pub async fn disk(c: Call) -> Result<Reply> {
 
 pub async fn pull(c: Call) -> Result<Reply> {
     let req: PullReq = c.json()?;
-    let st = c
-        .services
-        .internal_pull(c.token.as_deref(), PathBuf::from(req.path), req.md5)?;
+    let st = c.services.internal_pull(
+        c.token.as_deref(),
+        PathBuf::from(req.path),
+        req.md5,
+        req.verify,
+    )?;
     Ok(Reply::data(st.to_json()))
 }
 

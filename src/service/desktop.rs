@@ -160,7 +160,7 @@ impl Services {
             if self.node_link_api(&d.node)?.is_some() {
                 // A joined node holds the template's files it clones.
                 let files = self.file_wanted(&backing).await?;
-                self.node_files_send(&d.node, &files, None).await?;
+                self.node_files_send(&d.node, &files, false, None).await?;
             }
             disks.create(&fresh, 0, Some(&backing)).await?;
             disks.rename(&fresh, &disk.path).await?;

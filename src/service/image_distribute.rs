@@ -82,6 +82,7 @@ impl Services {
         &self,
         uuid: &Uuid,
         only: Option<Uuid>,
+        verify: bool,
         task: Option<&TaskHandle>,
     ) -> Result<BaseImage> {
         let img = self.store.image_get(uuid)?;
@@ -97,7 +98,7 @@ impl Services {
         for (i, n) in nodes.iter().enumerate() {
             let from = (i * 100 / total) as u8;
             let to = ((i + 1) * 100 / total).min(99) as u8;
-            self.node_files_send(n, &files, task.map(|t| (t, from, to)))
+            self.node_files_send(n, &files, verify, task.map(|t| (t, from, to)))
                 .await?;
             self.images_mark_held(n, &files, true)?;
             self.store.flush().await?;
@@ -120,7 +121,7 @@ impl Services {
         let r = self
             .task_run(actor, "image/distribute", &img.name, false, move |h| {
                 Box::pin(async move {
-                    me.base_image_distribute(&id, None, Some(&h))
+                    me.base_image_distribute(&id, None, false, Some(&h))
                         .await
                         .map(|i| i.nodes.len())
                 })
@@ -188,7 +189,7 @@ impl Services {
                 return Ok(img);
             }
         }
-        self.base_image_distribute(uuid, node, task).await
+        self.base_image_distribute(uuid, node, true, task).await
     }
 
     /// Removes files from a node (the undo of a join's sends).

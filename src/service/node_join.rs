@@ -594,7 +594,7 @@ impl Services {
             }
         }
         undo.push(Undo::Files(node_uuid, fresh));
-        self.node_files_send(&node_uuid, &files, Some((h, 85, 94)))
+        self.node_files_send(&node_uuid, &files, false, Some((h, 85, 94)))
             .await?;
         self.images_mark_held(&node_uuid, &files, true)?;
 

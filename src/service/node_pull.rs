@@ -156,6 +156,7 @@ impl Services {
         token: Option<&str>,
         path: PathBuf,
         md5: String,
+        verify: bool,
     ) -> Result<PullStatus> {
         self.internal_check(token)?;
         if !path.is_absolute()
@@ -171,7 +172,7 @@ impl Services {
         let mut jobs = self.pulls.jobs.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(j) = jobs.get(&path) {
             let end = j.end.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let again = matches!(end, PullEnd::Failed(_)) || j.md5 != md5;
+            let again = matches!(end, PullEnd::Failed(_)) || j.md5 != md5 || verify;
             if !again || end == PullEnd::Running {
                 return Ok(PullStatus {
                     end,
@@ -352,11 +353,14 @@ impl Services {
 
     /// Has `node` pull `files` (in order), one at a time, and waits for
     /// each; reports bytes on `task` between `from` and `to` percent.
-    /// Nothing happens for this host.
+    /// With `verify` the node checks copies it already pulled again (the
+    /// md5 of a file on disk), as retransmit asks. Nothing happens for
+    /// this host.
     pub(crate) async fn node_files_send(
         &self,
         node: &Uuid,
         files: &[Wanted],
+        verify: bool,
         task: Option<(&TaskHandle, u8, u8)>,
     ) -> Result<()> {
         let Some(api) = self.node_link_api(node)? else {
@@ -364,6 +368,7 @@ impl Services {
         };
         for (i, f) in files.iter().enumerate() {
             let mut last_pct = None;
+            let mut verify = verify;
             loop {
                 let v = api
                     .api
@@ -371,12 +376,13 @@ impl Services {
                         &api.base,
                         &api.token,
                         "/api/v1/internal/pull",
-                        json!({"path": f.path, "md5": f.md5}),
+                        json!({"path": f.path, "md5": f.md5, "verify": verify}),
                     )
                     .await
                     .map_err(|e| {
                         Error::new(e.code, format!("node `{}`: {}", api.name, e.message))
                     })?;
+                verify = false;
                 let st = PullStatus::from_json(&v)?;
                 if let Some((t, from, to)) = task {
                     let span = (to.saturating_sub(from)) as u64;
