@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::fakes::{
-    FakeDisks, FakeFetch, FakeHost, FakeHypervisor, FakeMetrics, FakeNet, FakeNodeApi,
-    FakeNotifier, FakePower, FakeRemote,
+    FakeAccounts, FakeDisks, FakeFetch, FakeHost, FakeHypervisor, FakeMetrics, FakeNet,
+    FakeNodeApi, FakeNotifier, FakePower, FakeRemote,
 };
 use crate::host::libvirt::Libvirt;
 use crate::host::machine::metrics::MachineMetrics;
@@ -44,6 +44,7 @@ pub fn real_backends(cfg: &Config) -> crate::error::Result<Backends> {
         fetch: Arc::new(crate::host::fetch::HttpFetch {
             stall: std::time::Duration::from_secs(30),
         }),
+        accounts: Arc::new(crate::host::accounts::Chpasswd),
     })
 }
 
@@ -93,6 +94,7 @@ pub struct Fakes {
     pub node_api: Arc<FakeNodeApi>,
     pub power: Arc<FakePower>,
     pub fetch: Arc<FakeFetch>,
+    pub accounts: Arc<FakeAccounts>,
 }
 
 impl Fakes {
@@ -109,6 +111,7 @@ impl Fakes {
             node_api: self.node_api.clone(),
             power: self.power.clone(),
             fetch: self.fetch.clone(),
+            accounts: self.accounts.clone(),
         }
     }
 }
@@ -120,6 +123,7 @@ pub fn fakes(net: FakeNet, host: FakeHost) -> Fakes {
         notifier: Arc::new(FakeNotifier::default()),
         net: Arc::new(net),
         host: Arc::new(host),
+        accounts: Arc::new(FakeAccounts::default()),
         fetch: Arc::new(FakeFetch {
             source: Default::default(),
             disks: disks.clone(),

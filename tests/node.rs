@@ -392,3 +392,68 @@ fn a_failure_at_each_step_leaves_both_sides_as_before() {
     assert_eq!(t.add_registered()["state"], "succeeded");
     assert_eq!(t.nodes(), 2);
 }
+
+#[test]
+fn the_root_password_is_set_with_the_setup_token_then_by_an_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
+    let f = app::fakes(FakeNet::default(), FakeHost::default());
+    let s = app::services(
+        store,
+        &f.backends(),
+        Settings::for_dir(dir.path().to_path_buf()),
+        app::global_spawner(),
+    );
+    let path = s.auth_setup_prepare().unwrap().expect("a setup token");
+    let setup = std::fs::read_to_string(path).unwrap().trim().to_string();
+    let web = http::app(s.clone());
+    let call = |token: &str, path: &str, body: Value| {
+        common::app_call(&web, token, "POST", path, Some(body))
+    };
+    let (st, v) = call(
+        "",
+        "/api/v1/setup/root_password",
+        json!({"setup_token": "wrong", "password": "good-root-pw"}),
+    );
+    assert_ne!(st, 200);
+    assert_eq!(v["code"], 11005, "{v}");
+    let (_, v) = call(
+        "",
+        "/api/v1/setup/root_password",
+        json!({"setup_token": setup, "password": "short"}),
+    );
+    assert!(v["msg"].as_str().unwrap().contains("password"), "{v}");
+    let (_, v) = call(
+        "",
+        "/api/v1/setup/root_password",
+        json!({"setup_token": setup, "password": "bad:colon-pw"}),
+    );
+    assert!(v["msg"].as_str().unwrap().contains("`:`"), "{v}");
+    assert!(f.accounts.set.lock().unwrap().is_empty());
+    let (st, v) = call(
+        "",
+        "/api/v1/setup/root_password",
+        json!({"setup_token": setup, "password": "good-root-pw"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        *f.accounts.set.lock().unwrap(),
+        [("root".to_string(), "good-root-pw".to_string())]
+    );
+    // Without a token the admin route is closed; with an admin it opens.
+    let (st, _) = call(
+        "",
+        "/api/v1/system/root_password",
+        json!({"password": "other-root-pw"}),
+    );
+    assert_eq!(st, 401);
+    s.admin_set_password("admin", "s3cret-pass").unwrap();
+    let token = common::app_token(&web, "admin", "s3cret-pass");
+    let (st, v) = call(
+        &token,
+        "/api/v1/system/root_password",
+        json!({"password": "other-root-pw"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(f.accounts.set.lock().unwrap().len(), 2);
+}

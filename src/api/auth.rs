@@ -19,6 +19,22 @@ pub struct RefreshReq {
     pub refresh_token: String,
 }
 
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RootPasswordReq {
+    /// Needed on `setup/root_password` (before an admin exists).
+    #[serde(default)]
+    pub setup_token: Option<String>,
+    pub password: String,
+}
+
+/// Keeps the password out of logs.
+impl std::fmt::Debug for RootPasswordReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RootPasswordReq { .. }")
+    }
+}
+
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct SetupAdminReq {

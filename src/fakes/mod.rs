@@ -13,7 +13,8 @@ pub use hypervisor::{FakeDomain, FakeHypervisor};
 pub use metrics::FakeMetrics;
 pub use net::FakeNet;
 pub use remote::{
-    ApiCall, FakeFetch, FakeNodeApi, FakeNodeHost, FakePower, FakeRemote, FakeServer, Reach,
+    ApiCall, FakeAccounts, FakeFetch, FakeNodeApi, FakeNodeHost, FakePower, FakeRemote, FakeServer,
+    Reach,
 };
 
 use std::sync::Mutex;

@@ -452,3 +452,20 @@ impl crate::host::fetch::Fetch for FakeFetch {
         })
     }
 }
+
+/// Remembers which accounts got a password (and the passwords, for the
+/// test to compare; a real adapter keeps none).
+#[derive(Default)]
+pub struct FakeAccounts {
+    pub set: Mutex<Vec<(String, String)>>,
+}
+
+impl crate::host::accounts::Accounts for FakeAccounts {
+    fn set_password<'a>(&'a self, user: &'a str, password: &'a str) -> BoxFuture<'a, Result<()>> {
+        self.set
+            .lock()
+            .unwrap()
+            .push((user.to_string(), password.to_string()));
+        Box::pin(async { Ok(()) })
+    }
+}

@@ -1,6 +1,7 @@
 //! Ports to the outside world (traits speaking domain types) and their real
 //! adapters. Every blocking call runs through `smol::unblock` in the adapter.
 
+pub mod accounts;
 pub mod fetch;
 pub mod inventory;
 pub mod libvirt;

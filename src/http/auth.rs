@@ -32,3 +32,20 @@ pub async fn setup_admin(c: Call) -> Result<Reply> {
         .await?;
     Ok(Reply::data(json!({"name": req.name})).on(req.name))
 }
+
+/// `POST /api/v1/setup/root_password` (with the setup token) and
+/// `/api/v1/system/root_password` (an admin): this host's root password.
+pub async fn root_password(c: Call) -> Result<Reply> {
+    let req: crate::api::auth::RootPasswordReq = c.json()?;
+    let token = if c.op == "setup/root_password" {
+        Some(
+            req.setup_token
+                .as_deref()
+                .ok_or_else(|| crate::error::Error::missing("setup_token"))?,
+        )
+    } else {
+        None
+    };
+    c.services.root_password_set(token, &req.password).await?;
+    Ok(Reply::data(json!({"user": "root"})).on("root"))
+}

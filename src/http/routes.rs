@@ -169,6 +169,23 @@ pub fn table() -> Vec<Route> {
         .body(schema::<SetupAdminReq>())
         .to(h!(auth::setup_admin)),
         route(
+            Post,
+            "/api/v1/setup/root_password",
+            "setup/root_password",
+            "Set this server's root password with the one-time setup token (to join it to a controller as a node)",
+        )
+        .public()
+        .body(schema::<crate::api::auth::RootPasswordReq>())
+        .to(h!(auth::root_password)),
+        route(
+            Post,
+            "/api/v1/system/root_password",
+            "system/root_password",
+            "Set this server's root password (SSH; what node/check and node/add use on other servers)",
+        )
+        .body(schema::<crate::api::auth::RootPasswordReq>())
+        .to(h!(auth::root_password)),
+        route(
             Get,
             "/api/v1/setup/status",
             "setup/status",

@@ -201,6 +201,37 @@ impl Services {
         Ok(())
     }
 
+    /// Sets this host's root password (the one a controller's `node/check`
+    /// and `node/add` log in with). Before an admin exists the setup token
+    /// opens it; afterwards an admin (`setup_token` is then `None`).
+    pub async fn root_password_set(&self, setup_token: Option<&str>, password: &str) -> Result<()> {
+        if let Some(t) = setup_token {
+            let want = *self.auth.setup_token.lock().map_err(Error::internal)?;
+            match want {
+                Some(h) if same(&h, &token_hash(t.trim())) => {}
+                _ => {
+                    return Err(Error::new(
+                        Code::SetupTokenInvalid,
+                        "Field `setup_token`: wrong setup token (after the first admin exists, sign in and use /api/v1/system/root_password)",
+                    ))
+                }
+            }
+        }
+        let n = password.chars().count();
+        if !(8..=128).contains(&n) {
+            return Err(Error::invalid("password", "must have 8 to 128 characters"));
+        }
+        if password.chars().any(|c| c == ':' || c.is_control()) {
+            return Err(Error::invalid(
+                "password",
+                "must not contain `:` or control characters",
+            ));
+        }
+        self.accounts.set_password("root", password).await?;
+        log::warn!("the root password of this host was changed");
+        Ok(())
+    }
+
     /// Counts a login attempt before its password is checked, so parallel
     /// guesses cannot all slip past the limit; refuses a locked account.
     /// `key` names the counter (an account or an address); `what` is how

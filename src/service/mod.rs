@@ -197,6 +197,7 @@ pub struct Backends {
     pub node_api: Arc<dyn NodeApi>,
     pub power: Arc<dyn crate::host::power::Power>,
     pub fetch: Arc<dyn crate::host::fetch::Fetch>,
+    pub accounts: Arc<dyn crate::host::accounts::Accounts>,
 }
 
 pub struct Services {
@@ -212,6 +213,7 @@ pub struct Services {
     pub node_api: Arc<dyn NodeApi>,
     pub power: Arc<dyn crate::host::power::Power>,
     pub fetch: Arc<dyn crate::host::fetch::Fetch>,
+    pub accounts: Arc<dyn crate::host::accounts::Accounts>,
     pub settings: Settings,
     pub query: QueryEngine<Services>,
     pub(crate) auth: auth::AuthState,
@@ -264,6 +266,7 @@ impl Services {
             node_api: b.node_api,
             power: b.power,
             fetch: b.fetch,
+            accounts: b.accounts,
             pulls: node_pull::PullState::default(),
             join: node_join::JoinState::default(),
             settings,
