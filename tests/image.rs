@@ -123,6 +123,8 @@ struct Vm {
     monitor: UnixStream,
     started: Instant,
     port: u16,
+    /// The guest's sshd, forwarded from 127.0.0.1.
+    ssh_port: u16,
 }
 
 impl Drop for Vm {
@@ -141,6 +143,7 @@ struct Env {
 impl Env {
     fn boot(&self, name: &'static str, fw: Firmware, disks: &[&Path]) -> Vm {
         let port = common::free_port();
+        let ssh_port = common::free_port();
         let serial_sock = self.dir.path().join(format!("{name}.serial"));
         let mon_sock = self.dir.path().join(format!("{name}.mon"));
         let mut a: Vec<String> = [
@@ -202,7 +205,7 @@ impl Env {
         // port from 127.0.0.1; NICs 2 and 3: cables to nowhere (a hub each).
         a.push("-netdev".into());
         a.push(format!(
-            "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:5000"
+            "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:5000,hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
         ));
         a.extend(["-device".into(), "virtio-net-pci,netdev=n0".into()]);
         for i in 1..=2 {
@@ -262,6 +265,7 @@ impl Env {
             monitor,
             started,
             port,
+            ssh_port,
         };
         if let Firmware::BiosIso(Some(key)) = fw {
             // GRUB's menu hotkey, typed on the serial console.
@@ -376,6 +380,24 @@ impl Vm {
 }
 
 /// The last setup token the console banner showed.
+/// Logs in to the guest's sshd as root with `password` (as a controller's
+/// `node/check` does) and runs `id -u`.
+fn root_ssh(port: u16, password: &str) -> Result<String, String> {
+    use std::io::Read;
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_secs(60))).ok();
+    let mut s = ssh2::Session::new().map_err(|e| e.to_string())?;
+    s.set_tcp_stream(tcp);
+    s.handshake().map_err(|e| e.to_string())?;
+    s.userauth_password("root", password)
+        .map_err(|e| e.to_string())?;
+    let mut ch = s.channel_session().map_err(|e| e.to_string())?;
+    ch.exec("id -u").map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    ch.read_to_string(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
 fn setup_token(console: &str) -> Option<String> {
     console
         .lines()
@@ -434,6 +456,26 @@ fn iso_boots_sets_up_survives_a_reboot_and_installs() {
         "the setup URL is shown"
     );
     let chk = api.first_admin(&console);
+    // Root is locked until its password is set; then root logs in over
+    // SSH with it, as a controller joining this server would.
+    let refused = root_ssh(vm.ssh_port, "");
+    assert!(refused.is_err(), "root logged in without a password");
+    api.ok(
+        "/api/v1/system/root_password",
+        json!({"password": "root-pw-for-joining"}),
+    );
+    // (sshd may still be starting: a few tries.)
+    let t0 = Instant::now();
+    let logged_in = loop {
+        match root_ssh(vm.ssh_port, "root-pw-for-joining") {
+            Ok(out) => break out,
+            Err(e) if t0.elapsed() > Duration::from_secs(60) => {
+                panic!("root cannot log in over SSH with its new password: {e}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_secs(2)),
+        }
+    };
+    assert_eq!(logged_in.trim(), "0");
     let storages = chk["storage_list"].as_array().unwrap().clone();
     let path = |p: &str| storages.iter().find(|s| s["path"] == p).cloned();
     assert_eq!(
