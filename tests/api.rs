@@ -440,6 +440,7 @@ fn the_auth_wall_covers_every_non_public_route() {
         "/api/v1/login",
         "/api/v1/refresh",
         "/api/v1/setup/admin",
+        "/api/v1/setup/root_password",
         "/api/v1/setup/status",
     ];
     let mut checked = 0;
@@ -463,6 +464,11 @@ fn the_auth_wall_covers_every_non_public_route() {
             "/api/v1/node/register",
             "/api/v1/node/heartbeat",
             "/api/v1/internal/power",
+            "/api/v1/internal/vm",
+            "/api/v1/internal/disk",
+            "/api/v1/internal/pull",
+            "/api/v1/internal/network",
+            "/api/v1/internal/file",
             "/metrics",
         ]
         .contains(&r.path);
@@ -481,10 +487,21 @@ fn the_auth_wall_covers_every_non_public_route() {
                 }
                 "/api/v1/node/heartbeat" => json!({"node_uuid": node}),
                 "/api/v1/internal/power" => json!({"op": "reboot"}),
+                "/api/v1/internal/vm" => json!({"op": "list"}),
+                "/api/v1/internal/disk" => json!({"op": "remove", "path": "/etc/passwd"}),
+                "/api/v1/internal/pull" => {
+                    json!({"path": "/x", "md5": "0123456789abcdef0123456789abcdef"})
+                }
+                "/api/v1/internal/network" => json!({"networks": []}),
                 _ => json!({"node_uuid": node, "type": "half_min_monitor",
                     "name": "n", "timestamp": 1_700_000_000,
                     "data": {"cpu": {"user": 1, "system": 1, "idle": 98, "percent": 2},
                              "mem": {"total": 10, "used": 5, "free": 5, "percent": 50}}}),
+            };
+            let path = if r.path == "/api/v1/internal/file" {
+                format!("{path}?node_uuid={node}&path=/etc/shadow")
+            } else {
+                path
             };
             for token in [None, Some("bogus-token")] {
                 let (st, v) = t.raw(m, &path, token, &body.to_string());

@@ -16,22 +16,41 @@ use super::{PowerState, SpiceAddr, Written};
 use crate::error::{Code, Error, Result};
 
 /// One hypervisor call, as `internal/vm` takes it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum VmCall {
     Probe,
-    Define { xml: String },
-    Undefine { uuid: Uuid },
-    Power { uuid: Uuid, power: String },
-    State { uuid: Uuid },
-    Spice { uuid: Uuid },
-    UpdateDevice { uuid: Uuid, xml: String },
+    Define {
+        xml: String,
+    },
+    Undefine {
+        #[schemars(with = "String")]
+        uuid: Uuid,
+    },
+    Power {
+        #[schemars(with = "String")]
+        uuid: Uuid,
+        power: String,
+    },
+    State {
+        #[schemars(with = "String")]
+        uuid: Uuid,
+    },
+    Spice {
+        #[schemars(with = "String")]
+        uuid: Uuid,
+    },
+    UpdateDevice {
+        #[schemars(with = "String")]
+        uuid: Uuid,
+        xml: String,
+    },
     List,
     States,
 }
 
 /// One disk call, as `internal/disk` takes it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DiskCall {
     Create {

@@ -279,6 +279,7 @@ pub fn table() -> Vec<Route> {
         )
         .public()
         .quiet()
+        .body(schema::<crate::host::remote_vm::VmCall>())
         .to(h!(internal::vm)),
         route(
             Post,
@@ -288,6 +289,7 @@ pub fn table() -> Vec<Route> {
         )
         .public()
         .quiet()
+        .body(schema::<crate::host::remote_vm::DiskCall>())
         .to(h!(internal::disk)),
         route(
             Post,
