@@ -206,6 +206,15 @@ fn a_classroom_spreads_over_a_joined_node_and_follows_it_down() {
     smol::block_on(t.s.desktop_reconcile()).unwrap();
     let back = t.s.desktop_get(&d.uuid).unwrap();
     assert_eq!(back.status, Status::Active);
+
+    // A template save reaches the node in the background.
+    let saved = t.ok("/api/v1/template/save", json!({"uuid": tpl}));
+    let v2 = t.tpl(&tpl).disks[0].version_file(saved["version"].as_u64().unwrap() as u32);
+    let t0 = Instant::now();
+    while !host.disks.exists_now(&v2) {
+        assert!(t0.elapsed() < Duration::from_secs(10), "v2 not on the node");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
@@ -269,4 +278,9 @@ fn images_reach_the_pool_nodes_and_retransmit_repairs_a_copy() {
         Some(json!({"image_id": image, "host_uuid": node.to_string()})),
     );
     assert_eq!(v["code"], 20506, "{v}");
+    // The node leaves: no image counts it as a holder any more.
+    t.ok("/api/v1/node/delete", json!({"uuid": node.to_string()}));
+    for img in t.s.base_image_list().unwrap() {
+        assert!(!img.nodes.contains(&node), "{}", img.name);
+    }
 }

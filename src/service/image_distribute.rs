@@ -192,6 +192,49 @@ impl Services {
         self.base_image_distribute(uuid, node, true, task).await
     }
 
+    /// After a template save: the pool's joined nodes that are up pull the
+    /// new version in the background (a node that misses it pulls it when
+    /// a desktop there needs it).
+    pub(crate) fn template_sync_nodes(self: &Arc<Self>, t: &crate::domain::template::Template) {
+        let (me, t) = (self.clone(), t.clone());
+        (self.tasks_spawner())(Box::pin(async move {
+            let now = crate::domain::clock::now_ms();
+            let nodes: Vec<Uuid> = match me.pool_joined_nodes(&t.pool) {
+                Ok(n) => n
+                    .into_iter()
+                    .filter(|n| me.monitor_node_up(n, now).unwrap_or(false))
+                    .collect(),
+                Err(_) => return,
+            };
+            if nodes.is_empty() {
+                return;
+            }
+            let mut files = Vec::new();
+            for d in &t.disks {
+                match me.file_wanted(&d.version_file(t.version)).await {
+                    Ok(w) => files.extend(w),
+                    Err(e) => {
+                        log::warn!(
+                            "template `{}`: version {} not sent to nodes: {e}",
+                            t.name,
+                            t.version
+                        );
+                        return;
+                    }
+                }
+            }
+            for n in nodes {
+                if let Err(e) = me.node_files_send(&n, &files, false, None).await {
+                    log::warn!(
+                        "template `{}` version {}: {e}; the node pulls it when a desktop needs it",
+                        t.name,
+                        t.version
+                    );
+                }
+            }
+        }));
+    }
+
     /// Removes files from a node (the undo of a join's sends).
     pub(crate) async fn node_files_remove(&self, node: &Uuid, files: &[PathBuf]) -> Result<()> {
         let disks = self.dk(node)?;

@@ -193,6 +193,15 @@ impl Services {
             }
         }
         self.store.node_remove(&node)?;
+        // Its copies of base images went with it.
+        for img in self.store.image_list()? {
+            if img.nodes.contains(uuid) {
+                self.store.image_update(&img.uuid, &|mut i| {
+                    i.nodes.retain(|n| n != uuid);
+                    Ok(i)
+                })?;
+            }
+        }
         self.join.forget(uuid);
         self.store.flush().await?;
         log::info!("node `{}` ({}) deleted", node.name, node.ip);

@@ -114,7 +114,9 @@ impl Services {
             self.template_define(&saved).await?;
         }
         task.progress(80, &format!("version {} saved", saved.version));
-        self.template_trim(saved).await
+        let trimmed = self.template_trim(saved).await?;
+        self.template_sync_nodes(&trimmed);
+        Ok(trimmed)
     }
 
     /// Merges away the oldest versions beyond the kept number: each child
