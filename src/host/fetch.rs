@@ -188,9 +188,89 @@ impl Fetch for HttpFetch {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
     #[test]
     fn query_values_are_encoded() {
-        assert_eq!(super::encode("/s/a b&c"), "/s/a%20b%26c");
-        assert_eq!(super::encode("v1.qcow2"), "v1.qcow2");
+        assert_eq!(encode("/s/a b&c"), "/s/a%20b%26c");
+        assert_eq!(encode("v1.qcow2"), "v1.qcow2");
+    }
+
+    /// Serves `data` from the asked offset; the first answer stops after
+    /// `cut` bytes (a dropped connection), the third is an error envelope.
+    fn server(data: Vec<u8>, cut: usize) -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for (i, s) in l.incoming().enumerate() {
+                let mut s = s.unwrap();
+                let mut line = String::new();
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                r.read_line(&mut line).unwrap();
+                let mut auth = false;
+                loop {
+                    let mut h = String::new();
+                    r.read_line(&mut h).unwrap();
+                    auth |= h.starts_with("Authorization: Bearer tok");
+                    if h == "\r\n" {
+                        break;
+                    }
+                }
+                assert!(auth, "no token");
+                let offset: usize = line
+                    .split("offset=")
+                    .nth(1)
+                    .and_then(|x| x.split_whitespace().next())
+                    .and_then(|x| x.parse().ok())
+                    .unwrap();
+                if i == 2 {
+                    let body =
+                        br#"{"code":21201,"msg":"The node credential is unknown","data":null}"#;
+                    let _ = write!(
+                        s,
+                        "HTTP/1.1 401 Unauthorized\r\ncontent-length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = s.write_all(body);
+                    continue;
+                }
+                let rest = &data[offset..];
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
+                    rest.len()
+                );
+                let n = if i == 0 { cut } else { rest.len() };
+                let _ = s.write_all(&rest[..n]);
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_dropped_pull_continues_where_it_stopped() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let port = server(data.clone(), 70_000);
+        let dir = tempfile::tempdir().unwrap();
+        let part = dir.path().join("v1.qcow2.part");
+        let f = HttpFetch {
+            stall: Duration::from_secs(5),
+        };
+        let base = format!("http://127.0.0.1:{port}");
+        let done = AtomicU64::new(0);
+        let path = "/api/v1/internal/file?path=/x";
+        let e = smol::block_on(f.fetch(&base, "tok", path, &part, &done)).unwrap_err();
+        assert!(e.message.contains("closed after 70000"), "{}", e.message);
+        assert_eq!(std::fs::metadata(&part).unwrap().len(), 70_000);
+        assert_eq!(done.load(Ordering::SeqCst), 70_000);
+        let total = smol::block_on(f.fetch(&base, "tok", path, &part, &done)).unwrap();
+        assert_eq!(total, 300_000);
+        assert_eq!(std::fs::read(&part).unwrap(), data);
+        assert_eq!(done.load(Ordering::SeqCst), 300_000);
+        // An error envelope comes back as the controller's message.
+        let e = smol::block_on(f.fetch(&base, "tok", path, &part, &done)).unwrap_err();
+        assert!(e.message.contains("credential is unknown"), "{}", e.message);
     }
 }
