@@ -278,6 +278,13 @@ fn images_reach_the_pool_nodes_and_retransmit_repairs_a_copy() {
         Some(json!({"image_id": image, "host_uuid": node.to_string()})),
     );
     assert_eq!(v["code"], 20506, "{v}");
+    // Deleting an image here deletes the node's copy.
+    let second_id = rec["uuid"].as_str().unwrap().to_string();
+    t.ok(
+        "/api/v1/resource_pool/images/delete",
+        json!({"image_id": second_id}),
+    );
+    assert!(!host.disks.exists_now(&second));
     // The node leaves: no image counts it as a holder any more.
     t.ok("/api/v1/node/delete", json!({"uuid": node.to_string()}));
     for img in t.s.base_image_list().unwrap() {

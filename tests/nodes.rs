@@ -625,6 +625,20 @@ fn check_join_down_and_delete_over_ssh() {
         json!({"image_id": second["uuid"], "ipaddr": n2.ip()}),
     );
     assert_eq!(md5_on(&n2, &second_path), md5_here(&second_path));
+    // Deleting it here deletes the nodes' copies.
+    ok(
+        port,
+        t,
+        "/api/v1/resource_pool/images/delete",
+        json!({"image_id": second["uuid"]}),
+    );
+    for n in [&n1, &n2] {
+        assert!(
+            !n.in_ns_ok(&format!("test -e {second_path}")),
+            "node {}",
+            n.n
+        );
+    }
 
     // A desktop group spread over both nodes with create_info: each
     // node holds an overlay on the template's version it pulled.

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::call::{Call, Reply};
 use crate::api::node::{NetworkPushReq, PullReq};
 use crate::error::{Error, Result};
-use crate::host::remote_vm::{serve_disk, serve_vm, DiskCall, VmCall};
+use crate::host::remote_vm::{serve_vm, DiskCall, VmCall};
 
 pub async fn vm(c: Call) -> Result<Reply> {
     c.services.internal_check(c.token.as_deref())?;
@@ -22,10 +22,11 @@ pub async fn vm(c: Call) -> Result<Reply> {
 }
 
 pub async fn disk(c: Call) -> Result<Reply> {
+    // Refused before the body is read (the service checks again).
     c.services.internal_check(c.token.as_deref())?;
     let call: DiskCall = c.json()?;
     Ok(Reply::data(
-        serve_disk(c.services.disks.as_ref(), call).await?,
+        c.services.internal_disk(c.token.as_deref(), call).await?,
     ))
 }
 

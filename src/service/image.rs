@@ -184,6 +184,8 @@ impl Services {
         if let Err(e) = self.disks.remove(&img.path).await {
             log::warn!("base image {} deleted, but its file stays: {e}", img.uuid);
         }
+        self.nodes_files_forget(&img.pool, std::slice::from_ref(&img.path))
+            .await;
         Ok(img)
     }
 

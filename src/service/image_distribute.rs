@@ -235,6 +235,26 @@ impl Services {
         }));
     }
 
+    /// Removes files (or directories) from the pool's joined nodes that are
+    /// up, after they went here; a node that is down keeps its copy
+    /// (logged).
+    pub(crate) async fn nodes_files_forget(&self, pool: &Uuid, paths: &[PathBuf]) {
+        let now = crate::domain::clock::now_ms();
+        let Ok(nodes) = self.pool_joined_nodes(pool) else {
+            return;
+        };
+        for n in nodes {
+            let r = if self.monitor_node_up(&n, now).unwrap_or(false) {
+                self.node_files_remove(&n, paths).await
+            } else {
+                Err(Error::new(Code::NodeUnreachable, "the node is down"))
+            };
+            if let Err(e) = r {
+                log::warn!("node {n} keeps {} file(s) deleted here: {e}", paths.len());
+            }
+        }
+    }
+
     /// Removes files from a node (the undo of a join's sends).
     pub(crate) async fn node_files_remove(&self, node: &Uuid, files: &[PathBuf]) -> Result<()> {
         let disks = self.dk(node)?;

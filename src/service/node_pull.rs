@@ -19,7 +19,7 @@ use super::Services;
 use crate::domain::storage::Role;
 use crate::error::{Code, Error, Result};
 use crate::host::fetch::encode;
-use crate::host::remote_vm::{NodeLinkApi, RemoteDisks, RemoteHypervisor};
+use crate::host::remote_vm::{serve_disk, DiskCall, NodeLinkApi, RemoteDisks, RemoteHypervisor};
 use crate::host::{ByteStream, Disks, Hypervisor};
 
 /// Where one pull stands.
@@ -209,6 +209,25 @@ impl Services {
             done: 0,
             total: 0,
         })
+    }
+
+    /// `internal/disk` on a node: one disk call from the controller. A
+    /// removed or renamed file is no longer a finished pull.
+    pub async fn internal_disk(&self, token: Option<&str>, call: DiskCall) -> Result<Value> {
+        self.internal_check(token)?;
+        let gone: Option<PathBuf> = match &call {
+            DiskCall::Remove { path } => Some(path.clone()),
+            DiskCall::Rename { from, .. } => Some(from.clone()),
+            _ => None,
+        };
+        if let Some(gone) = gone {
+            self.pulls
+                .jobs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|p, _| !p.starts_with(&gone));
+        }
+        serve_disk(self.disks.as_ref(), call).await
     }
 
     async fn pull_run(&self, path: &Path, job: &PullJob) -> Result<()> {

@@ -611,6 +611,7 @@ impl Services {
                 if let Err(e) = self.disks.remove(top).await {
                     log::warn!("template {}: files stay in {}: {e}", t.uuid, top.display());
                 }
+                self.nodes_files_forget(&t.pool, &[top.to_path_buf()]).await;
             }
         }
         if let (Some(s), Some(ip)) = (t.subnet, t.bind_ip) {

@@ -156,6 +156,8 @@ impl Services {
             for d in &t.disks {
                 self.disks.remove(&d.version_file(drop)).await?;
             }
+            let files: Vec<PathBuf> = t.disks.iter().map(|d| d.version_file(drop)).collect();
+            self.nodes_files_forget(&t.pool, &files).await;
         }
         Ok(t)
     }
