@@ -187,7 +187,10 @@ impl Services {
                 states.insert(node, self.hypervisor.states().await?.into_iter().collect());
                 continue;
             }
-            if !self.monitor_node_up(&node, now).unwrap_or(false) {
+            // Just after this service started no heartbeat has come yet:
+            // ask the node rather than call it down.
+            let fresh = self.uptime() < self.settings.monitor_down_after;
+            if !fresh && !self.monitor_node_up(&node, now).unwrap_or(false) {
                 down.insert(node);
                 continue;
             }
