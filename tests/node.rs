@@ -136,11 +136,7 @@ impl T {
                 return v["data"].clone();
             }
             if let (false, Some(m)) = (registered, self.f.remote.server(IP).membership) {
-                let reg = json!({"node_uuid": m.node_uuid.to_string(), "version": env!("CARGO_PKG_VERSION"),
-                                 "listen_port": 5000, "probe": probe_json(),
-                                 "inventory": {"hostname": "n", "os": "", "kernel": "",
-                                   "cpu": {"model": "x", "sockets": 1, "cores": 4, "threads": 8, "virt_flag": "vmx"},
-                                   "memory_bytes": 16u64 << 30, "numa": [], "disks": [], "nics": [], "gpus": []}});
+                let reg = register_body(&m.node_uuid.to_string(), 16 << 30);
                 let (st, v) = common::app_call(
                     &self.app,
                     &m.credential,
@@ -158,6 +154,15 @@ impl T {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// What a node's service sends to `node/register`.
+fn register_body(node: &str, memory: u64) -> Value {
+    json!({"node_uuid": node, "version": env!("CARGO_PKG_VERSION"),
+           "listen_port": 5000, "probe": probe_json(),
+           "inventory": {"hostname": "n", "os": "", "kernel": "",
+             "cpu": {"model": "x", "sockets": 1, "cores": 4, "threads": 8, "virt_flag": "vmx"},
+             "memory_bytes": memory, "numa": [], "disks": [], "nics": [], "gpus": []}})
 }
 
 fn probe_json() -> Value {
@@ -310,7 +315,7 @@ fn add_joins_with_key_after_the_password_and_records_everything() {
     assert_eq!(storages[0].mount, t.mounts[0]);
     // Heartbeats with the node's credential; another's is refused.
     let hb = json!({"node_uuid": node.uuid.to_string()});
-    let (st, _) = common::app_call(
+    let (st, v) = common::app_call(
         &t.app,
         &m.credential,
         "POST",
@@ -318,6 +323,25 @@ fn add_joins_with_key_after_the_password_and_records_everything() {
         Some(hb.clone()),
     );
     assert_eq!(st, 200);
+    // The answer carries the networks the node bridges.
+    assert_eq!(v["data"]["networks"][0]["interface"], "eth1", "{v}");
+    // The node restarts with more memory: its record follows.
+    let (st, v) = common::app_call(
+        &t.app,
+        &m.credential,
+        "POST",
+        "/api/v1/node/register",
+        Some(register_body(&node.uuid.to_string(), 32 << 30)),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        t.s.store
+            .node_get(&node.uuid)
+            .unwrap()
+            .inventory
+            .memory_bytes,
+        32 << 30
+    );
     let (st, _) = common::app_call(&t.app, "wrong", "POST", "/api/v1/node/heartbeat", Some(hb));
     assert_eq!(st, 401);
     // A second add of the same address is refused.

@@ -62,9 +62,17 @@ impl Services {
         self.node_credential_check(credential, &node)?;
         let probe: ProbeWire = serde_json::from_value(req.probe.clone())
             .map_err(|e| Error::invalid("probe", e.to_string()))?;
-        let inventory = serde_json::from_value(req.inventory.clone())
-            .map_err(|e| Error::invalid("inventory", e.to_string()))?;
+        let inventory: crate::domain::inventory::Inventory =
+            serde_json::from_value(req.inventory.clone())
+                .map_err(|e| Error::invalid("inventory", e.to_string()))?;
         if let Some(mut link) = self.store.node_link_get(&node)? {
+            // Its hardware as it is now (memory added, a CPU changed).
+            if let Ok(mut n) = self.store.node_get(&node) {
+                if n.inventory != inventory {
+                    n.inventory = inventory.clone();
+                    self.store.node_put(&n)?;
+                }
+            }
             // A known node restarted: it may listen elsewhere or run a new version.
             let api = match link.api.rsplit_once(':') {
                 Some((host, _)) => format!("{host}:{}", req.listen_port),
@@ -89,8 +97,8 @@ impl Services {
         Ok(())
     }
 
-    /// `node/heartbeat`: the node is alive.
-    /// A node is alive; the answer carries the networks it must bridge.
+    /// `node/heartbeat`: the node is alive; the answer carries the
+    /// networks it must bridge.
     pub fn node_heartbeat(
         &self,
         credential: Option<&str>,
