@@ -3,11 +3,10 @@
 //! every done step undone in reverse when one fails.
 
 use super::Services;
-use crate::domain::net::{bridge_name, vlan_name, DefaultRoute, Link};
+use crate::domain::net::{DefaultRoute, Link};
 use crate::domain::netplan::{
     address_carrier, owned_links, plan, NicAddrs, Step, WantBond, WantBridge,
 };
-use crate::domain::network::SwitchType;
 use crate::error::Result;
 
 impl Services {
@@ -26,30 +25,7 @@ impl Services {
 
     /// The bridges `node` should have.
     pub fn hostnet_desired_of(&self, node: &uuid::Uuid) -> Result<Vec<WantBridge>> {
-        let node = *node;
-        let mut want = Vec::new();
-        for sw in self.store.vswitch_list()? {
-            let Some(up) = sw.uplinks.iter().find(|u| u.node == node) else {
-                continue;
-            };
-            for net in self.store.vswitch_networks(&sw.uuid)? {
-                let n = self.store.network_get(&net)?;
-                let bridge = bridge_name(&n.uuid);
-                want.push(match (sw.kind, n.vlan_id) {
-                    (SwitchType::Vlan, Some(vid)) => WantBridge {
-                        bridge,
-                        port: vlan_name(&up.interface, vid)?,
-                        vlan: Some((up.interface.clone(), vid)),
-                    },
-                    _ => WantBridge {
-                        bridge,
-                        port: up.interface.clone(),
-                        vlan: None,
-                    },
-                });
-            }
-        }
-        Ok(want)
+        self.node_network_of(node)?.into_bridges()
     }
 
     /// The bonds of this node, with their slaves' interface names.
