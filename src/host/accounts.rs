@@ -1,7 +1,9 @@
 //! The accounts port: sets a local account's password (the root password
 //! a controller's `node/check` and `node/add` log in with). The real
 //! adapter feeds `chpasswd` on standard input, so the password is never
-//! on a command line.
+//! on a command line. Under systemd the service's sandbox keeps `/etc`
+//! read-only (`ProtectSystem=full`), so `chpasswd` runs as a transient
+//! unit outside it (`systemd-run --pipe`).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -26,7 +28,16 @@ impl Accounts for Chpasswd {
                     format!("cannot set the password of `{user}`: {e}"),
                 )
             };
-            let mut child = Command::new("chpasswd")
+            let under_systemd = std::env::var_os("INVOCATION_ID").is_some()
+                && std::path::Path::new("/run/systemd/system").exists();
+            let mut cmd = if under_systemd {
+                let mut c = Command::new("systemd-run");
+                c.args(["--quiet", "--wait", "--pipe", "--collect", "chpasswd"]);
+                c
+            } else {
+                Command::new("chpasswd")
+            };
+            let mut child = cmd
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
