@@ -15,7 +15,9 @@ use crate::error::{Code, Error, Result};
 pub trait Fetch: Send + Sync {
     /// `GET base+path&offset=<length of part>` with the bearer `token`,
     /// appending the answer to `part` and adding each chunk to `done`.
-    /// Returns the whole file's length once `part` holds all of it.
+    /// Returns the whole file's length once `part` holds all of it. A
+    /// refusal by the controller is `ImageDistributionFailed`; a transfer
+    /// that broke off is `NodeRemote` (the part is worth continuing).
     fn fetch<'a>(
         &'a self,
         base: &'a str,
@@ -107,8 +109,9 @@ impl HttpFetch {
             s.read_to_end(&mut rest).await.map_err(io)?;
             let (st, body) = parse_response(&rest)
                 .ok_or_else(|| failed(format!("{base}{path}: HTTP {status}")))?;
-            envelope_data(path, st, &body)?;
-            return Err(failed(format!("{base}{path}: HTTP {status}")));
+            let refused = |m: String| Error::new(Code::ImageDistributionFailed, m);
+            envelope_data(path, st, &body).map_err(|e| refused(e.message))?;
+            return Err(refused(format!("{base}{path}: HTTP {status}")));
         }
         let length: u64 = text
             .lines()
@@ -263,6 +266,7 @@ mod tests {
         let path = "/api/v1/internal/file?path=/x";
         let e = smol::block_on(f.fetch(&base, "tok", path, &part, &done)).unwrap_err();
         assert!(e.message.contains("closed after 70000"), "{}", e.message);
+        assert_eq!(e.code, Code::NodeRemote);
         assert_eq!(std::fs::metadata(&part).unwrap().len(), 70_000);
         assert_eq!(done.load(Ordering::SeqCst), 70_000);
         let total = smol::block_on(f.fetch(&base, "tok", path, &part, &done)).unwrap();
@@ -272,5 +276,6 @@ mod tests {
         // An error envelope comes back as the controller's message.
         let e = smol::block_on(f.fetch(&base, "tok", path, &part, &done)).unwrap_err();
         assert!(e.message.contains("credential is unknown"), "{}", e.message);
+        assert_eq!(e.code, Code::ImageDistributionFailed);
     }
 }

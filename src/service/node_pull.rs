@@ -256,10 +256,21 @@ impl Services {
             m.node_uuid,
             encode(&path.to_string_lossy())
         );
-        let total = self
+        let total = match self
             .fetch
             .fetch(&m.controller, &m.credential, &url, &part, &job.done)
-            .await?;
+            .await
+        {
+            Ok(t) => t,
+            Err(e) => {
+                // The controller refused (say, the file shrank below the
+                // part): the next try starts from the beginning.
+                if e.code == Code::ImageDistributionFailed {
+                    let _ = self.disks.remove(&part).await;
+                }
+                return Err(e);
+            }
+        };
         job.total.store(total, Ordering::SeqCst);
         let got = self.disks.md5(&part).await?;
         if got != job.md5 {
