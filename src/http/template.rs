@@ -395,12 +395,16 @@ pub async fn image_upload(mut c: Call) -> Result<Reply> {
 /// joined nodes when there are any.
 async fn distributed(c: &Call, img: crate::domain::image::BaseImage) -> Result<Reply> {
     let mut v = t::image_view(&img);
-    if let Some(id) = c
+    // The image is recorded: a distribution that cannot start is logged
+    // (retransmit sends it later), not reported as a failed upload.
+    match c
         .services
         .base_image_distribute_start(&c.actor, &img.uuid)
-        .await?
+        .await
     {
-        v["distribute_task"] = json!(id.to_string());
+        Ok(Some(id)) => v["distribute_task"] = json!(id.to_string()),
+        Ok(None) => {}
+        Err(e) => log::warn!("base image `{}`: not sent to the nodes: {e}", img.name),
     }
     Ok(Reply::data(v).on(img.name.clone()))
 }
