@@ -274,15 +274,24 @@ fn code(port: u16, token: &str, path: &str, body: Value) -> i64 {
     v["code"].as_i64().unwrap()
 }
 
-fn nodes(port: u16, token: &str) -> Vec<Value> {
+/// The rows of a `?searchtype=all` listing.
+fn listing(port: u16, token: &str, path: &str) -> Vec<Value> {
     let (_, v) = http(
         port,
         "GET",
-        "/api/v1.0/node/?searchtype=all",
+        &format!("{path}?searchtype=all"),
         Some(token),
         None,
     );
     v["data"]["results"].as_array().cloned().unwrap_or_default()
+}
+
+fn nodes(port: u16, token: &str) -> Vec<Value> {
+    listing(port, token, "/api/v1.0/node/")
+}
+
+fn instances(port: u16, token: &str) -> Vec<Value> {
+    listing(port, token, "/api/v1.0/instance/")
 }
 
 fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
@@ -650,15 +659,8 @@ fn check_join_down_and_delete_over_ssh() {
                "ram": 0.125, "sys_restore": 1, "data_restore": 0, "desktop_type": 1, "instance_num": 2,
                "prefix": "sp", "postfix": 3, "create_info": {n1.ip(): 1, n2.ip(): 1}}),
     );
-    let (_, list) = http(
-        port,
-        "GET",
-        "/api/v1.0/instance/?searchtype=all",
-        Some(t),
-        None,
-    );
-    let desktops = list["data"]["results"].as_array().unwrap().clone();
-    assert_eq!(desktops.len(), 2, "{list}");
+    let desktops = instances(port, t);
+    assert_eq!(desktops.len(), 2, "{desktops:?}");
     let mut hosts: Vec<String> = desktops
         .iter()
         .map(|d| d["node_uuid"].as_str().unwrap_or_default().to_string())
@@ -666,7 +668,7 @@ fn check_join_down_and_delete_over_ssh() {
     hosts.sort();
     let mut want_hosts = vec![n1_uuid.clone(), n2_uuid.clone()];
     want_hosts.sort();
-    assert_eq!(hosts, want_hosts, "{list}");
+    assert_eq!(hosts, want_hosts, "{desktops:?}");
     for n in [&n1, &n2] {
         let overlays = n.in_ns_out(&format!(
             "find {} -path '*instances/*' -name '*.qcow2' ! -path '*_base*'",
@@ -689,16 +691,8 @@ fn check_join_down_and_delete_over_ssh() {
         "desktops active on both nodes",
         Duration::from_secs(20),
         || {
-            let (_, l) = http(
-                port,
-                "GET",
-                "/api/v1.0/instance/?searchtype=all",
-                Some(t),
-                None,
-            );
-            l["data"]["results"]
-                .as_array()
-                .is_some_and(|a| a.iter().all(|d| d["status"] == "active"))
+            let l = instances(port, t);
+            !l.is_empty() && l.iter().all(|d| d["status"] == "active")
         },
     );
     // Node 2 cannot leave while it hosts a desktop.
@@ -718,19 +712,12 @@ fn check_join_down_and_delete_over_ssh() {
     });
     // Its desktop follows: unknown; node 2's stays active.
     wait_for("node 1's desktop unknown", Duration::from_secs(15), || {
-        let (_, l) = http(
-            port,
-            "GET",
-            "/api/v1.0/instance/?searchtype=all",
-            Some(t),
-            None,
-        );
-        l["data"]["results"].as_array().is_some_and(|a| {
-            a.iter().all(|d| {
+        let l = instances(port, t);
+        !l.is_empty()
+            && l.iter().all(|d| {
                 let on1 = d["node_uuid"] == n1_uuid.as_str();
                 d["status"] == if on1 { "unknown" } else { "active" }
             })
-        })
     });
     let g = group_uuid(port, t, "spread");
     ok(port, t, "/api/v1/desktop/personal/stop", json!({"uuid": g}));

@@ -22,7 +22,8 @@ pub struct ProbeWire {
     pub kvm_device: bool,
     /// `Ok(version text)` or `Err(why)`.
     pub libvirt: Result<String, String>,
-    pub mounts: Vec<MountWire>,
+    /// The domain's own type: its serde form is the wire form.
+    pub mounts: Vec<Mount>,
     /// What the server's own service says of itself (its `health`), or why
     /// it could not be asked.
     pub service: Result<ServiceWire, String>,
@@ -38,17 +39,6 @@ pub struct NicWire {
     pub driver: Option<String>,
     pub pci: Option<String>,
     pub bridge: Option<String>,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct MountWire {
-    pub path: String,
-    pub device: String,
-    pub fs: String,
-    pub total_bytes: u64,
-    pub available_bytes: u64,
-    pub rotational: Option<bool>,
-    pub writable: bool,
 }
 
 /// The service on the server: its role (`setup` before anyone set it up,
@@ -90,19 +80,7 @@ impl ProbeWire {
             cpu_flag: p.virt.cpu_flag.clone(),
             kvm_device: p.virt.kvm_device,
             libvirt: p.virt.libvirt.clone(),
-            mounts: p
-                .mounts
-                .iter()
-                .map(|m| MountWire {
-                    path: m.path.clone(),
-                    device: m.device.clone(),
-                    fs: m.fs.clone(),
-                    total_bytes: m.total_bytes,
-                    available_bytes: m.available_bytes,
-                    rotational: m.rotational,
-                    writable: m.writable,
-                })
-                .collect(),
+            mounts: p.mounts.clone(),
             service,
         }
     }
@@ -147,19 +125,7 @@ impl ProbeWire {
                 kvm_device: self.kvm_device,
                 libvirt: self.libvirt.clone(),
             },
-            mounts: self
-                .mounts
-                .iter()
-                .map(|m| Mount {
-                    path: m.path.clone(),
-                    device: m.device.clone(),
-                    fs: m.fs.clone(),
-                    total_bytes: m.total_bytes,
-                    available_bytes: m.available_bytes,
-                    rotational: m.rotational,
-                    writable: m.writable,
-                })
-                .collect(),
+            mounts: self.mounts.clone(),
         }
     }
 }

@@ -132,24 +132,6 @@ impl Services {
         })
     }
 
-    /// A node named by `host_uuid` or by `ipaddr` (`None` when neither).
-    pub fn node_named(&self, uuid: Option<&str>, ip: Option<&str>) -> Result<Option<Uuid>> {
-        if let Some(u) = uuid.filter(|u| !u.is_empty()) {
-            let u =
-                Uuid::parse_str(u).map_err(|_| Error::invalid("host_uuid", "must be a uuid"))?;
-            return self.store.node_get(&u).map(|n| Some(n.uuid));
-        }
-        let Some(ip) = ip.filter(|i| !i.is_empty()) else {
-            return Ok(None);
-        };
-        self.store
-            .node_list()?
-            .into_iter()
-            .find(|n| n.ip == ip)
-            .map(|n| Some(n.uuid))
-            .ok_or_else(|| Error::invalid("ipaddr", format!("{ip} is not the address of a node")))
-    }
-
     /// `resource_pool/images/retransmit`: the image's copy on one node (or
     /// on every node of its pool) is checked and pulled again when it is
     /// missing or damaged; this host's own copy is verified.

@@ -2,8 +2,7 @@
 //! template versions with their backing chains): the node's pull (resumable
 //! into `<file>.part`, md5-verified before it takes the file's name), the
 //! controller's file endpoint, and the controller's side that asks a node
-//! to pull and follows its progress. Also: a joined node's hypervisor and
-//! disks, reached through its internal API.
+//! to pull and follows its progress.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,8 +18,8 @@ use super::Services;
 use crate::domain::storage::Role;
 use crate::error::{Code, Error, Result};
 use crate::host::fetch::encode;
-use crate::host::remote_vm::{serve_disk, DiskCall, NodeLinkApi, RemoteDisks, RemoteHypervisor};
-use crate::host::{ByteStream, Disks, Hypervisor};
+use crate::host::remote_vm::{serve_disk, DiskCall};
+use crate::host::ByteStream;
 
 /// Where one pull stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,47 +103,6 @@ fn part_of(path: &Path) -> PathBuf {
 }
 
 impl Services {
-    /// The hypervisor that runs domains of `node`: this host's own, or a
-    /// joined node's through its internal API.
-    pub(crate) fn hv(&self, node: &Uuid) -> Result<Arc<dyn Hypervisor>> {
-        Ok(match self.node_link_api(node)? {
-            None => self.hypervisor.clone(),
-            Some(l) => Arc::new(RemoteHypervisor(l)),
-        })
-    }
-
-    /// The disks of `node`, like `hv`.
-    pub(crate) fn dk(&self, node: &Uuid) -> Result<Arc<dyn Disks>> {
-        Ok(match self.node_link_api(node)? {
-            None => self.disks.clone(),
-            Some(l) => Arc::new(RemoteDisks(l)),
-        })
-    }
-
-    /// `None` for this host; a joined node's API otherwise.
-    pub(crate) fn node_link_api(&self, node: &Uuid) -> Result<Option<NodeLinkApi>> {
-        if self.store.local_node()? == Some(*node) || self.settings.membership.is_some() {
-            return Ok(None);
-        }
-        let link = self.store.node_link_get(node)?.ok_or_else(|| {
-            Error::new(
-                Code::NodeRemote,
-                format!("Node {node} is neither this host nor a joined node with a link on record"),
-            )
-        })?;
-        let name = self
-            .store
-            .node_get(node)
-            .map(|n| n.name)
-            .unwrap_or_else(|_| node.to_string());
-        Ok(Some(NodeLinkApi {
-            api: self.node_api.clone(),
-            base: link.api,
-            token: link.control_token,
-            name,
-        }))
-    }
-
     // ---- the node's side -------------------------------------------------
 
     /// `internal/pull` on a node: starts (or reports) the pull of `path`

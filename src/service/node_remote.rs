@@ -1,9 +1,12 @@
-//! Joined nodes after the join: their registration and heartbeats, power
+//! Joined nodes after the join: how the controller reaches each one (its
+//! hypervisor and disks through its internal API), their registration
+//! and heartbeats, power
 //! (`node/shutdown`, `node/reboot`, on the controller only when forced),
 //! and `node/delete`, which tells the node to leave over SSH with the
 //! controller's key and refuses while the node hosts desktops or templates.
 
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -17,6 +20,8 @@ use crate::domain::network::VSwitchPatch;
 use crate::domain::node::Node;
 use crate::error::{Code, Error, Result};
 use crate::host::remote::SshAuth;
+use crate::host::remote_vm::{NodeLinkApi, RemoteDisks, RemoteHypervisor};
+use crate::host::{Disks, Hypervisor};
 
 /// What `node/shutdown` and `node/reboot` ask.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -39,6 +44,65 @@ fn node_uuid(text: &str) -> Result<Uuid> {
 }
 
 impl Services {
+    /// The hypervisor that runs domains of `node`: this host's own, or a
+    /// joined node's through its internal API.
+    pub(crate) fn hv(&self, node: &Uuid) -> Result<Arc<dyn Hypervisor>> {
+        Ok(match self.node_link_api(node)? {
+            None => self.hypervisor.clone(),
+            Some(l) => Arc::new(RemoteHypervisor(l)),
+        })
+    }
+
+    /// The disks of `node`, like `hv`.
+    pub(crate) fn dk(&self, node: &Uuid) -> Result<Arc<dyn Disks>> {
+        Ok(match self.node_link_api(node)? {
+            None => self.disks.clone(),
+            Some(l) => Arc::new(RemoteDisks(l)),
+        })
+    }
+
+    /// `None` for this host; a joined node's API otherwise.
+    pub(crate) fn node_link_api(&self, node: &Uuid) -> Result<Option<NodeLinkApi>> {
+        if self.store.local_node()? == Some(*node) || self.settings.membership.is_some() {
+            return Ok(None);
+        }
+        let link = self.store.node_link_get(node)?.ok_or_else(|| {
+            Error::new(
+                Code::NodeRemote,
+                format!("Node {node} is neither this host nor a joined node with a link on record"),
+            )
+        })?;
+        let name = self
+            .store
+            .node_get(node)
+            .map(|n| n.name)
+            .unwrap_or_else(|_| node.to_string());
+        Ok(Some(NodeLinkApi {
+            api: self.node_api.clone(),
+            base: link.api,
+            token: link.control_token,
+            name,
+        }))
+    }
+
+    /// A node named by `host_uuid` or by `ipaddr` (`None` when neither).
+    pub fn node_named(&self, uuid: Option<&str>, ip: Option<&str>) -> Result<Option<Uuid>> {
+        if let Some(u) = uuid.filter(|u| !u.is_empty()) {
+            let u =
+                Uuid::parse_str(u).map_err(|_| Error::invalid("host_uuid", "must be a uuid"))?;
+            return self.store.node_get(&u).map(|n| Some(n.uuid));
+        }
+        let Some(ip) = ip.filter(|i| !i.is_empty()) else {
+            return Ok(None);
+        };
+        self.store
+            .node_list()?
+            .into_iter()
+            .find(|n| n.ip == ip)
+            .map(|n| Some(n.uuid))
+            .ok_or_else(|| Error::invalid("ipaddr", format!("{ip} is not the address of a node")))
+    }
+
     /// Changes whenever a node goes up or down (the node listing's cache).
     pub fn node_liveness_generation(&self) -> u64 {
         let now = now_ms();

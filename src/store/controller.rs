@@ -8,9 +8,8 @@ use sled::transaction::ConflictableTransactionError;
 use sled::Transactional;
 use uuid::Uuid;
 
-use super::node::{NicV1, NodeV2};
-use super::refs::{self, RefKind};
-use super::{codec, storage, txn, Store, Table};
+use super::node::{remove_parts_in_tx, NodeRows};
+use super::{codec, txn, Store, Table};
 use crate::domain::controller::ControllerRecord;
 use crate::domain::node::{Nic, Node};
 use crate::domain::storage::Storage;
@@ -89,16 +88,7 @@ impl Store {
         nics: &[Nic],
         storages: &[Storage],
     ) -> Result<()> {
-        let node_bytes = codec::encode(2, &NodeV2::from(node));
-        let nic_rows: Vec<([u8; 16], Vec<u8>)> = nics
-            .iter()
-            .map(|n| (*n.uuid.as_bytes(), codec::encode(1, &NicV1::from(n))))
-            .collect();
-        let st_rows: Vec<([u8; 16], Vec<u8>)> = storages
-            .iter()
-            .map(|s| (*s.uuid.as_bytes(), storage::encode(s)))
-            .collect();
-        let pool = node.pool.map(|p| *p.as_bytes());
+        let rows = NodeRows::new(node, nics, storages);
         txn((
             &self.meta,
             &self.nodes,
@@ -115,17 +105,7 @@ impl Store {
                     return Err(exists(&old));
                 }
                 meta.insert(LOCAL_NODE, node.uuid.as_bytes())?;
-                nodes.insert(node.uuid.as_bytes(), node_bytes.as_slice())?;
-                for (k, v) in &nic_rows {
-                    nic_t.insert(k, v.as_slice())?;
-                }
-                for (k, v) in &st_rows {
-                    st.insert(k, v.as_slice())?;
-                }
-                if let Some(p) = &pool {
-                    refs::adjust_in_tx(refs, p, RefKind::Node, 1)?;
-                }
-                Ok(())
+                rows.insert(nodes, nic_t, st, refs)
             }))?;
         self.bump(Table::Node);
         self.bump(Table::Refs);
@@ -139,7 +119,6 @@ impl Store {
         nics: &[Uuid],
         storages: &[Uuid],
     ) -> Result<()> {
-        let pool = node.pool.map(|p| *p.as_bytes());
         txn((
             &self.meta,
             &self.nodes,
@@ -150,16 +129,7 @@ impl Store {
             .transaction(|(meta, nodes, nic_t, st, refs)| {
                 meta.remove(LOCAL_NODE)?;
                 nodes.remove(node.uuid.as_bytes())?;
-                for n in nics {
-                    nic_t.remove(n.as_bytes())?;
-                }
-                for s in storages {
-                    st.remove(s.as_bytes())?;
-                }
-                if let Some(p) = &pool {
-                    refs::adjust_in_tx(refs, p, RefKind::Node, -1)?;
-                }
-                Ok(())
+                remove_parts_in_tx(nic_t, st, refs, nics, storages, node.pool)
             }))?;
         self.bump(Table::Node);
         self.bump(Table::Refs);
@@ -250,6 +220,7 @@ mod tests {
     use super::*;
     use crate::domain::node::NodeRole;
     use crate::domain::storage::Roles;
+    use crate::store::RefKind;
 
     #[test]
     fn commit_once_and_uncommit_exactly() {

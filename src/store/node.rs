@@ -2,6 +2,7 @@
 
 use bincode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
+use sled::transaction::TransactionalTree;
 use uuid::Uuid;
 
 use super::codec;
@@ -176,6 +177,84 @@ impl From<NicV1> for Nic {
             created_at: n.created_at,
         }
     }
+}
+
+type TxResult = std::result::Result<(), sled::transaction::ConflictableTransactionError<Error>>;
+
+/// A node with its NICs and storage records, encoded for one transaction
+/// (the controller's initialisation, a node's join, and their undo).
+pub(super) struct NodeRows {
+    uuid: [u8; 16],
+    node: Vec<u8>,
+    nics: Vec<([u8; 16], Vec<u8>)>,
+    storages: Vec<([u8; 16], Vec<u8>)>,
+    pool: Option<[u8; 16]>,
+}
+
+impl NodeRows {
+    pub(super) fn new(
+        node: &Node,
+        nics: &[Nic],
+        storages: &[crate::domain::storage::Storage],
+    ) -> NodeRows {
+        NodeRows {
+            uuid: *node.uuid.as_bytes(),
+            node: codec::encode(NODE_V2, &NodeV2::from(node)),
+            nics: nics
+                .iter()
+                .map(|n| (*n.uuid.as_bytes(), codec::encode(V1, &NicV1::from(n))))
+                .collect(),
+            storages: storages
+                .iter()
+                .map(|s| (*s.uuid.as_bytes(), super::storage::encode(s)))
+                .collect(),
+            pool: node.pool.map(|p| *p.as_bytes()),
+        }
+    }
+
+    /// Writes the node, its NICs and storages, counting it as a user of
+    /// its pool.
+    pub(super) fn insert(
+        &self,
+        nodes: &TransactionalTree,
+        nic_t: &TransactionalTree,
+        st: &TransactionalTree,
+        refs: &TransactionalTree,
+    ) -> TxResult {
+        nodes.insert(&self.uuid, self.node.as_slice())?;
+        for (k, v) in &self.nics {
+            nic_t.insert(k, v.as_slice())?;
+        }
+        for (k, v) in &self.storages {
+            st.insert(k, v.as_slice())?;
+        }
+        if let Some(p) = &self.pool {
+            super::refs::adjust_in_tx(refs, p, super::refs::RefKind::Node, 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes the NICs and storages named and a node's use of `pool` (the
+/// caller removes the node itself).
+pub(super) fn remove_parts_in_tx(
+    nic_t: &TransactionalTree,
+    st: &TransactionalTree,
+    refs: &TransactionalTree,
+    nics: &[Uuid],
+    storages: &[Uuid],
+    pool: Option<Uuid>,
+) -> TxResult {
+    for n in nics {
+        nic_t.remove(n.as_bytes())?;
+    }
+    for s in storages {
+        st.remove(s.as_bytes())?;
+    }
+    if let Some(p) = pool {
+        super::refs::adjust_in_tx(refs, p.as_bytes(), super::refs::RefKind::Node, -1)?;
+    }
+    Ok(())
 }
 
 pub(super) fn decode_nic(bytes: &[u8]) -> Result<NicV1> {

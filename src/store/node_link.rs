@@ -5,9 +5,8 @@ use bincode::{Decode, Encode};
 use sled::Transactional;
 use uuid::Uuid;
 
-use super::node::{NicV1, NodeV2};
-use super::refs::{self, RefKind};
-use super::{codec, storage, txn, Store, Table};
+use super::node::{remove_parts_in_tx, NodeRows};
+use super::{codec, txn, Store, Table};
 use crate::domain::node::{Nic, Node, NodeLink};
 use crate::domain::storage::Storage;
 use crate::error::{Code, Error, Result};
@@ -104,17 +103,8 @@ impl Store {
                 ),
             ));
         }
-        let node_bytes = codec::encode(2, &NodeV2::from(node));
-        let nic_rows: Vec<([u8; 16], Vec<u8>)> = nics
-            .iter()
-            .map(|n| (*n.uuid.as_bytes(), codec::encode(1, &NicV1::from(n))))
-            .collect();
-        let st_rows: Vec<([u8; 16], Vec<u8>)> = storages
-            .iter()
-            .map(|s| (*s.uuid.as_bytes(), storage::encode(s)))
-            .collect();
+        let rows = NodeRows::new(node, nics, storages);
         let link_bytes = codec::encode(V1, &NodeLinkV1::from(link));
-        let pool = node.pool.map(|p| *p.as_bytes());
         txn((
             &self.nodes,
             &self.nics,
@@ -123,17 +113,8 @@ impl Store {
             &self.node_links,
         )
             .transaction(|(nodes, nic_t, st, refs, links)| {
-                nodes.insert(node.uuid.as_bytes(), node_bytes.as_slice())?;
-                for (k, v) in &nic_rows {
-                    nic_t.insert(k, v.as_slice())?;
-                }
-                for (k, v) in &st_rows {
-                    st.insert(k, v.as_slice())?;
-                }
+                rows.insert(nodes, nic_t, st, refs)?;
                 links.insert(node.uuid.as_bytes(), link_bytes.as_slice())?;
-                if let Some(p) = &pool {
-                    refs::adjust_in_tx(refs, p, RefKind::Node, 1)?;
-                }
                 Ok(())
             }))?;
         self.bump(Table::Node);
@@ -157,7 +138,6 @@ impl Store {
             .filter(|s| s.node == node.uuid)
             .map(|s| s.uuid)
             .collect();
-        let pool = node.pool.map(|p| *p.as_bytes());
         txn((
             &self.nodes,
             &self.nics,
@@ -170,18 +150,9 @@ impl Store {
                 if nodes.remove(node.uuid.as_bytes())?.is_none() {
                     return Ok(());
                 }
-                for n in &nics {
-                    nic_t.remove(n.as_bytes())?;
-                }
-                for s in &storages {
-                    st.remove(s.as_bytes())?;
-                }
                 links.remove(node.uuid.as_bytes())?;
                 creds.remove(node.uuid.as_bytes())?;
-                if let Some(p) = &pool {
-                    refs::adjust_in_tx(refs, p, RefKind::Node, -1)?;
-                }
-                Ok(())
+                remove_parts_in_tx(nic_t, st, refs, &nics, &storages, node.pool)
             }))?;
         self.bump(Table::Node);
         self.bump(Table::Refs);
