@@ -13,18 +13,12 @@ LISTEN ?= 0.0.0.0:5000
 DATA ?= ./var
 BIN := target/release/vdi-appliance
 
-# Debian packages: build (libvirt headers for the virt crate), benchmark
-# (wrk), the systemd unit check (systemd-analyze).
-BUILD_DEBS := libvirt-dev pkg-config gcc libssl-dev
-# python3-prometheus-client parses /metrics in the API tier (a real exposition parser).
-TEST_DEBS := $(BUILD_DEBS) wrk systemd iproute2 util-linux python3-prometheus-client
-# The browser tier: Debian's Chromium driven by playwright-core from npm.
-BROWSER_DEBS := chromium fonts-dejavu-core
-# The real libvirt tier: libvirtd, QEMU and qemu-img (listed: installing QEMU replaces it).
-LIBVIRT_DEBS := libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils seabios dnsmasq-base
-# The image: mmdebstrap, squashfs, ISO tools, GRUB for both firmwares; OVMF boots the installed disk (UEFI).
-IMAGE_DEBS := mmdebstrap squashfs-tools xorriso grub-pc-bin grub-efi-amd64-bin grub-common mtools dosfstools \
-  e2fsprogs ovmf qemu-system-x86 qemu-utils seabios binutils
+# Debian packages: tests/deps.sh holds what every tier needs (a command or a
+# file, and the package that brings it); `bash tests/deps.sh --list` shows it.
+# Each deps step installs its tiers' packages in one apt call, then checks
+# every need again (apt may remove one package to install another) and
+# installs what went missing in a second pass, or fails naming the package.
+DEPS := bash tests/deps.sh
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 ISO := target/image/vdi-appliance-$(VERSION).iso
 DESTDIR ?=
@@ -33,27 +27,14 @@ DESTDIR ?=
 .PHONY: bench-desktop bench-monitor test-host install install-files deps-image image image-test test-buildroot
 .PHONY: test-ssh run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
 
-define install_debs
-	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -q && \
-	  { $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=900 $$missing || \
-	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=900 $$missing; }; \
-	fi
-	@command -v $(CARGO) >/dev/null || { echo "cargo is missing: install the Rust toolchain (rustup) first"; exit 1; }
-endef
-
 deps-build:
-	$(call install_debs,$(BUILD_DEBS))
+	$(DEPS) build
 
 deps-test:
-	$(call install_debs,$(TEST_DEBS))
+	$(DEPS) build test
 
 deps-browser: deps-test
-	$(call install_debs,$(BROWSER_DEBS))
-	$(if $(shell command -v node),,$(call install_debs,nodejs npm))
+	$(DEPS) browser
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
 build: deps-build
@@ -94,7 +75,7 @@ test-netns: deps-test
 # mount namespaces the test makes (openssh-server, openssl for the test
 # account's password hash).
 test-ssh: deps-test
-	$(call install_debs,openssh-server openssh-client openssl)
+	$(DEPS) ssh
 	$(CARGO) test --locked --test nodes
 
 # First boot for real: the binary in fresh network + mount namespaces (veth
@@ -105,7 +86,7 @@ test-firstboot: deps-browser
 
 # libvirtd without systemd (as testing.md describes), started when not running.
 deps-libvirt: deps-test
-	$(call install_debs,$(LIBVIRT_DEBS))
+	$(DEPS) libvirt
 	@if [ -e /dev/kvm ]; then chgrp kvm /dev/kvm 2>/dev/null; chmod 0660 /dev/kvm 2>/dev/null; fi; true
 	@pgrep -x virtlogd >/dev/null || /usr/sbin/virtlogd -d
 	@pgrep -x libvirtd >/dev/null || /usr/sbin/libvirtd -d
@@ -118,7 +99,7 @@ test-libvirt: deps-libvirt
 
 # VLANs and bonds need Debian's kernel: the test boots it under QEMU TCG.
 test-guest: deps-test
-	bash tests/guest/deps.sh
+	$(DEPS) guest
 	$(CARGO) test --locked --test guest_net
 
 # The shipped units, pointed at the freshly built binary, must verify cleanly.
@@ -156,7 +137,7 @@ install-files:
 	$(if $(NETWORKD_DIR),sed -i 's#^networkd_dir = "[^"]*"#networkd_dir = "$(NETWORKD_DIR)"#' $(DESTDIR)/etc/vdi-appliance/config.toml)
 
 deps-image:
-	$(call install_debs,$(IMAGE_DEBS))
+	$(DEPS) image
 
 # The appliance ISO (root; about 2 minutes the first time, then cached).
 image: build deps-image

@@ -16,7 +16,9 @@ PKGS=$PKGS,qemu-system-x86,qemu-utils,libvirt-daemon-system,libvirt-clients,dnsm
 PKGS=$PKGS,live-boot,initramfs-tools,zstd,grub-pc-bin,grub-efi-amd64-bin,grub2-common
 PKGS=$PKGS,fdisk,e2fsprogs,dosfstools,squashfs-tools,util-linux,less
 
-mmdebstrap --mode=root --variant=minbase --include="$PKGS" \
+# --format=tar: mmdebstrap would otherwise guess the format from OUT's name
+# (a `.part` suffix made it write a directory).
+mmdebstrap --mode=root --variant=minbase --format=tar --include="$PKGS" \
   --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
   --dpkgopt='path-include=/usr/share/locale/locale.alias' \

@@ -34,15 +34,26 @@ step() { # step NAME — prints the time of the step that just ended
 mkdir -p "$OUT" "$CACHE"
 key=$(sha256sum image/base.sh | cut -c1-16)
 base=$CACHE/base-$key.tar
-if [ ! -s "$base" ]; then
+# A usable base is a regular tar file holding a Debian root with a kernel;
+# anything else in the cache (a directory, a truncated file) is built anew.
+base_ok() { # FILE
+    [ -f "$1" ] && [ ! -L "$1" ] && [ -s "$1" ] || return 1
+    local list
+    list=$(tar -tf "$1" 2>/dev/null) || return 1
+    grep -qx './etc/debian_version' <<<"$list" && grep -q '^\./boot/vmlinuz-' <<<"$list"
+}
+if ! base_ok "$base"; then
+    [ ! -e "$base" ] || echo "image: the cached $base is not a usable root filesystem tar; building it again"
     echo "image: building the Debian root filesystem (cache: $base)"
+    rm -rf "$base" "$base.part"
     bash image/base.sh "$base.part" > "$OUT/base.log" 2>&1 || { tail -n 40 "$OUT/base.log"; exit 1; }
+    base_ok "$base.part" || { echo "image: image/base.sh wrote no usable root filesystem tar at $base.part" >&2; exit 1; }
     mv "$base.part" "$base"
     # Older bases are of no use any more.
-    find "$CACHE" -name 'base-*.tar' ! -name "base-$key.tar" -delete
+    find "$CACHE" -name 'base-*.tar' ! -name "base-$key.tar" -exec rm -rf {} +
     step "root filesystem (mmdebstrap)"
 else
-    step "root filesystem (cached)"
+    step "root filesystem (cached, verified)"
 fi
 
 rootfs=$OUT/rootfs

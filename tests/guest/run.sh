@@ -39,7 +39,7 @@
 #                            (default <repo>/target/guest)
 #   GUEST_KEEP=1             keep the temporary work dir (printed on exit)
 #
-# Needs: tests/guest/deps.sh (apt packages). Must be able to read
+# Needs: tests/deps.sh guest (apt packages). Must be able to read
 # /boot/vmlinuz-* (root on Debian).
 set -euo pipefail
 
@@ -63,15 +63,15 @@ BASE_MODULES="8021q bonding bridge dummy llc stp garp mrp veth"
 case "$TIMEOUT" in ''|*[!0-9]*) die "GUEST_TIMEOUT must be a whole number of seconds: $TIMEOUT";; esac
 
 for tool in qemu-system-x86_64 cpio ldd timeout od sha256sum; do
-    command -v "$tool" >/dev/null || die "$tool is missing: run 'bash tests/guest/deps.sh' first"
+    command -v "$tool" >/dev/null || die "$tool is missing: run 'bash tests/deps.sh guest' first"
 done
-[ -x /bin/busybox ] || die "/bin/busybox is missing: run 'bash tests/guest/deps.sh' first"
+[ -x /bin/busybox ] || die "/bin/busybox is missing: run 'bash tests/deps.sh guest' first"
 IP_BIN=$(command -v ip || true)
-[ -n "$IP_BIN" ] || die "iproute2 'ip' is missing: run 'bash tests/guest/deps.sh' first"
+[ -n "$IP_BIN" ] || die "iproute2 'ip' is missing: run 'bash tests/deps.sh guest' first"
 IP_BIN=$(readlink -f "$IP_BIN")
 BRIDGE_BIN=$(command -v bridge || true)
 DASH_BIN=$(command -v dash || true)
-[ -n "$DASH_BIN" ] || die "dash is missing: run 'bash tests/guest/deps.sh' first"
+[ -n "$DASH_BIN" ] || die "dash is missing: run 'bash tests/deps.sh guest' first"
 
 # ---------------------------------------------------------------- kernel ----
 if [ -n "${GUEST_KERNEL:-}" ]; then
@@ -82,7 +82,7 @@ else
     for k in $(printf '%s\n' /boot/vmlinuz-* | sed -n 's#^/boot/vmlinuz-##p' | sort -V); do
         [ -f "/lib/modules/$k/modules.dep" ] && KVER=$k
     done
-    [ -n "$KVER" ] || die "no /boot/vmlinuz-* with modules found: run 'bash tests/guest/deps.sh' first"
+    [ -n "$KVER" ] || die "no /boot/vmlinuz-* with modules found: run 'bash tests/deps.sh guest' first"
 fi
 KERNEL=/boot/vmlinuz-$KVER
 MODDIR=/lib/modules/$KVER

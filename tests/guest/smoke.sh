@@ -15,7 +15,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Idempotent and fast (<1 s) when everything is installed.
-[ "${SMOKE_NO_DEPS:-0}" = 1 ] || bash "$HERE/deps.sh"
+[ "${SMOKE_NO_DEPS:-0}" = 1 ] || bash "$HERE/../deps.sh" guest
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/guest-smoke.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
