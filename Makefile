@@ -58,7 +58,7 @@ test-unit: deps-test
 	$(CARGO) test --locked --lib
 
 test-api: deps-test
-	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal --test monitor --test node --test node_desktops
+	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal --test monitor --test node --test node_desktops --test store_watchdog
 
 # This machine's own figures through the real sampler (sysinfo, /proc, sysfs).
 test-host: deps-test

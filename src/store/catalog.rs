@@ -464,10 +464,6 @@ impl Rec for TemplateV1 {
     }
 }
 
-fn no_check<R>(_: &R) -> Result<()> {
-    Ok(())
-}
-
 impl Store {
     pub fn group_get(&self, uuid: &Uuid) -> Result<Group> {
         Ok(self
@@ -489,12 +485,7 @@ impl Store {
     pub fn group_insert(&self, g: &Group) -> Result<()> {
         let others = self.group_list()?;
         group_range_free(&others, g)?;
-        self.named_insert(
-            &self.groups,
-            &self.group_names,
-            &GroupV1::from_domain(g),
-            &no_check,
-        )
+        self.named_insert(&self.groups, &self.group_names, &GroupV1::from_domain(g))
     }
 
     pub fn group_update(&self, uuid: &Uuid, f: &dyn Fn(Group) -> Result<Group>) -> Result<Group> {
@@ -508,7 +499,7 @@ impl Store {
     }
 
     pub fn group_delete(&self, uuid: &Uuid) -> Result<Group> {
-        self.named_delete::<GroupV1>(&self.groups, &self.group_names, &b(uuid), &|g, users| {
+        self.named_delete::<GroupV1>(&self.groups, &self.group_names, &b(uuid), |g, users| {
             Error::new(
                 Code::GroupInUse,
                 format!("Group `{}` is used by {users}", g.name),
@@ -534,12 +525,7 @@ impl Store {
     }
 
     pub fn image_insert(&self, i: &BaseImage) -> Result<()> {
-        self.named_insert(
-            &self.images,
-            &self.image_names,
-            &ImageV1::from_domain(i),
-            &no_check,
-        )
+        self.named_insert(&self.images, &self.image_names, &ImageV1::from_domain(i))
     }
 
     pub fn image_update(
@@ -554,7 +540,7 @@ impl Store {
     }
 
     pub fn image_delete(&self, uuid: &Uuid) -> Result<BaseImage> {
-        self.named_delete::<ImageV1>(&self.images, &self.image_names, &b(uuid), &|i, users| {
+        self.named_delete::<ImageV1>(&self.images, &self.image_names, &b(uuid), |i, users| {
             Error::new(
                 Code::ImageInUse,
                 format!("Base image `{}` is used by {users}", i.name),
@@ -578,16 +564,11 @@ impl Store {
     }
 
     pub fn iso_insert(&self, i: &Iso) -> Result<()> {
-        self.named_insert(
-            &self.isos,
-            &self.image_names,
-            &IsoV1::from_domain(i),
-            &no_check,
-        )
+        self.named_insert(&self.isos, &self.image_names, &IsoV1::from_domain(i))
     }
 
     pub fn iso_delete(&self, uuid: &Uuid) -> Result<Iso> {
-        self.named_delete::<IsoV1>(&self.isos, &self.image_names, &b(uuid), &|i, users| {
+        self.named_delete::<IsoV1>(&self.isos, &self.image_names, &b(uuid), |i, users| {
             Error::new(
                 Code::ImageInUse,
                 format!("ISO `{}` is used by {users}", i.name),
@@ -618,7 +599,6 @@ impl Store {
             &self.templates,
             &self.template_names,
             &TemplateV1::from_domain(t),
-            &no_check,
         )
     }
 
@@ -638,7 +618,7 @@ impl Store {
             &self.templates,
             &self.template_names,
             &b(uuid),
-            &|t, users| {
+            |t, users| {
                 Error::new(
                     Code::TemplateInUse,
                     format!("Template `{}` is used by {users}", t.name),

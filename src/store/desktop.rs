@@ -438,7 +438,7 @@ impl Store {
             &self.desktop_groups,
             &self.desktop_group_names,
             &b(uuid),
-            &|g, users| {
+            |g, users| {
                 Error::new(
                     Code::DesktopGroupInUse,
                     format!("Desktop group `{}` is used by {users}", g.name),
@@ -483,27 +483,26 @@ impl Store {
         Ok(v)
     }
 
-    /// Changes one desktop with `f` (which may refuse), atomically.
+    /// Changes one desktop with `f` (which may refuse), atomically; `f` runs
+    /// outside the transaction, again if the desktop changed meanwhile.
     pub fn desktop_update(
         &self,
         uuid: &Uuid,
         f: &dyn Fn(Desktop) -> Result<Desktop>,
     ) -> Result<Desktop> {
         let key = b(uuid);
-        let out = txn(self.desktops.transaction(|t| {
-            let Some(old) = t.get(key)? else {
-                return abort(desktop_not_found(uuid));
-            };
-            let new = match f(dec_desktop(&old)?.into_domain()) {
-                Ok(n) => n,
-                Err(e) => return abort(e),
-            };
-            t.insert(
-                &key,
-                codec::encode(DESKTOP_V, &DesktopV1::from_domain(&new)),
-            )?;
-            Ok(new)
-        }))?;
+        let out = super::rmw(&self.desktops, &key, desktop_not_found(uuid), |seen| {
+            let old = codec::decode::<DesktopV1>(DESKTOP_V, seen)?.into_domain();
+            let new = f(old)?;
+            let bytes = codec::encode(DESKTOP_V, &DesktopV1::from_domain(&new));
+            txn(self.desktops.transaction(|t| {
+                if t.get(key)?.as_deref() != Some(seen) {
+                    return Ok(None);
+                }
+                t.insert(&key, bytes.as_slice())?;
+                Ok(Some(new.clone()))
+            }))
+        })?;
         self.bump(Table::Desktop);
         Ok(out)
     }

@@ -290,6 +290,40 @@ impl Store {
     }
 }
 
+/// How often [`rmw`] tries again when the record changed under it.
+const RMW_TRIES: usize = 64;
+
+/// Read-modify-write of one record without running caller code inside a
+/// sled transaction. `step` gets the record's current bytes, read outside
+/// any transaction (so whatever it calls may read the store), does its work,
+/// and commits in a transaction that answers `None` when the record is no
+/// longer those bytes; then `step` runs again on the new value. (A plain
+/// read inside a transaction closure waits on the lock that transaction
+/// holds, and the whole store stops: design.md rule 8.)
+fn rmw<T>(
+    tree: &Tree,
+    key: &[u8],
+    missing: Error,
+    mut step: impl FnMut(&[u8]) -> Result<Option<T>>,
+) -> Result<T> {
+    for _ in 0..RMW_TRIES {
+        let Some(cur) = tree.get(key).map_err(Error::store)? else {
+            return Err(missing);
+        };
+        if let Some(v) = step(&cur)? {
+            return Ok(v);
+        }
+    }
+    Err(rmw_gave_up())
+}
+
+fn rmw_gave_up() -> Error {
+    Error::new(
+        Code::StoreUnavailable,
+        "A record kept changing while it was being updated; try again",
+    )
+}
+
 /// Turns a sled transaction outcome into ours.
 fn txn<T>(r: std::result::Result<T, TransactionError<Error>>) -> Result<T> {
     match r {
@@ -301,4 +335,94 @@ fn txn<T>(r: std::result::Result<T, TransactionError<Error>>) -> Result<T> {
 
 fn uuid_bytes(u: &uuid::Uuid) -> [u8; 16] {
     *u.as_bytes()
+}
+
+#[cfg(test)]
+mod tx_rule {
+    //! Design rule 8, checked on the source: the body of every sled
+    //! transaction closure in this module reaches only the transaction's
+    //! trees. `self.` inside one is a plain tree or a store method (which
+    //! waits forever on the lock the transaction holds), and a call of a
+    //! caller's closure (`f(…)`, `check(…)`) may do anything.
+
+    /// The closure bodies of `.transaction(…)` calls in `src`, with lines.
+    fn bodies(src: &str) -> Vec<(usize, &str)> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(i) = src[from..].find(".transaction(") {
+            let start = from + i + ".transaction(".len();
+            let mut depth = 1;
+            let mut end = start;
+            for (j, c) in src[start..].char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 {
+                    end = start + j;
+                    break;
+                }
+            }
+            out.push((src[..start].lines().count(), &src[start..end]));
+            from = end.max(start);
+        }
+        out
+    }
+
+    fn offences(body: &str) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if body.contains("self.") {
+            v.push("`self.` (a plain tree or a store method)");
+        }
+        for call in ["f(", "check("] {
+            let caller = body.match_indices(call).any(|(i, _)| {
+                !body[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.')
+            });
+            if caller {
+                v.push("a call of a caller's closure");
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn the_scanner_sees_both_kinds_of_offence() {
+        let bad = "x.transaction(|t| { let a = self.nodes.get(k)?; Ok(f(a)) })";
+        let (_, body) = bodies(bad)[0];
+        assert_eq!(offences(body).len(), 2, "{body}");
+        let good = "x.transaction(|t| { let a = t.get(k)?; Ok(dec_f(a)) })";
+        assert!(offences(bodies(good)[0].1).is_empty());
+    }
+
+    #[test]
+    fn transaction_closures_touch_only_their_trees() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store");
+        let mut seen = 0;
+        let mut bad = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let src = std::fs::read_to_string(&path).unwrap();
+            // This file's tests quote offending code on purpose.
+            let src = src.split("mod tx_rule").next().unwrap();
+            for (line, body) in bodies(src) {
+                seen += 1;
+                for o in offences(body) {
+                    bad.push(format!("{}:{line}: {o}", path.display()));
+                }
+            }
+        }
+        assert!(
+            seen >= 40,
+            "only {seen} transactions found: the scanner is broken"
+        );
+        assert!(
+            bad.is_empty(),
+            "transaction closures reaching outside their trees:\n{}",
+            bad.join("\n")
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! The shared machinery of tables whose records have a unique name and
 //! hold references: insert, update and delete each run in one transaction
-//! over the records, the name index and the reference counts.
+//! over the records, the name index and the reference counts. No caller's
+//! closure runs inside a transaction.
 
 use bincode::{Decode, Encode};
 use sled::transaction::{abort, ConflictableTransactionError, TransactionalTree};
@@ -67,24 +68,14 @@ impl Store {
             .collect()
     }
 
-    /// Inserts a record whose name is free; `check` runs inside the
-    /// transaction (e.g. that the records it uses exist).
-    pub(super) fn named_insert<R: Rec>(
-        &self,
-        recs: &Tree,
-        names: &Tree,
-        rec: &R,
-        check: &dyn Fn(&R) -> Result<()>,
-    ) -> Result<()> {
+    /// Inserts a record whose name is free.
+    pub(super) fn named_insert<R: Rec>(&self, recs: &Tree, names: &Tree, rec: &R) -> Result<()> {
         let bytes = codec::encode(R::VERSION, rec);
         let (key, nk) = (rec.key(), rec.name_key());
         txn(
             (recs, names, &self.refs).transaction(|(recs, names, refs_t)| {
                 if names.get(&nk)?.is_some() {
                     return abort(rec.name_taken());
-                }
-                if let Err(e) = check(rec) {
-                    return abort(e);
                 }
                 names.insert(nk.as_slice(), &key)?;
                 recs.insert(&key, bytes.as_slice())?;
@@ -98,7 +89,8 @@ impl Store {
     }
 
     /// Changes a record with `f` (which may refuse); a new name must be
-    /// free, and the references follow the change.
+    /// free, and the references follow the change. `f` runs outside the
+    /// transaction (see [`super::rmw`]), so it may read the store.
     pub(super) fn named_update<R: Rec>(
         &self,
         recs: &Tree,
@@ -106,33 +98,33 @@ impl Store {
         key: &[u8; 16],
         f: &dyn Fn(R) -> Result<R>,
     ) -> Result<R> {
-        let out = txn(
-            (recs, names, &self.refs).transaction(|(recs, names, refs_t)| {
-                let Some(old) = recs.get(key)? else {
-                    return abort(R::not_found(key));
-                };
-                let old: R = dec(&old)?;
-                let new = match f(old.clone()) {
-                    Ok(n) => n,
-                    Err(e) => return abort(e),
-                };
-                let (ok, nk) = (old.name_key(), new.name_key());
-                if ok != nk {
-                    if names.get(&nk)?.is_some() {
-                        return abort(new.name_taken());
+        let out = super::rmw(recs, key, R::not_found(key), |old_bytes| {
+            let old: R = codec::decode(R::VERSION, old_bytes)?;
+            let new = f(old.clone())?;
+            let new_bytes = codec::encode(R::VERSION, &new);
+            txn(
+                (recs, names, &self.refs).transaction(|(recs, names, refs_t)| {
+                    if recs.get(key)?.as_deref() != Some(old_bytes) {
+                        return Ok(None);
                     }
-                    names.remove(ok)?;
-                    names.insert(nk, key)?;
-                }
-                let (before, after) = (old.uses(), new.uses());
-                if before != after {
-                    adjust(refs_t, &before, R::REF_KIND, -1)?;
-                    adjust(refs_t, &after, R::REF_KIND, 1)?;
-                }
-                recs.insert(key, codec::encode(R::VERSION, &new))?;
-                Ok(new)
-            }),
-        )?;
+                    let (ok, nk) = (old.name_key(), new.name_key());
+                    if ok != nk {
+                        if names.get(&nk)?.is_some() {
+                            return abort(new.name_taken());
+                        }
+                        names.remove(ok)?;
+                        names.insert(nk, key)?;
+                    }
+                    let (before, after) = (old.uses(), new.uses());
+                    if before != after {
+                        adjust(refs_t, &before, R::REF_KIND, -1)?;
+                        adjust(refs_t, &after, R::REF_KIND, 1)?;
+                    }
+                    recs.insert(key, new_bytes.as_slice())?;
+                    Ok(Some(new.clone()))
+                }),
+            )
+        })?;
         self.bump(R::TABLE);
         self.bump(Table::Refs);
         Ok(out)
@@ -144,7 +136,7 @@ impl Store {
         recs: &Tree,
         names: &Tree,
         key: &[u8; 16],
-        in_use: &dyn Fn(&R, &str) -> Error,
+        in_use: fn(&R, &str) -> Error,
     ) -> Result<R> {
         let out = txn(
             (recs, names, &self.refs).transaction(|(recs, names, refs_t)| {

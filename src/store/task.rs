@@ -2,7 +2,6 @@
 
 use bincode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
-use sled::transaction::abort;
 use uuid::Uuid;
 
 use super::codec;
@@ -125,22 +124,22 @@ impl Store {
             .collect()
     }
 
-    /// Read-modify-write of one task in a transaction.
+    /// Read-modify-write of one task; `f` runs outside the transaction,
+    /// again if the task changed meanwhile.
     pub fn task_update(&self, id: &Uuid, f: &dyn Fn(&mut Task)) -> Result<Task> {
         let key = *id.as_bytes();
-        let out = txn(self.tasks.transaction(|t| {
-            let Some(v) = t.get(key)? else {
-                return abort(not_found(id));
-            };
-            let decoded = codec::decode::<TaskV1>(V1, &v).and_then(TaskV1::into_domain);
-            let mut task = match decoded {
-                Ok(task) => task,
-                Err(e) => return abort(e),
-            };
+        let out = super::rmw(&self.tasks, &key, not_found(id), |seen| {
+            let mut task = codec::decode::<TaskV1>(V1, seen).and_then(TaskV1::into_domain)?;
             f(&mut task);
-            t.insert(&key, codec::encode(V1, &TaskV1::from(&task)))?;
-            Ok(task)
-        }))?;
+            let bytes = codec::encode(V1, &TaskV1::from(&task));
+            txn(self.tasks.transaction(|t| {
+                if t.get(key)?.as_deref() != Some(seen) {
+                    return Ok(None);
+                }
+                t.insert(&key, bytes.as_slice())?;
+                Ok(Some(task.clone()))
+            }))
+        })?;
         self.bump(Table::Task);
         Ok(out)
     }

@@ -243,50 +243,70 @@ impl Store {
     }
 
     /// Creates the terminal with `mac` (from `fresh`) or changes it, through
-    /// `f`, in one transaction with its indexes.
+    /// `f`, in one transaction with its indexes. `f` runs outside the
+    /// transaction; it runs again when the terminal changed meanwhile.
     pub fn terminal_upsert(
         &self,
         mac: &Mac,
         fresh: &Terminal,
         f: &dyn Fn(Terminal) -> Result<Terminal>,
     ) -> Result<Terminal> {
-        let out = txn(
-            (&self.terminals, &self.terminal_index).transaction(|(recs, index)| {
-                let old = match index.get(mac_key(mac))? {
-                    Some(id) => match recs.get(id)? {
-                        Some(b) => Some(dec_terminal(&b)?),
+        let mk = mac_key(mac);
+        for _ in 0..super::RMW_TRIES {
+            let id = self.terminal_index.get(&mk).map_err(Error::store)?;
+            let seen = match &id {
+                Some(id) => self.terminals.get(id).map_err(Error::store)?,
+                None => None,
+            };
+            let old = match &seen {
+                Some(b) => Some(codec::decode::<TerminalV1>(VERSION, b)?.into_domain()),
+                None => None,
+            };
+            let new = f(old.clone().unwrap_or_else(|| fresh.clone()))?;
+            let done = txn((&self.terminals, &self.terminal_index).transaction(
+                |(recs, index)| {
+                    let cur_id = index.get(&mk)?;
+                    let cur = match &cur_id {
+                        Some(id) => recs.get(id)?,
                         None => None,
-                    },
-                    None => None,
-                };
-                let base = old.clone().unwrap_or_else(|| fresh.clone());
-                let new = f(base).map_err(ConflictableTransactionError::Abort)?;
-                if old.as_ref() != Some(&new) {
-                    write_in_tx(recs, index, old.as_ref(), &new)?;
-                }
-                Ok(new)
-            }),
-        )?;
-        self.bump(Table::Terminal);
-        Ok(out)
+                    };
+                    if cur_id != id || cur != seen {
+                        return Ok(None);
+                    }
+                    if old.as_ref() != Some(&new) {
+                        write_in_tx(recs, index, old.as_ref(), &new)?;
+                    }
+                    Ok(Some(new.clone()))
+                },
+            ))?;
+            if let Some(t) = done {
+                self.bump(Table::Terminal);
+                return Ok(t);
+            }
+        }
+        Err(super::rmw_gave_up())
     }
 
+    /// Changes one terminal with `f` (which may refuse); `f` runs outside
+    /// the transaction.
     pub fn terminal_update(
         &self,
         uuid: &Uuid,
         f: &dyn Fn(Terminal) -> Result<Terminal>,
     ) -> Result<Terminal> {
-        let out = txn(
-            (&self.terminals, &self.terminal_index).transaction(|(recs, index)| {
-                let Some(b) = recs.get(uuid.as_bytes())? else {
-                    return abort(not_found(uuid));
-                };
-                let old = dec_terminal(&b)?;
-                let new = f(old.clone()).map_err(ConflictableTransactionError::Abort)?;
-                write_in_tx(recs, index, Some(&old), &new)?;
-                Ok(new)
-            }),
-        )?;
+        let out = super::rmw(&self.terminals, uuid.as_bytes(), not_found(uuid), |seen| {
+            let old = codec::decode::<TerminalV1>(VERSION, seen)?.into_domain();
+            let new = f(old.clone())?;
+            txn(
+                (&self.terminals, &self.terminal_index).transaction(|(recs, index)| {
+                    if recs.get(uuid.as_bytes())?.as_deref() != Some(seen) {
+                        return Ok(None);
+                    }
+                    write_in_tx(recs, index, Some(&old), &new)?;
+                    Ok(Some(new.clone()))
+                }),
+            )
+        })?;
         self.bump(Table::Terminal);
         Ok(out)
     }

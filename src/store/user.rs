@@ -152,7 +152,7 @@ impl Store {
     }
 
     pub fn user_delete(&self, uuid: &Uuid) -> Result<User> {
-        self.named_delete::<UserV1>(&self.users, &self.user_names, uuid.as_bytes(), &|u, by| {
+        self.named_delete::<UserV1>(&self.users, &self.user_names, uuid.as_bytes(), |u, by| {
             Error::new(
                 Code::UserInUse,
                 format!("User `{}` is used by {by}", u.user_name),
