@@ -149,7 +149,8 @@ image-test: image
 	VDI_ISO=$(CURDIR)/$(ISO) $(CARGO) test --locked --test image -- --nocapture
 
 # The Buildroot tree cannot be built here (its sources are downloaded from
-# upstream sites): its consistency is checked instead.
+# upstream sites): Buildroot's own source (../shared/buildroot/, beside the
+# repository) loads our defconfig and parses every package (show-info) offline.
 test-buildroot:
 	bash buildroot/check.sh
 
