@@ -138,12 +138,16 @@ catalogue! {
     // 205xx: base images and ISOs
     ImageNotFound = 20501, NotFound, "No base image with this uuid.";
     ImageNameExists = 20502, Conflict, "A base image or ISO with this name exists.";
-    ImageInvalid = 20503, Invalid, "The file is not a usable disk image (qemu-img cannot read it, or it is not qcow2).";
+    ImageInvalid = 20503, Invalid, "The file is not a usable disk image (not a qcow2 header, `qemu-img check` finds errors, or qemu-img cannot read it), or not an ISO 9660 image (no `CD001` at byte 0x8001).";
     ImageMd5Mismatch = 20504, Invalid, "The file's md5 is not the `md5_sum` given.";
     ImageInUse = 20505, Conflict, "The base image or ISO is used by templates.";
     ImageDistributionFailed = 20506, Conflict, "A node could not pull a base image or template file from the controller (the message names the node, the file and why); what it already holds stays, and a retry continues the transfer.";
     IsoNotFound = 20510, NotFound, "No ISO with this uuid.";
-    UploadTooLarge = 20511, PayloadTooLarge, "The upload is larger than the configured limit or the free space.";
+    UploadTooLarge = 20511, PayloadTooLarge, "The upload (or the file to register) is larger than the configured limit or the free space.";
+    UploadIncomplete = 20512, BadRequest, "The upload ended before the `Content-Length` it declared, or the connection broke off; nothing was recorded and the partial file was removed.";
+    ImageUnsafe = 20513, Invalid, "The image refers to another file: an external data file, a backing file (for a node's pull: one outside the storage's `_base` directory), or a `json:` or protocol filename; refused.";
+    ImagePathTaken = 20514, Conflict, "Another base image record holds this file.";
+    ImageHashTimeout = 20515, Invalid, "Computing the file's md5 took longer than the time allowed; the file is not registered.";
     DiskFailed = 20520, Internal, "A disk-image operation (qemu-img) failed; the message carries its output.";
     HypervisorFailed = 20521, Internal, "libvirt refused an operation; the message carries its answer.";
     // 206xx: templates

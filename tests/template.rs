@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::appliance::{harness, md5_hex, qcow2};
+use common::appliance::{harness, iso, md5_hex, qcow2};
 
 use std::path::{Path, PathBuf};
 
@@ -384,10 +384,7 @@ fn failures_undo_and_iso_install() {
         .is_empty());
     assert!(t.s.template_list().unwrap().is_empty());
     // ISO: upload, create from it, attach/detach, iso_save.
-    let (st, iso) = t.upload(
-        "/api/v1/iso/upload?name=debian&os_type=linux",
-        b"CD001 fake iso".to_vec(),
-    );
+    let (st, iso) = t.upload("/api/v1/iso/upload?name=debian&os_type=linux", iso());
     assert_eq!(st, 200, "{iso}");
     let iso_uuid = iso["data"]["uuid"].as_str().unwrap();
     let d = t.ok(

@@ -18,6 +18,7 @@ pub mod node;
 pub mod oplog;
 pub mod pool;
 pub mod prometheus;
+pub mod qcow2;
 pub mod query;
 pub mod storage;
 pub mod task;

@@ -1,7 +1,10 @@
 //! Disk images in memory: qcow2 images with a size, a backing path and
 //! sparse byte "blocks" (so a test can write a pattern and see where it
 //! lands), plain files for uploads, and directories. Chains resolve like
-//! qemu's: a block not in an overlay comes from its backing file.
+//! qemu's: a block not in an overlay comes from its backing file. An
+//! uploaded file is read as qemu would: its qcow2 header (parsed by the
+//! domain) says its size, backing file and external data file. Symlinks and
+//! special files (devices, FIFOs) exist for the registration checks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -10,9 +13,10 @@ use std::sync::Mutex;
 use md5::{Digest, Md5};
 use smol::io::AsyncReadExt;
 
+use crate::domain::qcow2::{self, minimal_header};
 use crate::error::{Code, Error, Result};
 use crate::host::qemu_img::hex;
-use crate::host::{BoxFuture, ByteStream, Disks, ImageInfo, Written};
+use crate::host::{BoxFuture, ByteStream, Disks, FileKind, FileStat, ImageInfo, Written};
 
 #[derive(Clone, Debug)]
 enum Entry {
@@ -22,6 +26,17 @@ enum Entry {
         blocks: BTreeMap<u64, u8>,
     },
     File(Vec<u8>),
+    /// A symlink to another path.
+    Link(PathBuf),
+    /// A device, FIFO or socket: never readable as a file.
+    Special,
+}
+
+/// What a file's qcow2 header names.
+struct Parsed {
+    size: u64,
+    backing: Option<PathBuf>,
+    data_file: Option<PathBuf>,
 }
 
 #[derive(Default)]
@@ -40,14 +55,28 @@ fn err(what: &str, p: &Path) -> Error {
     Error::new(Code::DiskFailed, format!("{what} {}", p.display()))
 }
 
-/// A qcow2 header as `qemu-img` writes it: magic, version 3, and the
-/// virtual size at byte 24 — enough for the fake to recognise an upload.
-pub fn qcow2_header(size: u64) -> Vec<u8> {
-    let mut h = vec![0u8; 512];
-    h[..4].copy_from_slice(b"QFI\xfb");
-    h[4..8].copy_from_slice(&3u32.to_be_bytes());
-    h[24..32].copy_from_slice(&size.to_be_bytes());
-    h
+/// The header an in-memory image would have on disk.
+fn image_header(size: u64, backing: Option<&Path>) -> Vec<u8> {
+    let b = backing.map(|b| b.to_string_lossy().into_owned());
+    minimal_header(size, b.as_deref(), None)
+}
+
+/// A file's bytes as a qcow2 image (an error when they are not one).
+fn parse_file(b: &[u8], p: &Path) -> Result<Parsed> {
+    let h = qcow2::parse(b).map_err(|e| err(&format!("qemu-img: {e}:"), p))?;
+    let path = |n: &[u8]| PathBuf::from(String::from_utf8_lossy(n).into_owned());
+    let backing = h.backing.as_deref().map(|n| {
+        let name = path(n);
+        match p.parent() {
+            Some(d) if name.is_relative() => d.join(name),
+            _ => name,
+        }
+    });
+    Ok(Parsed {
+        size: h.size,
+        backing,
+        data_file: h.data_file.as_deref().map(path),
+    })
 }
 
 impl Fs {
@@ -58,11 +87,15 @@ impl Fs {
                 backing,
                 blocks,
             }) => Ok((*size, backing.clone(), blocks.clone())),
-            Some(Entry::File(b)) if b.starts_with(b"QFI\xfb") && b.len() >= 32 => {
-                let size = u64::from_be_bytes(b[24..32].try_into().unwrap());
-                Ok((size, None, BTreeMap::new()))
+            Some(Entry::File(b)) => {
+                let f = parse_file(b, p)?;
+                Ok((f.size, f.backing, BTreeMap::new()))
             }
-            Some(Entry::File(_)) => Err(err("qemu-img: not a qcow2 image:", p)),
+            Some(Entry::Link(to)) => {
+                let to = to.clone();
+                self.image(&to)
+            }
+            Some(Entry::Special) => Err(err("qemu-img: not a qcow2 image:", p)),
             None => Err(err("qemu-img: Could not open", p)),
         }
     }
@@ -174,15 +207,29 @@ impl FakeDisks {
         true
     }
 
-    /// Puts a file in place (a test's image already on disk).
-    pub fn put_file(&self, path: &Path, bytes: Vec<u8>) {
+    /// Puts a symlink at `path` pointing to `to`.
+    pub fn put_symlink(&self, path: &Path, to: &Path) {
+        self.put(path, Entry::Link(to.to_path_buf()));
+    }
+
+    /// Puts a device or FIFO at `path`.
+    pub fn put_special(&self, path: &Path) {
+        self.put(path, Entry::Special);
+    }
+
+    fn put(&self, path: &Path, e: Entry) {
         let mut g = self.fs.lock().unwrap();
         let mut d = path.parent();
         while let Some(x) = d {
             g.dirs.insert(x.to_path_buf());
             d = x.parent();
         }
-        g.files.insert(path.to_path_buf(), Entry::File(bytes));
+        g.files.insert(path.to_path_buf(), e);
+    }
+
+    /// Puts a file in place (a test's image already on disk).
+    pub fn put_file(&self, path: &Path, bytes: Vec<u8>) {
+        self.put(path, Entry::File(bytes));
     }
 }
 
@@ -217,11 +264,16 @@ impl Disks for FakeDisks {
             if let Some(b) = &backing {
                 g.image(b)?;
             }
+            let data_file = match g.files.get(path) {
+                Some(Entry::File(b)) => parse_file(b, path)?.data_file,
+                _ => None,
+            };
             Ok(ImageInfo {
                 format: "qcow2".into(),
                 virtual_size: size,
                 actual_size: 196_608 + blocks.len() as u64 * 65_536,
                 backing,
+                data_file,
             })
         })
     }
@@ -296,7 +348,17 @@ impl Disks for FakeDisks {
     }
 
     fn check<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<()>> {
-        self.with("check", |g| g.resolve(path).map(|_| ()))
+        self.with("check", |g| {
+            // Like qemu, a data file that is not there fails the check.
+            if let Some(Entry::File(b)) = g.files.get(path) {
+                if let Some(d) = parse_file(b, path)?.data_file {
+                    if !g.files.contains_key(&d) {
+                        return Err(err("qemu-img check: cannot open data file of", path));
+                    }
+                }
+            }
+            g.resolve(path).map(|_| ())
+        })
     }
 
     fn remove<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<()>> {
@@ -367,7 +429,7 @@ impl Disks for FakeDisks {
                 .read_to_end(&mut buf)
                 .await
                 .map_err(|e| {
-                    Error::new(Code::InvalidField, format!("The upload broke off: {e}"))
+                    Error::new(Code::UploadIncomplete, format!("The upload broke off: {e}"))
                 })?;
             if buf.len() as u64 > limit {
                 return Err(Error::new(
@@ -389,6 +451,7 @@ impl Disks for FakeDisks {
     fn md5<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<String>> {
         self.with("md5", |g| match g.files.get(path) {
             Some(Entry::File(b)) => Ok(hex(&Md5::digest(b))),
+            Some(Entry::Link(_) | Entry::Special) => Err(err("not a regular file:", path)),
             Some(Entry::Image {
                 size,
                 backing,
@@ -400,6 +463,74 @@ impl Disks for FakeDisks {
         })
     }
 
+    fn md5_bounded<'a>(
+        &'a self,
+        path: &'a Path,
+        max_bytes: u64,
+        _max_time: std::time::Duration,
+    ) -> BoxFuture<'a, Result<String>> {
+        self.with("md5", |g| match g.files.get(path) {
+            Some(Entry::File(b)) if b.len() as u64 > max_bytes => Err(Error::new(
+                Code::UploadTooLarge,
+                format!("{} is larger than {max_bytes} bytes", path.display()),
+            )),
+            Some(Entry::File(b)) => Ok(hex(&Md5::digest(b))),
+            Some(_) => Err(Error::new(
+                Code::ImageInvalid,
+                format!("{} is not a regular file", path.display()),
+            )),
+            None => Err(err("cannot read", path)),
+        })
+    }
+
+    fn stat<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<Option<FileStat>>> {
+        self.with("stat", |g| {
+            let mut at = path.to_path_buf();
+            for _ in 0..40 {
+                let (kind, len) = match g.files.get(&at) {
+                    Some(Entry::Link(to)) => {
+                        at = match at.parent() {
+                            Some(d) if to.is_relative() => d.join(to),
+                            _ => to.clone(),
+                        };
+                        continue;
+                    }
+                    Some(Entry::File(b)) => (FileKind::File, b.len() as u64),
+                    Some(Entry::Image { blocks, .. }) => {
+                        (FileKind::File, 196_608 + blocks.len() as u64 * 65_536)
+                    }
+                    Some(Entry::Special) => (FileKind::Other, 0),
+                    None if g.dirs.contains(&at) => (FileKind::Dir, 4096),
+                    None => return Ok(None),
+                };
+                return Ok(Some(FileStat {
+                    canonical: at.components().collect(),
+                    kind,
+                    len,
+                }));
+            }
+            Err(err("too many levels of symbolic links:", path))
+        })
+    }
+
+    fn read_head<'a>(&'a self, path: &'a Path, max: usize) -> BoxFuture<'a, Result<Vec<u8>>> {
+        self.with("read", |g| {
+            let mut b = match g.files.get(path) {
+                Some(Entry::File(b)) => b.clone(),
+                Some(Entry::Image { size, backing, .. }) => image_header(*size, backing.as_deref()),
+                Some(_) => {
+                    return Err(Error::new(
+                        Code::ImageInvalid,
+                        format!("{} is not a regular file", path.display()),
+                    ))
+                }
+                None => return Err(err("cannot read", path)),
+            };
+            b.truncate(max);
+            Ok(b)
+        })
+    }
+
     fn open_read<'a>(
         &'a self,
         path: &'a Path,
@@ -408,8 +539,10 @@ impl Disks for FakeDisks {
         self.with("read", |g| {
             let bytes = match g.files.get(path) {
                 Some(Entry::File(b)) => b.clone(),
-                Some(Entry::Image { size, .. }) => qcow2_header(*size),
-                None => return Err(err("cannot read", path)),
+                Some(Entry::Image { size, backing, .. }) => image_header(*size, backing.as_deref()),
+                Some(Entry::Link(_) | Entry::Special) | None => {
+                    return Err(err("cannot read", path))
+                }
             };
             let Some(bytes) = bytes.get(offset as usize..).map(<[u8]>::to_vec) else {
                 return Err(err("offset past the end of", path));

@@ -24,8 +24,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub use vm::{
-    ByteStream, Disks, Hypervisor, HypervisorInfo, ImageInfo, PowerOp, PowerState, SpiceAddr,
-    Written,
+    ByteStream, Disks, FileKind, FileStat, Hypervisor, HypervisorInfo, ImageInfo, PowerOp,
+    PowerState, SpiceAddr, Written,
 };
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

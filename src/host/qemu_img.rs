@@ -7,7 +7,7 @@ use std::process::Command;
 use md5::{Digest, Md5};
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{BoxFuture, ByteStream, Disks, ImageInfo, Written};
+use super::{BoxFuture, ByteStream, Disks, FileKind, FileStat, ImageInfo, Written};
 use crate::error::{Code, Error, Result};
 
 pub struct QemuImg;
@@ -50,7 +50,87 @@ pub fn parse_info(json: &str) -> Option<ImageInfo> {
             .or_else(|| v.get("backing-filename"))
             .and_then(|x| x.as_str())
             .map(PathBuf::from),
+        data_file: v
+            .pointer("/format-specific/data/data-file")
+            .and_then(|x| x.as_str())
+            .map(PathBuf::from),
     })
+}
+
+/// Reads `qemu-img check --output=json`: corruptions and check errors are
+/// failures; leaked clusters only waste space.
+pub fn parse_check(json: &str) -> std::result::Result<(), String> {
+    let v: serde_json::Value =
+        serde_json::from_str(json).map_err(|_| "no answer from qemu-img check".to_string())?;
+    let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).unwrap_or(0);
+    match (n("corruptions"), n("check-errors")) {
+        (0, 0) => Ok(()),
+        (c, e) => Err(format!(
+            "qemu-img check found {c} corruption(s) and {e} error(s) (a truncated or damaged image)"
+        )),
+    }
+}
+
+/// Opens a regular file that is not a symlink for reading, and checks the
+/// opened file is the one looked at (a device or FIFO is never read).
+fn open_regular(p: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::MetadataExt;
+    let not_regular = || {
+        Error::new(
+            Code::ImageInvalid,
+            format!("{} is not a regular file", p.display()),
+        )
+    };
+    let before = std::fs::symlink_metadata(p).map_err(|e| disk_err("cannot read", p, e))?;
+    if !before.file_type().is_file() {
+        return Err(not_regular());
+    }
+    let f = std::fs::File::open(p).map_err(|e| disk_err("cannot read", p, e))?;
+    let now = f.metadata().map_err(|e| disk_err("cannot read", p, e))?;
+    if !now.file_type().is_file() || (now.dev(), now.ino()) != (before.dev(), before.ino()) {
+        return Err(not_regular());
+    }
+    Ok(f)
+}
+
+/// The md5 of what `r` yields, refusing more than `max_bytes` or a read
+/// that goes on past `deadline` (checked between 1 MiB chunks).
+pub fn md5_capped(
+    r: &mut impl std::io::Read,
+    max_bytes: u64,
+    max_time: std::time::Duration,
+    what: &Path,
+) -> Result<String> {
+    let t0 = std::time::Instant::now();
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    let mut total = 0u64;
+    loop {
+        if t0.elapsed() > max_time {
+            return Err(Error::new(
+                Code::ImageHashTimeout,
+                format!(
+                    "The md5 of {} took longer than {} s",
+                    what.display(),
+                    max_time.as_secs()
+                ),
+            ));
+        }
+        let n = r
+            .read(&mut buf)
+            .map_err(|e| disk_err("cannot read", what, e))?;
+        if n == 0 {
+            return Ok(hex(&md5.finalize()));
+        }
+        total += n as u64;
+        if total > max_bytes {
+            return Err(Error::new(
+                Code::UploadTooLarge,
+                format!("{} is larger than {max_bytes} bytes", what.display()),
+            ));
+        }
+        md5.update(&buf[..n]);
+    }
 }
 
 fn blocking<T: Send + 'static>(
@@ -139,7 +219,30 @@ impl Disks for QemuImg {
 
     fn check<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<()>> {
         let p = path.to_path_buf();
-        blocking(move || qemu_img(&["check", "-q", s(&p)], &p).map(|_| ()))
+        blocking(move || {
+            let out = Command::new("qemu-img")
+                .args(["check", "-f", "qcow2", "--output=json", s(&p)])
+                .output()
+                .map_err(|e| disk_err("cannot run qemu-img for", &p, e))?;
+            // 0: clean, 2: corrupt, 3: leaked clusters only; 1 and the
+            // rest: the check could not run.
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            match out.status.code() {
+                Some(0 | 2 | 3) => parse_check(&stdout)
+                    .map_err(|m| Error::new(Code::ImageInvalid, format!("{}: {m}", p.display()))),
+                _ => {
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    Err(Error::new(
+                        Code::ImageInvalid,
+                        format!(
+                            "qemu-img check {}: {}",
+                            p.display(),
+                            err.trim().lines().last().unwrap_or("failed")
+                        ),
+                    ))
+                }
+            }
+        })
     }
 
     fn remove<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<()>> {
@@ -203,7 +306,7 @@ impl Disks for QemuImg {
                 let mut total = 0u64;
                 loop {
                     let n = body.read(&mut buf).await.map_err(|e| {
-                        Error::new(Code::InvalidField, format!("The upload broke off: {e}"))
+                        Error::new(Code::UploadIncomplete, format!("The upload broke off: {e}"))
                     })?;
                     if n == 0 {
                         break;
@@ -261,6 +364,53 @@ impl Disks for QemuImg {
                 md5.update(&buf[..n]);
             }
             Ok(hex(&md5.finalize()))
+        })
+    }
+
+    fn md5_bounded<'a>(
+        &'a self,
+        path: &'a Path,
+        max_bytes: u64,
+        max_time: std::time::Duration,
+    ) -> BoxFuture<'a, Result<String>> {
+        let p = path.to_path_buf();
+        blocking(move || md5_capped(&mut open_regular(&p)?, max_bytes, max_time, &p))
+    }
+
+    fn stat<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<Option<FileStat>>> {
+        let p = path.to_path_buf();
+        blocking(move || {
+            let canonical = match std::fs::canonicalize(&p) {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(disk_err("cannot resolve", &p, e)),
+            };
+            let m = std::fs::metadata(&canonical).map_err(|e| disk_err("cannot read", &p, e))?;
+            let kind = if m.is_file() {
+                FileKind::File
+            } else if m.is_dir() {
+                FileKind::Dir
+            } else {
+                FileKind::Other
+            };
+            Ok(Some(FileStat {
+                canonical,
+                kind,
+                len: m.len(),
+            }))
+        })
+    }
+
+    fn read_head<'a>(&'a self, path: &'a Path, max: usize) -> BoxFuture<'a, Result<Vec<u8>>> {
+        let p = path.to_path_buf();
+        blocking(move || {
+            use std::io::Read;
+            let mut out = Vec::new();
+            open_regular(&p)?
+                .take(max as u64)
+                .read_to_end(&mut out)
+                .map_err(|e| disk_err("cannot read", &p, e))?;
+            Ok(out)
         })
     }
 
@@ -327,5 +477,81 @@ mod tests {
         );
         assert!(super::parse_info("{}").is_none());
         assert_eq!(super::hex(&[0, 255, 16]), "00ff10");
+        let j = r#"{"virtual-size": 1048576, "format": "qcow2", "format-specific":
+            {"type": "qcow2", "data": {"data-file": "/etc/shadow", "data-file-raw": false}}}"#;
+        assert_eq!(
+            super::parse_info(j).unwrap().data_file.as_deref(),
+            Some(std::path::Path::new("/etc/shadow"))
+        );
+    }
+
+    #[test]
+    fn check_output_counts_corruptions_not_leaks() {
+        assert_eq!(
+            super::parse_check(r#"{"check-errors": 0, "leaks": 3, "filename": "x"}"#),
+            Ok(())
+        );
+        let e = super::parse_check(r#"{"corruptions": 69, "check-errors": 0}"#).unwrap_err();
+        assert!(e.contains("69 corruption"), "{e}");
+        assert!(super::parse_check("").is_err());
+    }
+
+    #[test]
+    fn bounded_md5_stops_at_its_size_and_time_limits() {
+        use std::time::Duration;
+        let p = std::path::Path::new("/x");
+        let mut r = std::io::Cursor::new(vec![7u8; 10]);
+        let e = super::md5_capped(&mut r, 5, Duration::from_secs(60), p).unwrap_err();
+        assert_eq!(e.code, super::Code::UploadTooLarge);
+        // An endless source is given up once its time is over.
+        let mut zero = std::io::repeat(0);
+        let e = super::md5_capped(&mut zero, u64::MAX, Duration::from_millis(50), p).unwrap_err();
+        assert_eq!(e.code, super::Code::ImageHashTimeout, "{e}");
+        let mut r = std::io::Cursor::new(Vec::new());
+        assert_eq!(
+            super::md5_capped(&mut r, 0, Duration::from_secs(60), p).unwrap(),
+            "d41d8cd98f00b204e9800998ecf8427e"
+        );
+    }
+
+    #[test]
+    fn devices_fifos_and_symlinks_are_never_read_as_files() {
+        use super::{Disks, FileKind, QemuImg};
+        use std::time::Duration;
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("f");
+        std::fs::write(&file, b"0123456789").unwrap();
+        let fifo = d.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        smol::block_on(async {
+            let q = QemuImg;
+            let st = q.stat(&link).await.unwrap().unwrap();
+            assert_eq!(st.canonical, std::fs::canonicalize(&file).unwrap());
+            assert_eq!((st.kind, st.len), (FileKind::File, 10));
+            assert_eq!(q.stat(&fifo).await.unwrap().unwrap().kind, FileKind::Other);
+            let zero = std::path::Path::new("/dev/zero");
+            assert_eq!(q.stat(zero).await.unwrap().unwrap().kind, FileKind::Other);
+            assert_eq!(q.stat(d.path()).await.unwrap().unwrap().kind, FileKind::Dir);
+            assert!(q.stat(&d.path().join("none")).await.unwrap().is_none());
+            assert_eq!(q.read_head(&file, 4).await.unwrap(), b"0123");
+            let minute = Duration::from_secs(60);
+            for p in [&fifo, &link, &zero.to_path_buf()] {
+                let e = q.read_head(p, 4).await.unwrap_err();
+                assert!(e.message.contains("not a regular file"), "{e}");
+                let e = q.md5_bounded(p, 1 << 20, minute).await.unwrap_err();
+                assert!(e.message.contains("not a regular file"), "{e}");
+            }
+            assert_eq!(
+                q.md5_bounded(&file, 10, minute).await.unwrap(),
+                "781e5e245d69b566979b86e28d23f2c7"
+            );
+            assert!(q.md5_bounded(&file, 9, minute).await.is_err());
+        });
     }
 }

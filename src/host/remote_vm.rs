@@ -11,7 +11,9 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::node_api::NodeApi;
-use super::{BoxFuture, ByteStream, Disks, Hypervisor, HypervisorInfo, ImageInfo, PowerOp};
+use super::{
+    BoxFuture, ByteStream, Disks, FileStat, Hypervisor, HypervisorInfo, ImageInfo, PowerOp,
+};
 use super::{PowerState, SpiceAddr, Written};
 use crate::error::{Code, Error, Result};
 
@@ -233,7 +235,7 @@ pub async fn serve_disk(d: &dyn Disks, call: DiskCall) -> Result<Value> {
         DiskCall::Info { path } => {
             let i = d.info(checked(&path)?).await?;
             json!({"format": i.format, "virtual_size": i.virtual_size,
-                   "actual_size": i.actual_size, "backing": i.backing})
+                   "actual_size": i.actual_size, "backing": i.backing, "data_file": i.data_file})
         }
         DiskCall::Resize { path, size } => {
             d.resize(checked(&path)?, size).await?;
@@ -443,6 +445,7 @@ impl Disks for RemoteDisks {
                 virtual_size: v["virtual_size"].as_u64().unwrap_or(0),
                 actual_size: v["actual_size"].as_u64().unwrap_or(0),
                 backing: v["backing"].as_str().map(PathBuf::from),
+                data_file: v["data_file"].as_str().map(PathBuf::from),
             })
         })
     }
@@ -542,6 +545,23 @@ impl Disks for RemoteDisks {
         _offset: u64,
     ) -> BoxFuture<'a, Result<(u64, ByteStream)>> {
         Box::pin(async move { Err(no_stream("a download")) })
+    }
+
+    fn md5_bounded<'a>(
+        &'a self,
+        _path: &'a Path,
+        _max_bytes: u64,
+        _max_time: std::time::Duration,
+    ) -> BoxFuture<'a, Result<String>> {
+        Box::pin(async move { Err(no_stream("registering a file")) })
+    }
+
+    fn stat<'a>(&'a self, _path: &'a Path) -> BoxFuture<'a, Result<Option<FileStat>>> {
+        Box::pin(async move { Err(no_stream("registering a file")) })
+    }
+
+    fn read_head<'a>(&'a self, _path: &'a Path, _max: usize) -> BoxFuture<'a, Result<Vec<u8>>> {
+        Box::pin(async move { Err(no_stream("checking an image header")) })
     }
 }
 

@@ -2,6 +2,7 @@
 //! and disk images (qcow2 files and chains), with the types they speak.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use smol::io::AsyncRead;
 use uuid::Uuid;
@@ -77,6 +78,25 @@ pub struct ImageInfo {
     pub virtual_size: u64,
     pub actual_size: u64,
     pub backing: Option<PathBuf>,
+    /// The external data file a qcow2 image keeps its data in.
+    pub data_file: Option<PathBuf>,
+}
+
+/// What a path is, once symlinks are followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    File,
+    Dir,
+    /// A device, FIFO or socket.
+    Other,
+}
+
+/// A path with its symlinks resolved (`canonicalize`) and what is there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileStat {
+    pub canonical: PathBuf,
+    pub kind: FileKind,
+    pub len: u64,
 }
 
 /// A byte stream in (an upload) or out (a download).
@@ -132,6 +152,19 @@ pub trait Disks: Send + Sync {
         limit: u64,
     ) -> BoxFuture<'a, Result<Written>>;
     fn md5<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<String>>;
+    /// The md5 of a regular file (a device, FIFO or symlink is refused),
+    /// giving up once more than `max_bytes` were read or `max_time` passed.
+    fn md5_bounded<'a>(
+        &'a self,
+        path: &'a Path,
+        max_bytes: u64,
+        max_time: Duration,
+    ) -> BoxFuture<'a, Result<String>>;
+    /// Follows symlinks; `None` when nothing is there.
+    fn stat<'a>(&'a self, path: &'a Path) -> BoxFuture<'a, Result<Option<FileStat>>>;
+    /// The first `max` bytes (fewer when the file is shorter) of a regular
+    /// file; a device, FIFO or symlink is refused.
+    fn read_head<'a>(&'a self, path: &'a Path, max: usize) -> BoxFuture<'a, Result<Vec<u8>>>;
     /// Opens a file for streaming out from byte `offset` (a resumed pull):
     /// the length left and the bytes.
     fn open_read<'a>(

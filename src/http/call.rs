@@ -51,6 +51,8 @@ pub struct Call {
     pub body: Vec<u8>,
     /// The request body as a stream (routes marked `streaming`).
     pub upload: Option<crate::host::ByteStream>,
+    /// The length the streamed body declared (`Content-Length`), if any.
+    pub upload_len: Option<u64>,
 }
 
 impl Call {
@@ -298,10 +300,11 @@ async fn answer(route: &Route, mut req: Request<State>) -> tide::Response {
             "The service is stopping; retry when it is back",
         ));
     }
-    let mut upload = None;
+    let (mut upload, mut upload_len) = (None, None);
     let body = if route.method == Method::Get {
         Vec::new()
     } else if route.streaming {
+        upload_len = req.len().map(|n| n as u64);
         upload = Some(Box::new(req.take_body()) as crate::host::ByteStream);
         Vec::new()
     } else {
@@ -330,6 +333,7 @@ async fn answer(route: &Route, mut req: Request<State>) -> tide::Response {
         params,
         body,
         upload,
+        upload_len,
     };
     let result = if let Some(validate) = route.asyncable {
         run_maybe_async(route, validate, &mut call, &target).await
@@ -442,6 +446,7 @@ async fn run_maybe_async(
         params: std::mem::take(&mut call.params),
         body: std::mem::take(&mut call.body),
         upload: None,
+        upload_len: None,
     };
     if !wants_async {
         return guarded(handler, detached).await;
@@ -511,6 +516,7 @@ mod tests {
             params: vec![],
             body: vec![],
             upload: None,
+            upload_len: None,
         };
         let e = smol::block_on(guarded(boom, call)).err().unwrap();
         assert_eq!(e.code, Code::Internal);

@@ -387,7 +387,10 @@ fn meta(c: &Call) -> Result<ImageMeta> {
 pub async fn image_upload(mut c: Call) -> Result<Reply> {
     let m = meta(&c)?;
     let body = c.upload.take().ok_or_else(|| Error::missing("body"))?;
-    let img = c.services.base_image_upload(&c.actor, m, body).await?;
+    let img = c
+        .services
+        .base_image_upload(&c.actor, m, body, c.upload_len)
+        .await?;
     distributed(&c, img).await
 }
 
@@ -471,7 +474,10 @@ pub async fn image_delete(c: Call) -> Result<Reply> {
 pub async fn iso_upload(mut c: Call) -> Result<Reply> {
     let m = meta(&c)?;
     let body = c.upload.take().ok_or_else(|| Error::missing("body"))?;
-    let iso = c.services.iso_upload(&c.actor, m, body).await?;
+    let iso = c
+        .services
+        .iso_upload(&c.actor, m, body, c.upload_len)
+        .await?;
     Ok(Reply::data(t::iso_view(&iso)).on(iso.name.clone()))
 }
 

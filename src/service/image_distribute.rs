@@ -162,7 +162,7 @@ impl Services {
                 return Err(Error::new(
                     Code::ImageMd5Mismatch,
                     format!(
-                        "The controller's copy of `{}` is damaged (md5 {md5}, expected {}); upload it again",
+                        "The controller's copy of `{}` is damaged (its md5 is not the recorded {}); upload it again",
                         img.name, img.md5
                     ),
                 ));

@@ -15,11 +15,12 @@ use uuid::Uuid;
 
 use super::task::TaskHandle;
 use super::Services;
+use crate::domain::qcow2;
 use crate::domain::storage::Role;
 use crate::error::{Code, Error, Result};
 use crate::host::fetch::encode;
 use crate::host::remote_vm::{serve_disk, DiskCall};
-use crate::host::ByteStream;
+use crate::host::{ByteStream, FileKind};
 
 /// Where one pull stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,6 +97,16 @@ pub struct Wanted {
     pub md5: String,
 }
 
+/// The storage `_base` directory (`…/instances/_base` or `…/datas/_base`)
+/// that holds `path`, at any depth.
+fn base_dir_of(path: &Path) -> Option<PathBuf> {
+    path.ancestors().skip(1).find_map(|a| {
+        let base = a.file_name()? == "_base";
+        let parent = a.parent()?.file_name()?;
+        (base && (parent == "instances" || parent == "datas")).then(|| a.to_path_buf())
+    })
+}
+
 fn part_of(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(".part");
@@ -108,7 +119,8 @@ impl Services {
     /// `internal/pull` on a node: starts (or reports) the pull of `path`
     /// from the controller. A file already there with the right md5 is
     /// done; a wrong one is pulled again; an interrupted pull continues
-    /// from its `.part`.
+    /// from its `.part`; a failed pull is reported once, then the next
+    /// ask starts it again.
     pub fn internal_pull(
         self: &Arc<Self>,
         token: Option<&str>,
@@ -124,19 +136,37 @@ impl Services {
         {
             return Err(Error::invalid("path", "must be absolute, without `..`"));
         }
+        if base_dir_of(&path).is_none() {
+            return Err(Error::invalid(
+                "path",
+                format!(
+                    "{} is not in a storage's `instances/_base` or `datas/_base` directory",
+                    path.display()
+                ),
+            ));
+        }
         if md5.len() != 32 || !md5.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::invalid("md5", "must be 32 hex digits"));
         }
         let mut jobs = self.pulls.jobs.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(j) = jobs.get(&path) {
             let end = j.end.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let again = matches!(end, PullEnd::Failed(_)) || j.md5 != md5 || verify;
-            if !again || end == PullEnd::Running {
-                return Ok(PullStatus {
-                    end,
-                    done: j.done.load(Ordering::SeqCst),
-                    total: j.total.load(Ordering::SeqCst),
-                });
+            let status = PullStatus {
+                end: end.clone(),
+                done: j.done.load(Ordering::SeqCst),
+                total: j.total.load(Ordering::SeqCst),
+            };
+            let asked_anew = j.md5 != md5 || verify;
+            match end {
+                PullEnd::Running => return Ok(status),
+                PullEnd::Done if !asked_anew => return Ok(status),
+                // A failure is answered once (the controller polling
+                // learns it); the next ask starts over.
+                PullEnd::Failed(_) if !asked_anew => {
+                    jobs.remove(&path);
+                    return Ok(status);
+                }
+                _ => {}
             }
         }
         let job = PullJob {
@@ -242,7 +272,49 @@ impl Services {
                 ),
             ));
         }
+        if let Err(e) = self.pulled_file_check(path, &part).await {
+            let _ = self.disks.remove(&part).await;
+            return Err(e);
+        }
         self.disks.rename(&part, path).await
+    }
+
+    /// A pulled file (at `part`, to become `path`) must be a qcow2 image
+    /// that reaches no file outside the `_base` directory it goes to: no
+    /// external data file, no `json:` or protocol name, and a backing
+    /// file (a template version's chain) inside that directory, symlinks
+    /// followed. Read from the header here; qemu opens nothing.
+    async fn pulled_file_check(&self, path: &Path, part: &Path) -> Result<()> {
+        let refuse = |why: String| {
+            Error::new(
+                Code::ImageUnsafe,
+                format!("{} is refused: {why}", path.display()),
+            )
+        };
+        let root =
+            base_dir_of(path).ok_or_else(|| refuse("it is not in a `_base` directory".into()))?;
+        let head = self.disks.read_head(part, qcow2::HEAD_MAX).await?;
+        let h = qcow2::parse(&head).map_err(|e| refuse(e.to_string()))?;
+        let Some(backing) = h
+            .check_backing_within(path, &root)
+            .map_err(|e| refuse(e.to_string()))?
+        else {
+            return Ok(());
+        };
+        let canonical_root = match self.disks.stat(&root).await? {
+            Some(st) => st.canonical,
+            None => root.clone(),
+        };
+        if let Some(st) = self.disks.stat(&backing).await? {
+            if !st.canonical.starts_with(&canonical_root) || st.kind != FileKind::File {
+                return Err(refuse(format!(
+                    "its backing file {} resolves outside {} or is not a regular file",
+                    backing.display(),
+                    root.display()
+                )));
+            }
+        }
+        Ok(())
     }
 
     // ---- the controller's side -------------------------------------------
@@ -431,5 +503,21 @@ mod tests {
             part_of(Path::new("/s/v1.qcow2")),
             Path::new("/s/v1.qcow2.part")
         );
+    }
+
+    #[test]
+    fn pulled_files_belong_to_a_base_directory() {
+        let b = |p: &str| base_dir_of(Path::new(p));
+        assert_eq!(
+            b("/opt/slow/instances/_base/t/d/v2.qcow2"),
+            Some(PathBuf::from("/opt/slow/instances/_base"))
+        );
+        assert_eq!(
+            b("/opt/slow/datas/_base/img"),
+            Some(PathBuf::from("/opt/slow/datas/_base"))
+        );
+        assert_eq!(b("/opt/slow/instances/_base"), None);
+        assert_eq!(b("/etc/shadow"), None);
+        assert_eq!(b("/opt/slow/other/_base/x"), None);
     }
 }

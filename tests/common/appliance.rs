@@ -10,7 +10,7 @@ use vdi_appliance::app::{self, Fakes};
 use vdi_appliance::domain::net::{DefaultRoute, IfAddr};
 use vdi_appliance::fakes::{FakeHost, FakeNet};
 use vdi_appliance::http::{self, State};
-use vdi_appliance::service::{Services, Settings};
+use vdi_appliance::service::{Backends, Services, Settings};
 use vdi_appliance::store::Store;
 
 pub struct T {
@@ -22,12 +22,17 @@ pub struct T {
     pub _dir: tempfile::TempDir,
 }
 
+/// The start of a qcow2 image of `size` bytes, as the fake disks read it.
 pub fn qcow2(size: u64) -> Vec<u8> {
-    let mut h = vec![0u8; 512];
-    h[..4].copy_from_slice(b"QFI\xfb");
-    h[4..8].copy_from_slice(&3u32.to_be_bytes());
-    h[24..32].copy_from_slice(&size.to_be_bytes());
-    h
+    vdi_appliance::domain::qcow2::minimal_header(size, None, None)
+}
+
+/// The start of an ISO 9660 image: `CD001` at byte 0x8001.
+pub fn iso() -> Vec<u8> {
+    let mut b = vec![0u8; 0x8800];
+    b[0x8000] = 1;
+    b[0x8001..0x8006].copy_from_slice(b"CD001");
+    b
 }
 
 pub fn md5_hex(b: &[u8]) -> String {
@@ -36,6 +41,12 @@ pub fn md5_hex(b: &[u8]) -> String {
 }
 
 pub fn harness() -> T {
+    harness_with(|_| {})
+}
+
+/// `harness` with some backends replaced first (say, the real qemu-img
+/// disks); `T::f` keeps the fakes.
+pub fn harness_with(change: impl FnOnce(&mut Backends)) -> T {
     let dir = tempfile::tempdir().unwrap();
     let slow = dir.path().join("opt-slow");
     let fast = dir.path().join("opt-fast");
@@ -60,7 +71,9 @@ pub fn harness() -> T {
     let f = app::fakes(net, host);
     let mut settings = Settings::for_dir(dir.path().join("d"));
     settings.vm_stop_timeout = std::time::Duration::from_millis(300);
-    let s = app::services(store, &f.backends(), settings, app::global_spawner());
+    let mut backends = f.backends();
+    change(&mut backends);
+    let s = app::services(store, &backends, settings, app::global_spawner());
     s.admin_set_password("admin", "s3cret-pass").unwrap();
     let app = http::app(s.clone());
     let token = super::app_token(&app, "admin", "s3cret-pass");
