@@ -1,7 +1,7 @@
 # vdi-appliance — the two commands that matter:
 #   make run    build and run the service locally (data in ./var)
 #   make test   install what the tests need, then run every tier
-# Tiers can be run alone: make test-unit | test-api | test-host | test-process | test-netns | test-ssh | test-firstboot |
+# Tiers can be run alone: make test-unit | test-api | test-images | test-host | test-process | test-netns | test-ssh | test-firstboot |
 #   test-libvirt | test-guest | test-units | test-buildroot | image-test | lint
 # make image  builds the appliance ISO; make install puts the service on this Debian host.
 # make bench  runs the API benchmark (10,000 records, wrk on loopback);
@@ -24,7 +24,7 @@ ISO := target/image/vdi-appliance-$(VERSION).iso
 DESTDIR ?=
 
 
-.PHONY: bench-desktop bench-monitor test-host install install-files deps-image image image-test test-buildroot
+.PHONY: bench-desktop bench-monitor test-images test-host install install-files deps-image image image-test test-buildroot
 .PHONY: test-ssh run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
 
 deps-build:
@@ -46,7 +46,7 @@ run: build
 	@echo "  create the first admin: curl -s -X POST http://127.0.0.1:$(lastword $(subst :, ,$(LISTEN)))/api/v1/setup/admin -d '{\"setup_token\":\"'\$$(cat $(DATA)/setup-token)'\",\"name\":\"admin\",\"password\":\"<8+ chars>\"}'"
 	$(BIN) serve --listen $(LISTEN) --data-dir $(DATA) $(ARGS)
 
-test: deps-test lint test-unit test-api test-host test-process test-netns test-ssh test-firstboot test-libvirt test-guest test-units test-buildroot image-test
+test: deps-test lint test-unit test-api test-images test-host test-process test-netns test-ssh test-firstboot test-libvirt test-guest test-units test-buildroot image-test
 	@echo "make test: every tier passed"
 
 lint: deps-test
@@ -59,6 +59,11 @@ test-unit: deps-test
 
 test-api: deps-test
 	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal --test monitor --test node --test node_desktops --test store_watchdog
+
+# Images that reach host files, registrations outside the storage, truncated
+# uploads: over fakes and with real qemu-img (root: mknod).
+test-images: deps-test
+	$(CARGO) test --locked --test image_safety --test image_pull
 
 # This machine's own figures through the real sampler (sysinfo, /proc, sysfs).
 test-host: deps-test
