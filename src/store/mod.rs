@@ -10,6 +10,7 @@ mod codec;
 mod controller;
 mod desktop;
 mod export;
+mod flusher;
 mod monitor;
 mod named;
 mod network;
@@ -108,6 +109,7 @@ pub struct Store {
     node_links: Tree,
     generations: [AtomicU64; TABLES],
     oplog_keep: usize,
+    flusher: flusher::Flusher,
 }
 
 /// Store tuning; the defaults suit an appliance with a few hundred MB free.
@@ -214,19 +216,17 @@ impl Store {
             node_links: t("node_links")?,
             generations: Default::default(),
             oplog_keep: opts.oplog_keep,
+            flusher: flusher::Flusher::start(db.clone())?,
             db,
         };
         store.oplog_prune(opts.oplog_keep)?;
         Ok(store)
     }
 
-    /// Writes every pending change to disk; call before acknowledging a write.
+    /// Writes every pending change to disk; call before acknowledging a
+    /// write. Concurrent callers share one flush (see `flusher`).
     pub async fn flush(&self) -> Result<()> {
-        self.db
-            .flush_async()
-            .await
-            .map(|_| ())
-            .map_err(Error::store)
+        self.flusher.flush().await
     }
 
     pub fn flush_blocking(&self) -> Result<()> {
