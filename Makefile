@@ -24,7 +24,7 @@ ISO := target/image/vdi-appliance-$(VERSION).iso
 DESTDIR ?=
 
 
-.PHONY: bench-desktop bench-monitor test-images test-host install install-files deps-image image image-test test-buildroot
+.PHONY: bench-desktop bench-logins bench-monitor test-images test-host install install-files deps-image image image-test test-buildroot
 .PHONY: test-ssh run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
 
 deps-build:
@@ -165,6 +165,11 @@ bench: deps-test
 # 50 nodes reporting for a simulated week: store size, RSS, top_data vs health.
 bench-monitor: deps-test
 	$(CARGO) bench --locked --bench monitor
+
+# Terminal logins at the bell: sequential and concurrent, each flushed,
+# against the health floor.
+bench-logins: deps-test
+	$(CARGO) bench --locked --bench logins
 
 # Desktop creation and start on real libvirt against shell loops (root).
 bench-desktop: deps-libvirt

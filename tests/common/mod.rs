@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod appliance;
+pub mod from;
 pub mod ns;
 pub mod real;
 
