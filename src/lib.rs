@@ -71,7 +71,10 @@ pub fn run(cfg: Config, backends: Backends, owners: Owners) -> Result<bool> {
         Arc::new(move |f| spawner_ex.spawn(f).detach()),
     );
     let (stop_tx, stop_rx) = smol::channel::bounded::<&'static str>(4);
-    watch_signals(stop_tx.clone())?;
+    watch_signals(
+        stop_tx.clone(),
+        cfg.settings().shutdown_grace + HARD_STOP_MARGIN,
+    )?;
     let result = smol::block_on(ex.run(serve(
         cfg,
         services.clone(),
@@ -88,23 +91,48 @@ pub fn run(cfg: Config, backends: Backends, owners: Owners) -> Result<bool> {
     result
 }
 
-fn watch_signals(tx: smol::channel::Sender<&'static str>) -> Result<()> {
+/// SIGTERM or SIGINT asks for a clean stop. The stop must end within
+/// `hard_stop` (shutdown_grace plus a margin, under the unit's
+/// TimeoutStopSec): if a stuck request or store holds it up, the process
+/// exits anyway — every acknowledged write is already on disk, and the
+/// next start concludes what was running. A second signal exits at once.
+fn watch_signals(tx: smol::channel::Sender<&'static str>, hard_stop: Duration) -> Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals =
         signal_hook::iterator::Signals::new([SIGTERM, SIGINT]).map_err(Error::internal)?;
     std::thread::Builder::new()
         .name("vdi-signals".into())
         .spawn(move || {
+            let mut asked = false;
             for s in signals.forever() {
                 let name = if s == SIGTERM { "SIGTERM" } else { "SIGINT" };
-                if tx.send_blocking(name).is_err() {
-                    break;
+                if asked {
+                    log::error!("{name} again while stopping: exiting now");
+                    std::process::exit(EXIT_FORCED);
+                }
+                asked = true;
+                let _ = tx.try_send(name);
+                let spawned = std::thread::Builder::new()
+                    .name("vdi-stop-deadline".into())
+                    .spawn(move || {
+                        std::thread::sleep(hard_stop);
+                        log::error!(
+                            "still stopping {hard_stop:?} after {name} (a request or the store is stuck): exiting without a clean stop"
+                        );
+                        std::process::exit(EXIT_FORCED);
+                    });
+                if let Err(e) = spawned {
+                    log::warn!("no stop deadline: {e}");
                 }
             }
         })
         .map_err(Error::internal)?;
     Ok(())
 }
+
+/// The exit status of a stop that could not finish cleanly (EX_SOFTWARE):
+/// systemd's Restart=on-failure starts the service again.
+const EXIT_FORCED: i32 = 70;
 
 async fn serve(
     cfg: Config,
@@ -238,6 +266,10 @@ async fn serve(
     log::info!("stopped cleanly");
     Ok(restart.load(std::sync::atomic::Ordering::SeqCst))
 }
+
+/// How much longer than shutdown_grace a stop may take before the process
+/// exits regardless (20 s + 10 s stays under the unit's TimeoutStopSec=45s).
+const HARD_STOP_MARGIN: Duration = Duration::from_secs(10);
 
 const ROLE_CHANGED: &str = "the role file changed (joined or left a controller)";
 

@@ -327,3 +327,127 @@ fn serves_while_libvirt_is_unreachable() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A store whose disk stops answering (the filesystem frozen with
+/// `fsfreeze`): SIGTERM still ends the process, by the hard stop deadline
+/// (shutdown_grace + 10 s), with status 70 so that systemd restarts it.
+#[test]
+fn sigterm_ends_the_process_while_the_store_is_stuck() {
+    struct Frozen(PathBuf, #[allow(dead_code)] tempfile::TempDir);
+    impl Drop for Frozen {
+        fn drop(&mut self) {
+            let _ = Command::new("fsfreeze").arg("-u").arg(&self.0).status();
+            // Lazily: the service may still hold files there a moment longer.
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("disk.img");
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let run = |cmd: &str, args: &[&std::ffi::OsStr]| {
+        let st = Command::new(cmd).args(args).status().unwrap();
+        assert!(st.success(), "{cmd} {args:?}");
+    };
+    run(
+        "truncate",
+        &["-s".as_ref(), "64M".as_ref(), img.as_os_str()],
+    );
+    run("mkfs.ext4", &["-q".as_ref(), img.as_os_str()]);
+    run(
+        "mount",
+        &[
+            "-o".as_ref(),
+            "loop".as_ref(),
+            img.as_os_str(),
+            mnt.as_os_str(),
+        ],
+    );
+    let guard = Frozen(mnt.clone(), dir);
+    let data = mnt.join("data");
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(&data)
+        .args([
+            "--libvirt-uri",
+            "test:///default",
+            "--shutdown-grace-s",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    common::wait_healthy(port, Duration::from_secs(20));
+    let setup = std::fs::read_to_string(data.join("setup-token")).unwrap();
+    let body = json!({"setup_token": setup.trim(), "name": "admin", "password": "first-pass-1"});
+    assert_eq!(
+        http(port, "POST", "/api/v1/setup/admin", None, Some(&body)).0,
+        200
+    );
+    let token = login(port, "first-pass-1");
+
+    run("fsfreeze", &["-f".as_ref(), mnt.as_os_str()]);
+    // A write that must reach the disk before it answers: it cannot.
+    let stuck = std::thread::spawn(move || {
+        common::try_http(
+            port,
+            "POST",
+            "/api/v1/resource_pool/create",
+            Some(&token),
+            br#"{"name": "during-freeze", "desc": "x"}"#,
+        )
+    });
+    // Stuck for real: one of the service's threads waits in the kernel on
+    // the frozen disk (state D) before the stop is asked for.
+    let tasks = format!("/proc/{}/task", child.id());
+    let blocked = || {
+        std::fs::read_dir(&tasks)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|t| {
+                std::fs::read_to_string(t.path().join("stat"))
+                    .is_ok_and(|s| s.rsplit(") ").next().unwrap_or("").starts_with('D'))
+            })
+    };
+    let until = Instant::now() + Duration::from_secs(20);
+    while !blocked() {
+        assert!(
+            Instant::now() < until,
+            "no thread of the service blocked on the frozen store"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let t0 = Instant::now();
+    run("kill", &["-TERM".as_ref(), child.id().to_string().as_ref()]);
+    // Bounded wait for the exit: the unit's TimeoutStopSec is 45 s. A
+    // thread blocked in the frozen filesystem keeps even an exited process
+    // from being reaped until the thaw, so "exited" is the main thread gone
+    // (a zombie in /proc) or a status.
+    let stat = format!("/proc/{}/stat", child.id());
+    loop {
+        let zombie = std::fs::read_to_string(&stat)
+            .map(|s| s.rsplit(") ").next().unwrap_or("").starts_with('Z'))
+            .unwrap_or(true);
+        if zombie || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if t0.elapsed() > Duration::from_secs(40) {
+            // The guard thaws as this unwinds; the child is killed after.
+            let _ = child.kill();
+            panic!("still running 40 s after SIGTERM with its store stuck");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(guard);
+    let code = child.wait().unwrap();
+    assert_eq!(code.code(), Some(70), "a forced stop exits with 70: {code}");
+    let _ = stuck.join();
+}
