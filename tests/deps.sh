@@ -17,7 +17,7 @@ declare -A NEEDS=(
            /usr/include/openssl/ssl.h:libssl-dev"
   [test]="wrk:wrk systemd-analyze:systemd ip:iproute2 unshare:util-linux nsenter:util-linux
           python3:python3 /usr/lib/python3/dist-packages/prometheus_client:python3-prometheus-client
-          qemu-img:qemu-utils"
+          qemu-img:qemu-utils mkfs.ext4:e2fsprogs fsfreeze:util-linux losetup:mount"
   [ssh]="/usr/sbin/sshd:openssh-server ssh:openssh-client openssl:openssl"
   [browser]="chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
              node:nodejs npm:npm"
