@@ -6,6 +6,7 @@
 pub mod appliance;
 pub mod ns;
 pub mod real;
+pub mod wire;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
