@@ -15,6 +15,14 @@ pub enum Kind {
     PayloadTooLarge,
     Invalid,
     TooManyRequests,
+    /// The request head did not arrive in time (408).
+    RequestTimeout,
+    /// The request head is over its size or field-count limit (431).
+    HeadTooLarge,
+    /// A method or transfer coding the service does not implement (501).
+    NotImplemented,
+    /// An HTTP version other than 1.0 and 1.1 (505).
+    VersionNotSupported,
     Internal,
     Unavailable,
 }
@@ -31,6 +39,10 @@ impl Kind {
             Kind::PayloadTooLarge => 413,
             Kind::Invalid => 422,
             Kind::TooManyRequests => 429,
+            Kind::RequestTimeout => 408,
+            Kind::HeadTooLarge => 431,
+            Kind::NotImplemented => 501,
+            Kind::VersionNotSupported => 505,
             Kind::Internal => 500,
             Kind::Unavailable => 503,
         }
@@ -70,6 +82,12 @@ catalogue! {
     ShuttingDown = 10013, Unavailable, "The service is stopping and takes no new work.";
     StoreNotEmpty = 10014, Conflict, "An import goes only into an empty store.";
     NameMismatch = 10015, Conflict, "The current `name` sent with a change is not the object's name; reload and retry.";
+    // 101xx: the HTTP wire (answered before any route; the connection then closes)
+    MalformedRequest = 10101, BadRequest, "The request is not valid HTTP/1.1; the message names the part: the request line, a header (not UTF-8 or not ASCII, a bad Content-Length, Content-Length together with Transfer-Encoding) or the target.";
+    RequestHeadTooLarge = 10102, HeadTooLarge, "The request head is larger than 8 KiB or has more than 128 header fields.";
+    NotImplemented = 10103, NotImplemented, "The HTTP method or the Transfer-Encoding is not one the service implements.";
+    HttpVersionUnsupported = 10104, VersionNotSupported, "Only HTTP/1.0 and HTTP/1.1 are served.";
+    RequestTimeout = 10105, RequestTimeout, "The request head did not arrive in time (30 s).";
     // 110xx: authentication
     Unauthorized = 11001, Unauthorized, "The call needs `Authorization: Bearer <access_token>`.";
     TokenInvalid = 11002, Unauthorized, "The access token is unknown, revoked or expired.";

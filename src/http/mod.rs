@@ -3,6 +3,7 @@
 
 pub mod call;
 mod envelope;
+mod h1;
 pub mod openapi;
 mod routes;
 pub mod server;

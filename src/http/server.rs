@@ -1,5 +1,5 @@
-//! The HTTP/1.1 listener: accepts connections on the smol executor and hands
-//! each request to the tide app, until told to stop.
+//! The HTTP/1.1 listener: accepts connections on the smol executor and runs
+//! our own connection handler (`h1`) on each, until told to stop.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -7,6 +7,8 @@ use std::sync::Arc;
 use smol::{Async, Executor};
 
 use super::State;
+
+pub use super::h1::Limits;
 
 /// Binds the listening socket (done before READY is sent).
 pub fn bind(addr: &str) -> std::io::Result<Async<TcpListener>> {
@@ -26,6 +28,17 @@ pub async fn serve(
     ex: Arc<Executor<'static>>,
     stop: impl std::future::Future<Output = ()>,
 ) {
+    serve_with(app, listener, ex, stop, Limits::default()).await
+}
+
+/// `serve` with other wire limits (tests shorten the timeouts).
+pub async fn serve_with(
+    app: tide::Server<State>,
+    listener: Async<TcpListener>,
+    ex: Arc<Executor<'static>>,
+    stop: impl std::future::Future<Output = ()>,
+    limits: Limits,
+) {
     let accept = async {
         loop {
             match listener.accept().await {
@@ -35,20 +48,8 @@ pub async fn serve(
                     if let Err(e) = stream.get_ref().set_nodelay(true) {
                         log::debug!("TCP_NODELAY on {peer}: {e}");
                     }
-                    let app = app.clone();
-                    ex.spawn(async move {
-                        let stream = async_dup::Arc::new(stream);
-                        let r = async_h1::accept(stream, move |mut req| {
-                            req.set_peer_addr(Some(peer.to_string()));
-                            let app = app.clone();
-                            async move { app.respond::<_, tide::http::Response>(req).await }
-                        })
-                        .await;
-                        if let Err(e) = r {
-                            log::debug!("connection from {peer}: {e}");
-                        }
-                    })
-                    .detach();
+                    ex.spawn(super::h1::connection(app.clone(), stream, peer, limits))
+                        .detach();
                 }
                 Err(e) => {
                     log::warn!("accept failed: {e}");
