@@ -372,6 +372,44 @@ fn stalled_body_times_out_and_closes() {
     assert!(closed(&mut r));
 }
 
+/// Item 5 of the probe: a body dripping a byte at a time, each well
+/// within the no-byte timeout, still fails once it is slower than the
+/// minimum rate after the grace period.
+#[test]
+fn dripping_body_fails_under_the_minimum_rate() {
+    let t = harness();
+    let limits = Limits {
+        body_rate_grace: Duration::from_millis(300),
+        body_min_rate: 1000,
+        ..Limits::default()
+    };
+    let w = Wire::start(t.app.clone(), limits);
+    let mut s = w.connect();
+    s.write_all(b"POST /api/v1/login HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{")
+        .unwrap();
+    // One byte every 50 ms: 20 bytes/s, far under 1000 bytes/s. The server
+    // refuses long before the 100 bytes are through; once it has answered
+    // and closed, writes fail.
+    for _ in 0..99 {
+        std::thread::sleep(Duration::from_millis(50));
+        if s.write_all(b" ").is_err() {
+            break;
+        }
+    }
+    let mut r = BufReader::new(s);
+    let resp = read_response(&mut r, false).expect("an answer to the dripping body");
+    assert!(resp.status >= 400, "{resp:?}");
+    assert!(
+        resp.json()["msg"]
+            .as_str()
+            .unwrap()
+            .contains("slower than 1000 bytes/s"),
+        "{:?}",
+        resp.json()
+    );
+    assert_eq!(resp.header("connection"), Some("close"));
+}
+
 #[test]
 fn slow_heads_get_408_and_idle_connections_close() {
     let t = harness();

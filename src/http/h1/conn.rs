@@ -126,6 +126,36 @@ pub(super) struct Conn {
     /// Bumped when a request is over; a body reader of an older request
     /// fails instead of stealing the next request's bytes.
     gen: u64,
+    rate: Rate,
+}
+
+/// How fast the current body arrives, from the app's first read of it.
+struct Rate {
+    min: u64,
+    grace: Duration,
+    since: Option<std::time::Instant>,
+    bytes: u64,
+}
+
+impl Rate {
+    /// Counts `n` more bytes; an error once the body is too slow.
+    fn add(&mut self, n: usize) -> io::Result<()> {
+        self.bytes += n as u64;
+        let Some(t0) = self.since else { return Ok(()) };
+        let took = t0.elapsed();
+        if took > self.grace && (self.bytes as f64) < self.min as f64 * took.as_secs_f64() {
+            return Err(fail(
+                io::ErrorKind::TimedOut,
+                &format!(
+                    "the body arrives slower than {} bytes/s ({} bytes in {} ms)",
+                    self.min,
+                    self.bytes,
+                    took.as_millis()
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 pub(super) type Shared = Arc<Mutex<Conn>>;
@@ -139,13 +169,19 @@ fn fail(kind: io::ErrorKind, msg: &str) -> io::Error {
 }
 
 impl Conn {
-    pub fn new(io: Arc<Async<TcpStream>>, body_timeout: Duration) -> Conn {
+    pub fn new(io: Arc<Async<TcpStream>>, limits: &super::Limits) -> Conn {
         Conn {
             sock: Sock {
                 io,
                 timer: Timer::never(),
                 armed: false,
-                idle: body_timeout,
+                idle: limits.body_timeout,
+            },
+            rate: Rate {
+                min: limits.body_min_rate,
+                grace: limits.body_rate_grace,
+                since: None,
+                bytes: 0,
             },
             buf: vec![0u8; BUF_SIZE].into_boxed_slice(),
             pos: 0,
@@ -209,6 +245,8 @@ impl Conn {
             Framing::Length(n) => Body::Length(n),
             Framing::Chunked => Body::ChunkSize,
         };
+        self.rate.since = None;
+        self.rate.bytes = 0;
         self.cont = if expect_continue && self.body != Body::Done {
             Continue::Owed(0)
         } else {
@@ -251,6 +289,7 @@ impl Conn {
         if out.is_empty() {
             return Poll::Ready(Ok(0));
         }
+        self.rate.since.get_or_insert_with(std::time::Instant::now);
         while let Continue::Owed(n) = self.cont {
             match ready!(self.sock.poll_write(cx, &CONTINUE[n..])) {
                 Ok(0) => return self.set_failed(fail(io::ErrorKind::WriteZero, "peer gone")),
@@ -267,6 +306,9 @@ impl Conn {
                 }
                 Body::Length(left) => {
                     let n = ready!(self.poll_data(cx, out, left))?;
+                    if let Err(e) = self.rate.add(n) {
+                        return self.set_failed(e);
+                    }
                     self.body = if n as u64 == left {
                         Body::Done
                     } else {
@@ -276,6 +318,9 @@ impl Conn {
                 }
                 Body::ChunkData(left) => {
                     let n = ready!(self.poll_data(cx, out, left))?;
+                    if let Err(e) = self.rate.add(n) {
+                        return self.set_failed(e);
+                    }
                     self.body = if n as u64 == left {
                         Body::ChunkEnd
                     } else {

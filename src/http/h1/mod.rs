@@ -46,6 +46,12 @@ pub struct Limits {
     /// A request body that delivers no byte for this long fails
     /// (`TimedOut`) and the connection closes.
     pub body_timeout: Duration,
+    /// Once a body has been read for `body_rate_grace`, it must have
+    /// arrived at `body_min_rate` bytes/s on average, or it fails
+    /// (`TimedOut`): a client dripping a byte every few seconds cannot hold
+    /// a connection for as long as its declared length lasts.
+    pub body_min_rate: u64,
+    pub body_rate_grace: Duration,
     /// A reply the client takes no byte of for this long is abandoned.
     pub write_timeout: Duration,
     /// How long an error reply waits for the client's remaining bytes.
@@ -58,6 +64,8 @@ impl Default for Limits {
             head_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             body_timeout: Duration::from_secs(30),
+            body_min_rate: 1024,
+            body_rate_grace: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
             linger: Duration::from_secs(2),
         }
@@ -103,7 +111,7 @@ async fn serve_requests(
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| "localhost".into());
-    let conn: conn::Shared = Arc::new(Mutex::new(Conn::new(io.clone(), limits.body_timeout)));
+    let conn: conn::Shared = Arc::new(Mutex::new(Conn::new(io.clone(), &limits)));
     let mut timer = Timer::never();
     let mut first = true;
     loop {
