@@ -111,7 +111,7 @@ async fn serve_requests(
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| "localhost".into());
-    let conn: conn::Shared = Arc::new(Mutex::new(Conn::new(io.clone(), &limits)));
+    let conn: conn::Shared = Arc::new(Mutex::new(Conn::new(io.clone(), limits)));
     let mut timer = Timer::never();
     let mut first = true;
     loop {
