@@ -5,6 +5,7 @@
 //!   - the floor: `GET /api/v1/health` with the same client and concurrency;
 //!   - logins one after another (one flush each);
 //!   - logins from BENCH_CONNS terminals at once (flushes are shared).
+//!
 //! Environment: BENCH_CONNS (32), BENCH_LOGINS (20 per terminal).
 
 use std::io::{Read, Write};
