@@ -88,6 +88,8 @@ catalogue! {
     NotImplemented = 10103, NotImplemented, "The HTTP method or the Transfer-Encoding is not one the service implements.";
     HttpVersionUnsupported = 10104, VersionNotSupported, "Only HTTP/1.0 and HTTP/1.1 are served.";
     RequestTimeout = 10105, RequestTimeout, "The request head did not arrive in time (30 s).";
+    // 1015x: the operation log
+    OperationInterrupted = 10150, Internal, "Operation-log entry of a call the service stopped (a crash or kill) before answering: its change may or may not have been made.";
     // 110xx: authentication
     Unauthorized = 11001, Unauthorized, "The call needs `Authorization: Bearer <access_token>`.";
     TokenInvalid = 11002, Unauthorized, "The access token is unknown, revoked or expired.";

@@ -177,6 +177,11 @@ async fn serve(
     if recovered > 0 {
         log::info!("concluded {recovered} task(s) interrupted by the last stop");
     }
+    match services.operation_log_conclude() {
+        Ok(n) if n > 0 => log::warn!("{n} operation(s) the last run never answered are marked interrupted in the operation log"),
+        Ok(_) => {}
+        Err(e) => log::warn!("operation log: pending entries not concluded: {e}"),
+    }
     // The host network is made to match the store before serving: bridges
     // deleted behind the service's back come back after a reboot.
     match services.network_reconcile().await {

@@ -331,4 +331,86 @@ fn logged_requests_in_bursts_keep_the_service_answering_and_durable() {
         lost.is_empty(),
         "acknowledged pools lost after SIGKILL: {lost:?}"
     );
+
+    // SIGKILL while creates are in flight: every pool that exists after the
+    // restart has its operation-log entry (answered, or marked interrupted).
+    let port = svc.port;
+    let threads: Vec<_> = (0..40)
+        .map(|i| {
+            let token = token.clone();
+            std::thread::spawn(move || {
+                let body = json!({"name": format!("inflight-{i}"), "desc": "kill"});
+                send(
+                    std::net::Ipv4Addr::LOCALHOST,
+                    port,
+                    "/api/v1/resource_pool/create",
+                    Some(&token),
+                    &body,
+                )
+            })
+        })
+        .collect();
+    let mut svc = svc;
+    // Kill once the service has made some of them durable.
+    let until = Instant::now() + ANSWER;
+    loop {
+        let (_, v) = http(
+            port,
+            "GET",
+            "/api/v1.0/resource_pool/?searchtype=contain&name=inflight&page_size=1000",
+            Some(&token),
+            None,
+        );
+        if v["data"]["count"].as_u64().unwrap_or(0) >= 5 {
+            break;
+        }
+        assert!(Instant::now() < until, "no in-flight create landed: {v}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    svc.child.kill().unwrap();
+    svc.child.wait().unwrap();
+    for t in threads {
+        let _ = t.join();
+    }
+    drop(svc);
+    let svc = Svc::start(&data);
+    let (_, v) = http(
+        svc.port,
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(&json!({"name": "admin", "password": "first-pass-1"})),
+    );
+    let token = v["data"]["access_token"].as_str().unwrap().to_string();
+    let (_, pools) = http(
+        svc.port,
+        "GET",
+        "/api/v1.0/resource_pool/?searchtype=contain&name=inflight&page_size=1000",
+        Some(&token),
+        None,
+    );
+    let (_, log) = http(
+        svc.port,
+        "GET",
+        "/api/v1.0/operation_log/?searchtype=contain&action=resource_pool/create&page_size=1000",
+        Some(&token),
+        None,
+    );
+    let entries = log["data"]["results"].as_array().unwrap();
+    let mut landed = 0;
+    for p in pools["data"]["results"].as_array().unwrap() {
+        landed += 1;
+        let name = p["name"].as_str().unwrap();
+        let e = entries
+            .iter()
+            .find(|e| e["target"].as_str().is_some_and(|t| t.contains(name)))
+            .unwrap_or_else(|| panic!("pool {name} exists but has no operation-log entry"));
+        let code = e["code"].as_i64().unwrap();
+        assert!(code == 0 || code == 10150, "{e}");
+    }
+    assert!(landed >= 5, "{pools}");
+    assert!(
+        entries.iter().all(|e| e["code"].as_i64() != Some(-1)),
+        "pending entries are concluded at start-up"
+    );
 }

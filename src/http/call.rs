@@ -335,6 +335,13 @@ async fn answer(route: &Route, mut req: Request<State>) -> tide::Response {
         upload,
         upload_len,
     };
+    // The entry goes in before the change it records (see
+    // operation_log_begin), and is completed before the answer.
+    let entry = if logged {
+        services.operation_log_begin(&actor, route.op, &target)
+    } else {
+        None
+    };
     let result = if let Some(validate) = route.asyncable {
         run_maybe_async(route, validate, &mut call, &target).await
     } else {
@@ -353,8 +360,8 @@ async fn answer(route: &Route, mut req: Request<State>) -> tide::Response {
                 target.clone(),
             ),
         };
-        services.operation_log_record(&actor, route.op, &tgt, code, &msg);
-        // The audit entry is as durable as the change it records.
+        services.operation_log_finish(entry, &actor, route.op, &tgt, code, &msg);
+        // The answer goes out once its entry is on disk.
         if let Err(e) = services.store.flush().await {
             log::error!("cannot flush the operation log: {e}");
         }

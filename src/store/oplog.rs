@@ -69,6 +69,17 @@ impl Store {
         Ok(rec.seq)
     }
 
+    /// Replaces entry `seq` (written by `oplog_append`) with `entry`.
+    pub fn oplog_set(&self, seq: u64, entry: &OpLogEntry) -> Result<()> {
+        let mut rec = OpLogV1::from(entry);
+        rec.seq = seq;
+        self.oplog
+            .insert(codec::u64_key(seq), codec::encode(V1, &rec))
+            .map_err(Error::store)?;
+        self.bump(Table::OpLog);
+        Ok(())
+    }
+
     pub fn oplog_list(&self) -> Result<Vec<OpLogEntry>> {
         self.oplog
             .iter()
