@@ -911,3 +911,98 @@ fn csv_import_errors_name_positions_never_cells() {
     let dump = t.s.store.export_json().unwrap();
     assert!(!dump.contains(secret), "the store holds a cell");
 }
+
+#[test]
+fn every_listing_carries_the_base_columns() {
+    use vdi_appliance::service::query::BASE_FIELDS;
+    use vdi_appliance::service::Answer;
+    let t = harness();
+    let tpl = template(&t);
+    let (st, iso) = t.upload("/api/v1/iso/upload?name=debian", b"CD001 fake iso".to_vec());
+    assert_eq!(st, 200, "{iso}");
+    let room = classroom(&t, "room1", "10.1.0.10", "10.1.0.40");
+    edu_group(&t, &room, &tpl, "art", 1);
+    let staff = user_group(&t, "staff");
+    user(&t, &staff, "alice");
+    login(&t, "alice", "52:54:00:00:00:01");
+    let rows = |name: &str| -> Vec<Value> {
+        let q =
+            vdi_appliance::domain::query::parse(&[("page_size".into(), "1000".into())]).unwrap();
+        match t.s.query.run(&t.s, name, &q).unwrap() {
+            Answer::Page { rows, .. } => serde_json::from_str(&rows).unwrap(),
+            Answer::Single(_) => unreachable!(),
+        }
+    };
+    let time = |v: &Value| {
+        v.as_str()
+            .is_some_and(|s| s.len() == 19 && s.as_bytes()[4] == b'-' && s.as_bytes()[10] == b' ')
+    };
+    let mut empty = Vec::new();
+    let mut ids = std::collections::HashMap::new();
+    for name in t.s.query.names() {
+        let fields = t.s.query.fields(name).unwrap();
+        assert_eq!(&fields[..BASE_FIELDS.len()], BASE_FIELDS, "{name}");
+        let list = rows(name);
+        if list.is_empty() {
+            empty.push(name);
+            continue;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &list {
+            let id = r["id"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{name}: id in {r}"));
+            assert!(id < 1 << 53, "{name}: exact in JavaScript");
+            assert!(seen.insert(id), "{name}: id {id} twice");
+            if name == "operation_log" {
+                assert!(r["uuid"].is_null(), "{r}");
+            } else {
+                assert!(
+                    Uuid::parse_str(r["uuid"].as_str().unwrap_or("")).is_ok(),
+                    "{name}: {r}"
+                );
+            }
+            assert!(time(&r["created_at"]), "{name}: {r}");
+            assert!(
+                time(&r["updated_at"]) || r["updated_at"].is_null(),
+                "{name}: {r}"
+            );
+            assert_eq!(
+                (&r["deleted"], &r["deleted_at"]),
+                (&json!(false), &Value::Null),
+                "{name}"
+            );
+        }
+        ids.insert(
+            name,
+            list.iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
+        );
+    }
+    // Bonds need two spare NICs, which this host does not have.
+    assert_eq!(empty, ["bond"]);
+    // Ids are stable: an unrelated change leaves every one as it was.
+    t.ok(
+        "/api/v1/group/update",
+        json!({"uuid": staff, "name": "staff", "value": {"name": "staff 2"}}),
+    );
+    for (name, before) in &ids {
+        if matches!(*name, "operation_log" | "task") {
+            continue;
+        }
+        let now: Vec<Value> = rows(name).iter().map(|r| r["id"].clone()).collect();
+        assert_eq!(&now, before, "{name}");
+    }
+    // Over HTTP, a group record as file 001's generic-query example has it.
+    let g = t.get(&format!(
+        "/api/v1.0/voi/education/group/?searchtype=single&uuid={room}"
+    ));
+    for k in BASE_FIELDS {
+        assert!(g.get(*k).is_some(), "`{k}` missing from {g}");
+    }
+    assert!(g["updated_at"].as_str().unwrap() >= g["created_at"].as_str().unwrap());
+    let filtered = t.get("/api/v1.0/voi/education/group/?deleted=0");
+    assert_eq!(
+        filtered["count"], 2,
+        "`deleted=0` matches every record: {filtered}"
+    );
+}

@@ -350,6 +350,7 @@ mod tests {
             g,
             "user_name,password\nok,secret1\nbad name,secret1\n",
             true,
+            &P,
         )
         .unwrap_err();
         assert!(
