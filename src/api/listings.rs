@@ -1,7 +1,5 @@
 //! The resources the generic web query serves, with their rows and sources.
 
-use serde_json::Value;
-
 use super::{bond, controller, desktop, network, resource_pool, task, template, terminal, user};
 use crate::domain::clock::now_ms;
 use crate::domain::clock::Millis;
@@ -9,7 +7,7 @@ use crate::error::Result;
 use crate::service::query::Base;
 use crate::service::{Listing, QueryEngine, Services, Table};
 
-type Sink<'a> = &'a mut dyn FnMut(Base, Value);
+type Sink<'a, 'b> = &'a mut crate::service::query::Sink<'b>;
 
 /// The base facts of a record the store numbers (`seq`).
 fn numbered(seq: u64, uuid: uuid::Uuid, created_at: Millis, updated_at: Option<Millis>) -> Base {
@@ -33,7 +31,7 @@ fn unnumbered(uuid: uuid::Uuid, created_at: Millis, updated_at: Option<Millis>) 
     numbered(uuid_id(&uuid), uuid, created_at, updated_at)
 }
 
-fn pools(s: &Services, sink: Sink) -> Result<()> {
+fn pools(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     s.resource_pool_list()?.iter().for_each(|p| {
         sink(
             numbered(p.seq, p.uuid, p.created_at, Some(p.updated_at)),
@@ -43,7 +41,7 @@ fn pools(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn desktop_groups(s: &Services, sink: Sink) -> Result<()> {
+fn desktop_groups(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let counts = desktop::counts(&s.desktop_list()?);
     let groups: std::collections::HashMap<_, _> = s
         .group_list()?
@@ -70,7 +68,7 @@ fn desktop_groups(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn desktops(s: &Services, sink: Sink) -> Result<()> {
+fn desktops(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let names: std::collections::HashMap<_, _> = s
         .desktop_group_list()?
         .into_iter()
@@ -86,7 +84,7 @@ fn desktops(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn users(s: &Services, sink: Sink) -> Result<()> {
+fn users(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let groups: std::collections::HashMap<_, _> = s
         .group_list()?
         .into_iter()
@@ -101,7 +99,7 @@ fn users(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn terminals(s: &Services, sink: Sink) -> Result<()> {
+fn terminals(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let names = terminal::TerminalNames {
         groups: s
             .group_list()?
@@ -129,7 +127,7 @@ fn terminals(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn tasks(s: &Services, sink: Sink) -> Result<()> {
+fn tasks(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     for t in s.task_list()? {
         let changed = t.finished_at.or(t.started_at).unwrap_or(t.created_at);
         sink(
@@ -140,7 +138,7 @@ fn tasks(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn oplog(s: &Services, sink: Sink) -> Result<()> {
+fn oplog(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     s.operation_log_list()?.iter().for_each(|e| {
         // Entries never change; they have no uuid.
         let base = Base {
@@ -154,7 +152,7 @@ fn oplog(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn vswitches(s: &Services, sink: Sink) -> Result<()> {
+fn vswitches(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     for v in s.vswitch_list()? {
         sink(
             numbered(v.seq, v.uuid, v.created_at, Some(v.updated_at)),
@@ -164,7 +162,7 @@ fn vswitches(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn networks(s: &Services, sink: Sink) -> Result<()> {
+fn networks(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let switches = s.vswitch_list()?;
     for n in s.network_list()? {
         sink(
@@ -175,7 +173,7 @@ fn networks(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn subnets(s: &Services, sink: Sink) -> Result<()> {
+fn subnets(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     for v in s.subnet_list()? {
         sink(
             numbered(v.seq, v.uuid, v.created_at, Some(v.updated_at)),
@@ -185,7 +183,7 @@ fn subnets(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn nics(s: &Services, sink: Sink) -> Result<()> {
+fn nics(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let nodes = s.node_list()?;
     for n in s.nic_list()? {
         let node = nodes.iter().find(|x| x.uuid == n.node);
@@ -203,7 +201,7 @@ fn nics(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn nodes(s: &Services, sink: Sink) -> Result<()> {
+fn nodes(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let nics = s.nic_list()?;
     let local = s.store.local_node()?;
     for n in s.node_list()? {
@@ -219,7 +217,7 @@ fn nodes(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn storages(s: &Services, sink: Sink) -> Result<()> {
+fn storages(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let nodes = s.node_list()?;
     for st in s.node_storage_list()? {
         let name = nodes
@@ -234,7 +232,7 @@ fn storages(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn bonds(s: &Services, sink: Sink) -> Result<()> {
+fn bonds(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     for b in s.bond_list()? {
         let names: Vec<String> = b
             .slaves
@@ -250,7 +248,7 @@ fn bonds(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn templates(s: &Services, sink: Sink) -> Result<()> {
+fn templates(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let nets = s.network_list()?;
     let subs = s.subnet_list()?;
     let groups = s.group_list()?;
@@ -282,7 +280,7 @@ fn templates(s: &Services, sink: Sink) -> Result<()> {
 }
 
 /// Every template's operations, newest first per template.
-fn operations(s: &Services, sink: Sink) -> Result<()> {
+fn operations(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     for t in s.template_list()? {
         for o in t.ops.iter().rev() {
             sink(
@@ -294,7 +292,7 @@ fn operations(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn images(s: &Services, sink: Sink) -> Result<()> {
+fn images(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     s.base_image_list()?.iter().for_each(|i| {
         sink(
             numbered(i.seq, i.uuid, i.created_at, None),
@@ -304,7 +302,7 @@ fn images(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn isos(s: &Services, sink: Sink) -> Result<()> {
+fn isos(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     s.iso_list()?.iter().for_each(|i| {
         sink(
             numbered(i.seq, i.uuid, i.created_at, None),
@@ -314,7 +312,7 @@ fn isos(s: &Services, sink: Sink) -> Result<()> {
     Ok(())
 }
 
-fn groups(s: &Services, sink: Sink) -> Result<()> {
+fn groups(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let templates = s.template_list()?;
     let dgroups = s.desktop_group_list()?;
     let per_group = desktop::counts(&s.desktop_list()?);

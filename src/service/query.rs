@@ -58,8 +58,11 @@ pub struct Listing<C> {
     /// Hands every record (its base facts and its row), in the order
     /// results are listed, to the sink (one at a time, so a rebuild never
     /// holds two copies of the table).
-    pub load: fn(&C, &mut dyn FnMut(Base, Value)) -> Result<()>,
+    pub load: fn(&C, &mut Sink<'_>) -> Result<()>,
 }
+
+/// Where a listing hands its records.
+pub type Sink<'a> = dyn FnMut(Base, Value) + 'a;
 
 impl Base {
     /// Writes the base columns into `row` (replacing what it says there).
@@ -564,7 +567,7 @@ mod tests {
             name: "thing",
             fields: &["uuid", "name", "default", "ram", "tags"],
             generation: |c: &Ctx| c.gen.load(Ordering::SeqCst),
-            load: |c: &Ctx, sink: &mut dyn FnMut(Base, Value)| {
+            load: |c: &Ctx, sink: &mut Sink<'_>| {
                 c.rows
                     .read()
                     .unwrap()
