@@ -98,10 +98,60 @@ fn json_any() -> BoxedStrategy<Value> {
         .boxed()
 }
 
-/// JSON shaped after a JSON-schema node: objects with (some of) their
-/// properties, lists of their items, strings and numbers where the schema
-/// says so, and now and then anything at all.
-fn shaped(node: &Value, root: &Value, depth: u32) -> BoxedStrategy<Value> {
+/// Text that fits a field by its name (uuids for `*uuid*`, addresses for
+/// `*ip*`, …) most of the time, anything the rest: validation then runs
+/// past the first field.
+fn text_for(key: &str) -> BoxedStrategy<String> {
+    let k = key.to_ascii_lowercase();
+    let fit: BoxedStrategy<String> = if k.contains("uuid")
+        || k.ends_with("_id")
+        || k == "template"
+        || k == "group"
+    {
+        any::<u128>()
+            .prop_map(|n| Uuid::from_u128(n).to_string())
+            .boxed()
+    } else if k.contains("ip") || k.contains("gateway") || k.contains("dns") || k.contains("addr") {
+        prop_oneof![
+            any::<[u8; 4]>().prop_map(|b| Ipv4Addr::from(b).to_string()),
+            (0u8..4).prop_map(|x| format!("192.0.2.{}", 10 + x)),
+        ]
+        .boxed()
+    } else if k.contains("netmask") {
+        prop_oneof![
+            Just("255.255.255.0".to_string()),
+            (0u8..40).prop_map(|n| n.to_string())
+        ]
+        .boxed()
+    } else if k.contains("mac") {
+        any::<[u8; 6]>()
+            .prop_map(|b| {
+                b.iter()
+                    .map(|x| format!("{x:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            })
+            .boxed()
+    } else if k.contains("name") || k == "prefix" || k.contains("interface") || k == "dev" {
+        "[a-z][a-z0-9_]{0,10}".boxed()
+    } else if k.contains("pass") || k.contains("pwd") {
+        "[ -~]{0,12}".boxed()
+    } else {
+        return text().boxed();
+    };
+    prop_oneof![7 => fit, 3 => text()].boxed()
+}
+
+/// A number for a field: mostly small (the ranges validation allows),
+/// sometimes extreme or text.
+fn number_for() -> BoxedStrategy<Value> {
+    prop_oneof![6 => (0u64..300).prop_map(Value::from), 4 => number()].boxed()
+}
+
+/// JSON shaped after a JSON-schema node: objects with (most of) their
+/// properties, lists of their items, maps, strings and numbers where the
+/// schema says so (fitting the field's name), and now and then anything.
+fn shaped(node: &Value, root: &Value, depth: u32, field: &str) -> BoxedStrategy<Value> {
     let anything = json_any();
     if depth == 0 {
         return anything;
@@ -109,30 +159,40 @@ fn shaped(node: &Value, root: &Value, depth: u32) -> BoxedStrategy<Value> {
     if let Some(r) = node.get("$ref").and_then(Value::as_str) {
         let name = r.rsplit('/').next().unwrap_or("");
         let def = root["definitions"][name].clone();
-        return shaped(&def, root, depth - 1);
+        return shaped(&def, root, depth - 1, field);
     }
     for k in ["anyOf", "oneOf", "allOf"] {
         if let Some(list) = node.get(k).and_then(Value::as_array) {
-            let mut branches: Vec<BoxedStrategy<Value>> = list
+            let mut branches: Vec<(u32, BoxedStrategy<Value>)> = list
                 .iter()
                 .filter(|b| b.get("type") != Some(&json!("null")))
-                .map(|b| shaped(b, root, depth - 1))
+                .map(|b| (10, shaped(b, root, depth - 1, field)))
                 .collect();
-            branches.push(anything);
-            return proptest::strategy::Union::new(branches).boxed();
+            branches.push((1, anything));
+            return proptest::strategy::Union::new_weighted(branches).boxed();
         }
     }
     if let Some(props) = node.get("properties").and_then(Value::as_object) {
+        let required: Vec<&str> = node
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         let fields: Vec<BoxedStrategy<Option<(String, Value)>>> = props
             .iter()
             .map(|(k, s)| {
+                let p = if required.contains(&k.as_str()) {
+                    0.97
+                } else {
+                    0.7
+                };
                 let k = k.clone();
-                proptest::option::weighted(0.8, shaped(s, root, depth - 1))
+                proptest::option::weighted(p, shaped(s, root, depth - 1, &k))
                     .prop_map(move |v| v.map(|v| (k.clone(), v)))
                     .boxed()
             })
             .collect();
-        let object = (fields, proptest::option::weighted(0.1, (key(), leaf()))).prop_map(
+        let object = (fields, proptest::option::weighted(0.03, (key(), leaf()))).prop_map(
             |(fields, extra)| {
                 let mut m: Map<String, Value> = fields.into_iter().flatten().collect();
                 if let Some((k, v)) = extra {
@@ -141,31 +201,46 @@ fn shaped(node: &Value, root: &Value, depth: u32) -> BoxedStrategy<Value> {
                 Value::Object(m)
             },
         );
-        return prop_oneof![9 => object, 1 => anything].boxed();
+        return prop_oneof![30 => object, 1 => anything].boxed();
+    }
+    if let Some(extra) = node.get("additionalProperties").filter(|a| a.is_object()) {
+        let item = shaped(extra, root, depth - 1, field);
+        let map = btree_map(text_for(field), item, 0..4)
+            .prop_map(|m| Value::Object(m.into_iter().collect()));
+        return prop_oneof![30 => map, 1 => anything].boxed();
     }
     if let Some(items) = node.get("items") {
-        let item = shaped(items, root, depth - 1);
-        return prop_oneof![9 => vec(item, 0..4).prop_map(Value::Array), 1 => anything].boxed();
+        let item = shaped(items, root, depth - 1, field);
+        return prop_oneof![30 => vec(item, 0..4).prop_map(Value::Array), 1 => anything].boxed();
     }
     let ty = match node.get("type") {
         Some(Value::Array(a)) => a.iter().find(|t| *t != "null").cloned(),
         t => t.cloned(),
     };
     match ty.as_ref().and_then(Value::as_str) {
-        Some("string") => prop_oneof![9 => text().prop_map(Value::String), 1 => anything].boxed(),
-        Some("integer" | "number") => prop_oneof![9 => number(), 1 => anything].boxed(),
+        Some("string") => {
+            prop_oneof![30 => text_for(field).prop_map(Value::String), 1 => anything].boxed()
+        }
+        Some("integer" | "number") => prop_oneof![30 => number_for(), 1 => anything].boxed(),
         Some("boolean") => prop_oneof![
-            6 => any::<bool>().prop_map(Value::Bool),
-            4 => anything
+            20 => any::<bool>().prop_map(Value::Bool),
+            1 => anything
         ]
         .boxed(),
-        _ => anything,
+        // Untyped (`serde_json::Value` fields: numbers or flags sent loosely).
+        _ => prop_oneof![
+            4 => number_for(),
+            2 => text_for(field).prop_map(Value::String),
+            1 => any::<bool>().prop_map(Value::Bool),
+            1 => anything,
+        ]
+        .boxed(),
     }
 }
 
 fn body_of<T: schemars::JsonSchema>() -> BoxedStrategy<Value> {
     let root = serde_json::to_value(schemars::schema_for!(T)).unwrap();
-    shaped(&root, &root, 6)
+    shaped(&root, &root, 8, "")
 }
 
 // ------------------------------------------------------------ checks
