@@ -340,7 +340,7 @@ impl Services {
     /// version file newer than every recorded one) is undone, stray files
     /// and domains of deleted templates are removed, and every template's
     /// domain is defined again from its record.
-    pub async fn template_recover(&self) -> Result<()> {
+    pub async fn template_recover(self: &Arc<Self>) -> Result<()> {
         let templates = self.store.template_list()?;
         for t in &templates {
             let max = t.versions.iter().map(|v| v.number).max().unwrap_or(0);
@@ -375,8 +375,15 @@ impl Services {
             if let Err(e) = self.template_define(t).await {
                 log::warn!("template {}: cannot define its domain: {e}", t.name);
             }
-            self.template_usage_note(t).await;
         }
+        // Disk use is measured in the background (qemu-img per file): the
+        // service is ready before it is done.
+        let (s, list) = (self.clone(), templates.clone());
+        (self.tasks_spawner())(Box::pin(async move {
+            for t in &list {
+                s.template_usage_note(t).await;
+            }
+        }));
         // Domains and directories of templates that no longer exist.
         let known: std::collections::HashSet<Uuid> = templates.iter().map(|t| t.uuid).collect();
         if let Ok(domains) = self.hypervisor.list().await {
