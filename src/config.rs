@@ -49,6 +49,9 @@ pub struct Config {
     pub terminal_session_s: u64,
     /// Classroom terminals must call from the address they claim.
     pub terminal_source_check: bool,
+    /// Fewest characters a personal user's password may have (1 to 128;
+    /// at most 128). Admin passwords keep their own rule (8 to 128).
+    pub user_password_min: u32,
     /// Seconds between readings of this host's figures.
     pub monitor_sample_s: u64,
     /// Days of monitoring history kept per node.
@@ -123,6 +126,7 @@ impl Default for Config {
             spice_ticket_s: 60,
             terminal_session_s: 4 * 3600,
             terminal_source_check: true,
+            user_password_min: 1,
             monitor_sample_s: 5,
             monitor_retention_days: 8,
             monitor_full_res_h: 24,
@@ -214,6 +218,10 @@ pub const FLAGS: &[(&str, &str)] = &[
     (
         "--terminal-source-check",
         "BOOL terminal_source_check: classroom terminals must call from the address they claim (default true)",
+    ),
+    (
+        "--user-password-min",
+        "N     user_password_min: fewest characters of a user's password, 1 to 128 (default 1)",
     ),
     (
         "--monitor-sample-s",
@@ -320,6 +328,7 @@ impl Config {
                 "--desktop-poll-s" => cfg.desktop_poll_s = number(a, &val(a)?)?,
                 "--spice-ticket-s" => cfg.spice_ticket_s = number(a, &val(a)?)?,
                 "--terminal-session-s" => cfg.terminal_session_s = number(a, &val(a)?)?,
+                "--user-password-min" => cfg.user_password_min = number(a, &val(a)?)?,
                 "--monitor-sample-s" => cfg.monitor_sample_s = number(a, &val(a)?)?,
                 "--monitor-retention-days" => cfg.monitor_retention_days = number(a, &val(a)?)?,
                 "--monitor-full-res-h" => cfg.monitor_full_res_h = number(a, &val(a)?)?,
@@ -412,6 +421,9 @@ impl Config {
         if !(60..=7 * 24 * 3600).contains(&self.terminal_session_s) {
             return Err("terminal_session_s: must be 60 to 604800".into());
         }
+        if !(1..=crate::domain::user::PASSWORD_MAX as u32).contains(&self.user_password_min) {
+            return Err("user_password_min: must be 1 to 128".into());
+        }
         if !(1..=30).contains(&self.monitor_sample_s) {
             return Err("monitor_sample_s: must be 1 to 30".into());
         }
@@ -503,6 +515,9 @@ impl Config {
             reboot_command: self.reboot_command.clone(),
         };
         s.terminal_source_check = self.terminal_source_check;
+        s.user_password = crate::domain::user::PasswordPolicy {
+            min: self.user_password_min as usize,
+        };
         s
     }
 }
@@ -561,6 +576,14 @@ mod tests {
             ),
             (120, 240, 3, 9, 4, 2)
         );
+        let (c, _) = Config::from_args(&args(&["--user-password-min", "6"])).unwrap();
+        assert_eq!(c.settings().user_password.min, 6);
+        assert!(Config::from_args(&args(&["--user-password-min", "0"]))
+            .unwrap_err()
+            .starts_with("user_password_min"));
+        assert!(Config::from_args(&args(&["--user-password-min", "129"]))
+            .unwrap_err()
+            .starts_with("user_password_min"));
         assert!(Config::from_args(&args(&["--login-attempts", "many"]))
             .unwrap_err()
             .starts_with("login_attempts"));
@@ -607,8 +630,8 @@ mod shipped {
             std::path::PathBuf::from("/var/lib/vdi-appliance")
         );
         assert_eq!(
-            (c.access_token_ttl_s, c.login_attempts),
-            (d.access_token_ttl_s, d.login_attempts)
+            (c.access_token_ttl_s, c.login_attempts, c.user_password_min),
+            (d.access_token_ttl_s, d.login_attempts, d.user_password_min)
         );
     }
 }

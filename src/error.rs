@@ -178,6 +178,8 @@ catalogue! {
     VersionNotFound = 20605, NotFound, "The template has no kept version with this number.";
     DiskShrink = 20606, Invalid, "Disks only grow; the size given is smaller than the disk.";
     NoStorage = 20607, Conflict, "No storage has the role this operation needs on the node (roles 1-4, set at first boot).";
+    VersionStale = 20608, Conflict, "The `cur_version` sent with a rollback is not the template's current version: it changed since; reload and retry.";
+    ExportNotFound = 20609, NotFound, "No exported template image has this name: it was removed, or never made; export the template again.";
     // 207xx: groups (classrooms and user groups)
     GroupNotFound = 20701, NotFound, "No group with this uuid.";
     GroupNameExists = 20702, Conflict, "A group with this name exists.";

@@ -1092,3 +1092,79 @@ fn openapi_describes_every_route() {
     let create = &doc["components"]["schemas"]["CreateReq"];
     assert_eq!(create["required"], json!(["name"]));
 }
+
+// ---------------------------------------------------------------- users
+
+#[test]
+fn user_passwords_follow_the_configured_minimum() {
+    // The default takes file 000's examples: multi_create with "12345"
+    // (L2790) and update with "123" (L2890).
+    let t = harness();
+    let g = t.ok(
+        "POST",
+        "/api/v1/group/create",
+        json!({"name": "staff", "group_type": 2}),
+    )["uuid"]
+        .clone();
+    let made = t.ok(
+        "POST",
+        "/api/v1/group/user/multi_create",
+        json!({"group_uuid": g, "prefix": "ctx", "postfix": 2, "postfix_start": 1, "user_num": 5,
+               "passwd": "12345", "enabled": 1}),
+    );
+    assert_eq!(made["success_num"], 5);
+    let u = made["users"][0]["uuid"].clone();
+    t.ok(
+        "POST",
+        "/api/v1/group/user/update",
+        json!({"uuid": u, "value": {"group_uuid": g, "user_name": "test", "passwd": "123"}}),
+    );
+    t.fails(
+        "POST",
+        "/api/v1/group/user/update",
+        json!({"uuid": u, "value": {"passwd": ""}}),
+        422,
+        10002,
+        "`value.passwd`: must be 1 to 128 characters",
+    );
+    // The policy is public where terminals and the console can read it.
+    let (_, h) = t.raw("GET", "/api/v1/health", None, "");
+    assert_eq!(
+        h["data"]["user_password"],
+        json!({"min_length": 1, "max_length": 128})
+    );
+    // A stricter site: `user_password_min = 6`.
+    let t =
+        harness_with(|s| s.user_password = vdi_appliance::domain::user::PasswordPolicy { min: 6 });
+    let g = t.ok(
+        "POST",
+        "/api/v1/group/create",
+        json!({"name": "staff", "group_type": 2}),
+    )["uuid"]
+        .clone();
+    t.fails(
+        "POST",
+        "/api/v1/group/user/create",
+        json!({"group_uuid": g, "user_name": "user2", "passwd": "12345"}),
+        422,
+        10002,
+        "`passwd`: must be 6 to 128 characters",
+    );
+    t.ok(
+        "POST",
+        "/api/v1/group/user/create",
+        json!({"group_uuid": g, "user_name": "user2", "passwd": "password", "name": "john",
+               "phone": "13144556677", "email": "345673456@qq.com", "enabled": 1}),
+    );
+    let (_, h) = t.raw("GET", "/api/v1/health", None, "");
+    assert_eq!(h["data"]["user_password"]["min_length"], 6);
+    // Other accounts keep their own rules (this host's root: 8 to 128).
+    t.fails(
+        "POST",
+        "/api/v1/system/root_password",
+        json!({"password": "12345"}),
+        422,
+        10002,
+        "8 to 128",
+    );
+}

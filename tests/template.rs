@@ -443,3 +443,315 @@ fn failures_undo_and_iso_install() {
         "explode",
     );
 }
+
+#[test]
+fn rollback_takes_the_documented_rollback_version_and_cur_version() {
+    let t = harness();
+    let img = t.image();
+    let uuid = t.template("tpl-r", &img)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for i in 0..2u8 {
+        t.f.disks
+            .write(&t.work(&uuid), 10 + i as u64, i + 1)
+            .unwrap();
+        t.ok("/api/v1/template/save", json!({"uuid": uuid}));
+    }
+    assert_eq!(t.tpl(&uuid).version, 3);
+    let web = "/api/v1.0/voi/education/template/";
+    let rollback = |param: serde_json::Value| json!({"action": "rollback", "param": param});
+    // The caller saw another current version: refused, nothing changes.
+    t.fails(
+        web,
+        rollback(json!({"name": "tpl-r", "uuid": uuid, "rollback_version": 1, "cur_version": 2})),
+        20608,
+        "cur_version",
+    );
+    assert_eq!(t.tpl(&uuid).version, 3);
+    // File 001's example body (numbers; the table types them as strings).
+    t.ok(
+        web,
+        rollback(json!({"name": "tpl-r", "uuid": uuid, "rollback_version": 2, "cur_version": 3})),
+    );
+    assert_eq!(t.tpl(&uuid).version, 2);
+    assert_eq!(t.f.disks.read(&t.work(&uuid), 11).unwrap(), None);
+    assert_eq!(t.f.disks.read(&t.work(&uuid), 10).unwrap(), Some(1));
+    t.ok(
+        web,
+        rollback(
+            json!({"name": "tpl-r", "uuid": uuid, "rollback_version": "1", "cur_version": "2"}),
+        ),
+    );
+    assert_eq!(t.tpl(&uuid).version, 1);
+    // 0 is what the document sends for a template with one version.
+    t.fails(
+        web,
+        rollback(json!({"name": "tpl-r", "uuid": uuid, "rollback_version": 0, "cur_version": 1})),
+        20605,
+        "no earlier version",
+    );
+    t.fails(
+        web,
+        rollback(json!({"uuid": uuid, "rollback_version": 2, "version": 2})),
+        10002,
+        "rollback_version",
+    );
+    t.fails(
+        web,
+        rollback(json!({"uuid": uuid, "rollback_version": -1})),
+        10002,
+        "rollback_version",
+    );
+    t.fails(
+        web,
+        rollback(json!({"uuid": uuid})),
+        10003,
+        "rollback_version",
+    );
+}
+
+#[test]
+fn put_adds_data_disks_numbered_from_zero_after_the_existing_ones() {
+    let t = harness();
+    let img = t.image();
+    let uuid = t.template("tpl-p", &img)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = t.tpl(&uuid).disks;
+    let row = |t: &common::appliance::T| {
+        t.get(&format!(
+            "/api/v1.0/voi/education/template/?searchtype=single&uuid={uuid}"
+        ))
+    };
+    let old_devices = row(&t)["devices"].clone();
+    assert_eq!(old_devices.as_array().unwrap().len(), 2);
+    // File 001 L735's body: the listed system disk and `{"inx": 0, "size": 50}`.
+    let sys = before[0].uuid.to_string();
+    t.ok_m(
+        "PUT",
+        "/api/v1.0/voi/education/template",
+        json!({"uuid": uuid, "name": "tpl-p", "value": {"name": "tpl-p", "desc": "", "ram": 2, "vcpu": 2,
+               "devices": [{"uuid": sys, "type": "system", "device_name": "vda", "boot_index": 0, "size": 20},
+                           {"inx": 0, "size": 50}], "groups": []}}),
+    );
+    let now = t.tpl(&uuid).disks;
+    assert_eq!(now.len(), 3);
+    assert_eq!(
+        &now[..2],
+        &before[..],
+        "existing disks keep uuid, inx and files"
+    );
+    assert_eq!((now[2].inx, now[2].size_gb), (2, 50));
+    let devices = row(&t)["devices"].clone();
+    for i in 0..2 {
+        assert_eq!(devices[i]["uuid"], old_devices[i]["uuid"]);
+        assert_eq!(devices[i]["device_name"], old_devices[i]["device_name"]);
+        assert_eq!(devices[i]["boot_index"], old_devices[i]["boot_index"]);
+    }
+    assert_eq!(devices[2]["device_name"], "vdc");
+    assert_eq!(devices[2]["size"], 50);
+    // Create takes the same numbering: `inx` 0 is the first data disk.
+    let (n, s) = t.net();
+    let c = t.ok(
+        "/api/v1/template/create",
+        json!({"name": "tpl-0", "os_type": "windows_10", "network_uuid": n, "subnet_uuid": s, "vcpu": 1, "ram": 1,
+               "data_disks": [{"inx": 0, "size": 5}, {"inx": 1, "size": 6}], "system_disk": {"image_id": img, "size": 20}}),
+    );
+    let d = t.tpl(c["uuid"].as_str().unwrap()).disks;
+    assert_eq!(
+        d.iter().map(|x| (x.inx, x.size_gb)).collect::<Vec<_>>(),
+        [(0, 20), (1, 5), (2, 6)]
+    );
+    t.fails_m(
+        "PUT",
+        "/api/v1.0/voi/education/template",
+        json!({"uuid": uuid, "value": {"devices": [{"inx": 27, "size": 5}]}}),
+        10002,
+        "value.devices[0].inx",
+    );
+}
+
+#[test]
+fn the_template_list_carries_subnet_range_disk_use_and_desktop_counts() {
+    let t = harness();
+    let img = t.image();
+    let uuid = t.template("tpl-l", &img)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let row = |t: &common::appliance::T| {
+        t.get(&format!(
+            "/api/v1.0/voi/education/template/?searchtype=single&uuid={uuid}"
+        ))
+    };
+    let r = row(&t);
+    assert_eq!(
+        (r["subnet_start_ip"].as_str(), r["subnet_end_ip"].as_str()),
+        (Some("192.0.2.100"), Some("192.0.2.110")),
+        "{r}"
+    );
+    assert_eq!(
+        (r["desktop_count"].as_u64(), r["terminal_count"].as_u64()),
+        (Some(0), Some(0))
+    );
+    // Disk use: the bytes the disk's image chain holds, in GB.
+    let used = |r: &serde_json::Value, i: usize| r["devices"][i]["used"].as_f64().unwrap_or(-1.0);
+    assert!(used(&r, 0) >= 0.0 && used(&r, 1) >= 0.0, "{r}");
+    let data = t.tpl(&uuid).disks[1].work_file();
+    for b in 0..20_000u64 {
+        t.f.disks.write(&data, b, 1).unwrap();
+    }
+    t.ok("/api/v1/template/save", json!({"uuid": uuid}));
+    let r = row(&t);
+    assert!(
+        used(&r, 1) >= 1.0,
+        "20 000 blocks of 64 KiB are over 1 GB: {r}"
+    );
+    // Desktop groups made from it and their desktops.
+    let (n, s) = t.net();
+    let room = t.ok(
+        "/api/v1/group/create",
+        json!({"name": "room", "group_type": 1, "network_uuid": n, "subnet_uuid": s,
+               "start_ip": "10.9.0.1", "end_ip": "10.9.0.9"}),
+    );
+    let pool = t.get("/api/v1.0/resource_pool/?searchtype=all")["results"][0]["uuid"].clone();
+    t.ok("/api/v1/desktop/education/create", json!({"name": "art", "owner_id": 1, "group_uuid": room["uuid"],
+        "template_uuid": uuid, "pool_uuid": pool, "network_uuid": n, "subnet_uuid": s, "vcpu": 1, "ram": 1,
+        "sys_restore": 1, "data_restore": 0, "instance_num": 2, "prefix": "art", "postfix": 2}));
+    let r = row(&t);
+    assert_eq!(
+        (r["desktop_count"].as_u64(), r["terminal_count"].as_u64()),
+        (Some(1), Some(2)),
+        "{r}"
+    );
+}
+
+#[test]
+fn template_operations_go_through_the_generic_query() {
+    let t = harness();
+    let img = t.image();
+    let uuid = t.template("tpl-o", &img)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = t.template("tpl-other", &img)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.ok(
+        "/api/v1/template/save",
+        json!({"uuid": uuid, "desc": "added QQ"}),
+    );
+    t.ok(
+        "/api/v1.0/voi/education/template/",
+        json!({"action": "rollback", "param": {"uuid": uuid, "rollback_version": 1}}),
+    );
+    let ops = |q: &str| {
+        t.get(&format!(
+            "/api/v1.0/voi/education/template/operate/?{q}&template={uuid}"
+        ))
+    };
+    let all = ops("searchtype=all");
+    assert_eq!(all["count"], 3, "{all}");
+    assert!(all["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["template"] == uuid.as_str()));
+    assert_eq!(all["results"][0]["op_type"], 2, "newest first");
+    // `contain` filters now apply; `single` answers one object.
+    let found = ops("searchtype=contain&remark=qq");
+    assert_eq!(found["count"], 1, "{found}");
+    assert_eq!(found["results"][0]["remark"], "added QQ");
+    let one = ops("searchtype=single&op_type=2");
+    assert_eq!(one["op_type"], 2, "{one}");
+    assert!(one.get("results").is_none(), "an object, not a page: {one}");
+    assert_eq!(ops("searchtype=all&exist=1")["count"], 3);
+    let page = ops("searchtype=all&page=2&page_size=2");
+    assert_eq!(
+        (
+            page["count"].as_u64(),
+            page["results"].as_array().unwrap().len()
+        ),
+        (Some(3), 1)
+    );
+    // Base columns, as every generic-query record has them.
+    assert!(all["results"][0]["id"].is_u64() && all["results"][0]["deleted"] == false);
+    // The other template's history is its own.
+    let theirs = t.get(&format!(
+        "/api/v1.0/voi/education/template/operate/?template={other}"
+    ));
+    assert_eq!(theirs["count"], 1);
+    let (st, v) = t.call(
+        "GET",
+        &format!("/api/v1.0/voi/education/template/operate/?searchtype=single&template={uuid}&remark=nothing"),
+        None,
+    );
+    assert_eq!((st, v["code"].as_i64()), (404, Some(12004)), "{v}");
+    let (st, v) = t.call(
+        "GET",
+        "/api/v1.0/voi/education/template/operate/?searchtype=all",
+        None,
+    );
+    assert_eq!((st, v["code"].as_i64()), (422, Some(10003)), "{v}");
+}
+
+#[test]
+fn huge_pages_and_missing_exports_answer_cleanly() {
+    let t = harness();
+    let img = t.image();
+    let uuid = t.template("tpl-h", &img)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let g = t.ok(
+        "/api/v1/group/create",
+        json!({"name": "room h", "group_type": "education", "start_ip": "192.0.2.150", "end_ip": "192.0.2.199"}),
+    );
+    // (page - 1) × page_size once overflowed here (a panic, a 500).
+    let huge = usize::MAX;
+    for path in [
+        format!(
+            "/api/v1.0/voi/education/template/?group={}&page={huge}&page_size=1000",
+            g["uuid"].as_str().unwrap()
+        ),
+        format!(
+            "/api/v1.0/voi/education/template/operate/?template={uuid}&page={huge}&page_size=1000"
+        ),
+        format!("/api/v1.0/voi/education/template/?page={huge}&page_size=1000"),
+    ] {
+        let r = t.get(&path);
+        assert_eq!(r["results"], json!([]), "{path}: {r}");
+        assert!(r["count"].as_u64().unwrap() >= 1, "{path}: {r}");
+    }
+    // An export that is not (or no longer) there: 404 naming the file only.
+    let dl = t.ok("/api/v1/template/download", json!({"uuid": uuid}));
+    let path = dl["path"].as_str().unwrap().to_string();
+    let dir = Path::new(&path)
+        .parent()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    smol::block_on(t.s.disks.remove(Path::new(&path))).unwrap();
+    let (st, bytes) = smol::block_on(http::request_bytes(
+        &t.app,
+        "GET",
+        &format!("/api/v1/template/download?path={path}"),
+        Some(&t.token),
+        vec![],
+    ));
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!((st, v["code"].as_i64()), (404, Some(20609)), "{v}");
+    let msg = v["msg"].as_str().unwrap();
+    assert!(
+        !msg.contains(&dir) && !msg.contains(t.slow.to_str().unwrap()),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(Path::new(&path).file_name().unwrap().to_str().unwrap()),
+        "{msg}"
+    );
+}

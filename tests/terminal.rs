@@ -353,7 +353,7 @@ fn personal_users_log_in_open_their_desktops_and_sessions_are_enforced() {
     t.term_fails(
         HERE,
         "/api/v1/terminal/personal/change_pwd",
-        json!({"user_name": "alice", "password": "secret1", "new_password": "123"}),
+        json!({"user_name": "alice", "password": "secret1", "new_password": ""}),
         10002,
         "new_password",
     );
@@ -802,4 +802,207 @@ fn an_export_carries_groups_templates_desktops_users_and_terminals() {
         .max()
         .unwrap();
     assert!(b.sequence_next().unwrap() > max);
+}
+
+#[test]
+fn non_ascii_macs_are_refused_on_the_unauthenticated_routes() {
+    let t = harness();
+    let g = user_group(&t, "staff");
+    user(&t, &g, "alice");
+    // Twelve bytes, ten characters: `Mac::parse` once sliced it mid-character.
+    for mac in ["a€bbbbbbbb", "€€€€", "52:54:00:ab:cd:€"] {
+        for (path, body) in [
+            (
+                "/api/v1/terminal/personal/login",
+                json!({"username": "alice", "password": "secret1", "mac": mac}),
+            ),
+            (
+                "/api/v1/terminal/personal/close_instance",
+                json!({"session_id": "x", "mac": mac}),
+            ),
+            (
+                "/api/v1/terminal/education/close_instance",
+                json!({"mac": mac}),
+            ),
+        ] {
+            let (st, v) = t.from(HERE, path, body);
+            assert_eq!(
+                (st, v["code"].as_i64()),
+                (422, Some(10002)),
+                "{path} {mac}: {v}"
+            );
+            assert!(v["msg"].as_str().unwrap().contains("`mac`"), "{v}");
+        }
+    }
+}
+
+#[test]
+fn right_logins_to_ones_own_account_do_not_clear_an_addresss_failures() {
+    let t = harness();
+    let g = user_group(&t, "staff");
+    user(&t, &g, "mallory");
+    // login_attempts is 5: an address may fail 20 times. Guesses at other
+    // accounts (one each, so no account locks) between right logins to
+    // one's own account still add up.
+    for i in 0..20 {
+        login(&t, "mallory", "52:54:00:00:00:01");
+        t.term_fails(
+            HERE,
+            "/api/v1/terminal/personal/login",
+            json!({"username": format!("victim{i}"), "password": "guess", "mac": "525400000001"}),
+            20904,
+            "victim",
+        );
+    }
+    t.term_fails(
+        HERE,
+        "/api/v1/terminal/personal/login",
+        json!({"username": "mallory", "password": "secret1", "mac": "525400000001"}),
+        11004,
+        &format!("terminal {HERE}"),
+    );
+    // Another address is not locked, and a right login there still works.
+    t.term_ok(
+        "192.0.2.78",
+        "/api/v1/terminal/personal/login",
+        json!({"username": "mallory", "password": "secret1", "mac": "525400000002"}),
+    );
+}
+
+#[test]
+fn csv_import_errors_name_positions_never_cells() {
+    let t = harness();
+    let g = user_group(&t, "class-8");
+    let secret = "Csv-Secret-Pw-77";
+    // A header row that is a password (a file saved without its header).
+    for csv in [
+        format!("email,{secret}\nann,{secret}\n"),
+        // A password in the name column, twice, and then an existing name.
+        format!("{secret},x\n{secret},y\n"),
+    ] {
+        let (st, v) = t.call(
+            "POST",
+            "/api/v1/group/user/import",
+            Some(json!({"group_uuid": g, "csv": csv})),
+        );
+        assert!(st >= 400, "{v}");
+        let msg = v["msg"].as_str().unwrap();
+        assert!(!msg.contains(secret), "the reply echoes a cell: {msg}");
+        assert!(msg.contains("line"), "{msg}");
+    }
+    let (_, v) = t.call(
+        "POST",
+        "/api/v1/group/user/import",
+        Some(json!({"group_uuid": g, "csv": format!("email,{secret}\n")})),
+    );
+    assert!(v["msg"].as_str().unwrap().contains("column 2"), "{v}");
+    user(&t, &g, "zed");
+    let (_, v) = t.call(
+        "POST",
+        "/api/v1/group/user/import",
+        Some(json!({"group_uuid": g, "csv": "zed,secret1\n"})),
+    );
+    assert_eq!(v["code"].as_i64(), Some(20902));
+    assert!(!v["msg"].as_str().unwrap().contains("zed"), "{v}");
+    // Neither the operation log nor the store's export holds it.
+    let log = t.get("/api/v1.0/operation_log/?page_size=1000").to_string();
+    assert!(log.contains("import"), "the imports are logged: {log}");
+    assert!(!log.contains(secret), "the operation log echoes a cell");
+    let dump = t.s.store.export_json().unwrap();
+    assert!(!dump.contains(secret), "the store holds a cell");
+}
+
+#[test]
+fn every_listing_carries_the_base_columns() {
+    use vdi_appliance::service::query::BASE_FIELDS;
+    use vdi_appliance::service::Answer;
+    let t = harness();
+    let tpl = template(&t);
+    let (st, iso) = t.upload("/api/v1/iso/upload?name=debian", b"CD001 fake iso".to_vec());
+    assert_eq!(st, 200, "{iso}");
+    let room = classroom(&t, "room1", "10.1.0.10", "10.1.0.40");
+    edu_group(&t, &room, &tpl, "art", 1);
+    let staff = user_group(&t, "staff");
+    user(&t, &staff, "alice");
+    login(&t, "alice", "52:54:00:00:00:01");
+    let rows = |name: &str| -> Vec<Value> {
+        let q =
+            vdi_appliance::domain::query::parse(&[("page_size".into(), "1000".into())]).unwrap();
+        match t.s.query.run(&t.s, name, &q).unwrap() {
+            Answer::Page { rows, .. } => serde_json::from_str(&rows).unwrap(),
+            Answer::Single(_) => unreachable!(),
+        }
+    };
+    let time = |v: &Value| {
+        v.as_str()
+            .is_some_and(|s| s.len() == 19 && s.as_bytes()[4] == b'-' && s.as_bytes()[10] == b' ')
+    };
+    let mut empty = Vec::new();
+    let mut ids = std::collections::HashMap::new();
+    for name in t.s.query.names() {
+        let fields = t.s.query.fields(name).unwrap();
+        assert_eq!(&fields[..BASE_FIELDS.len()], BASE_FIELDS, "{name}");
+        let list = rows(name);
+        if list.is_empty() {
+            empty.push(name);
+            continue;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &list {
+            let id = r["id"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{name}: id in {r}"));
+            assert!(id < 1 << 53, "{name}: exact in JavaScript");
+            assert!(seen.insert(id), "{name}: id {id} twice");
+            if name == "operation_log" {
+                assert!(r["uuid"].is_null(), "{r}");
+            } else {
+                assert!(
+                    Uuid::parse_str(r["uuid"].as_str().unwrap_or("")).is_ok(),
+                    "{name}: {r}"
+                );
+            }
+            assert!(time(&r["created_at"]), "{name}: {r}");
+            assert!(
+                time(&r["updated_at"]) || r["updated_at"].is_null(),
+                "{name}: {r}"
+            );
+            assert_eq!(
+                (&r["deleted"], &r["deleted_at"]),
+                (&json!(false), &Value::Null),
+                "{name}"
+            );
+        }
+        ids.insert(
+            name,
+            list.iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
+        );
+    }
+    // Bonds need two spare NICs, which this host does not have.
+    assert_eq!(empty, ["bond"]);
+    // Ids are stable: an unrelated change leaves every one as it was.
+    t.ok(
+        "/api/v1/group/update",
+        json!({"uuid": staff, "name": "staff", "value": {"name": "staff 2"}}),
+    );
+    for (name, before) in &ids {
+        if matches!(*name, "operation_log" | "task") {
+            continue;
+        }
+        let now: Vec<Value> = rows(name).iter().map(|r| r["id"].clone()).collect();
+        assert_eq!(&now, before, "{name}");
+    }
+    // Over HTTP, a group record as file 001's generic-query example has it.
+    let g = t.get(&format!(
+        "/api/v1.0/voi/education/group/?searchtype=single&uuid={room}"
+    ));
+    for k in BASE_FIELDS {
+        assert!(g.get(*k).is_some(), "`{k}` missing from {g}");
+    }
+    assert!(g["updated_at"].as_str().unwrap() >= g["created_at"].as_str().unwrap());
+    let filtered = t.get("/api/v1.0/voi/education/group/?deleted=0");
+    assert_eq!(
+        filtered["count"], 2,
+        "`deleted=0` matches every record: {filtered}"
+    );
 }

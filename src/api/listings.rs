@@ -1,22 +1,47 @@
 //! The resources the generic web query serves, with their rows and sources.
 
-use serde_json::Value;
-
 use super::{bond, controller, desktop, network, resource_pool, task, template, terminal, user};
 use crate::domain::clock::now_ms;
+use crate::domain::clock::Millis;
 use crate::error::Result;
+use crate::service::query::Base;
 use crate::service::{Listing, QueryEngine, Services, Table};
 
-type Sink<'a> = &'a mut dyn FnMut(Value);
+type Sink<'a, 'b> = &'a mut crate::service::query::Sink<'b>;
 
-fn pools(s: &Services, sink: Sink) -> Result<()> {
-    s.resource_pool_list()?
-        .iter()
-        .for_each(|p| sink(resource_pool::view(p)));
+/// The base facts of a record the store numbers (`seq`).
+fn numbered(seq: u64, uuid: uuid::Uuid, created_at: Millis, updated_at: Option<Millis>) -> Base {
+    Base {
+        id: seq,
+        uuid: Some(uuid),
+        created_at,
+        updated_at,
+    }
+}
+
+/// The stable integer id of a record the store does not number (nodes,
+/// their NICs, bonds and storages, template operations): the first 53 bits
+/// of its uuid, so it survives restarts and stays exact in JavaScript.
+pub fn uuid_id(u: &uuid::Uuid) -> u64 {
+    let b = u.as_bytes();
+    u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) >> 11
+}
+
+fn unnumbered(uuid: uuid::Uuid, created_at: Millis, updated_at: Option<Millis>) -> Base {
+    numbered(uuid_id(&uuid), uuid, created_at, updated_at)
+}
+
+fn pools(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
+    s.resource_pool_list()?.iter().for_each(|p| {
+        sink(
+            numbered(p.seq, p.uuid, p.created_at, Some(p.updated_at)),
+            resource_pool::view(p),
+        )
+    });
     Ok(())
 }
 
-fn desktop_groups(s: &Services, sink: Sink) -> Result<()> {
+fn desktop_groups(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let counts = desktop::counts(&s.desktop_list()?);
     let groups: std::collections::HashMap<_, _> = s
         .group_list()?
@@ -35,12 +60,15 @@ fn desktop_groups(s: &Services, sink: Sink) -> Result<()> {
             template: t.map(|(n, st, os)| (n.as_str(), *st, os.as_str())),
             counts: counts.get(&g.uuid).copied().unwrap_or((0, 0)),
         };
-        sink(desktop::desktop_group_view(&g, &ctx));
+        sink(
+            numbered(g.seq, g.uuid, g.created_at, Some(g.updated_at)),
+            desktop::desktop_group_view(&g, &ctx),
+        );
     }
     Ok(())
 }
 
-fn desktops(s: &Services, sink: Sink) -> Result<()> {
+fn desktops(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let names: std::collections::HashMap<_, _> = s
         .desktop_group_list()?
         .into_iter()
@@ -48,27 +76,30 @@ fn desktops(s: &Services, sink: Sink) -> Result<()> {
         .collect();
     for d in s.desktop_list()? {
         let n = names.get(&d.group).map(String::as_str).unwrap_or("");
-        sink(desktop::desktop_view(&d, n));
+        sink(
+            numbered(d.seq, d.uuid, d.created_at, None),
+            desktop::desktop_view(&d, n),
+        );
     }
     Ok(())
 }
 
-fn users(s: &Services, sink: Sink) -> Result<()> {
+fn users(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let groups: std::collections::HashMap<_, _> = s
         .group_list()?
         .into_iter()
         .map(|g| (g.uuid, g.name))
         .collect();
     for u in s.user_list()? {
-        sink(user::user_view(
-            &u,
-            groups.get(&u.group).map(String::as_str),
-        ));
+        sink(
+            numbered(u.seq, u.uuid, u.created_at, Some(u.updated_at)),
+            user::user_view(&u, groups.get(&u.group).map(String::as_str)),
+        );
     }
     Ok(())
 }
 
-fn terminals(s: &Services, sink: Sink) -> Result<()> {
+fn terminals(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let names = terminal::TerminalNames {
         groups: s
             .group_list()?
@@ -87,64 +118,90 @@ fn terminals(s: &Services, sink: Sink) -> Result<()> {
             .collect(),
     };
     for t in s.terminal_list()? {
-        sink(terminal::terminal_view(&t, &names));
+        // The record is written whenever the terminal is seen.
+        sink(
+            numbered(t.seq, t.uuid, t.created_at, Some(t.last_seen)),
+            terminal::terminal_view(&t, &names),
+        );
     }
     Ok(())
 }
 
-fn tasks(s: &Services, sink: Sink) -> Result<()> {
-    s.task_list()?.iter().for_each(|t| sink(task::task_view(t)));
+fn tasks(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
+    for t in s.task_list()? {
+        let changed = t.finished_at.or(t.started_at).unwrap_or(t.created_at);
+        sink(
+            numbered(t.seq, t.id, t.created_at, Some(changed)),
+            task::task_view(&t),
+        );
+    }
     Ok(())
 }
 
-fn oplog(s: &Services, sink: Sink) -> Result<()> {
-    s.operation_log_list()?
-        .iter()
-        .for_each(|e| sink(task::oplog_view(e)));
+fn oplog(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
+    s.operation_log_list()?.iter().for_each(|e| {
+        // Entries never change; they have no uuid.
+        let base = Base {
+            id: e.seq,
+            uuid: None,
+            created_at: e.time,
+            updated_at: Some(e.time),
+        };
+        sink(base, task::oplog_view(e))
+    });
     Ok(())
 }
 
-fn vswitches(s: &Services, sink: Sink) -> Result<()> {
+fn vswitches(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     for v in s.vswitch_list()? {
-        sink(network::vswitch_view(&v, s.vswitch_network_count(&v.uuid)?));
+        sink(
+            numbered(v.seq, v.uuid, v.created_at, Some(v.updated_at)),
+            network::vswitch_view(&v, s.vswitch_network_count(&v.uuid)?),
+        );
     }
     Ok(())
 }
 
-fn networks(s: &Services, sink: Sink) -> Result<()> {
+fn networks(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let switches = s.vswitch_list()?;
     for n in s.network_list()? {
-        sink(network::network_view(
-            &n,
-            switches.iter().find(|w| w.uuid == n.switch),
-        ));
+        sink(
+            numbered(n.seq, n.uuid, n.created_at, Some(n.updated_at)),
+            network::network_view(&n, switches.iter().find(|w| w.uuid == n.switch)),
+        );
     }
     Ok(())
 }
 
-fn subnets(s: &Services, sink: Sink) -> Result<()> {
+fn subnets(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     for v in s.subnet_list()? {
-        sink(network::subnet_view(&v, s.subnet_used(&v.uuid)?));
+        sink(
+            numbered(v.seq, v.uuid, v.created_at, Some(v.updated_at)),
+            network::subnet_view(&v, s.subnet_used(&v.uuid)?),
+        );
     }
     Ok(())
 }
 
-fn nics(s: &Services, sink: Sink) -> Result<()> {
+fn nics(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let nodes = s.node_list()?;
     for n in s.nic_list()? {
         let node = nodes.iter().find(|x| x.uuid == n.node);
-        sink(serde_json::json!({
-            "uuid": n.uuid.to_string(),
-            "node_uuid": n.node.to_string(),
-            "node_name": node.map(|x| x.name.clone()),
-            "interface": n.name,
-            "mac": n.mac,
-        }));
+        sink(
+            unnumbered(n.uuid, n.created_at, None),
+            serde_json::json!({
+                "uuid": n.uuid.to_string(),
+                "node_uuid": n.node.to_string(),
+                "node_name": node.map(|x| x.name.clone()),
+                "interface": n.name,
+                "mac": n.mac,
+            }),
+        );
     }
     Ok(())
 }
 
-fn nodes(s: &Services, sink: Sink) -> Result<()> {
+fn nodes(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let nics = s.nic_list()?;
     let local = s.store.local_node()?;
     for n in s.node_list()? {
@@ -155,24 +212,27 @@ fn nodes(s: &Services, sink: Sink) -> Result<()> {
         } else {
             "down"
         });
-        sink(v);
+        sink(unnumbered(n.uuid, n.created_at, Some(n.updated_at)), v);
     }
     Ok(())
 }
 
-fn storages(s: &Services, sink: Sink) -> Result<()> {
+fn storages(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let nodes = s.node_list()?;
     for st in s.node_storage_list()? {
         let name = nodes
             .iter()
             .find(|n| n.uuid == st.storage.node)
             .map(|n| n.name.as_str());
-        sink(controller::storage_view(&st, name));
+        sink(
+            unnumbered(st.storage.uuid, st.storage.created_at, None),
+            controller::storage_view(&st, name),
+        );
     }
     Ok(())
 }
 
-fn bonds(s: &Services, sink: Sink) -> Result<()> {
+fn bonds(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     for b in s.bond_list()? {
         let names: Vec<String> = b
             .slaves
@@ -180,45 +240,79 @@ fn bonds(s: &Services, sink: Sink) -> Result<()> {
             .filter_map(|u| s.nic_get(u).ok().map(|n| n.name))
             .collect();
         let addrs = s.nic_get(&b.uuid).map(|n| n.addrs).unwrap_or_default();
-        sink(bond::bond_view(&b, &names, &addrs));
+        sink(
+            unnumbered(b.uuid, b.created_at, Some(b.updated_at)),
+            bond::bond_view(&b, &names, &addrs),
+        );
     }
     Ok(())
 }
 
-fn templates(s: &Services, sink: Sink) -> Result<()> {
+fn templates(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let nets = s.network_list()?;
     let subs = s.subnet_list()?;
     let groups = s.group_list()?;
+    let dgroups = s.desktop_group_list()?;
+    let per_group = desktop::counts(&s.desktop_list()?);
+    let used = |d: &uuid::Uuid| s.template_disk_used(d);
     for t in s.template_list()? {
-        let names = |n: Option<uuid::Uuid>| {
-            (
-                n.and_then(|n| nets.iter().find(|x| x.uuid == n))
-                    .map(|x| x.name.clone()),
-                t.subnet
-                    .and_then(|u| subs.iter().find(|x| x.uuid == u))
-                    .map(|x| x.name.clone()),
-            )
+        let mine = dgroups.iter().filter(|g| g.template == t.uuid);
+        let ctx = template::TemplateCtx {
+            network_name: t
+                .network
+                .and_then(|n| nets.iter().find(|x| x.uuid == n))
+                .map(|x| x.name.as_str()),
+            subnet: t.subnet.and_then(|u| subs.iter().find(|x| x.uuid == u)),
+            groups: &groups,
+            power: "",
+            desktop_groups: mine.clone().count(),
+            desktops: mine
+                .map(|g| per_group.get(&g.uuid).map_or(0, |c| c.1))
+                .sum(),
+            used: &used,
         };
-        sink(template::template_view(&t, &names, &groups, ""));
+        sink(
+            numbered(t.seq, t.uuid, t.created_at, Some(t.updated_at)),
+            template::template_view(&t, &ctx),
+        );
     }
     Ok(())
 }
 
-fn images(s: &Services, sink: Sink) -> Result<()> {
-    s.base_image_list()?
-        .iter()
-        .for_each(|i| sink(template::image_view(i)));
+/// Every template's operations, newest first per template.
+fn operations(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
+    for t in s.template_list()? {
+        for o in t.ops.iter().rev() {
+            sink(
+                unnumbered(o.uuid, o.at, Some(o.at)),
+                template::operate_view(&t, o),
+            );
+        }
+    }
     Ok(())
 }
 
-fn isos(s: &Services, sink: Sink) -> Result<()> {
-    s.iso_list()?
-        .iter()
-        .for_each(|i| sink(template::iso_view(i)));
+fn images(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
+    s.base_image_list()?.iter().for_each(|i| {
+        sink(
+            numbered(i.seq, i.uuid, i.created_at, None),
+            template::image_view(i),
+        )
+    });
     Ok(())
 }
 
-fn groups(s: &Services, sink: Sink) -> Result<()> {
+fn isos(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
+    s.iso_list()?.iter().for_each(|i| {
+        sink(
+            numbered(i.seq, i.uuid, i.created_at, None),
+            template::iso_view(i),
+        )
+    });
+    Ok(())
+}
+
+fn groups(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let templates = s.template_list()?;
     let dgroups = s.desktop_group_list()?;
     let per_group = desktop::counts(&s.desktop_list()?);
@@ -236,7 +330,10 @@ fn groups(s: &Services, sink: Sink) -> Result<()> {
             .sum();
         let u = users.iter().filter(|u| u.group == g.uuid).count();
         let t = terminals.get(&g.uuid).copied().unwrap_or(0);
-        sink(template::group_view(&g, (n, desktops, u, t)));
+        sink(
+            numbered(g.seq, g.uuid, g.created_at, Some(g.updated_at)),
+            template::group_view(&g, (n, desktops, u, t)),
+        );
     }
     Ok(())
 }
@@ -304,10 +401,24 @@ pub fn engine() -> QueryEngine<Services> {
     e.register(Listing {
         name: "template",
         fields: template::TEMPLATE_FIELDS,
+        // Desktop counts follow the desktops; disk usage is measured
+        // after template operations, without a write.
         generation: |s: &Services| {
-            s.tables_generation(&[Table::Template, Table::Network, Table::Group])
+            s.tables_generation(&[
+                Table::Template,
+                Table::Network,
+                Table::Group,
+                Table::Desktop,
+            ])
+            .wrapping_add(s.template_usage_generation() << 32)
         },
         load: templates,
+    });
+    e.register(Listing {
+        name: "template_operate",
+        fields: template::OPERATE_FIELDS,
+        generation: |s: &Services| s.table_generation(Table::Template),
+        load: operations,
     });
     e.register(Listing {
         name: "base_image",

@@ -331,6 +331,14 @@ pub struct OneReq {
     /// rollback: the version to go back to.
     #[serde(default)]
     pub version: Option<Value>,
+    /// rollback, as file 001 names it (`version` is also taken): the
+    /// version to go back to; 0 when the template has only one.
+    #[serde(default)]
+    pub rollback_version: Option<Value>,
+    /// rollback (file 001): the version the caller believes is current;
+    /// refused when the template has moved on since.
+    #[serde(default)]
+    pub cur_version: Option<Value>,
     /// rollback by operation uuid (file 001 lists operations).
     #[serde(default)]
     pub operate_uuid: Option<String>,
@@ -437,8 +445,10 @@ impl PutValue {
                     .grow
                     .push((uuid(&format!("value.devices[{i}].uuid"), u)?, size)),
                 _ => {
+                    // Numbered from 0 as file 001 shows (or from 1), like
+                    // create; the disk goes after the existing ones.
                     let inx = match &d.inx {
-                        Some(v) => int(&format!("value.devices[{i}].inx"), v, 1, 26)? as u32,
+                        Some(v) => int(&format!("value.devices[{i}].inx"), v, 0, 26)? as u32,
                         None => 0,
                     };
                     p.add.push((inx, size));
@@ -449,14 +459,22 @@ impl PutValue {
     }
 }
 
-/// The template as the web list shows it.
-pub fn template_view(
-    t: &Template,
-    names: &dyn Fn(Option<Uuid>) -> (Option<String>, Option<String>),
-    groups: &[Group],
-    power: &str,
-) -> Value {
-    let (net_name, subnet_name) = names(t.network);
+/// What the web list shows of a template beside its own record.
+pub struct TemplateCtx<'a> {
+    pub network_name: Option<&'a str>,
+    pub subnet: Option<&'a crate::domain::network::Subnet>,
+    /// Every group (for the names of the template's groups).
+    pub groups: &'a [Group],
+    pub power: &'a str,
+    /// Desktop groups made from the template, and their desktops.
+    pub desktop_groups: usize,
+    pub desktops: usize,
+    /// Bytes a disk's image chain holds, as last measured.
+    pub used: &'a dyn Fn(&Uuid) -> Option<u64>,
+}
+
+/// The template as the web list shows it (file 001 L814).
+pub fn template_view(t: &Template, c: &TemplateCtx) -> Value {
     let mut disks: Vec<_> = t.disks.iter().collect();
     disks.sort_by_key(|d| d.inx);
     let devices: Vec<Value> = disks
@@ -469,6 +487,8 @@ pub fn template_view(
                 "device_name": crate::domain::vmxml::disk_dev(i),
                 "boot_index": d.inx,
                 "size": d.size_gb,
+                // GB with two decimals, as file 001 shows (`11.73`).
+                "used": (c.used)(&d.uuid).map(|b| (b as f64 / (1u64 << 30) as f64 * 100.0).round() / 100.0),
             })
         })
         .collect();
@@ -476,7 +496,7 @@ pub fn template_view(
         .groups
         .iter()
         .map(|u| {
-            json!({"uuid": u.to_string(), "name": groups.iter().find(|g| g.uuid == *u).map(|g| g.name.clone())})
+            json!({"uuid": u.to_string(), "name": c.groups.iter().find(|g| g.uuid == *u).map(|g| g.name.clone())})
         })
         .collect();
     json!({
@@ -489,9 +509,11 @@ pub fn template_view(
         "pool_uuid": t.pool.to_string(),
         "node_uuid": t.node.to_string(),
         "network_uuid": t.network.map(|u| u.to_string()),
-        "network_name": net_name,
+        "network_name": c.network_name,
         "subnet_uuid": t.subnet.map(|u| u.to_string()),
-        "subnet_name": subnet_name,
+        "subnet_name": c.subnet.map(|s| s.name.clone()),
+        "subnet_start_ip": c.subnet.map(|s| s.range.start.to_string()),
+        "subnet_end_ip": c.subnet.map(|s| s.range.end.to_string()),
         "bind_ip": t.bind_ip.map(|i| i.to_string()).unwrap_or_default(),
         "mac": t.mac,
         "vcpu": t.vcpu,
@@ -505,9 +527,9 @@ pub fn template_view(
         "version": t.version,
         "versions": t.versions.iter().map(|v| v.number).collect::<Vec<_>>(),
         "status": t.status.as_str(),
-        "power": power,
-        "desktop_count": 0,
-        "terminal_count": 0,
+        "power": c.power,
+        "desktop_count": c.desktop_groups,
+        "terminal_count": c.desktops,
         "devices": devices,
         "created_at": format_utc(t.created_at),
         "updated_time": format_utc(t.updated_at),
@@ -527,6 +549,8 @@ pub const TEMPLATE_FIELDS: &[&str] = &[
     "network_name",
     "subnet_uuid",
     "subnet_name",
+    "subnet_start_ip",
+    "subnet_end_ip",
     "bind_ip",
     "mac",
     "vcpu",
@@ -548,24 +572,28 @@ pub const TEMPLATE_FIELDS: &[&str] = &[
     "updated_time",
 ];
 
-/// One line of the operation history (file 001 `operate/`).
-pub fn operate_rows(t: &Template) -> Vec<Value> {
-    t.ops
-        .iter()
-        .rev()
-        .map(|o| {
-            json!({
-                "uuid": o.uuid.to_string(),
-                "template": t.uuid.to_string(),
-                "remark": o.remark,
-                "version": o.version,
-                "op_type": o.op_type as u8,
-                "exist": t.has_version(o.version),
-                "updated_at": format_utc(o.at),
-            })
-        })
-        .collect()
+/// One line of a template's operation history (file 001 `operate/`).
+pub fn operate_view(t: &Template, o: &crate::domain::template::Operation) -> Value {
+    json!({
+        "uuid": o.uuid.to_string(),
+        "template": t.uuid.to_string(),
+        "remark": o.remark,
+        "version": o.version,
+        "op_type": o.op_type as u8,
+        "exist": t.has_version(o.version),
+        "updated_at": format_utc(o.at),
+    })
 }
+
+pub const OPERATE_FIELDS: &[&str] = &[
+    "uuid",
+    "template",
+    "remark",
+    "version",
+    "op_type",
+    "exist",
+    "updated_at",
+];
 
 pub fn image_view(i: &BaseImage) -> Value {
     json!({

@@ -79,8 +79,8 @@ impl ChangePwdReq {
             .ok_or_else(|| Error::missing("user_name"))
     }
 
-    pub fn new_password(&self) -> Result<String> {
-        super::user::password("new_password", &self.new_password)
+    pub fn new_password(&self, policy: &crate::domain::user::PasswordPolicy) -> Result<String> {
+        policy.check("new_password", &self.new_password)
     }
 }
 

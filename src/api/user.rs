@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::template::{int, opt_flag, opt_uuid, some_flag, uuid};
 use crate::domain::clock::format_utc;
-use crate::domain::user::User;
+use crate::domain::user::{PasswordPolicy, User};
 use crate::error::{Error, Result};
 use crate::service::user::{UserPatch, UserSpec};
 
@@ -52,22 +52,16 @@ fn login_name(field: &str, n: &str) -> Result<String> {
     Ok(n.to_string())
 }
 
-pub(super) fn password(field: &str, p: &str) -> Result<String> {
-    if p.chars().count() < 6 || p.len() > 128 {
-        return Err(Error::invalid(field, "must be 6 to 128 characters"));
-    }
-    Ok(p.to_string())
-}
-
 impl UserCreateReq {
-    pub fn into_spec(&self) -> Result<UserSpec> {
+    /// `policy`: the configured password rule.
+    pub fn into_spec(&self, policy: &PasswordPolicy) -> Result<UserSpec> {
         Ok(UserSpec {
             group: uuid("group_uuid", &self.group_uuid)?,
             user_name: match &self.user_name {
                 Some(n) => login_name("user_name", n)?,
                 None => String::new(),
             },
-            password: password("passwd", &self.passwd)?,
+            password: policy.check("passwd", &self.passwd)?,
             name: self.name.clone().unwrap_or_default(),
             phone: self.phone.clone().unwrap_or_default(),
             email: self.email.clone().unwrap_or_default(),
@@ -131,7 +125,7 @@ pub struct UserValue {
 }
 
 impl UserValue {
-    pub fn into_patch(self) -> Result<UserPatch> {
+    pub fn into_patch(self, policy: &PasswordPolicy) -> Result<UserPatch> {
         Ok(UserPatch {
             group: opt_uuid("value.group_uuid", &self.group_uuid)?,
             user_name: self
@@ -142,7 +136,7 @@ impl UserValue {
             password: self
                 .passwd
                 .as_deref()
-                .map(|p| password("value.passwd", p))
+                .map(|p| policy.check("value.passwd", p))
                 .transpose()?,
             name: self.name,
             phone: self.phone,
@@ -231,7 +225,16 @@ fn column(cell: &str) -> Option<usize> {
 
 /// Reads a CSV of users into specs with the line each came from; the
 /// first bad row is named and nothing is returned.
-pub fn import_rows(group: Uuid, text: &str, enabled: bool) -> Result<Vec<(usize, UserSpec)>> {
+///
+/// The file carries passwords: no error names a cell's content (a password
+/// in the wrong place would land in the reply and the operation log), only
+/// lines and column positions.
+pub fn import_rows(
+    group: Uuid,
+    text: &str,
+    enabled: bool,
+    policy: &PasswordPolicy,
+) -> Result<Vec<(usize, UserSpec)>> {
     let rows = crate::domain::csv::parse(text).map_err(|e| Error::invalid("csv", e))?;
     let mut rows = rows.into_iter().peekable();
     // A header maps the columns; without one they come in the usual order.
@@ -246,7 +249,11 @@ pub fn import_rows(group: Uuid, text: &str, enabled: bool) -> Result<Vec<(usize,
                     None => {
                         return Err(Error::invalid(
                             "csv",
-                            format!("line {}: unknown column `{}` (use user_name, password, name, phone, email)", first.line, cell.trim()),
+                            format!(
+                                "line {}: column {} of the header names no column (use user_name, password, name, phone, email)",
+                                first.line,
+                                i + 1
+                            ),
                         ))
                     }
                 }
@@ -283,7 +290,7 @@ pub fn import_rows(group: Uuid, text: &str, enabled: bool) -> Result<Vec<(usize,
             UserSpec {
                 group,
                 user_name: login_name("user_name", at(0)).map_err(row)?,
-                password: password("password", at(1)).map_err(row)?,
+                password: policy.check("password", at(1)).map_err(row)?,
                 name: at(2).to_string(),
                 phone: at(3).to_string(),
                 email: at(4).to_string(),
@@ -298,9 +305,10 @@ pub fn import_rows(group: Uuid, text: &str, enabled: bool) -> Result<Vec<(usize,
 }
 
 impl UserImportReq {
-    pub fn into_rows(self) -> Result<Vec<(usize, UserSpec)>> {
+    pub fn into_rows(self, policy: &PasswordPolicy) -> Result<Vec<(usize, UserSpec)>> {
         let group = uuid("group_uuid", &self.group_uuid)?;
-        import_rows(group, &self.csv, opt_flag("enabled", &self.enabled, true)?)
+        let enabled = opt_flag("enabled", &self.enabled, true)?;
+        import_rows(group, &self.csv, enabled, policy)
     }
 }
 
@@ -308,16 +316,28 @@ impl UserImportReq {
 mod tests {
     use super::*;
 
+    const P: PasswordPolicy = PasswordPolicy { min: 6 };
+
     #[test]
     fn import_with_and_without_header() {
         let g = Uuid::new_v4();
-        let rows =
-            import_rows(g, "bob,secret1,Bob B,,b@x.org\n\"ann\",\"pa,ss99\"\n", true).unwrap();
+        let rows = import_rows(
+            g,
+            "bob,secret1,Bob B,,b@x.org\n\"ann\",\"pa,ss99\"\n",
+            true,
+            &P,
+        )
+        .unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].1.email, "b@x.org");
         assert_eq!((rows[1].0, rows[1].1.password.as_str()), (2, "pa,ss99"));
-        let rows =
-            import_rows(g, "email,password,user_name\nc@x.org,secret2,carl\n", true).unwrap();
+        let rows = import_rows(
+            g,
+            "email,password,user_name\nc@x.org,secret2,carl\n",
+            true,
+            &P,
+        )
+        .unwrap();
         assert_eq!(
             (
                 rows[0].0,
@@ -330,6 +350,7 @@ mod tests {
             g,
             "user_name,password\nok,secret1\nbad name,secret1\n",
             true,
+            &P,
         )
         .unwrap_err();
         assert!(
@@ -337,14 +358,18 @@ mod tests {
             "{}",
             e.message
         );
-        let e = import_rows(g, "dan,123\n", true).unwrap_err();
+        let e = import_rows(g, "dan,123\n", true, &P).unwrap_err();
         assert!(
             e.message.contains("CSV line 1") && e.message.contains("password"),
             "{}",
             e.message
         );
-        assert!(import_rows(g, "\n\n", true).is_err());
-        let e = import_rows(g, "user_name,pwd\n", true).unwrap_err();
-        assert!(e.message.contains("pwd"), "{}", e.message);
+        assert!(import_rows(g, "\n\n", true, &P).is_err());
+        let e = import_rows(g, "user_name,pwd\n", true, &P).unwrap_err();
+        assert!(
+            e.message.contains("column 2") && !e.message.contains("pwd"),
+            "{}",
+            e.message
+        );
     }
 }

@@ -236,7 +236,9 @@ pub fn seat_holder_prefix(classroom: &Uuid, seat: u32) -> String {
 
 /// `prefix` + `number` zero-padded to `digits` (longer numbers unpadded).
 pub fn desktop_name(prefix: &str, digits: u32, number: u32) -> String {
-    format!("{prefix}{number:0width$}", width = digits as usize)
+    // A u32 has at most 10 digits: wider padding only adds zeros (and a
+    // width past u16::MAX panics in `format!`).
+    format!("{prefix}{number:0width$}", width = digits.min(10) as usize)
 }
 
 /// Numbers and seats for `count` new desktops of a group that has
@@ -245,14 +247,14 @@ pub fn desktop_name(prefix: &str, digits: u32, number: u32) -> String {
 pub fn numbering(existing: &[(u32, u32)], count: u32, start: u32) -> Vec<(u32, u32)> {
     let next_number = existing
         .iter()
-        .map(|(n, _)| n + 1)
+        .map(|(n, _)| n.saturating_add(1))
         .max()
         .unwrap_or(start)
         .max(start);
     let taken: std::collections::BTreeSet<u32> = existing.iter().map(|(_, s)| *s).collect();
     let mut seats = (1..).filter(|s| !taken.contains(s));
     (0..count)
-        .map(|i| (next_number + i, seats.next().unwrap_or(0)))
+        .map(|i| (next_number.saturating_add(i), seats.next().unwrap_or(0)))
         .collect()
 }
 

@@ -35,11 +35,12 @@ pub fn prefix(field: &str, raw: &str) -> Result<u8> {
 }
 
 pub fn mask(prefix: u8) -> Ipv4Addr {
-    Ipv4Addr::from(if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - prefix as u32)
-    })
+    // A prefix past 32 is all ones (not a shift overflow).
+    Ipv4Addr::from(
+        u32::MAX
+            .checked_shl(32 - prefix.min(32) as u32)
+            .unwrap_or(0),
+    )
 }
 
 pub fn network(ip: Ipv4Addr, prefix: u8) -> Ipv4Addr {
@@ -130,6 +131,9 @@ mod tests {
         assert!(prefix("netmask", "0.0.0.0").is_err());
         assert!(prefix("netmask", "33").is_err());
         assert_eq!(mask(20), ip("255.255.240.0"));
+        assert_eq!(mask(0), ip("0.0.0.0"));
+        assert_eq!(mask(32), ip("255.255.255.255"));
+        assert_eq!(mask(200), ip("255.255.255.255"));
     }
 
     #[test]

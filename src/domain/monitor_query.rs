@@ -232,13 +232,15 @@ pub fn window_check(start: i64, end: i64, step: i64) -> Result<(i64, i64, i64)> 
             format!("{step} is not a positive number of seconds"),
         ));
     }
-    if (end - start + step - 1) / step > MAX_POINTS {
+    // In i128: `end - start` of two arbitrary i64s overflows i64.
+    let span = end as i128 - start as i128;
+    let points = (span + step as i128 - 1) / step as i128;
+    if points > MAX_POINTS as i128 {
         return Err(Error::invalid(
             "step",
             format!(
-                "{step} s over {} s makes more than {MAX_POINTS} points; use a step of at least {} s",
-                end - start,
-                (end - start + MAX_POINTS - 1) / MAX_POINTS
+                "{step} s over {span} s makes more than {MAX_POINTS} points; use a step of at least {} s",
+                (span + MAX_POINTS as i128 - 1) / MAX_POINTS as i128
             ),
         ));
     }

@@ -25,6 +25,15 @@ pub struct Query {
     pub page_size: usize,
 }
 
+impl Query {
+    /// How many matches come before the requested page: `(page - 1) ×
+    /// page_size`, saturating (a huge `page` is an empty page, never an
+    /// overflow). Every paged listing uses this.
+    pub fn offset(&self) -> usize {
+        self.page.saturating_sub(1).saturating_mul(self.page_size)
+    }
+}
+
 /// Parses decoded `key=value` pairs. Reserved keys: `searchtype`, `page`,
 /// `page_size` (a record field named `page` therefore cannot be filtered, as
 /// the specification says).
@@ -120,6 +129,17 @@ mod tests {
         assert_eq!(q.search, SearchType::Contain);
         assert_eq!(q.filters, vec![("name".to_string(), "te".to_string())]);
         assert_eq!((q.page, q.page_size), (2, 5));
+    }
+
+    #[test]
+    fn offsets_saturate() {
+        let q = p(&[("page", &usize::MAX.to_string()), ("page_size", "1000")]).unwrap();
+        assert_eq!(q.offset(), usize::MAX);
+        assert_eq!(
+            p(&[("page", "3"), ("page_size", "5")]).unwrap().offset(),
+            10
+        );
+        assert_eq!(p(&[]).unwrap().offset(), 0);
     }
 
     #[test]

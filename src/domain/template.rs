@@ -99,6 +99,22 @@ pub fn version_of_file(name: &str) -> Option<u32> {
     name.strip_prefix('v')?.strip_suffix(".qcow2")?.parse().ok()
 }
 
+/// The `inx` (boot order) of each new data disk: after `after` (the highest
+/// `inx` the template already has; 0 when it has only its system disk), in
+/// the order given, a larger wanted number kept. Requests number data disks
+/// from 0 (file 001) or from 1; either way they land after the existing
+/// disks, which keep their order and device names, and no two collide.
+pub fn data_disk_inx(after: u32, wanted: &[u32]) -> Vec<u32> {
+    let mut prev = after;
+    wanted
+        .iter()
+        .map(|w| {
+            prev = (*w).max(prev.saturating_add(1));
+            prev
+        })
+        .collect()
+}
+
 /// One published state of every disk of the template.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Version {
@@ -255,6 +271,18 @@ pub fn highest_free(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_data_disks_go_after_the_existing_ones() {
+        // Create: numbered from 0 or 1, the same disks.
+        assert_eq!(data_disk_inx(0, &[0, 1]), [1, 2]);
+        assert_eq!(data_disk_inx(0, &[1, 2]), [1, 2]);
+        // Update: after the disks the template has, never onto one of them.
+        assert_eq!(data_disk_inx(1, &[0]), [2]);
+        assert_eq!(data_disk_inx(1, &[1, 1]), [2, 3]);
+        assert_eq!(data_disk_inx(1, &[5, 0]), [5, 6]);
+        assert_eq!(data_disk_inx(u32::MAX, &[0]), [u32::MAX]);
+    }
 
     fn v(n: u32, parent: u32) -> Version {
         Version {

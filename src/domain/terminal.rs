@@ -21,10 +21,18 @@ impl Mac {
         let bad = || {
             Error::invalid(
                 field,
-                format!("`{raw}` is not a MAC address (six hex octets, e.g. 52:54:00:12:34:56)"),
+                format!(
+                    "`{}` is not a MAC address (six hex octets, e.g. 52:54:00:12:34:56)",
+                    super::text::clip(raw, 40)
+                ),
             )
         };
         let t = raw.trim();
+        // Only ASCII from here on: byte offsets are character offsets, and
+        // `from_str_radix`'s leading `+` is refused below.
+        if !t.is_ascii() {
+            return Err(bad());
+        }
         let parts: Vec<&str> = if t.contains(':') || t.contains('-') {
             t.split([':', '-']).collect()
         } else if t.len() == 12 {
@@ -37,7 +45,7 @@ impl Mac {
         }
         let mut b = [0u8; 6];
         for (o, p) in b.iter_mut().zip(&parts) {
-            if p.len() != 2 {
+            if p.len() != 2 || !p.bytes().all(|c| c.is_ascii_hexdigit()) {
                 return Err(bad());
             }
             *o = u8::from_str_radix(p, 16).map_err(|_| bad())?;
@@ -140,6 +148,11 @@ mod tests {
             "",
             "52:54:00:ab:cd:0f:11",
             "5:54:00:ab:cd:0ff",
+            // Twelve bytes with a multi-byte character: refused, no panic.
+            "a€bbbbbbbb",
+            "€€€€",
+            "+2:54:00:ab:cd:0f",
+            "+25400abcd0f",
         ] {
             let e = Mac::parse("mac", bad).unwrap_err();
             assert!(

@@ -198,7 +198,7 @@ pub fn random_mac() -> String {
 /// The `n`-th virtio disk name: 0 → `vda`, 25 → `vdz`, 26 → `vdaa`.
 pub fn disk_dev(n: usize) -> String {
     let mut s = String::new();
-    let mut i = n + 1;
+    let mut i = n.saturating_add(1);
     while i > 0 {
         i -= 1;
         s.insert(0, (b'a' + (i % 26) as u8) as char);

@@ -317,7 +317,7 @@ pub async fn user_verb(c: Call) -> Result<Reply> {
     match verb.as_str() {
         "create" => {
             let req: UserCreateReq = from_value(v, "")?;
-            let spec = req.into_spec()?;
+            let spec = req.into_spec(&s.settings.user_password)?;
             if spec.user_name.is_empty() {
                 return Err(Error::missing("user_name"));
             }
@@ -328,7 +328,13 @@ pub async fn user_verb(c: Call) -> Result<Reply> {
             let req: UserCreateReq = from_value(v, "")?;
             let (prefix, digits, start, n) = req.batch()?;
             let list = s
-                .user_multi_create(&req.into_spec()?, &prefix, digits, start, n)
+                .user_multi_create(
+                    &req.into_spec(&s.settings.user_password)?,
+                    &prefix,
+                    digits,
+                    start,
+                    n,
+                )
                 .await?;
             Ok(Reply::data(json!({"success_num": list.len(), "failed_num": 0,
                 "users": list.iter().map(|u| json!({"uuid": u.uuid.to_string(), "user_name": u.user_name})).collect::<Vec<_>>()}))
@@ -337,7 +343,10 @@ pub async fn user_verb(c: Call) -> Result<Reply> {
         "update" => {
             let req: UserUpdateReq = from_value(v, "")?;
             let u = s
-                .user_update(&uuid("uuid", &req.uuid)?, req.value.into_patch()?)
+                .user_update(
+                    &uuid("uuid", &req.uuid)?,
+                    req.value.into_patch(&s.settings.user_password)?,
+                )
                 .await?;
             Ok(Reply::data(u::user_view(&u, None)).on(u.user_name))
         }

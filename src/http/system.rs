@@ -26,6 +26,12 @@ pub async fn health(c: Call) -> Result<Reply> {
         "libvirt": libvirt,
         "role": h.role,
         "controller": h.controller,
+        // Public on purpose: terminals show it before `personal/change_pwd`,
+        // the console before creating users.
+        "user_password": {
+            "min_length": c.services.settings.user_password.min,
+            "max_length": crate::domain::user::PASSWORD_MAX,
+        },
     })))
 }
 
@@ -49,8 +55,15 @@ fn page_link(path: &str, pairs: &[(String, String)], page: usize) -> String {
 }
 
 /// `GET /api/v1.0/<resource>/?searchtype=…` for every registered listing.
+/// `GET /api/v1.0/<resource>/`: the generic query over the listing the
+/// route's operation names (`<resource>/query`).
 pub async fn query(c: Call) -> Result<Reply> {
-    let name = c.op.trim_end_matches("/query");
+    let name = c.op.trim_end_matches("/query").to_string();
+    query_listing(c, &name).await
+}
+
+/// The generic query (`searchtype`, filters, paging) over listing `name`.
+pub async fn query_listing(c: Call, name: &str) -> Result<Reply> {
     let q = query::parse(&c.query)?;
     let services = c.services.clone();
     // A rebuild reads the whole table: it runs on a blocking thread, not on

@@ -104,9 +104,16 @@ async fn one(
     let verb_s = verb.to_string();
     let iso = t::opt_uuid("iso_uuid", &req.iso_uuid)?;
     let path = req.path.clone();
-    let version = match &req.version {
-        Some(v) => Some(t::int("version", v, 1, u32::MAX as u64)? as u32),
-        None => match t::opt_uuid("operate_uuid", &req.operate_uuid)? {
+    let version = match (&req.version, &req.rollback_version) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "rollback_version",
+                "give the version once (`rollback_version` or `version`)",
+            ))
+        }
+        (Some(v), None) => Some(t::int("version", v, 1, u32::MAX as u64)? as u32),
+        (None, Some(v)) => Some(t::int("rollback_version", v, 0, u32::MAX as u64)? as u32),
+        (None, None) => match t::opt_uuid("operate_uuid", &req.operate_uuid)? {
             Some(op) => Some(
                 tpl.ops
                     .iter()
@@ -119,9 +126,14 @@ async fn one(
             None => None,
         },
     };
+    let current = req
+        .cur_version
+        .as_ref()
+        .map(|v| t::int("cur_version", v, 0, u32::MAX as u64).map(|n| n as u32))
+        .transpose()?;
     let remark = req.desc.clone().unwrap_or_default();
     if verb == "rollback" && version.is_none() {
-        return Err(Error::missing("version"));
+        return Err(Error::missing("rollback_version"));
     }
     if verb == "attach_source" && iso.is_none() {
         return Err(Error::missing("iso_uuid"));
@@ -149,7 +161,10 @@ async fn one(
                         "reset" => s.template_reset(&uuid).await?,
                         "save" => s.template_save(&uuid, &remark, &h).await?,
                         "iso_save" => s.template_iso_save(&uuid, &h).await?,
-                        "rollback" => s.template_rollback(&uuid, version.unwrap_or(0)).await?,
+                        "rollback" => {
+                            s.template_rollback(&uuid, version.unwrap_or(0), current)
+                                .await?
+                        }
                         "attach_source" => s.template_cdrom(&uuid, iso).await?,
                         "detach_source" => s.template_cdrom(&uuid, None).await?,
                         "change_device" => {
@@ -223,6 +238,8 @@ async fn batch(c: &Call, verb: &str, list: Vec<t::NameUuid>) -> Result<Reply> {
             iso_uuid: None,
             path: None,
             version: None,
+            rollback_version: None,
+            cur_version: None,
             operate_uuid: None,
         };
         results.push(
@@ -290,8 +307,11 @@ pub async fn web_put(c: Call) -> Result<Reply> {
 fn page_of(c: &Call, rows: Vec<Value>) -> Result<Reply> {
     let q = crate::domain::query::parse(&c.query)?;
     let count = rows.len();
-    let start = (q.page - 1) * q.page_size;
-    let page: Vec<Value> = rows.into_iter().skip(start).take(q.page_size).collect();
+    let page: Vec<Value> = rows
+        .into_iter()
+        .skip(q.offset())
+        .take(q.page_size)
+        .collect();
     Ok(Reply::data(
         json!({"count": count, "next": Value::Null, "previous": Value::Null, "results": page}),
     ))
@@ -320,20 +340,19 @@ pub async fn web_get(c: Call) -> Result<Reply> {
     page_of(&c, rows)
 }
 
-/// `GET …/template/operate/?template=<uuid>[&exist=1]`.
+/// `GET …/template/operate/?template=<uuid>[&exist=1]`: the generic query
+/// over every template's operations, `template` (required, as file 001
+/// says) and `exist` being ordinary filters.
 pub async fn web_operate(c: Call) -> Result<Reply> {
     let id = c
         .query_value("template")
         .ok_or_else(|| Error::missing("template"))?;
-    let tpl = c.services.template_get(&t::uuid("template", id)?)?;
-    let only_existing = c.query_value("exist") == Some("1");
-    let rows = t::operate_rows(&tpl)
-        .into_iter()
-        .filter(|r| !only_existing || r["exist"] == json!(true))
-        .collect();
-    let mut c = c;
-    c.query.retain(|(k, _)| k == "page" || k == "page_size");
-    page_of(&c, rows)
+    let q = crate::domain::query::parse(&c.query)?;
+    if q.search != crate::domain::query::SearchType::Contain {
+        // An exact filter names a template that must exist.
+        c.services.template_get(&t::uuid("template", id)?)?;
+    }
+    super::system::query_listing(c, "template_operate").await
 }
 
 /// `GET …/template/ipaddr/?subnet_uuid=` → `{"ipaddr": …}` (no envelope,
@@ -356,12 +375,7 @@ pub async fn download_file(c: Call) -> Result<Reply> {
     let p = c
         .query_value("path")
         .ok_or_else(|| Error::missing("path"))?;
-    let path = c.services.template_export_file(p)?;
-    let (len, bytes) = c.services.disks.open_read(&path, 0).await?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (len, bytes, name) = c.services.template_export_open(p).await?;
     let mut r = Reply::data(Value::Null);
     r.file = Some((len, bytes, format!("{name}.qcow2")));
     Ok(r)

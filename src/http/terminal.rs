@@ -29,7 +29,10 @@ pub async fn logout(c: Call) -> Result<Reply> {
 
 pub async fn change_pwd(c: Call) -> Result<Reply> {
     let req: ChangePwdReq = c.json()?;
-    let (name, new) = (req.name()?, req.new_password()?);
+    let (name, new) = (
+        req.name()?,
+        req.new_password(&c.services.settings.user_password)?,
+    );
     c.services
         .terminal_change_password(&c.actor, &name, &req.password, &new)
         .await?;
@@ -161,11 +164,16 @@ pub async fn user_import(c: Call) -> Result<Reply> {
         Some(g) => {
             let text = std::str::from_utf8(&c.body)
                 .map_err(|_| Error::invalid("csv", "must be UTF-8 text"))?;
-            import_rows(uuid("group_uuid", g)?, text, true)?
+            import_rows(
+                uuid("group_uuid", g)?,
+                text,
+                true,
+                &c.services.settings.user_password,
+            )?
         }
         None => {
             let req: UserImportReq = from_value(c.json()?, "")?;
-            req.into_rows()?
+            req.into_rows(&c.services.settings.user_password)?
         }
     };
     let list = c.services.user_import(rows).await?;

@@ -285,6 +285,26 @@ impl Services {
         Ok(())
     }
 
+    /// Takes back the attempt `attempts_begin` counted for `key` (with
+    /// `limit`) once it turned out right: the counter keeps its failures
+    /// (an address's successes with one account never wipe its failures
+    /// with others). A lock found here was set while this attempt ran (a
+    /// locked key refuses before counting), by this attempt or one beside
+    /// it: it stands only if the failures alone reach the limit, which
+    /// they do not (the limit counted this attempt), so it is lifted with
+    /// `limit - 1` failures kept.
+    pub(crate) fn attempts_refund(&self, key: &str, limit: u32) {
+        if let Ok(mut map) = self.auth.attempts.lock() {
+            if let Some(a) = map.get_mut(key) {
+                if a.locked_until.take().is_some() {
+                    a.failures = limit.max(1) - 1;
+                } else {
+                    a.failures = a.failures.saturating_sub(1);
+                }
+            }
+        }
+    }
+
     /// A successful login clears the account's count.
     pub(crate) fn attempts_succeeded(&self, name: &str) {
         if let Ok(mut map) = self.auth.attempts.lock() {

@@ -29,6 +29,7 @@ pub mod resource_pool;
 pub mod task;
 pub mod template;
 pub mod template_change;
+pub mod template_usage;
 pub mod template_version;
 pub mod terminal;
 pub mod terminal_login;
@@ -102,6 +103,8 @@ pub struct Settings {
     pub terminal_session: Duration,
     /// Classroom terminals must call from the address they claim.
     pub terminal_source_check: bool,
+    /// The rule for personal users' passwords (`user_password_min`).
+    pub user_password: crate::domain::user::PasswordPolicy,
     /// How often this host is read.
     pub monitor_sample: Duration,
     /// How long monitoring history is kept.
@@ -173,6 +176,7 @@ impl Settings {
             memory_overcommit: 1.0,
             terminal_session: Duration::from_secs(4 * 3600),
             terminal_source_check: true,
+            user_password: Default::default(),
             monitor_sample: Duration::from_secs(5),
             monitor_retention: Duration::from_secs(8 * 86_400),
             monitor_full_res: Duration::from_secs(24 * 3600),
@@ -232,6 +236,8 @@ pub struct Services {
     pub(crate) pulls: node_pull::PullState,
     /// Templates with an operation running.
     pub(crate) template_busy: template::Busy,
+    /// Storage held by each template disk, as last measured.
+    pub(crate) template_usage: template_usage::DiskUsage,
     /// Desktops with an operation running.
     pub(crate) desktop_busy: template::Busy,
     /// Desktop groups with a group-wide operation running.
@@ -272,6 +278,7 @@ impl Services {
             settings,
             node_state: node::NodeState::default(),
             template_busy: template::Busy::default(),
+            template_usage: template_usage::DiskUsage::default(),
             desktop_busy: template::Busy::default(),
             desktop_group_busy: template::Busy::default(),
             monitor: monitor::MonitorState::default(),

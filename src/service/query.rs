@@ -12,23 +12,86 @@ use std::io::Write;
 use memchr::memmem;
 use serde_json::{Map, Value};
 
+use crate::domain::clock::{format_utc, Millis};
 use crate::domain::query::{Query, SearchType};
 use crate::domain::text::fold;
 use crate::error::{Code, Error, Result};
 
 pub type Row = Map<String, Value>;
 
+/// The base columns every record of every listing carries, first in each
+/// row (file 001's generic query: `id, uuid, created_at, updated_at,
+/// deleted, deleted_at`). Deletes are hard, so `deleted` is always false
+/// and `deleted_at` null.
+pub const BASE_FIELDS: &[&str] = &[
+    "id",
+    "uuid",
+    "created_at",
+    "updated_at",
+    "deleted",
+    "deleted_at",
+];
+
+/// What a listed record says of itself beside its row; the engine writes
+/// it into the base columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Base {
+    /// A stable integer id (the record's store sequence number).
+    pub id: u64,
+    /// `None` for records without one (the operation log).
+    pub uuid: Option<uuid::Uuid>,
+    pub created_at: Millis,
+    /// `None` for records that keep no time of change.
+    pub updated_at: Option<Millis>,
+}
+
 /// One queryable resource.
 pub struct Listing<C> {
     /// The resource name in the URL, e.g. `resource_pool`.
     pub name: &'static str,
     /// Every field a row has, in output order; filters may name any of them.
+    /// The base columns come before these (a field named like one of them
+    /// is the base column).
     pub fields: &'static [&'static str],
     /// A number that changes whenever a row could have changed.
     pub generation: fn(&C) -> u64,
-    /// Hands every row, in the order results are listed, to the sink (one
-    /// at a time, so a rebuild never holds two copies of the table).
-    pub load: fn(&C, &mut dyn FnMut(Value)) -> Result<()>,
+    /// Hands every record (its base facts and its row), in the order
+    /// results are listed, to the sink (one at a time, so a rebuild never
+    /// holds two copies of the table).
+    pub load: fn(&C, &mut Sink<'_>) -> Result<()>,
+}
+
+/// Where a listing hands its records.
+pub type Sink<'a> = dyn FnMut(Base, Value) + 'a;
+
+impl Base {
+    /// Writes the base columns into `row` (replacing what it says there).
+    fn fill(&self, row: &mut Row) {
+        row.insert("id".into(), Value::from(self.id));
+        if let Some(u) = self.uuid {
+            row.insert("uuid".into(), Value::String(u.to_string()));
+        }
+        row.entry("uuid").or_insert(Value::Null);
+        row.insert(
+            "created_at".into(),
+            Value::String(format_utc(self.created_at)),
+        );
+        row.insert(
+            "updated_at".into(),
+            self.updated_at
+                .map(|t| Value::String(format_utc(t)))
+                .unwrap_or(Value::Null),
+        );
+        row.insert("deleted".into(), Value::Bool(false));
+        row.insert("deleted_at".into(), Value::Null);
+    }
+}
+
+/// The base columns, then the listing's own fields not among them.
+fn all_fields(own: &[&'static str]) -> Vec<&'static str> {
+    let mut v = BASE_FIELDS.to_vec();
+    v.extend(own.iter().filter(|f| !BASE_FIELDS.contains(f)));
+    v
 }
 
 /// The result of a query, rows already as JSON text: a page (a JSON array
@@ -115,15 +178,16 @@ impl Snapshot {
     fn build(
         fields: &[&str],
         generation: u64,
-        fill: impl FnOnce(&mut dyn FnMut(Value)) -> Result<()>,
+        fill: impl FnOnce(&mut dyn FnMut(Base, Value)) -> Result<()>,
     ) -> Result<Snapshot> {
         let mut columns: Vec<Vec<Cell>> = fields.iter().map(|_| Vec::new()).collect();
         let mut n = 0;
-        fill(&mut |row: Value| {
+        fill(&mut |base: Base, row: Value| {
             let mut row = match row {
                 Value::Object(m) => m,
                 _ => Row::new(),
             };
+            base.fill(&mut row);
             for (i, f) in fields.iter().enumerate() {
                 columns[i].push(Cell::from_value(row.remove(*f).unwrap_or(Value::Null)));
             }
@@ -317,6 +381,8 @@ impl Snapshot {
 
 struct Entry<C> {
     listing: Listing<C>,
+    /// The base columns and the listing's fields.
+    fields: Vec<&'static str>,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
     building: std::sync::Mutex<()>,
 }
@@ -339,6 +405,7 @@ impl<C> QueryEngine<C> {
         self.entries.insert(
             listing.name,
             Entry {
+                fields: all_fields(listing.fields),
                 listing,
                 snapshot: RwLock::new(None),
                 building: std::sync::Mutex::new(()),
@@ -352,8 +419,9 @@ impl<C> QueryEngine<C> {
         v
     }
 
-    pub fn fields(&self, name: &str) -> Option<&'static [&'static str]> {
-        self.entries.get(name).map(|e| e.listing.fields)
+    /// Every field of a listing's rows: the base columns, then its own.
+    pub fn fields(&self, name: &str) -> Option<&[&'static str]> {
+        self.entries.get(name).map(|e| e.fields.as_slice())
     }
 
     /// The current snapshot, rebuilt when its source changed. The build runs
@@ -374,7 +442,7 @@ impl<C> QueryEngine<C> {
             }
         }
         let load = entry.listing.load;
-        let snap = Arc::new(Snapshot::build(entry.listing.fields, generation, |sink| {
+        let snap = Arc::new(Snapshot::build(&entry.fields, generation, |sink| {
             load(ctx, sink)
         })?);
         let mut slot = entry.snapshot.write().map_err(Error::internal)?;
@@ -405,7 +473,7 @@ impl<C> QueryEngine<C> {
             .entries
             .get(name)
             .ok_or_else(|| Error::new(Code::RouteNotFound, format!("No listing `{name}`")))?;
-        let fields = entry.listing.fields;
+        let fields = entry.fields.as_slice();
         let mut filters = Vec::with_capacity(q.filters.len());
         for (k, v) in &q.filters {
             let col = fields.iter().position(|f| f == k).ok_or_else(|| {
@@ -450,7 +518,7 @@ impl<C> QueryEngine<C> {
                 )),
             };
         }
-        let start = (q.page - 1).saturating_mul(q.page_size);
+        let start = q.offset();
         let mut out =
             Vec::with_capacity(256 * q.page_size.min(hits.len().saturating_sub(start)) + 2);
         out.push(b'[');
@@ -478,6 +546,16 @@ mod tests {
     use serde_json::json;
     use std::sync::atomic::{AtomicU64, Ordering};
 
+    /// Record `n`: created at second `n`, never changed, no uuid of its own.
+    fn base(n: u64) -> Base {
+        Base {
+            id: n,
+            uuid: None,
+            created_at: n as i64 * 1000,
+            updated_at: None,
+        }
+    }
+
     struct Ctx {
         gen: AtomicU64,
         rows: RwLock<Vec<Value>>,
@@ -489,8 +567,13 @@ mod tests {
             name: "thing",
             fields: &["uuid", "name", "default", "ram", "tags"],
             generation: |c: &Ctx| c.gen.load(Ordering::SeqCst),
-            load: |c: &Ctx, sink: &mut dyn FnMut(Value)| {
-                c.rows.read().unwrap().iter().for_each(|v| sink(v.clone()));
+            load: |c: &Ctx, sink: &mut Sink<'_>| {
+                c.rows
+                    .read()
+                    .unwrap()
+                    .iter()
+                    .enumerate()
+                    .for_each(|(i, v)| sink(base(i as u64 + 1), v.clone()));
                 Ok(())
             },
         });
@@ -603,7 +686,11 @@ mod tests {
         ));
         assert_eq!(
             rows(&a),
-            vec![json!({"uuid":"u3","name":"office","default":false,"ram":2,"tags":null})]
+            vec![
+                json!({"id": 3, "uuid":"u3","created_at": "1970-01-01 00:00:03", "updated_at": null,
+                        "deleted": false, "deleted_at": null,
+                        "name":"office","default":false,"ram":2,"tags":null})
+            ]
         );
         let a = e
             .run(&c, "thing", &q(&[("page", "9"), ("page_size", "2")]))
@@ -663,7 +750,9 @@ mod tests {
             })
             .collect();
         let snap = Snapshot::build(&["name"], 1, |sink| {
-            names.iter().for_each(|n| sink(json!({ "name": n })));
+            names
+                .iter()
+                .for_each(|n| sink(base(1), json!({ "name": n })));
             Ok(())
         })
         .unwrap();

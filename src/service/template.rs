@@ -18,7 +18,8 @@ use crate::domain::clock::now_ms;
 use crate::domain::group::GroupType;
 use crate::domain::storage::Role;
 use crate::domain::template::{
-    highest_free, Classify, OpType, Operation, Status, Template, TemplateDisk, Version,
+    data_disk_inx, highest_free, Classify, OpType, Operation, Status, Template, TemplateDisk,
+    Version,
 };
 use crate::domain::vmxml::{self, DiskSpec, OsFamily, SpiceSpec, VmSpec};
 use crate::error::{Code, Error, Result};
@@ -341,10 +342,11 @@ impl Services {
             size_gb: sys_gb,
             dir: PathBuf::new(),
         }];
-        for (i, (inx, size)) in spec.data_disks.iter().enumerate() {
+        let wanted: Vec<u32> = spec.data_disks.iter().map(|d| d.0).collect();
+        for (inx, (_, size)) in data_disk_inx(0, &wanted).into_iter().zip(&spec.data_disks) {
             disks.push(TemplateDisk {
                 uuid: Uuid::new_v4(),
-                inx: (*inx).max(i as u32 + 1),
+                inx,
                 size_gb: *size,
                 dir: PathBuf::new(),
             });
@@ -431,6 +433,7 @@ impl Services {
             self.template_undo(&t, ip_taken).await;
             return Err(e);
         }
+        self.template_usage_note(&t).await;
         if power_on {
             self.hypervisor.power(t.uuid, PowerOp::Start).await?;
         }
@@ -534,6 +537,10 @@ impl Services {
                 ))
             }
         }
+        if matches!(verb, "stop" | "hard_stop") {
+            // What the guest wrote while it ran.
+            self.template_usage_note(&t).await;
+        }
         Ok(t)
     }
 
@@ -551,6 +558,7 @@ impl Services {
                 .create(&d.work_file(), 0, Some(&d.version_file(t.version)))
                 .await?;
         }
+        self.template_usage_note(&t).await;
         Ok(t)
     }
 
@@ -596,6 +604,7 @@ impl Services {
         let _g = self.template_lock(&t)?;
         let t = self.store.template_delete(uuid)?;
         self.store.flush().await?;
+        self.template_usage_forget(&t);
         self.template_files_remove(&t).await;
         Ok(t)
     }

@@ -10,7 +10,7 @@ use super::task::TaskHandle;
 use super::template::{busy_err, random_text, TemplatePatch, TemplateSpec, GB};
 use super::Services;
 use crate::domain::clock::now_ms;
-use crate::domain::template::{OpType, Status, Template, TemplateDisk};
+use crate::domain::template::{data_disk_inx, OpType, Status, Template, TemplateDisk};
 use crate::domain::vmxml;
 use crate::error::{Code, Error, Result};
 use crate::host::PowerState;
@@ -66,11 +66,13 @@ impl Services {
             };
         }
         let mut added = Vec::new();
-        for (inx, size) in &p.add {
+        let last = t.disks.iter().map(|d| d.inx).max().unwrap_or(0);
+        let wanted: Vec<u32> = p.add.iter().map(|a| a.0).collect();
+        for (inx, (_, size)) in data_disk_inx(last, &wanted).into_iter().zip(&p.add) {
             let id = Uuid::new_v4();
             let d = TemplateDisk {
                 uuid: id,
-                inx: *inx,
+                inx,
                 size_gb: *size,
                 dir: self.template_disk_dir(&t.uuid, &id, false)?,
             };
@@ -136,6 +138,9 @@ impl Services {
         }
         self.template_define(&out).await?;
         self.store.flush().await?;
+        if disk_change {
+            self.template_usage_note(&out).await;
+        }
         Ok(out)
     }
 
@@ -225,6 +230,7 @@ impl Services {
             self.template_undo(&t, ip_taken).await;
             return Err(e);
         }
+        self.template_usage_note(&t).await;
         Ok(t)
     }
 }

@@ -16,7 +16,7 @@ use crate::domain::template::{
     children, export_name, trim_candidate, version_of_file, OpType, Operation, Status, Template,
 };
 use crate::error::{Code, Error, Result};
-use crate::host::PowerState;
+use crate::host::{ByteStream, PowerState};
 
 /// A finished download: where the file is and the URL that serves it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -115,6 +115,7 @@ impl Services {
         }
         task.progress(80, &format!("version {} saved", saved.version));
         let trimmed = self.template_trim(saved).await?;
+        self.template_usage_note(&trimmed).await;
         self.template_sync_nodes(&trimmed);
         Ok(trimmed)
     }
@@ -181,9 +182,35 @@ impl Services {
 
     /// Goes back to kept version `n`: unsaved edits are discarded and a
     /// fresh overlay sits on `n`; newer versions stay until trimmed.
-    pub async fn template_rollback(self: &Arc<Self>, uuid: &Uuid, n: u32) -> Result<Template> {
+    /// Goes back to kept version `n`. `current`, when given, is the version
+    /// the caller saw as current: a template that moved on since refuses.
+    pub async fn template_rollback(
+        self: &Arc<Self>,
+        uuid: &Uuid,
+        n: u32,
+        current: Option<u32>,
+    ) -> Result<Template> {
         let t = self.store.template_get(uuid)?;
         let _g = self.template_lock(&t)?;
+        if let Some(c) = current.filter(|c| *c != t.version) {
+            return Err(Error::new(
+                Code::VersionStale,
+                format!(
+                    "Field `cur_version`: template `{}` is at version {}, not {c}; reload and retry",
+                    t.name, t.version
+                ),
+            ));
+        }
+        if n == 0 {
+            // File 001 sends 0 when the template has a single version.
+            return Err(Error::new(
+                Code::VersionNotFound,
+                format!(
+                    "Template `{}` has no earlier version to roll back to (version 0 is the state before its first)",
+                    t.name
+                ),
+            ));
+        }
         if !t.has_version(n) {
             let kept: Vec<String> = t.versions.iter().map(|v| v.number.to_string()).collect();
             return Err(Error::new(
@@ -216,6 +243,7 @@ impl Services {
             Ok(x)
         })?;
         self.store.flush().await?;
+        self.template_usage_note(&t).await;
         Ok(t)
     }
 
@@ -279,11 +307,40 @@ impl Services {
         Ok(dir.join(name))
     }
 
+    /// Opens an exported image for streaming: its length, bytes and file
+    /// name. A missing file is `ExportNotFound` naming the file alone; no
+    /// error carries the server's directories.
+    pub async fn template_export_open(&self, path: &str) -> Result<(u64, ByteStream, String)> {
+        let p = self.template_export_file(path)?;
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let gone = || {
+            Error::new(
+                Code::ExportNotFound,
+                format!(
+                    "No exported template image `{}`; export the template again",
+                    crate::domain::text::clip(&name, 80)
+                ),
+            )
+        };
+        if !self.disks.exists(&p).await.unwrap_or(false) {
+            return Err(gone());
+        }
+        match self.disks.open_read(&p, 0).await {
+            Ok((len, bytes)) => Ok((len, bytes, name)),
+            // Removed between the look and the open.
+            Err(_) if !self.disks.exists(&p).await.unwrap_or(false) => Err(gone()),
+            Err(e) => Err(Error::internal(e)),
+        }
+    }
+
     /// After a crash: an interrupted save (status `updating`, an unrecorded
     /// version file newer than every recorded one) is undone, stray files
     /// and domains of deleted templates are removed, and every template's
     /// domain is defined again from its record.
-    pub async fn template_recover(&self) -> Result<()> {
+    pub async fn template_recover(self: &Arc<Self>) -> Result<()> {
         let templates = self.store.template_list()?;
         for t in &templates {
             let max = t.versions.iter().map(|v| v.number).max().unwrap_or(0);
@@ -319,6 +376,14 @@ impl Services {
                 log::warn!("template {}: cannot define its domain: {e}", t.name);
             }
         }
+        // Disk use is measured in the background (qemu-img per file): the
+        // service is ready before it is done.
+        let (s, list) = (self.clone(), templates.clone());
+        (self.tasks_spawner())(Box::pin(async move {
+            for t in &list {
+                s.template_usage_note(t).await;
+            }
+        }));
         // Domains and directories of templates that no longer exist.
         let known: std::collections::HashSet<Uuid> = templates.iter().map(|t| t.uuid).collect();
         if let Ok(domains) = self.hypervisor.list().await {

@@ -34,7 +34,10 @@ fn invalid_session() -> Error {
 
 impl Services {
     /// Checks a password with the account and the caller's address both
-    /// counted against `login_attempts`.
+    /// counted against `login_attempts`. A right password clears the
+    /// account's count; the address keeps its failures (its window ends
+    /// with its lockout), so right logins to one's own account cannot
+    /// launder guesses at others.
     async fn user_password_check(
         &self,
         actor: &Actor,
@@ -70,7 +73,7 @@ impl Services {
             ));
         }
         self.attempts_succeeded(&key);
-        self.attempts_succeeded(&src);
+        self.attempts_refund(&src, limit * 4);
         if !user.enabled {
             return Err(Error::new(
                 Code::UserDisabled,

@@ -178,7 +178,9 @@ impl Services {
     }
 
     /// Imports users read from a CSV (`(line, spec)`), all or none: a name
-    /// used twice in the file or already taken names its line.
+    /// used twice in the file or already taken names its line. Errors name
+    /// lines, never cells: the file carries passwords, and a password in
+    /// the name column would otherwise reach the reply and the log.
     pub async fn user_import(&self, rows: Vec<(usize, UserSpec)>) -> Result<Vec<User>> {
         let Some((_, first)) = rows.first() else {
             return Err(Error::invalid("csv", "has no user rows"));
@@ -189,16 +191,13 @@ impl Services {
             if let Some(before) = seen.insert(fold(&s.user_name), *line) {
                 return Err(Error::new(
                     Code::UserNameExists,
-                    format!(
-                        "CSV line {line}: user `{}` is also on line {before}",
-                        s.user_name
-                    ),
+                    format!("CSV line {line}: the user name is also on line {before}"),
                 ));
             }
             if self.store.user_by_name(&s.user_name)?.is_some() {
                 return Err(Error::new(
                     Code::UserNameExists,
-                    format!("CSV line {line}: user `{}` already exists", s.user_name),
+                    format!("CSV line {line}: a user with this name already exists"),
                 ));
             }
         }
