@@ -58,7 +58,7 @@ test-unit: deps-test
 	$(CARGO) test --locked --lib
 
 test-api: deps-test
-	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal --test monitor --test node --test node_desktops --test store_watchdog --test http_wire
+	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal --test monitor --test node --test node_desktops --test store_watchdog --test http_wire --test parsers
 
 # Images that reach host files, registrations outside the storage, truncated
 # uploads: over fakes and with real qemu-img (root: mknod).

@@ -918,7 +918,7 @@ fn every_listing_carries_the_base_columns() {
     use vdi_appliance::service::Answer;
     let t = harness();
     let tpl = template(&t);
-    let (st, iso) = t.upload("/api/v1/iso/upload?name=debian", b"CD001 fake iso".to_vec());
+    let (st, iso) = t.upload("/api/v1/iso/upload?name=debian", common::appliance::iso());
     assert_eq!(st, 200, "{iso}");
     let room = classroom(&t, "room1", "10.1.0.10", "10.1.0.40");
     edu_group(&t, &room, &tpl, "art", 1);
