@@ -23,9 +23,12 @@ struct Shared {
     wake: Condvar,
 }
 
-/// The handle the store keeps; dropping it ends the thread.
+/// The handle the store keeps; dropping it ends the thread and waits for
+/// it, so that the store's files are closed (and its lock released) when
+/// the store is gone.
 pub(super) struct Flusher {
     shared: Arc<Shared>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Flusher {
@@ -33,11 +36,14 @@ impl Flusher {
     pub(super) fn start(db: sled::Db) -> Result<Flusher> {
         let shared = Arc::new(Shared::default());
         let mine = shared.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("vdi-store-flush".into())
             .spawn(move || run(&db, &mine))
             .map_err(Error::internal)?;
-        Ok(Flusher { shared })
+        Ok(Flusher {
+            shared,
+            thread: Some(thread),
+        })
     }
 
     /// Resolves once every write made before the call is on disk.
@@ -62,6 +68,9 @@ impl Drop for Flusher {
             .unwrap_or_else(|p| p.into_inner())
             .stop = true;
         self.shared.wake.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -82,6 +91,23 @@ fn run(db: &sled::Db, shared: &Shared) {
         let r = db.flush().map(|_| ()).map_err(Error::store);
         for w in batch {
             let _ = w.try_send(r.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{Store, StoreOptions};
+
+    /// The flush thread holds the database too: dropping the store must
+    /// wait for it, or reopening at once finds the store "in use".
+    #[test]
+    fn a_dropped_store_can_be_reopened_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..20 {
+            let s = Store::open(dir.path(), &StoreOptions::default()).unwrap();
+            smol::block_on(s.flush()).unwrap();
+            drop(s);
         }
     }
 }
