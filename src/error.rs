@@ -64,6 +64,7 @@ catalogue! {
     MethodNotAllowed = 10006, MethodNotAllowed, "The route exists but not with this HTTP method.";
     PayloadTooLarge = 10007, PayloadTooLarge, "The body is larger than the call accepts.";
     UnknownAction = 10008, Invalid, "The web dialect `action` names no operation of this resource.";
+    MalformedRequest = 10009, BadRequest, "The HTTP request itself could not be read: an unknown method, an HTTP version other than 1.1, or a malformed or oversized head.";
     Internal = 10010, Internal, "An internal error; the service log carries the cause.";
     StoreUnavailable = 10011, Unavailable, "The store could not be read or written.";
     HypervisorUnavailable = 10012, Unavailable, "libvirt is unreachable; operations that need it fail until it is back.";

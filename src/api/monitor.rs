@@ -378,10 +378,15 @@ impl HistoryQuery {
             .map_err(|_| Error::invalid("node_uuid", format!("`{node_text}` is not a uuid")))?;
         let metric = Metric::parse(get("metric").unwrap_or("cpu"))?;
         let end = int("end")?.unwrap_or(now);
-        let start = int("start")?.unwrap_or(end - 3600);
+        let start = int("start")?.unwrap_or(end.saturating_sub(3600));
         let step = match int("step")? {
             Some(s) => s,
-            None => (((end - start) / 120).max(30) + 29) / 30 * 30,
+            None => {
+                // Any two i64 apart fit an i128; window_check refuses the
+                // window itself when it is out of range.
+                let span = (end as i128 - start as i128).max(0);
+                i64::try_from(((span / 120).max(30) + 29) / 30 * 30).unwrap_or(i64::MAX)
+            }
         };
         let (start, end, step) = window_check(start, end, step)?;
         let device = get("device").map(str::to_string).filter(|d| !d.is_empty());

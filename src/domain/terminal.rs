@@ -27,7 +27,7 @@ impl Mac {
         let t = raw.trim();
         let parts: Vec<&str> = if t.contains(':') || t.contains('-') {
             t.split([':', '-']).collect()
-        } else if t.len() == 12 {
+        } else if t.len() == 12 && t.is_ascii() {
             (0..6).map(|i| &t[i * 2..i * 2 + 2]).collect()
         } else {
             return Err(bad());
@@ -140,6 +140,9 @@ mod tests {
             "",
             "52:54:00:ab:cd:0f:11",
             "5:54:00:ab:cd:0ff",
+            // Twelve bytes, not twelve hex digits (the fuzzer's; it used
+            // to be sliced inside a character).
+            "k\u{98}\u{e0}\u{95}\u{d1}#\u{ca}",
         ] {
             let e = Mac::parse("mac", bad).unwrap_err();
             assert!(

@@ -5,6 +5,7 @@ pub mod call;
 mod envelope;
 pub mod openapi;
 mod routes;
+mod routes_doc;
 pub mod server;
 
 mod auth;

@@ -48,9 +48,11 @@ fn page_link(path: &str, pairs: &[(String, String)], page: usize) -> String {
     format!("{path}?{}", s.finish())
 }
 
-/// `GET /api/v1.0/<resource>/?searchtype=…` for every registered listing.
+/// `GET /api/v1.0/<resource>/?searchtype=…` for every registered listing:
+/// the listing is the op's first part (`instance/query_education` reads
+/// `instance`).
 pub async fn query(c: Call) -> Result<Reply> {
-    let name = c.op.trim_end_matches("/query");
+    let name = c.op.split('/').next().unwrap_or(c.op);
     let q = query::parse(&c.query)?;
     let services = c.services.clone();
     // A rebuild reads the whole table: it runs on a blocking thread, not on
