@@ -29,11 +29,13 @@ declare -A NEEDS=(
            mformat:mtools mkfs.vfat:dosfstools mkfs.ext4:e2fsprogs /usr/share/OVMF/OVMF_CODE_4M.fd:ovmf
            qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils /usr/share/seabios/bios-256k.bin:seabios
            objcopy:binutils"
+  [fuzz]="/usr/bin/python3:python3 @python3-venv:python3-venv unshare:util-linux ip:iproute2
+          mkfs.ext4:e2fsprogs mount:mount losetup:mount truncate:coreutils"
   [guest]="@linux-image-amd64:linux-image-amd64 depmod:kmod @busybox-static:busybox-static
            dash:dash qemu-system-x86_64:qemu-system-x86 ip:iproute2 cpio:cpio gzip:gzip xz:xz-utils
            zstd:zstd ldd:libc-bin timeout:coreutils pkill:procps setsid:util-linux"
 )
-ORDER=(build test ssh browser libvirt image guest)
+ORDER=(build test ssh browser libvirt image guest fuzz)
 
 have() { # CHECK
   case "$1" in

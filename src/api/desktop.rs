@@ -49,6 +49,7 @@ pub struct Allocate {
 /// Create an education or personal desktop group (file 000 and file 001).
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DesktopCreateReq")]
 pub struct CreateReq {
     pub name: String,
     #[serde(default)]
@@ -246,6 +247,7 @@ impl CreateReq {
 /// name, value{…}}`.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DesktopUpdateReq")]
 pub struct UpdateReq {
     pub uuid: String,
     #[serde(default)]
@@ -255,6 +257,7 @@ pub struct UpdateReq {
 
 #[derive(Deserialize, JsonSchema, Debug, Default)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DesktopUpdateValue")]
 pub struct UpdateValue {
     #[serde(default)]
     pub name: Option<String>,
@@ -313,6 +316,7 @@ pub use super::template::NameUuid;
 /// File 001 batch: `{desktops: [{name, uuid}]}`.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DesktopBatchReq")]
 pub struct BatchReq {
     pub desktops: Vec<NameUuid>,
 }

@@ -381,8 +381,12 @@ impl HistoryQuery {
         let start = int("start")?.unwrap_or(end.saturating_sub(3600));
         let step = match int("step")? {
             Some(s) => s,
-            // Saturating: the numbers are the client's, any i64.
-            None => ((end.saturating_sub(start) / 120).max(30) + 29) / 30 * 30,
+            None => {
+                // Any two i64 apart fit an i128; window_check refuses the
+                // window itself when it is out of range.
+                let span = (end as i128 - start as i128).max(0);
+                i64::try_from(((span / 120).max(30) + 29) / 30 * 30).unwrap_or(i64::MAX)
+            }
         };
         let (start, end, step) = window_check(start, end, step)?;
         let device = get("device").map(str::to_string).filter(|d| !d.is_empty());

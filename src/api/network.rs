@@ -135,6 +135,7 @@ pub struct NetOrSubnetValue {
 /// current name (sent by the document's subnet example).
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NetworkUpdateReq")]
 pub struct UpdateReq {
     pub uuid: String,
     pub name: Option<String>,

@@ -174,6 +174,7 @@ pub struct NodeOpReq {
 /// What a compute node sends when its service starts in compute role.
 #[derive(Serialize, Deserialize, JsonSchema, Debug, Clone)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NodeRegisterReq")]
 pub struct RegisterReq {
     pub node_uuid: String,
     pub version: String,

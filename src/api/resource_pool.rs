@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 /// The document's table says `desc`, its example sends `description`: both work.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "PoolCreateReq")]
 pub struct CreateReq {
     pub name: String,
     pub desc: Option<String>,
@@ -25,6 +26,7 @@ pub struct CreateReq {
 /// `POST /api/v1/resource_pool/delete`.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "PoolDeleteReq")]
 pub struct DeleteReq {
     pub uuid: String,
 }
@@ -32,6 +34,7 @@ pub struct DeleteReq {
 /// The attributes an update may change.
 #[derive(Deserialize, JsonSchema, Debug, Default)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "PoolUpdateValue")]
 pub struct UpdateValue {
     pub name: Option<String>,
     pub desc: Option<String>,
@@ -43,6 +46,7 @@ pub struct UpdateValue {
 /// `POST /api/v1/resource_pool/update`.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "PoolUpdateReq")]
 pub struct UpdateReq {
     pub uuid: String,
     pub value: UpdateValue,
@@ -51,6 +55,7 @@ pub struct UpdateReq {
 /// `PUT /api/v1.0/resource_pool/`: `name` is the pool's current name.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "PoolWebPutReq")]
 pub struct WebPutReq {
     pub uuid: String,
     pub name: Option<String>,
@@ -60,6 +65,7 @@ pub struct WebPutReq {
 /// One item of a web-dialect batch.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "PoolItem")]
 pub struct Item {
     pub uuid: String,
     pub name: Option<String>,
@@ -68,6 +74,7 @@ pub struct Item {
 /// `DELETE /api/v1.0/resource_pool/`.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "PoolWebDeleteReq")]
 pub struct WebDeleteReq {
     pub resource_pools: Vec<Item>,
 }

@@ -131,6 +131,7 @@ pub struct DataDisk {
 /// `template/create` (file 000) and web action `create` (file 001).
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TemplateCreateReq")]
 pub struct CreateReq {
     pub name: String,
     #[serde(default)]
@@ -355,6 +356,7 @@ pub struct NameUuid {
 /// Web batch bodies: `{templates:[{name,uuid}]}`.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TemplateBatchReq")]
 pub struct BatchReq {
     pub templates: Vec<NameUuid>,
 }
@@ -648,6 +650,7 @@ pub const ISO_FIELDS: &[&str] = &[
 /// `resource_pool/images/upload` (000): an image already on the node.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ImageRegisterReq")]
 pub struct RegisterReq {
     pub pool_uuid: String,
     pub image_id: String,

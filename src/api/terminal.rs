@@ -24,6 +24,7 @@ use crate::service::terminal_login::Login;
 /// `personal/login`: the table says `username`, the example `user_name`.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TerminalLoginReq")]
 pub struct LoginReq {
     #[serde(default)]
     pub username: Option<String>,

@@ -218,8 +218,20 @@ pub struct Point {
     pub max: f64,
 }
 
-/// Checks a history window and returns `(start, end, step)`.
+/// The latest time a history window may name: 9999-12-31T23:59:59Z.
+pub const MAX_TIME: i64 = 253_402_300_799;
+
+/// Checks a history window and returns `(start, end, step)`: Unix seconds
+/// from 0 to `MAX_TIME`, `start` before `end`, at most `MAX_POINTS` steps.
 pub fn window_check(start: i64, end: i64, step: i64) -> Result<(i64, i64, i64)> {
+    for (field, t) in [("start", start), ("end", end)] {
+        if !(0..=MAX_TIME).contains(&t) {
+            return Err(Error::invalid(
+                field,
+                format!("{t} is not Unix seconds from 0 to {MAX_TIME}"),
+            ));
+        }
+    }
     if start >= end {
         return Err(Error::invalid(
             "start",
@@ -232,15 +244,14 @@ pub fn window_check(start: i64, end: i64, step: i64) -> Result<(i64, i64, i64)> 
             format!("{step} is not a positive number of seconds"),
         ));
     }
-    // In i128: `end - start` of two arbitrary i64s overflows i64.
-    let span = end as i128 - start as i128;
-    let points = (span + step as i128 - 1) / step as i128;
-    if points > MAX_POINTS as i128 {
+    let span = end - start;
+    let steps = |step: i64| span / step + i64::from(span % step != 0);
+    if steps(step) > MAX_POINTS {
         return Err(Error::invalid(
             "step",
             format!(
                 "{step} s over {span} s makes more than {MAX_POINTS} points; use a step of at least {} s",
-                (span + MAX_POINTS as i128 - 1) / MAX_POINTS as i128
+                steps(MAX_POINTS)
             ),
         ));
     }
@@ -399,6 +410,14 @@ mod tests {
         let e = window_check(0, 8 * 86_400, 30).unwrap_err();
         assert!(e.public_message().contains("step"));
         assert_eq!(window_check(0, 3600, 30).unwrap(), (0, 3600, 30));
+        // Extremes are refused, not overflowed.
+        assert!(window_check(i64::MIN, i64::MAX, 1).is_err());
+        assert!(window_check(-1, 3600, 30).is_err());
+        assert!(window_check(0, MAX_TIME + 1, 30).is_err());
+        assert_eq!(
+            window_check(0, 3600, i64::MAX).unwrap(),
+            (0, 3600, i64::MAX)
+        );
         assert_eq!(Metric::parse("nic_up").unwrap(), Metric::NicUp);
         assert!(Metric::parse("gpu")
             .unwrap_err()

@@ -153,6 +153,9 @@ mod tests {
             "€€€€",
             "+2:54:00:ab:cd:0f",
             "+25400abcd0f",
+            // Twelve bytes, not twelve hex digits (the fuzzer's; it used
+            // to be sliced inside a character).
+            "k\u{98}\u{e0}\u{95}\u{d1}#\u{ca}",
         ] {
             let e = Mac::parse("mac", bad).unwrap_err();
             assert!(

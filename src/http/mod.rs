@@ -6,6 +6,7 @@ mod envelope;
 mod h1;
 pub mod openapi;
 mod routes;
+mod routes_doc;
 pub mod server;
 
 mod auth;

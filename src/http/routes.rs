@@ -6,14 +6,18 @@ use schemars::schema::Schema;
 use schemars::JsonSchema;
 
 use super::call::{Method, Route, SchemaFn, Validator};
+use super::routes_doc as doc;
 use super::{
     auth, bond, controller, desktop, internal, monitor, network, node, resource_pool, system,
     template, terminal,
 };
 use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
+use crate::api::desktop as dk;
 use crate::api::network as net;
 use crate::api::resource_pool::{CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
+use crate::api::template as tp;
 use crate::api::terminal::*;
+use crate::api::user as us;
 
 macro_rules! h {
     ($f:path) => {
@@ -23,6 +27,11 @@ macro_rules! h {
 
 fn schema<T: JsonSchema>() -> Option<SchemaFn> {
     Some(|g: &mut SchemaGenerator| -> Schema { g.subschema_for::<T>() })
+}
+
+/// `T`'s body plus the optional `"async": true` of slow calls.
+fn with_async<T: JsonSchema>() -> Option<SchemaFn> {
+    Some(doc::with_async::<T>)
 }
 
 fn route(method: Method, path: &'static str, op: &'static str, summary: &'static str) -> Route {
@@ -79,30 +88,35 @@ fn query(path: &'static str, op: &'static str, summary: &'static str) -> Route {
     route(Method::Get, path, op, summary).to(h!(system::query))
 }
 
-/// A file 000 template verb: `POST /api/v1/template/<verb>`.
+/// A file 000 template verb: `POST /api/v1/template/<verb>` (each takes
+/// `async`).
 macro_rules! tpl {
     ($verb:literal, $summary:literal) => {
+        tpl!($verb, tp::OneReq, $summary)
+    };
+    ($verb:literal, $body:ty, $summary:literal) => {
         route(
             Method::Post,
             concat!("/api/v1/template/", $verb),
             concat!("template/", $verb),
             $summary,
         )
-        .body(schema::<serde_json::Value>())
+        .body(with_async::<$body>())
         .to(h!(template::server_verb))
     };
 }
 
-/// A file 000 verb with a JSON body: `POST <base><verb>`, op `<ns>/<verb>`.
+/// A file 000 verb with a JSON body: `POST <base><verb>`, op `<ns>/<verb>`,
+/// its body's schema given.
 macro_rules! verb {
-    ($base:literal, $ns:literal, $verb:literal, $handler:path, $summary:literal) => {
+    ($base:literal, $ns:literal, $verb:literal, $handler:path, $body:expr, $summary:literal) => {
         route(
             Method::Post,
             concat!($base, $verb),
             concat!($ns, "/", $verb),
             $summary,
         )
-        .body(schema::<serde_json::Value>())
+        .body($body)
         .to(h!($handler))
     };
 }
@@ -200,7 +214,7 @@ pub fn table() -> Vec<Route> {
             "controller/init",
             "Initialise this server as the controller: NICs, storage roles, default switch, network, subnet and pool (a task; `async` answers its id)",
         )
-        .body(schema::<crate::api::controller::InitReq>())
+        .body(with_async::<crate::api::controller::InitReq>())
         .to(h!(controller::init)),
         route(
             Post,
@@ -398,7 +412,7 @@ pub fn table() -> Vec<Route> {
             "Create a resource pool",
         )
         .asyncable(crate::api::resource_pool::check_create)
-        .body(schema::<CreateReq>())
+        .body(with_async::<CreateReq>())
         .to(h!(resource_pool::create)),
         route(
             Post,
@@ -407,7 +421,7 @@ pub fn table() -> Vec<Route> {
             "Delete a resource pool",
         )
         .asyncable(crate::api::resource_pool::check_delete)
-        .body(schema::<DeleteReq>())
+        .body(with_async::<DeleteReq>())
         .to(h!(resource_pool::delete)),
         route(
             Post,
@@ -416,7 +430,7 @@ pub fn table() -> Vec<Route> {
             "Rename, describe or make default a resource pool",
         )
         .asyncable(crate::api::resource_pool::check_update)
-        .body(schema::<UpdateReq>())
+        .body(with_async::<UpdateReq>())
         .to(h!(resource_pool::update)),
         // Resource pools, web dialect (file 001 conventions).
         query(
@@ -430,7 +444,7 @@ pub fn table() -> Vec<Route> {
             "resource_pool/action",
             "Resource-pool action (`create`)",
         )
-        .body(schema::<resource_pool::WebPost>())
+        .body(Some(doc::pool_actions))
         .to(h!(resource_pool::web_post)),
         route(
             Put,
@@ -648,25 +662,25 @@ pub fn table() -> Vec<Route> {
             .body(schema::<crate::api::template::GroupReq>())
             .to(h!(template::group_update)),
         route(Post, "/api/v1/group/delete", "group/delete", "Delete a group nothing uses")
-            .body(schema::<crate::api::template::NameUuid>())
+            .body(Some(doc::group_delete_forms))
             .to(h!(template::group_delete)),
         query("/api/v1.0/voi/education/group/", "group/query", "Query groups"),
-        route(Post, "/api/v1.0/voi/education/group/", "group/web_create", "Create a group (web dialect)")
-            .body(schema::<serde_json::Value>())
+        route(Post, "/api/v1.0/voi/education/group/", "group/web_create", "Create a group (web dialect): the group, bare or as `param`")
+            .body(Some(doc::group_create_forms))
             .to(h!(template::group_create)),
         route(Put, "/api/v1.0/voi/education/group/", "group/web_update", "Update a group (web dialect)")
             .body(schema::<crate::api::template::GroupReq>())
             .to(h!(template::group_update)),
         route(Delete, "/api/v1.0/voi/education/group/", "group/web_delete", "Delete groups (batch)")
-            .body(schema::<crate::api::template::NameUuid>())
+            .body(Some(doc::group_delete_forms))
             .to(h!(template::group_delete)),
         // Templates, server dialect (file 000 "教学模板").
-        tpl!("create", "Create a template from a base image or an ISO (a task)"),
+        tpl!("create", tp::CreateReq, "Create a template from a base image or an ISO (a task)"),
         tpl!("delete", "Delete a template no desktop group uses: domain, files, address"),
         tpl!("start", "Power a template on"),
         tpl!("stop", "Shut a template down (ACPI, then off after the timeout)"),
         tpl!("save", "Publish the working state as a new version (a task)"),
-        tpl!("copy", "Copy a template's current version into a new template (a task)"),
+        tpl!("copy", tp::CopyReq, "Copy a template's current version into a new template (a task)"),
         tpl!("download", "Flatten the current version into a standalone image; answers its path and URL"),
         tpl!("change_device", "Load an ISO (by path) into the cdrom, or eject with an empty path"),
         tpl!("rollback", "Return to a kept version (unsaved edits are discarded)"),
@@ -682,7 +696,7 @@ pub fn table() -> Vec<Route> {
         route(Get, "/api/v1.0/voi/education/template/", "template/query", "Query templates; `group=` lists those a classroom may use")
             .to(h!(template::web_get)),
         route(Post, "/api/v1.0/voi/education/template/", "template/action", "Template action (create, start, stop, hard_stop, reboot, hard_reboot, reset, edit, attach_source, detach_source, iso_save, save, rollback, copy, download)")
-            .body(schema::<serde_json::Value>())
+            .body(Some(doc::template_actions))
             .to(h!(template::web_post)),
         route(Put, "/api/v1.0/voi/education/template", "template/put", "Change a template's attributes, grow or add disks")
             .body(schema::<crate::api::template::PutReq>())
@@ -698,36 +712,36 @@ pub fn table() -> Vec<Route> {
         route(Get, "/api/v1.0/voi/education/template/ipaddr/", "template/ipaddr", "The address a new template would get in a subnet")
             .to(h!(template::web_ipaddr)),
         // Education desktop groups, server dialect (file 000 "桌面组").
-        verb!("/api/v1/desktop/education/", "desktop_education", "create", desktop::education_verb, "Create a classroom desktop group and its desktops (a task)"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "delete", desktop::education_verb, "Delete a stopped group: domains, disks (data too), addresses"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "start", desktop::education_verb, "Start every desktop of the group (restoring disks)"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "stop", desktop::education_verb, "Stop every desktop of the group"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "reboot", desktop::education_verb, "Restart every desktop (power cycle, so restore applies)"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "active", desktop::education_verb, "Show the group to terminals"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "inactive", desktop::education_verb, "Hide the group from terminals"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "default", desktop::education_verb, "Make the group its classroom's default"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "update", desktop::education_verb, "Rename or change restore flags"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "create", desktop::education_verb, with_async::<dk::CreateReq>(), "Create a classroom desktop group and its desktops (a task)"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "delete", desktop::education_verb, with_async::<dk::NameUuid>(), "Delete a stopped group: domains, disks (data too), addresses"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "start", desktop::education_verb, with_async::<dk::NameUuid>(), "Start every desktop of the group (restoring disks)"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "stop", desktop::education_verb, with_async::<dk::NameUuid>(), "Stop every desktop of the group"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "reboot", desktop::education_verb, with_async::<dk::NameUuid>(), "Restart every desktop (power cycle, so restore applies)"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "active", desktop::education_verb, with_async::<dk::NameUuid>(), "Show the group to terminals"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "inactive", desktop::education_verb, with_async::<dk::NameUuid>(), "Hide the group from terminals"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "default", desktop::education_verb, with_async::<dk::NameUuid>(), "Make the group its classroom's default"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "update", desktop::education_verb, with_async::<dk::UpdateReq>(), "Rename or change restore flags"),
         // Personal desktop groups (file 000 "个人桌面组").
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "create", desktop::personal_verb, "Create a random or static personal group (a task)"),
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "delete", desktop::personal_verb, "Delete a stopped personal group"),
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "start", desktop::personal_verb, "Start every desktop of the group"),
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "stop", desktop::personal_verb, "Stop every desktop of the group (gracefully)"),
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "reboot", desktop::personal_verb, "Restart every desktop of the group"),
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "update", desktop::personal_verb, "Rename, maintenance, user groups"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "create", desktop::personal_verb, Some(doc::personal_create_forms), "Create a random or static personal group (a task)"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "delete", desktop::personal_verb, with_async::<dk::NameUuid>(), "Delete a stopped personal group"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "start", desktop::personal_verb, with_async::<dk::NameUuid>(), "Start every desktop of the group"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "stop", desktop::personal_verb, with_async::<dk::NameUuid>(), "Stop every desktop of the group (gracefully)"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "reboot", desktop::personal_verb, with_async::<dk::NameUuid>(), "Restart every desktop of the group"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "update", desktop::personal_verb, with_async::<dk::UpdateReq>(), "Rename, maintenance, user groups"),
         // Desktops of a group (file 000 "桌面").
-        verb!("/api/v1/instance/", "instance", "start", desktop::instance_verb, "Start desktops of a group"),
-        verb!("/api/v1/instance/", "instance", "stop", desktop::instance_verb, "Stop desktops of a group"),
-        verb!("/api/v1/instance/", "instance", "hard_stop", desktop::instance_verb, "Power desktops off at once"),
-        verb!("/api/v1/instance/", "instance", "reboot", desktop::instance_verb, "Restart desktops of a group"),
-        verb!("/api/v1/instance/", "instance", "hard_reboot", desktop::instance_verb, "Power-cycle desktops at once"),
-        verb!("/api/v1/instance/", "instance", "create", desktop::instance_verb, "Add desktops to a group (numbering continues)"),
-        verb!("/api/v1/instance/", "instance", "delete", desktop::instance_verb, "Delete stopped desktops of a group"),
-        verb!("/api/v1/instance/", "instance", "assign", desktop::instance_verb, "Bind a personal desktop to a user"),
-        verb!("/api/v1/instance/", "instance", "unassign", desktop::instance_verb, "Free a personal desktop"),
+        verb!("/api/v1/instance/", "instance", "start", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Start desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "stop", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Stop desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "hard_stop", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Power desktops off at once"),
+        verb!("/api/v1/instance/", "instance", "reboot", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Restart desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "hard_reboot", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Power-cycle desktops at once"),
+        verb!("/api/v1/instance/", "instance", "create", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Add desktops to a group (numbering continues)"),
+        verb!("/api/v1/instance/", "instance", "delete", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Delete stopped desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "assign", desktop::instance_verb, schema::<dk::AssignReq>(), "Bind a personal desktop to a user"),
+        verb!("/api/v1/instance/", "instance", "unassign", desktop::instance_verb, schema::<dk::AssignReq>(), "Free a personal desktop"),
         // Desktop groups and desktops, web dialect (file 001 "教学桌面组").
-        query("/api/v1.0/voi/education/desktop/", "desktop_group/query", "Query desktop groups (`group=` a classroom)"),
+        query("/api/v1.0/voi/education/desktop/", "desktop_group/query_education", "Query desktop groups (`group=` a classroom)"),
         route(Post, "/api/v1.0/voi/education/desktop/", "desktop_group/action", "Desktop group action (create, default, active, inactive, start, stop, hard_stop, reboot, hard_reboot)")
-            .body(schema::<serde_json::Value>())
+            .body(Some(doc::desktop_actions))
             .to(h!(desktop::web_post)),
         route(Put, "/api/v1.0/voi/education/desktop/", "desktop_group/put", "Change a desktop group")
             .body(schema::<crate::api::desktop::UpdateReq>())
@@ -735,23 +749,23 @@ pub fn table() -> Vec<Route> {
         route(Delete, "/api/v1.0/voi/education/desktop/", "desktop_group/batch_delete", "Delete desktop groups (batch)")
             .body(schema::<crate::api::desktop::BatchReq>())
             .to(h!(desktop::web_delete)),
-        query("/api/v1.0/voi/education/instance/", "instance/query", "Query desktops (`desktop_group=` a group)"),
+        query("/api/v1.0/voi/education/instance/", "instance/query_education", "Query desktops (`desktop_group=` a group)"),
         query("/api/v1.0/desktop_group/", "desktop_group/query", "Query desktop groups"),
         query("/api/v1.0/instance/", "instance/query", "Query desktops"),
         // Users (file 000 "用户管理").
-        verb!("/api/v1/group/user/", "user", "create", desktop::user_verb, "Create a user in a user group"),
-        verb!("/api/v1/group/user/", "user", "multi_create", desktop::user_verb, "Create numbered users (all or none)"),
-        verb!("/api/v1/group/user/", "user", "update", desktop::user_verb, "Change a user"),
-        verb!("/api/v1/group/user/", "user", "delete", desktop::user_verb, "Delete one or more users"),
-        verb!("/api/v1/group/user/", "user", "enable", desktop::user_verb, "Let users log in"),
-        verb!("/api/v1/group/user/", "user", "disable", desktop::user_verb, "Stop users logging in"),
+        verb!("/api/v1/group/user/", "user", "create", desktop::user_verb, schema::<us::UserCreateReq>(), "Create a user in a user group"),
+        verb!("/api/v1/group/user/", "user", "multi_create", desktop::user_verb, schema::<us::UserCreateReq>(), "Create numbered users (all or none)"),
+        verb!("/api/v1/group/user/", "user", "update", desktop::user_verb, schema::<us::UserUpdateReq>(), "Change a user"),
+        verb!("/api/v1/group/user/", "user", "delete", desktop::user_verb, schema::<us::UsersReq>(), "Delete one or more users"),
+        verb!("/api/v1/group/user/", "user", "enable", desktop::user_verb, schema::<us::UsersReq>(), "Let users log in"),
+        verb!("/api/v1/group/user/", "user", "disable", desktop::user_verb, schema::<us::UsersReq>(), "Stop users logging in"),
         route(Post, "/api/v1/group/user/import", "user/import", "Import users from CSV (user_name,password,name,phone,email), all or none")
             .body(schema::<crate::api::user::UserImportReq>())
             .to(h!(terminal::user_import)),
         query("/api/v1.0/group_user/", "group_user/query", "Query users (never their passwords)"),
         // Terminals (file 000 "终端管理服务"): public, each call authenticated
         // by its session or by the classroom terminal's address.
-        term!("personal/login", "Log a user in on a terminal; a session that expires unused", terminal::login, LoginReq),
+        term!("personal/login", "Log a user in on a terminal; a session that expires unused", terminal::login, crate::api::terminal::LoginReq),
         term!("personal/logout", "End a terminal session", terminal::logout, SessionReq),
         term!("personal/change_pwd", "Change a user's password with the old one", terminal::change_pwd, ChangePwdReq),
         term!("personal/person_desktops", "Personal desktop groups the session's user may open", terminal::person_desktops, SessionReq).quiet(),
@@ -763,7 +777,7 @@ pub fn table() -> Vec<Route> {
         term!("education/group", "The classroom a terminal address belongs to", terminal::edu_group, TerminalIpReq).quiet(),
         term!("instance/list", "Desktop addresses of classroom terminals", terminal::instance_list, Vec<BindingReq>).quiet(),
         term!("instance/close", "Stop a desktop the calling terminal has open", terminal::instance_close, CloseReq),
-        term!("instance/groups", "Every classroom and user group", terminal::groups, serde_json::Value).quiet(),
+        term!("instance/groups", "Every classroom and user group (the body, `{}`, may be left out)", terminal::groups, monitor::NoFields).quiet(),
         // The terminal registry (admin).
         query("/api/v1.0/terminal/", "terminal/query", "Query terminals seen: MAC, address, seat, classroom, user, desktop"),
         route(Put, "/api/v1.0/terminal/", "terminal/put", "Rename or re-seat a terminal")

@@ -54,11 +54,11 @@ fn page_link(path: &str, pairs: &[(String, String)], page: usize) -> String {
     format!("{path}?{}", s.finish())
 }
 
-/// `GET /api/v1.0/<resource>/?searchtype=…` for every registered listing.
-/// `GET /api/v1.0/<resource>/`: the generic query over the listing the
-/// route's operation names (`<resource>/query`).
+/// `GET /api/v1.0/<resource>/?searchtype=…` for every registered listing:
+/// the listing is the op's first part (`instance/query_education` reads
+/// `instance`).
 pub async fn query(c: Call) -> Result<Reply> {
-    let name = c.op.trim_end_matches("/query").to_string();
+    let name = c.op.split('/').next().unwrap_or(c.op).to_string();
     query_listing(c, &name).await
 }
 
