@@ -202,7 +202,8 @@ def summarize(ndjson):
 def fuzz(port, token):
     report = WORK / "report"
     cmd = [
-        str(VENV_BIN / "st"), "run", f"http://127.0.0.1:{port}/api/openapi.json",
+        str(VENV_BIN / "st"), "--config-file", str(ROOT / "tests/fuzz/schemathesis.toml"),
+        "run", f"http://127.0.0.1:{port}/api/openapi.json",
         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
         "response_schema_conformance,envelope",
         "--header", f"Authorization: Bearer {token}",
