@@ -16,24 +16,7 @@ use common::*;
 
 /// Writes a store export holding `n` pools plus one admin, and imports it.
 fn load(data: &Path, n: u64) {
-    let out = Command::new(BIN)
-        .args([
-            "admin",
-            "set-password",
-            "--name",
-            "bench",
-            "--password",
-            "bench-password",
-            "--data-dir",
-        ])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    bench_admin(data);
     let dump = data.with_extension("json");
     let exported = Command::new(BIN)
         .args(["export", "--out"])

@@ -74,24 +74,7 @@ fn main() {
     let per = env_num("BENCH_LOGINS", 20) as usize;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let out = std::process::Command::new(BIN)
-        .args([
-            "admin",
-            "set-password",
-            "--name",
-            "bench",
-            "--password",
-            "bench-password",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    bench_admin(&data);
     let svc = start(&data, &dir.path().join("notify.sock"), &[]);
     let port = svc.port;
     let token = login_bench(port);

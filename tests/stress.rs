@@ -50,6 +50,21 @@ impl Svc {
     }
 }
 
+impl Svc {
+    /// Starts the service on `data` again and logs in as the admin.
+    fn restart(data: &Path) -> (Svc, String) {
+        let svc = Svc::start(data);
+        let token = admin_login(svc.port);
+        (svc, token)
+    }
+}
+
+fn admin_login(port: u16) -> String {
+    let body = json!({"name": "admin", "password": "first-pass-1"});
+    let (_, v) = http(port, "POST", "/api/v1/login", None, Some(&body));
+    v["data"]["access_token"].as_str().unwrap().to_string()
+}
+
 impl Drop for Svc {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -175,14 +190,7 @@ fn logged_requests_in_bursts_keep_the_service_answering_and_durable() {
         Some(&json!({"setup_token": setup.trim(), "name": "admin", "password": "first-pass-1"})),
     );
     assert_eq!(st, 200);
-    let (_, v) = http(
-        port,
-        "POST",
-        "/api/v1/login",
-        None,
-        Some(&json!({"name": "admin", "password": "first-pass-1"})),
-    );
-    let token = v["data"]["access_token"].as_str().unwrap().to_string();
+    let token = admin_login(port);
     let (_, v) = http(
         port,
         "POST",
@@ -301,15 +309,7 @@ fn logged_requests_in_bursts_keep_the_service_answering_and_durable() {
 
     // Acknowledged means durable: SIGKILL, start again, every pool is there.
     drop(svc);
-    let svc = Svc::start(&data);
-    let (_, v) = http(
-        svc.port,
-        "POST",
-        "/api/v1/login",
-        None,
-        Some(&json!({"name": "admin", "password": "first-pass-1"})),
-    );
-    let token = v["data"]["access_token"].as_str().unwrap().to_string();
+    let (svc, token) = Svc::restart(&data);
     let (_, v) = http(
         svc.port,
         "GET",
@@ -373,15 +373,7 @@ fn logged_requests_in_bursts_keep_the_service_answering_and_durable() {
         let _ = t.join();
     }
     drop(svc);
-    let svc = Svc::start(&data);
-    let (_, v) = http(
-        svc.port,
-        "POST",
-        "/api/v1/login",
-        None,
-        Some(&json!({"name": "admin", "password": "first-pass-1"})),
-    );
-    let token = v["data"]["access_token"].as_str().unwrap().to_string();
+    let (svc, token) = Svc::restart(&data);
     let (_, pools) = http(
         svc.port,
         "GET",

@@ -26,6 +26,29 @@ pub fn post(port: u16, path: &str, body: &Value) -> Value {
     post_with(port, path, "", body)
 }
 
+/// Creates the `bench` admin in the store at `data` (offline, before the
+/// service starts).
+pub fn bench_admin(data: &Path) {
+    let out = Command::new(BIN)
+        .args([
+            "admin",
+            "set-password",
+            "--name",
+            "bench",
+            "--password",
+            "bench-password",
+            "--data-dir",
+        ])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Logs in as the `bench` admin the benchmarks create; the access token.
 pub fn login_bench(port: u16) -> String {
     let login = post(
