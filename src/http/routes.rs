@@ -1,12 +1,8 @@
 //! The route table: every route the service answers, in one list that the
 //! server, the auth wall, the operation log and OpenAPI all read.
 
-use schemars::gen::SchemaGenerator;
-use schemars::schema::Schema;
-use schemars::JsonSchema;
-
 use super::call::{Method, Route, SchemaFn, Validator};
-use super::routes_doc as doc;
+use super::routes_doc::{self as doc, schema, with_async};
 use super::{
     auth, bond, controller, desktop, internal, monitor, network, node, resource_pool, system,
     template, terminal,
@@ -23,15 +19,6 @@ macro_rules! h {
     ($f:path) => {
         |c| Box::pin($f(c))
     };
-}
-
-fn schema<T: JsonSchema>() -> Option<SchemaFn> {
-    Some(|g: &mut SchemaGenerator| -> Schema { g.subschema_for::<T>() })
-}
-
-/// `T`'s body plus the optional `"async": true` of slow calls.
-fn with_async<T: JsonSchema>() -> Option<SchemaFn> {
-    Some(doc::with_async::<T>)
 }
 
 fn route(method: Method, path: &'static str, op: &'static str, summary: &'static str) -> Route {

@@ -8,6 +8,7 @@ use schemars::schema::{InstanceType, Schema, SchemaObject, SingleOrVec};
 use schemars::JsonSchema;
 use serde_json::{json, Value};
 
+use super::call::SchemaFn;
 use crate::api::{desktop, resource_pool, template};
 
 /// What a successful call answers.
@@ -316,7 +317,7 @@ fn bool_schema(description: &str) -> Schema {
 }
 
 /// `T`'s body plus the optional `async` flag of slow calls.
-pub fn with_async<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+pub fn with_async_schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     let mut o = object_of::<T>(g);
     o.object().properties.insert(
         "async".into(),
@@ -399,11 +400,22 @@ pub fn group_delete_forms(g: &mut SchemaGenerator) -> Schema {
 /// `POST /api/v1/desktop/personal/create`: the group, bare or as
 /// `{action, param}`.
 pub fn personal_create_forms(g: &mut SchemaGenerator) -> Schema {
-    let bare = serde_json::to_value(with_async::<desktop::CreateReq>(g)).unwrap_or(json!({}));
+    let bare =
+        serde_json::to_value(with_async_schema::<desktop::CreateReq>(g)).unwrap_or(json!({}));
     to_schema(json!({"oneOf": [
         bare,
         action(&["create"], reference::<desktop::CreateReq>(g), true),
     ]}))
+}
+
+/// The schema of body `T`, for a route's `.body(…)`.
+pub(super) fn schema<T: JsonSchema>() -> Option<SchemaFn> {
+    Some(|g: &mut SchemaGenerator| -> Schema { g.subschema_for::<T>() })
+}
+
+/// `T`'s body plus the optional `"async": true` of slow calls.
+pub(super) fn with_async<T: JsonSchema>() -> Option<SchemaFn> {
+    Some(with_async_schema::<T>)
 }
 
 #[cfg(test)]
