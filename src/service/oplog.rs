@@ -16,10 +16,7 @@ impl Services {
         code: i64,
         message: &str,
     ) {
-        let e = entry(actor, action, target, code, message);
-        if let Err(err) = self.store.oplog_append(&e) {
-            log::error!("cannot record operation {action} on {target}: {err}");
-        }
+        self.operation_log_finish(None, actor, action, target, code, message);
     }
 
     /// Writes the entry of a call that is about to change something, before
