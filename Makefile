@@ -3,6 +3,7 @@
 #   make test   install what the tests need, then run every tier
 # Tiers can be run alone: make test-unit | test-api | test-images | test-host | test-process | test-netns | test-ssh | test-firstboot |
 #   test-libvirt | test-guest | test-units | test-buildroot | test-fuzz | image-test | lint
+# make ui     builds the console (src/ui, npm + esbuild) that the binary embeds.
 # make image  builds the appliance ISO; make install puts the service on this Debian host.
 # make bench  runs the API benchmark (10,000 records, wrk on loopback);
 #   make bench-monitor the monitoring one (50 nodes x a week of reports).
@@ -25,19 +26,28 @@ DESTDIR ?=
 
 
 .PHONY: bench-desktop bench-logins bench-monitor test-images test-host install install-files deps-image image image-test test-buildroot
-.PHONY: test-fuzz test-ssh run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
+.PHONY: ui deps-ui test-fuzz test-ssh run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
 
 deps-build:
 	$(DEPS) build
 
-deps-test:
+deps-test: ui
 	$(DEPS) build test
+
+# The console (src/ui): npm ci from the registry, then esbuild into
+# src/ui/dist, which build.rs embeds. Every cargo build of the tiers comes
+# after it, so the binary always carries the console it was tested with.
+deps-ui:
+	$(DEPS) ui
+
+ui: deps-ui
+	cd src/ui && npm ci --no-audit --no-fund --loglevel=error && node build.mjs
 
 deps-browser: deps-test
 	$(DEPS) browser
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
-build: deps-build
+build: deps-build ui
 	$(CARGO) build --release --locked
 
 run: build
@@ -50,6 +60,7 @@ test: deps-test lint test-unit test-api test-images test-host test-process test-
 	@echo "make test: every tier passed"
 
 lint: deps-test
+	cd src/ui && npx --no-install tsc --noEmit -p . && node check-i18n.mjs
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 	@if grep -q '^name = "tokio"$$' Cargo.lock; then echo "tokio is in Cargo.lock"; exit 1; fi

@@ -693,17 +693,34 @@ fn unattended_init_from_an_answer_file_is_idempotent() {
     .contains("admin_password"));
 }
 
+/// The console is one page at `/` (it asks `setup/status` itself whether to
+/// show the first-boot setup or sign in), with its hashed bundle beside it.
+/// `make ui` builds it before the tests; an unbuilt binary fails here.
 #[test]
-fn the_setup_page_until_initialised_then_the_console() {
+fn the_console_page_and_its_bundle_are_embedded() {
     let t = harness();
     let get = |path: &str| smol::block_on(http::request(&t.app, "GET", path, None, None));
     let (st, html) = get("/");
     assert_eq!(st, 200);
-    assert!(html.contains("/ui/setup.js"), "{html}");
-    let (st, js) = get("/ui/setup.js");
+    assert!(
+        !html.contains("not built"),
+        "the console is not built: run `make ui`"
+    );
+    let js = html
+        .split('"')
+        .find(|s| s.starts_with("/assets/app-") && s.ends_with(".js"))
+        .unwrap_or_else(|| panic!("no bundle named in {html}"));
+    let (st, body) = get(js);
     assert_eq!(st, 200);
-    assert!(js.contains("/api/v1/controller/init"));
-    assert_eq!(get("/ui/nothing.js").0, 404);
+    assert!(
+        body.contains("/api/v1/setup/status"),
+        "the bundle does not ask setup/status"
+    );
+    assert!(
+        body.contains("/api/v1/controller/init"),
+        "the bundle has no first-boot setup"
+    );
+    assert_eq!(get("/assets/app-nothing.js").0, 404);
     // Status is public; init is not.
     assert_eq!(get("/api/v1/setup/status").0, 200);
     let (st, _) = smol::block_on(http::request(
@@ -715,8 +732,7 @@ fn the_setup_page_until_initialised_then_the_console() {
     ));
     assert_eq!(st, 401);
     t.ok("/api/v1/controller/init", t.body());
-    let (_, html) = get("/");
-    assert!(html.contains("/ui/console.js"), "{html}");
+    assert_eq!(get("/").1, html, "one page before and after initialisation");
 }
 
 #[test]

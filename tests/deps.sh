@@ -18,6 +18,7 @@ declare -A NEEDS=(
   [test]="wrk:wrk systemd-analyze:systemd ip:iproute2 unshare:util-linux nsenter:util-linux
           python3:python3 /usr/lib/python3/dist-packages/prometheus_client:python3-prometheus-client
           qemu-img:qemu-utils mkfs.ext4:e2fsprogs fsfreeze:util-linux losetup:mount"
+  [ui]="node:nodejs npm:npm"
   [ssh]="/usr/sbin/sshd:openssh-server ssh:openssh-client openssl:openssl"
   [browser]="chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
              node:nodejs npm:npm"
@@ -35,7 +36,7 @@ declare -A NEEDS=(
            dash:dash qemu-system-x86_64:qemu-system-x86 ip:iproute2 cpio:cpio gzip:gzip xz:xz-utils
            zstd:zstd ldd:libc-bin timeout:coreutils pkill:procps setsid:util-linux"
 )
-ORDER=(build test ssh browser libvirt image guest fuzz)
+ORDER=(build ui test ssh browser libvirt image guest fuzz)
 
 have() { # CHECK
   case "$1" in

@@ -1,0 +1,74 @@
+// Builds the console into dist/: one JS and one CSS bundle with
+// content-hashed names (plus the fonts and images PatternFly's CSS names),
+// index.html naming them, and a .gz and .br beside every text file. The
+// Rust build embeds dist/ (build.rs); `make ui` runs this after `npm ci`.
+import * as esbuild from 'esbuild';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+const out = 'dist';
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const result = await esbuild.build({
+  entryPoints: ['src/main.tsx'],
+  bundle: true,
+  minify: true,
+  sourcemap: false,
+  format: 'esm',
+  target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
+  outdir: join(out, 'assets'),
+  entryNames: 'app-[hash]',
+  assetNames: '[name]-[hash]',
+  loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.svg': 'file', '.png': 'file', '.jpg': 'file', '.otf': 'file' },
+  define: { 'process.env.NODE_ENV': '"production"' },
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+});
+
+const outputs = Object.keys(result.metafile.outputs).map((p) => relative(out, p));
+const js = outputs.find((p) => p.endsWith('.js'));
+const css = outputs.find((p) => p.endsWith('.css'));
+if (!js || !css) throw new Error(`esbuild produced no JS or CSS bundle: ${outputs.join(', ')}`);
+
+const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>vdi-appliance</title>
+<link rel="stylesheet" href="/${css}">
+<script type="module" src="/${js}"></script>
+</head>
+<body>
+<div id="root"></div>
+<noscript>The vdi-appliance console needs JavaScript.</noscript>
+</body>
+</html>
+`;
+writeFileSync(join(out, 'index.html'), html);
+
+const text = /\.(js|css|html|svg|json|ttf|otf)$/;
+let sizes = {};
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (text.test(name)) {
+      const body = readFileSync(p);
+      const gz = gzipSync(body, { level: 9 });
+      const br = brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });
+      writeFileSync(p + '.gz', gz);
+      writeFileSync(p + '.br', br);
+      sizes[relative(out, p)] = { raw: body.length, gzip: gz.length, br: br.length };
+    }
+  }
+}
+walk(out);
+const digest = createHash('sha256').update(readFileSync(join(out, js))).update(readFileSync(join(out, css))).digest('hex').slice(0, 12);
+writeFileSync(join(out, 'build.json'), JSON.stringify({ js, css, digest, sizes }, null, 1));
+const kb = (n) => (n / 1024).toFixed(1) + ' KiB';
+console.log(`ui: ${js} ${kb(sizes[js].gzip)} gzip, ${css} ${kb(sizes[css].gzip)} gzip -> ${out}/`);
