@@ -4,7 +4,10 @@
 //! admin `admin` / `s3cret-pass`, served by the real HTTP loop with the
 //! embedded console.
 //!
-//!   cargo run --example console_dev -- 127.0.0.1:5080
+//!   cargo run --example console_dev -- 127.0.0.1:5080 [--fresh]
+//!
+//! `--fresh` leaves it uninitialised (no admin either), for the first-boot
+//! setup: the setup token is printed.
 //!
 //! Not a test tier: the browser tier drives the real binary.
 
@@ -46,9 +49,23 @@ fn main() {
     let f = app::fakes(net, host);
     let settings = Settings::for_dir(dir.path().join("d"));
     let s = app::services(store, &f.backends(), settings, app::global_spawner());
-    s.admin_set_password("admin", "s3cret-pass").unwrap();
     let web = http::app(s.clone());
+    if fresh {
+        let token = s
+            .auth_setup_prepare()
+            .unwrap()
+            .map(|p| std::fs::read_to_string(p).unwrap());
+        println!(
+            "console_dev: uninitialised; setup token {}",
+            token.unwrap_or_default().trim()
+        );
+    } else {
+        s.admin_set_password("admin", "s3cret-pass").unwrap();
+    }
     smol::block_on(async {
+        if fresh {
+            return;
+        }
         let (st, login) = http::request(
             &web,
             "POST",
