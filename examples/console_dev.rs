@@ -25,6 +25,7 @@ fn main() {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:5080".into());
+    let fresh = std::env::args().any(|a| a == "--fresh");
     let dir = tempfile::tempdir().unwrap();
     let slow = dir.path().join("opt-slow");
     let fast = dir.path().join("opt-fast");
