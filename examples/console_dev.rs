@@ -48,7 +48,8 @@ fn main() {
     }));
     let host = FakeHost::with_mounts(&[&slow, &fast], &["ens192", "ens224"]);
     let f = app::fakes(net, host);
-    let settings = Settings::for_dir(dir.path().join("d"));
+    let mut settings = Settings::for_dir(dir.path().join("d"));
+    settings.config = vdi_appliance::config::Config::default().entries();
     let s = app::services(store, &f.backends(), settings, app::global_spawner());
     let web = http::app(s.clone());
     if fresh {

@@ -518,9 +518,71 @@ impl Config {
         s.user_password = crate::domain::user::PasswordPolicy {
             min: self.user_password_min as usize,
         };
+        s.config = self.entries();
         s
     }
+
+    /// Every key with its value and default, in file order, with what it
+    /// means (for the console's read-only configuration page).
+    pub fn entries(&self) -> Vec<crate::service::ConfigEntry> {
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let now = serde_json::to_value(self).unwrap_or_default();
+        let def = serde_json::to_value(Config::default()).unwrap_or_default();
+        MEANINGS
+            .iter()
+            .map(|(key, meaning)| crate::service::ConfigEntry {
+                key: key.to_string(),
+                value: now.get(key).map(text).unwrap_or_default(),
+                default: def.get(key).map(text).unwrap_or_default(),
+                meaning: meaning.to_string(),
+            })
+            .collect()
+    }
 }
+
+/// What each key means, in the order of the shipped config file.
+pub const MEANINGS: &[(&str, &str)] = &[
+    ("listen", "Address and port the API and the console listen on"),
+    ("data_dir", "Where the store (sled) and the setup token live"),
+    ("libvirt_uri", "The libvirt connection desktops and templates run on"),
+    ("log_level", "How much the service logs: error, warn, info, debug or trace"),
+    ("access_token_ttl_s", "Seconds an admin access token lasts"),
+    ("refresh_token_ttl_s", "Seconds an admin refresh token lasts (how long a sign-in lasts unused)"),
+    ("login_attempts", "Failed logins allowed per account before it is locked for a while"),
+    ("login_lockout_s", "Seconds an account stays locked after too many failed logins"),
+    ("shutdown_grace_s", "Seconds the service waits for running calls when it stops"),
+    ("libvirt_probe_s", "Seconds between libvirt reachability probes"),
+    ("network_confirm_s", "Seconds a change that moved the management address waits for confirmation before it is rolled back"),
+    ("domain_type", "libvirt domain type: kvm on real hardware, qemu where only emulation works"),
+    ("template_versions_keep", "Template versions kept on disk; older ones are merged away"),
+    ("vm_stop_timeout_s", "Seconds a graceful VM stop waits before pulling the plug"),
+    ("upload_limit_mb", "Largest image or ISO upload accepted, in MiB"),
+    ("spice_listen", "Address SPICE servers listen on (always with a password)"),
+    ("desktop_parallel", "Desktops started, stopped or made at once per server"),
+    ("desktop_poll_s", "Seconds between polls of libvirt by the desktop reconciler"),
+    ("memory_overcommit", "Memory promised to desktops of a server, as a multiple of its RAM"),
+    ("spice_ticket_s", "Seconds a SPICE ticket lets a client connect"),
+    ("terminal_session_s", "Seconds a terminal login lasts without use"),
+    ("terminal_source_check", "Classroom terminals must call from the address they claim"),
+    ("user_password_min", "Fewest characters of a desktop user's password"),
+    ("monitor_sample_s", "Seconds between readings of this server's figures"),
+    ("monitor_retention_days", "Days of monitoring history kept per server"),
+    ("monitor_full_res_h", "Hours of history kept at 30-second resolution; older history is kept in 10-minute buckets"),
+    ("monitor_down_after_s", "Seconds without a report after which a server counts as down"),
+    ("metrics_listen", "An extra listener serving only GET /metrics without a token (empty: none)"),
+    ("networkd_dir", "systemd-networkd's directory where the appliance's links are marked unmanaged (empty: none)"),
+    ("node_command", "The appliance command run over SSH on other servers"),
+    ("node_ssh_user", "The account the controller logs in as on other servers"),
+    ("node_ssh_port", "The SSH port of other servers"),
+    ("node_ssh_timeout_s", "Seconds for an SSH connection, handshake or command"),
+    ("node_join_timeout_s", "Seconds joining waits for the new server's service to register"),
+    ("node_heartbeat_s", "Seconds between a joined server's heartbeats"),
+    ("shutdown_command", "What this server runs to power off"),
+    ("reboot_command", "What this server runs to reboot"),
+];
 
 #[cfg(test)]
 mod tests {
@@ -546,6 +608,25 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:7001");
         assert_eq!(c.log_level, "debug");
         assert_eq!(rest, ["x"]);
+    }
+
+    #[test]
+    fn every_key_has_a_meaning() {
+        let keys = serde_json::to_value(Config::default()).unwrap();
+        let keys: Vec<&String> = keys.as_object().unwrap().keys().collect();
+        for k in &keys {
+            assert!(
+                MEANINGS.iter().any(|(m, _)| m == k),
+                "key `{k}` has no meaning"
+            );
+        }
+        assert_eq!(MEANINGS.len(), keys.len(), "a meaning names no key");
+        let e = Config::default().entries();
+        let listen = e.iter().find(|x| x.key == "listen").unwrap();
+        assert_eq!(
+            (listen.value.as_str(), listen.default.as_str()),
+            ("0.0.0.0:5000", "0.0.0.0:5000")
+        );
     }
 
     #[test]

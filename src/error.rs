@@ -98,6 +98,9 @@ catalogue! {
     SetupTokenInvalid = 11005, Forbidden, "The setup token is wrong.";
     SetupDone = 11006, Conflict, "An admin account already exists; first-admin setup is closed.";
     RefreshInvalid = 11007, Unauthorized, "The refresh token is unknown, revoked or expired.";
+    AdminDisabled = 11008, Forbidden, "The admin account is disabled; another admin can enable it (or `vdi-appliance admin set-password` offline).";
+    AdminExists = 11010, Conflict, "An admin account with this name exists.";
+    AdminLastOrSelf = 11011, Conflict, "Refused: an admin cannot disable or delete their own account, and the last enabled admin stays.";
     // 120xx: the generic web query
     QueryInvalid = 12001, Invalid, "A query parameter is malformed (searchtype, page, page_size).";
     QueryUnknownField = 12002, Invalid, "A query filter names a field the resource does not have.";

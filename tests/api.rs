@@ -28,6 +28,10 @@ const PW: &str = "s3cret-pass";
 #[path = "api/openapi.rs"]
 mod openapi;
 
+// Admin accounts, sign out everywhere, the configuration (the console's settings).
+#[path = "api/admins.rs"]
+mod admins;
+
 fn harness_with(tweak: impl FnOnce(&mut Settings)) -> T {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("data"), &Default::default()).unwrap());

@@ -31,6 +31,19 @@ fn unnumbered(uuid: uuid::Uuid, created_at: Millis, updated_at: Option<Millis>) 
     numbered(uuid_id(&uuid), uuid, created_at, updated_at)
 }
 
+fn admins(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
+    for (i, r) in s.admin_list()?.iter().enumerate() {
+        let base = Base {
+            id: i as u64 + 1,
+            uuid: None,
+            created_at: r.admin.created_at,
+            updated_at: Some(r.admin.updated_at),
+        };
+        sink(base, super::auth::admin_view(r));
+    }
+    Ok(())
+}
+
 fn pools(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     s.resource_pool_list()?.iter().for_each(|p| {
         sink(
@@ -341,6 +354,15 @@ fn groups(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
 /// Every listing, registered in one engine.
 pub fn engine() -> QueryEngine<Services> {
     let mut e = QueryEngine::default();
+    e.register(Listing {
+        name: "admin",
+        fields: super::auth::ADMIN_FIELDS,
+        generation: |s: &Services| {
+            s.table_generation(Table::Admin)
+                .wrapping_add(s.table_generation(Table::Session) << 32)
+        },
+        load: admins,
+    });
     e.register(Listing {
         name: "resource_pool",
         fields: resource_pool::FIELDS,

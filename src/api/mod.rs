@@ -176,3 +176,12 @@ mod tests {
         assert!(take_async(&mut serde_json::json!({"async":"yes"})).is_err());
     }
 }
+
+/// The running configuration's keys as the console shows them.
+pub fn config_view(entries: &[crate::service::ConfigEntry]) -> Value {
+    serde_json::json!({
+        "keys": entries.iter().map(|e| serde_json::json!({
+            "key": e.key, "value": e.value, "default": e.default, "meaning": e.meaning,
+        })).collect::<Vec<_>>()
+    })
+}

@@ -9,6 +9,8 @@ pub struct Admin {
     pub password_hash: String,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// A disabled account cannot log in and holds no session.
+    pub enabled: bool,
 }
 
 /// One login: the hashes of its two tokens and their expiry times.

@@ -23,6 +23,9 @@ pub struct Query {
     /// 1-based.
     pub page: usize,
     pub page_size: usize,
+    /// `ordering=-id` (or `-created_at`): newest first, the reverse of the
+    /// listing's own order (by id, which is creation order).
+    pub newest_first: bool,
 }
 
 impl Query {
@@ -42,6 +45,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Query> {
     let mut page = 1usize;
     let mut page_size = DEFAULT_PAGE_SIZE;
     let mut filters = Vec::new();
+    let mut newest_first = false;
     for (k, v) in pairs {
         match k.as_str() {
             "searchtype" => {
@@ -54,6 +58,20 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Query> {
                             Code::QueryInvalid,
                             format!(
                                 "Query `searchtype`: `{other}` is not one of all, contain, single"
+                            ),
+                        ))
+                    }
+                }
+            }
+            "ordering" => {
+                newest_first = match v.as_str() {
+                    "id" | "created_at" | "" => false,
+                    "-id" | "-created_at" => true,
+                    other => {
+                        return Err(Error::new(
+                            Code::QueryInvalid,
+                            format!(
+                                "Query `ordering`: `{other}` is not one of id, -id, created_at, -created_at"
                             ),
                         ))
                     }
@@ -84,6 +102,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Query> {
         filters,
         page,
         page_size,
+        newest_first,
     })
 }
 

@@ -1,10 +1,14 @@
-//! Login, refresh, logout and first-admin setup routes.
+//! Login, refresh, logout, first-admin setup and admin-account routes.
 
 use serde_json::{json, Value};
 
 use super::call::{Call, Reply};
-use crate::api::auth::{tokens_view, LoginReq, RefreshReq, SetupAdminReq};
+use crate::api::auth::{
+    admin_view, tokens_view, AdminCreateReq, AdminNameReq, AdminUpdateReq, LoginReq, LogoutReq,
+    RefreshReq, SetupAdminReq,
+};
 use crate::error::Result;
+use crate::service::admin::{AdminChange, AdminRow};
 
 pub async fn login(c: Call) -> Result<Reply> {
     let req: LoginReq = c.json()?;
@@ -18,11 +22,57 @@ pub async fn refresh(c: Call) -> Result<Reply> {
     Ok(Reply::data(tokens_view(&t)).on(t.admin.clone()))
 }
 
+/// `POST /api/v1/logout`, body optional: `{"all": true}` ends every
+/// session of the caller.
 pub async fn logout(c: Call) -> Result<Reply> {
+    let req: LogoutReq = if c.body.iter().all(u8::is_ascii_whitespace) {
+        LogoutReq::default()
+    } else {
+        c.json()?
+    };
+    let mut ended = 0;
     if let Some(t) = &c.token {
-        c.services.auth_logout(t).await?;
+        ended = if req.all {
+            c.services.auth_logout_all(t).await?
+        } else {
+            c.services.auth_logout(t).await?;
+            1
+        };
     }
-    Ok(Reply::data(Value::Null).on(c.actor.name.clone()))
+    Ok(Reply::data(json!({ "sessions_ended": ended })).on(c.actor.name.clone()))
+}
+
+pub async fn admin_create(c: Call) -> Result<Reply> {
+    let req: AdminCreateReq = c.json()?;
+    let a = c.services.admin_create(&req.name, &req.password).await?;
+    let row = AdminRow {
+        admin: a,
+        sessions: 0,
+    };
+    Ok(Reply::data(admin_view(&row)).on(req.name))
+}
+
+pub async fn admin_update(c: Call) -> Result<Reply> {
+    let req: AdminUpdateReq = c.json()?;
+    let change = AdminChange {
+        password: req.password,
+        enabled: req.enabled,
+    };
+    let a = c
+        .services
+        .admin_update(&c.actor.name, &req.name, change)
+        .await?;
+    let row = AdminRow {
+        admin: a,
+        sessions: 0,
+    };
+    Ok(Reply::data(admin_view(&row)).on(req.name))
+}
+
+pub async fn admin_delete(c: Call) -> Result<Reply> {
+    let req: AdminNameReq = c.json()?;
+    c.services.admin_delete(&c.actor.name, &req.name).await?;
+    Ok(Reply::data(Value::Null).on(req.name))
 }
 
 pub async fn setup_admin(c: Call) -> Result<Reply> {

@@ -56,6 +56,9 @@ fn listing_params(fields: &[&str]) -> Vec<Value> {
         json!({"name": "page_size", "in": "query", "required": false,
                "description": format!("Rows per page (default {DEFAULT_PAGE_SIZE})"),
                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}}),
+        json!({"name": "ordering", "in": "query", "required": false,
+               "description": "`-id` or `-created_at`: newest first; `id` or `created_at` (the default): oldest first",
+               "schema": {"type": "string", "enum": ["id", "-id", "created_at", "-created_at"]}}),
     ];
     out.extend(fields.iter().map(|f| {
         json!({"name": f, "in": "query", "required": false,

@@ -7,7 +7,9 @@ use super::{
     auth, bond, controller, desktop, internal, monitor, network, node, resource_pool, system,
     template, terminal,
 };
-use crate::api::auth::{LoginReq, RefreshReq, SetupAdminReq};
+use crate::api::auth::{
+    AdminCreateReq, AdminNameReq, AdminUpdateReq, LoginReq, LogoutReq, RefreshReq, SetupAdminReq,
+};
 use crate::api::desktop as dk;
 use crate::api::network as net;
 use crate::api::resource_pool::{CreateReq, DeleteReq, UpdateReq, WebDeleteReq, WebPutReq};
@@ -388,9 +390,46 @@ pub fn table() -> Vec<Route> {
             Post,
             "/api/v1/logout",
             "auth/logout",
-            "Revoke the calling session",
+            "Revoke the calling session; `{\"all\": true}` revokes every session of the caller",
         )
+        .body(schema::<LogoutReq>())
         .to(h!(auth::logout)),
+        query(
+            "/api/v1.0/admin/",
+            "admin/query",
+            "Query admin accounts: name, enabled, live sessions (never a password)",
+        ),
+        route(
+            Post,
+            "/api/v1/admin/create",
+            "admin/create",
+            "Create an admin account",
+        )
+        .body(schema::<AdminCreateReq>())
+        .to(h!(auth::admin_create)),
+        route(
+            Post,
+            "/api/v1/admin/update",
+            "admin/update",
+            "Change an admin's password or enable / disable it (not your own; the last enabled admin stays)",
+        )
+        .body(schema::<AdminUpdateReq>())
+        .to(h!(auth::admin_update)),
+        route(
+            Post,
+            "/api/v1/admin/delete",
+            "admin/delete",
+            "Delete an admin account and its sessions (not your own; the last enabled admin stays)",
+        )
+        .body(schema::<AdminNameReq>())
+        .to(h!(auth::admin_delete)),
+        route(
+            Get,
+            "/api/v1/system/config",
+            "system/config",
+            "The running configuration: every key with its value, default and meaning (read-only)",
+        )
+        .to(h!(system::config)),
         // Resource pools, server dialect (file 000).
         route(
             Post,

@@ -88,3 +88,8 @@ pub async fn query_listing(c: Call, name: &str) -> Result<Reply> {
         }
     }
 }
+
+/// `GET /api/v1/system/config`: the running configuration, read-only.
+pub async fn config(c: Call) -> Result<Reply> {
+    Ok(Reply::data(crate::api::config_view(&c.services.config())))
+}

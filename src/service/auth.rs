@@ -32,6 +32,9 @@ pub struct AuthState {
     /// Password hashing costs 7 MiB and a core: at most one per core runs
     /// at a time, whatever the number of concurrent logins.
     pub(crate) hashing: smol::lock::Semaphore,
+    /// Serialises account changes, so two admins cannot disable each other
+    /// past the last-enabled-admin rule.
+    pub(crate) admins: smol::lock::Mutex<()>,
 }
 
 impl Default for AuthState {
@@ -43,6 +46,7 @@ impl Default for AuthState {
             attempts: Mutex::default(),
             setup_token: Mutex::default(),
             hashing: smol::lock::Semaphore::new(cores),
+            admins: smol::lock::Mutex::new(()),
         }
     }
 }
@@ -193,6 +197,7 @@ impl Services {
             password_hash: hash,
             created_at: now,
             updated_at: now,
+            enabled: true,
         })?;
         self.store.flush().await?;
         *self.auth.setup_token.lock().map_err(Error::internal)? = None;
@@ -354,6 +359,12 @@ impl Services {
         if !ok {
             return Err(bad());
         }
+        if admin.as_ref().is_some_and(|a| !a.enabled) {
+            return Err(Error::new(
+                Code::AdminDisabled,
+                format!("The account `{name}` is disabled; another admin can enable it"),
+            ));
+        }
         self.attempts_succeeded(name);
         let _ = self.store.session_purge(now_ms(), None);
         let (s, t) = self.new_session(name)?;
@@ -378,7 +389,7 @@ impl Services {
             self.store.session_delete(&old)?;
             return Err(invalid());
         }
-        if self.store.admin_get(&old.admin)?.is_none() {
+        if !self.store.admin_get(&old.admin)?.is_some_and(|a| a.enabled) {
             return Err(invalid());
         }
         let (s, t) = self.new_session(&old.admin)?;
@@ -426,8 +437,10 @@ impl Services {
         let admin = Admin {
             name: name.into(),
             password_hash: hash_password(password)?,
-            created_at: existing.map(|a| a.created_at).unwrap_or(now),
+            created_at: existing.as_ref().map(|a| a.created_at).unwrap_or(now),
             updated_at: now,
+            // Offline recovery also re-enables the account.
+            enabled: true,
         };
         self.store.admin_put(&admin)?;
         self.store.session_purge(now, Some(name))?;

@@ -78,3 +78,11 @@ impl Services {
         }
     }
 }
+
+impl Services {
+    /// The configuration the service started with (empty when it was built
+    /// without a configuration, as in-process tests are).
+    pub fn config(&self) -> Vec<super::ConfigEntry> {
+        self.settings.config.clone()
+    }
+}

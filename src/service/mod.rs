@@ -1,6 +1,7 @@
 //! Use cases, one file per resource, named `<resource>_<verb>`. Services see
 //! domain types, the store and the host ports; never HTTP types.
 
+pub mod admin;
 pub mod auth;
 pub mod bond;
 pub mod controller;
@@ -117,6 +118,8 @@ pub struct Settings {
     pub nodes: NodeSettings,
     /// Set when this service runs in compute role (its role file).
     pub membership: Option<crate::domain::node::Membership>,
+    /// The whole configuration the service started with (read-only view).
+    pub config: Vec<ConfigEntry>,
 }
 
 /// Joining other servers.
@@ -183,8 +186,19 @@ impl Settings {
             monitor_down_after: Duration::from_secs(90),
             nodes: NodeSettings::default(),
             membership: None,
+            config: Vec::new(),
         }
     }
+}
+
+/// One key of the running configuration, as `GET /api/v1/system/config`
+/// shows it (values as TOML would write them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigEntry {
+    pub key: String,
+    pub value: String,
+    pub default: String,
+    pub meaning: String,
 }
 
 /// The host ports the services run with (real adapters or fakes).

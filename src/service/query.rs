@@ -489,7 +489,7 @@ impl<C> QueryEngine<C> {
         }
         let snap = self.snapshot(entry, ctx)?;
         let contain = q.search == SearchType::Contain;
-        let hits: Vec<u32> = match filters.split_first() {
+        let mut hits: Vec<u32> = match filters.split_first() {
             None => (0..snap.rows as u32).collect(),
             Some((&(col, v), rest)) => {
                 let first = if contain {
@@ -503,6 +503,9 @@ impl<C> QueryEngine<C> {
                     .collect()
             }
         };
+        if q.newest_first {
+            hits.reverse();
+        }
         if q.search == SearchType::Single {
             return match hits.first() {
                 Some(&r) => {
@@ -668,6 +671,21 @@ mod tests {
         let err = e.run(&c, "thing", &q(&[("colour", "red")])).unwrap_err();
         assert_eq!(err.code, Code::QueryUnknownField);
         assert!(err.message.contains("`colour`"));
+    }
+
+    #[test]
+    fn newest_first_reverses_and_pages_from_the_end() {
+        let (e, c) = engine();
+        let a = e
+            .run(&c, "thing", &q(&[("ordering", "-id"), ("page_size", "2")]))
+            .unwrap();
+        let ids: Vec<i64> = rows(&a).iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [3, 2]);
+        let a = e.run(&c, "thing", &q(&[("ordering", "id")])).unwrap();
+        let ids: Vec<i64> = rows(&a).iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        let err = crate::domain::query::parse(&[("ordering".into(), "name".into())]).unwrap_err();
+        assert!(err.message.contains("`ordering`"), "{err:?}");
     }
 
     #[test]

@@ -13,6 +13,9 @@ use crate::domain::clock::Millis;
 use crate::error::{Code, Error, Result};
 
 const V1: u16 = 1;
+/// Admin records since the console: V1 plus `enabled`. V1 records are read
+/// as enabled accounts and written back as V2.
+const ADMIN_V2: u16 = 2;
 const SETUP_DONE: &[u8] = b"setup_done";
 
 #[derive(Encode, Decode, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -21,6 +24,41 @@ pub(super) struct AdminV1 {
     pub password_hash: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+#[derive(Encode, Decode, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub(super) struct AdminV2 {
+    pub name: String,
+    pub password_hash: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Exports made before V2 carry no `enabled`: those accounts were all enabled.
+    #[serde(default = "enabled_default")]
+    pub enabled: bool,
+}
+
+fn enabled_default() -> bool {
+    true
+}
+
+/// An admin record of either version.
+fn admin_decode(bytes: &[u8]) -> Result<AdminV2> {
+    match codec::version(bytes)?.0 {
+        V1 => Ok(AdminV2::from(codec::decode::<AdminV1>(V1, bytes)?)),
+        _ => codec::decode::<AdminV2>(ADMIN_V2, bytes),
+    }
+}
+
+impl From<AdminV1> for AdminV2 {
+    fn from(a: AdminV1) -> Self {
+        AdminV2 {
+            name: a.name,
+            password_hash: a.password_hash,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            enabled: true,
+        }
+    }
 }
 
 #[derive(Encode, Decode, Clone, Debug, PartialEq)]
@@ -34,24 +72,26 @@ struct SessionV1 {
     created_at: i64,
 }
 
-impl From<&Admin> for AdminV1 {
+impl From<&Admin> for AdminV2 {
     fn from(a: &Admin) -> Self {
-        AdminV1 {
+        AdminV2 {
             name: a.name.clone(),
             password_hash: a.password_hash.clone(),
             created_at: a.created_at,
             updated_at: a.updated_at,
+            enabled: a.enabled,
         }
     }
 }
 
-impl From<AdminV1> for Admin {
-    fn from(a: AdminV1) -> Self {
+impl From<AdminV2> for Admin {
+    fn from(a: AdminV2) -> Self {
         Admin {
             name: a.name,
             password_hash: a.password_hash,
             created_at: a.created_at,
             updated_at: a.updated_at,
+            enabled: a.enabled,
         }
     }
 }
@@ -95,7 +135,7 @@ impl Store {
     pub fn admin_get(&self, name: &str) -> Result<Option<Admin>> {
         match self.admins.get(name.as_bytes()).map_err(Error::store)? {
             None => Ok(None),
-            Some(v) => Ok(Some(codec::decode::<AdminV1>(V1, &v)?.into())),
+            Some(v) => Ok(Some(admin_decode(&v)?.into())),
         }
     }
 
@@ -103,7 +143,7 @@ impl Store {
         self.admins
             .iter()
             .values()
-            .map(|v| Ok(codec::decode::<AdminV1>(V1, &v.map_err(Error::store)?)?.into()))
+            .map(|v| Ok(admin_decode(&v.map_err(Error::store)?)?.into()))
             .collect()
     }
 
@@ -114,7 +154,7 @@ impl Store {
 
     /// Creates the first admin, atomically refusing when setup is done.
     pub fn admin_create_first(&self, a: &Admin) -> Result<()> {
-        let bytes = codec::encode(V1, &AdminV1::from(a));
+        let bytes = codec::encode(ADMIN_V2, &AdminV2::from(a));
         txn((&self.admins, &self.meta).transaction(|(admins, meta)| {
             if meta.get(SETUP_DONE)?.is_some() {
                 return abort(Error::new(
@@ -132,12 +172,20 @@ impl Store {
 
     /// Creates or replaces an admin (offline recovery, password changes).
     pub fn admin_put(&self, a: &Admin) -> Result<()> {
-        let bytes = codec::encode(V1, &AdminV1::from(a));
+        let bytes = codec::encode(ADMIN_V2, &AdminV2::from(a));
         txn((&self.admins, &self.meta).transaction(|(admins, meta)| {
             admins.insert(a.name.as_bytes(), bytes.as_slice())?;
             meta.insert(SETUP_DONE, &[1u8])?;
             Ok(())
         }))?;
+        self.bump(Table::Admin);
+        Ok(())
+    }
+
+    /// Deletes an admin account and every session it holds.
+    pub fn admin_delete(&self, name: &str) -> Result<()> {
+        self.session_purge(i64::MIN, Some(name))?;
+        self.admins.remove(name.as_bytes()).map_err(Error::store)?;
         self.bump(Table::Admin);
         Ok(())
     }
@@ -229,15 +277,27 @@ impl Store {
         Ok(gone)
     }
 
-    pub(super) fn admin_export(&self) -> Result<Vec<AdminV1>> {
+    /// Live sessions (refresh token not expired) per admin name.
+    pub fn session_counts(&self, now: Millis) -> Result<std::collections::HashMap<String, usize>> {
+        let mut n = std::collections::HashMap::new();
+        for v in self.sessions.iter().values() {
+            let s: Session = codec::decode::<SessionV1>(V1, &v.map_err(Error::store)?)?.into();
+            if s.refresh_expires > now {
+                *n.entry(s.admin).or_insert(0) += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    pub(super) fn admin_export(&self) -> Result<Vec<AdminV2>> {
         self.admins
             .iter()
             .values()
-            .map(|v| codec::decode(V1, &v.map_err(Error::store)?))
+            .map(|v| admin_decode(&v.map_err(Error::store)?))
             .collect()
     }
 
-    pub(super) fn admin_import(&self, recs: &[AdminV1]) -> Result<()> {
+    pub(super) fn admin_import(&self, recs: &[AdminV2]) -> Result<()> {
         for r in recs {
             self.admin_put(&Admin::from(r.clone()))?;
         }
@@ -270,11 +330,38 @@ mod tests {
             password_hash: "h".into(),
             created_at: 0,
             updated_at: 0,
+            enabled: true,
         };
         s.admin_create_first(&a).unwrap();
         assert!(s.setup_done().unwrap());
         assert_eq!(s.admin_create_first(&a).unwrap_err().code, Code::SetupDone);
         assert_eq!(s.admin_get("admin").unwrap().unwrap(), a);
+    }
+
+    #[test]
+    fn a_v1_admin_reads_as_enabled_and_is_written_as_v2() {
+        let s = Store::temporary().unwrap();
+        let v1 = AdminV1 {
+            name: "old".into(),
+            password_hash: "h".into(),
+            created_at: 1,
+            updated_at: 2,
+        };
+        s.admins.insert(b"old", codec::encode(V1, &v1)).unwrap();
+        let a = s.admin_get("old").unwrap().unwrap();
+        assert!(a.enabled);
+        assert_eq!((a.created_at, a.updated_at), (1, 2));
+        let off = Admin {
+            enabled: false,
+            ..a
+        };
+        s.admin_put(&off).unwrap();
+        let raw = s.admins.get(b"old").unwrap().unwrap();
+        assert_eq!(codec::version(&raw).unwrap().0, ADMIN_V2);
+        assert!(!s.admin_get("old").unwrap().unwrap().enabled);
+        s.session_insert(&session(7, 100)).unwrap();
+        s.admin_delete("admin").unwrap();
+        assert!(s.session_by_access(&[7; 32]).unwrap().is_none());
     }
 
     #[test]

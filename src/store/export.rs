@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::admin::AdminV1;
+use super::admin::AdminV2;
 use super::controller::ControllerV1;
 use super::network::NetworkDump;
 use super::node::{NicV1, NodeV2};
@@ -21,7 +21,7 @@ struct Dump {
     format: String,
     schema_version: u32,
     resource_pools: Vec<PoolDump>,
-    admins: Vec<AdminV1>,
+    admins: Vec<AdminV2>,
     tasks: Vec<TaskV1>,
     operation_log: Vec<OpLogV1>,
     refs: Vec<RefDump>,
