@@ -261,6 +261,9 @@ fn reports_feed_top_data_history_and_overview() {
     let o = t.get("/api/v1.0/monitor/overview");
     assert_eq!(o["nodes"]["total"], 8);
     assert_eq!(o["nodes"]["down"], 1, "{}", o["nodes"]);
+    // The dashboard's counters: no terminal has called, no task is running.
+    assert_eq!(o["terminals"], json!({"total": 0, "seen_last_hour": 0}));
+    assert_eq!(o["tasks"], json!({"running": 0, "queued": 0}));
     let list = o["nodes"]["list"].as_array().unwrap();
     let s7 = list
         .iter()

@@ -99,6 +99,8 @@ pub async fn overview(c: Call) -> Result<Reply> {
         "cpu": allocation(&o.cpu),
         "memory": allocation(&o.memory),
         "storage": storage,
+        "terminals": {"total": o.terminals.0, "seen_last_hour": o.terminals.1},
+        "tasks": {"running": o.tasks.0, "queued": o.tasks.1},
     })))
 }
 

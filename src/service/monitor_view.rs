@@ -84,6 +84,10 @@ pub struct Overview {
     pub cpu: Allocation,
     pub memory: Allocation,
     pub storage: Vec<StorageOverview>,
+    /// Terminals in the registry, and those seen in the last hour.
+    pub terminals: (usize, usize),
+    /// Tasks running and waiting to run.
+    pub tasks: (usize, usize),
 }
 
 impl Services {
@@ -247,6 +251,18 @@ impl Services {
             cpu,
             memory,
             storage: self.storage_by_role()?,
+            terminals: {
+                let all = self.terminal_list()?;
+                let hour_ago = now - 3_600_000;
+                let seen = all.iter().filter(|t| t.last_seen >= hour_ago).count();
+                (all.len(), seen)
+            },
+            tasks: {
+                use crate::domain::task::TaskState;
+                let all = self.task_list()?;
+                let n = |st: TaskState| all.iter().filter(|t| t.state == st).count();
+                (n(TaskState::Running), n(TaskState::Queued))
+            },
         })
     }
 
