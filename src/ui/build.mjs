@@ -12,7 +12,11 @@ const out = 'dist';
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const result = await esbuild.build({
+// PatternFly's class maps (react-styles/*.mjs) each import their CSS, and
+// esbuild keeps a CSS import even where tree shaking drops the class map,
+// so every component's CSS would ship. A first pass finds the class maps
+// the JS really uses; the second drops the CSS of every other one.
+const common = {
   entryPoints: ['src/main.tsx'],
   bundle: true,
   minify: true,
@@ -27,7 +31,25 @@ const result = await esbuild.build({
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
-});
+};
+const probe = await esbuild.build({ ...common, write: false, outdir: join(out, 'probe') });
+const used = new Set();
+for (const [file, o] of Object.entries(probe.metafile.outputs)) {
+  if (!file.endsWith('.js')) continue;
+  for (const [input, i] of Object.entries(o.inputs)) if (i.bytesInOutput > 0 && input.includes('@patternfly/react-styles/css/')) used.add(input);
+}
+const unusedStyles = {
+  name: 'unused-patternfly-css',
+  setup(b) {
+    b.onResolve({ filter: /\.css$/ }, (args) => {
+      if (!args.importer.includes('@patternfly/react-styles/css/')) return undefined;
+      const importer = relative(process.cwd(), args.importer);
+      return used.has(importer) ? undefined : { path: args.path, namespace: 'unused-css' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'unused-css' }, () => ({ contents: '', loader: 'css' }));
+  },
+};
+const result = await esbuild.build({ ...common, plugins: [unusedStyles] });
 
 const outputs = Object.keys(result.metafile.outputs).map((p) => relative(out, p));
 const js = outputs.find((p) => p.endsWith('.js'));
@@ -40,6 +62,7 @@ const html = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>vdi-appliance</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/${css}">
 <script type="module" src="/${js}"></script>
 </head>
