@@ -13,91 +13,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
+use std::process::Command;
 
-use common::ns::{reexec_inside, sh};
-use common::{free_port, http, wait_healthy, BIN};
+use common::ns::{first_admin as admin, login, reexec_inside, sh, world, Svc};
+use common::{http, BIN};
 use serde_json::{json, Value};
 
 const INSIDE: &str = "VDI_FIRSTBOOT_INSIDE";
-
-/// The namespace's world: loopback, a management NIC with an address and a
-/// default route, a data NIC without one, and a loop-mounted storage.
-struct World {
-    dir: tempfile::TempDir,
-    storage: PathBuf,
-}
-
-fn world() -> World {
-    // Under target/ (a real disk filesystem; /tmp may be a tmpfs).
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let storage = dir.path().join("storage");
-    std::fs::create_dir_all(&storage).unwrap();
-    // A real filesystem of its own, as a partition would be (a bind mount
-    // of a directory is not offered as storage).
-    let img = dir.path().join("storage.img");
-    sh(&format!(
-        "truncate -s 256M {0} && mkfs.ext4 -q -F {0}",
-        img.display()
-    ));
-    sh(&format!(
-        "mount -o loop {} {}",
-        img.display(),
-        storage.display()
-    ));
-    sh("ip link set lo up");
-    sh("ip link add ethm type veth peer name ethm-peer");
-    sh("ip link add ethd type veth peer name ethd-peer");
-    for l in ["ethm", "ethm-peer", "ethd", "ethd-peer"] {
-        sh(&format!("ip link set {l} up"));
-    }
-    sh("ip addr add 10.213.60.2/24 dev ethm");
-    sh("ip route add default via 10.213.60.1 dev ethm");
-    World { dir, storage }
-}
-
-struct Svc {
-    child: Child,
-    port: u16,
-}
-
-impl Svc {
-    fn start(data: &Path) -> Svc {
-        let port = free_port();
-        let log = std::fs::File::create(data.with_extension("log")).unwrap();
-        let child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(data)
-            .args(["--libvirt-uri", "test:///default", "--log-level", "info"])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        wait_healthy(port, Duration::from_secs(20));
-        Svc { child, port }
-    }
-
-    /// SIGTERM and wait: a clean stop.
-    fn stop(mut self) {
-        sh(&format!("kill -TERM {}", self.child.id()));
-        let st = self.child.wait().unwrap();
-        assert!(st.success(), "exit after SIGTERM: {st}");
-    }
-}
-
-impl Drop for Svc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn ok(port: u16, path: &str, token: &str, body: Value) -> Value {
     let (st, v) = http(port, "POST", path, Some(token), Some(&body));
@@ -113,28 +36,6 @@ fn get(port: u16, path: &str, token: &str) -> Value {
     let (st, v) = http(port, "GET", path, Some(token), None);
     assert_eq!(st, 200, "{path}: {v}");
     v["data"].clone()
-}
-
-fn admin(port: u16, data: &Path, password: &str) -> String {
-    let setup = std::fs::read_to_string(data.join("setup-token")).unwrap();
-    let body = json!({"setup_token": setup.trim(), "name": "admin", "password": password});
-    assert_eq!(
-        http(port, "POST", "/api/v1/setup/admin", None, Some(&body)).0,
-        200
-    );
-    login(port, password)
-}
-
-fn login(port: u16, password: &str) -> String {
-    let (st, v) = http(
-        port,
-        "POST",
-        "/api/v1/login",
-        None,
-        Some(&json!({"name": "admin", "password": password})),
-    );
-    assert_eq!(st, 200, "{v}");
-    v["data"]["access_token"].as_str().unwrap().to_string()
 }
 
 /// `ip -j -d link show` as JSON.
