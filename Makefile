@@ -1,7 +1,7 @@
 # vdi-appliance — the two commands that matter:
 #   make run    build and run the service locally (data in ./var)
 #   make test   install what the tests need, then run every tier
-# Tiers can be run alone: make test-unit | test-api | test-images | test-host | test-process | test-netns | test-ssh | test-firstboot |
+# Tiers can be run alone: make test-unit | test-api | test-images | test-host | test-process | test-netns | test-ssh | test-firstboot | test-console |
 #   test-libvirt | test-guest | test-units | test-buildroot | test-fuzz | image-test | lint
 # make ui     builds the console (src/ui, npm + esbuild) that the binary embeds.
 # make image  builds the appliance ISO; make install puts the service on this Debian host.
@@ -26,7 +26,7 @@ DESTDIR ?=
 
 
 .PHONY: bench-desktop bench-logins bench-monitor test-images test-host install install-files deps-image image image-test test-buildroot
-.PHONY: ui deps-ui test-fuzz test-ssh run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
+.PHONY: test-console ui deps-ui test-fuzz test-ssh run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
 
 deps-build:
 	$(DEPS) build
@@ -56,7 +56,7 @@ run: build
 	@echo "  create the first admin: curl -s -X POST http://127.0.0.1:$(lastword $(subst :, ,$(LISTEN)))/api/v1/setup/admin -d '{\"setup_token\":\"'\$$(cat $(DATA)/setup-token)'\",\"name\":\"admin\",\"password\":\"<8+ chars>\"}'"
 	$(BIN) serve --listen $(LISTEN) --data-dir $(DATA) $(ARGS)
 
-test: deps-test lint test-unit test-api test-images test-host test-process test-netns test-ssh test-firstboot test-libvirt test-guest test-units test-buildroot test-fuzz image-test
+test: deps-test lint test-unit test-api test-images test-host test-process test-netns test-ssh test-firstboot test-console test-libvirt test-guest test-units test-buildroot test-fuzz image-test
 	@echo "make test: every tier passed"
 
 lint: deps-test
@@ -99,6 +99,13 @@ test-ssh: deps-test
 # page in headless Chromium.
 test-firstboot: deps-browser
 	$(CARGO) test --locked --test firstboot
+
+# The console in headless Chromium: the built binary initialised in
+# namespaces (libvirt's test driver), an admin's whole journey in English
+# and in Chinese, every page scanned by axe-core, screenshots of every page
+# in both languages in target/tmp/browser/ (index.html shows them side by side).
+test-console: deps-browser
+	$(CARGO) test --locked --test console -- --nocapture
 
 # libvirtd without systemd (as testing.md describes), started when not running.
 deps-libvirt: deps-test

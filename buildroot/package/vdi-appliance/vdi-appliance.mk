@@ -12,8 +12,9 @@ VDI_APPLIANCE_VERSION = 0.1.0
 VDI_APPLIANCE_SITE = $(BR2_EXTERNAL_VDI_APPLIANCE_PATH)/..
 VDI_APPLIANCE_SITE_METHOD = local
 VDI_APPLIANCE_LICENSE = Apache-2.0
-VDI_APPLIANCE_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude /target --exclude /buildroot
-VDI_APPLIANCE_DEPENDENCIES = libvirt host-pkgconf
+VDI_APPLIANCE_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude /target --exclude /buildroot \
+	--exclude /src/ui/node_modules --exclude /src/ui/dist
+VDI_APPLIANCE_DEPENDENCIES = libvirt host-pkgconf host-nodejs
 VDI_APPLIANCE_CARGO_ENV = PKG_CONFIG_ALLOW_CROSS=1
 
 define VDI_APPLIANCE_VENDOR_CRATES
@@ -22,6 +23,15 @@ define VDI_APPLIANCE_VENDOR_CRATES
 	mv $(@D)/.cargo-vendor.toml $(@D)/.cargo/config.toml
 endef
 VDI_APPLIANCE_POST_RSYNC_HOOKS += VDI_APPLIANCE_VENDOR_CRATES
+
+# The console (src/ui) is built before cargo, which embeds src/ui/dist
+# (build.rs): host Node.js's npm installs its packages from the npm
+# registry (the one other step that needs the network), esbuild bundles it.
+define VDI_APPLIANCE_BUILD_CONSOLE
+	cd $(@D)/src/ui && $(NPM) ci --no-audit --no-fund && \
+		$(NODEJS_BIN_ENV) $(HOST_DIR)/bin/node build.mjs
+endef
+VDI_APPLIANCE_POST_RSYNC_HOOKS += VDI_APPLIANCE_BUILD_CONSOLE
 
 # The repository's own `make install-files` (the same files as the Debian
 # image: binary, units, tmpfiles, scripts, docs, config), then the preset
