@@ -733,6 +733,50 @@ fn the_console_page_and_its_bundle_are_embedded() {
     assert_eq!(st, 401);
     t.ok("/api/v1/controller/init", t.body());
     assert_eq!(get("/").1, html, "one page before and after initialisation");
+
+    // Caching and compression: the page is never cached, the hashed bundle
+    // is immutable, and a client that accepts brotli or gzip gets the
+    // precompressed twin (smaller than the bundle itself).
+    let head = |path: &str, enc: Option<&str>| {
+        let url = tide::http::Url::parse(&format!("http://localhost{path}")).unwrap();
+        let mut req = tide::http::Request::new(tide::http::Method::Get, url);
+        req.set_peer_addr(Some("127.0.0.1:40000"));
+        if let Some(e) = enc {
+            req.insert_header("Accept-Encoding", e);
+        }
+        let mut res = smol::block_on(http::respond(&t.app, req));
+        let h = |n: &str| {
+            res.header(n)
+                .map(|v| v.as_str().to_string())
+                .unwrap_or_default()
+        };
+        let (cc, ce, csp) = (
+            h("Cache-Control"),
+            h("Content-Encoding"),
+            h("Content-Security-Policy"),
+        );
+        let len = smol::block_on(res.body_bytes()).unwrap().len();
+        (cc, ce, csp, len)
+    };
+    let (cc, _, csp, _) = head("/", None);
+    assert_eq!(cc, "no-store");
+    assert!(
+        csp.contains("script-src") || csp.contains("default-src 'self'"),
+        "{csp}"
+    );
+    let (cc, ce, _, plain) = head(js, None);
+    assert_eq!(
+        (cc.as_str(), ce.as_str()),
+        ("public, max-age=31536000, immutable", "")
+    );
+    let (_, ce, _, br) = head(js, Some("gzip, deflate, br"));
+    assert_eq!(ce, "br");
+    let (_, ce, _, gz) = head(js, Some("gzip"));
+    assert_eq!(ce, "gzip");
+    assert!(
+        br < gz && gz < plain / 2,
+        "br {br} < gzip {gz} < plain {plain}/2"
+    );
 }
 
 #[test]
