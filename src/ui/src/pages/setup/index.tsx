@@ -2,7 +2,7 @@
 // The first admin (setup token) or sign in, this server's root password, the
 // hardware probe's NICs and mounts, the default switch and subnet, then
 // controller/init as a task; when it is done the app shows sign in.
-import { Button, Content, EmptyState, EmptyStateBody, Flex, FlexItem, Page, PageSection, Spinner, Title, Wizard, WizardFooter, WizardStep, useWizardContext } from '@patternfly/react-core';
+import { Button, Content, EmptyState, EmptyStateBody, Flex, Masthead, MastheadBrand, MastheadContent, MastheadMain, Page, PageSection, Spinner, Title, Wizard, WizardFooter, WizardStep, useWizardContext } from '@patternfly/react-core';
 import { ReactNode, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, call, get, post, setSession, Task, taskDone, taskIdOf } from '../../api';
@@ -252,20 +252,27 @@ export function Setup({ status, onDone }: { status: SetupStatus; onDone: () => v
   ];
   const failedRun = run.state === 'failed' || run.state === 'lost';
   return (
-    <Page>
-      <PageSection>
-        <Flex justifyContent={{ default: 'justifyContentSpaceBetween' }} alignItems={{ default: 'alignItemsFlexStart' }}>
-          <FlexItem>
-            <Title headingLevel="h1">{t('title')}</Title>
-            <Content component="p">{t('lead')}</Content>
-          </FlexItem>
-          <FlexItem>
-            <Flex alignItems={{ default: 'alignItemsCenter' }}>
+    <Page
+      masthead={
+        <Masthead>
+          <MastheadMain>
+            <MastheadBrand>
+              <Title headingLevel="h1" size="xl">
+                {t('title')}
+              </Title>
+            </MastheadBrand>
+          </MastheadMain>
+          <MastheadContent>
+            <Flex alignItems={{ default: 'alignItemsCenter' }} justifyContent={{ default: 'justifyContentFlexEnd' }} flex={{ default: 'flex_1' }}>
               {typeof status.version === 'string' && <span className="vdi-muted">{t('version', { version: status.version })}</span>}
               <LangSwitch />
             </Flex>
-          </FlexItem>
-        </Flex>
+          </MastheadContent>
+        </Masthead>
+      }
+    >
+      <PageSection>
+        <Content component="p">{t('lead')}</Content>
       </PageSection>
       <PageSection type="wizard" aria-label={t('title')} isFilled>
         <Wizard
