@@ -230,7 +230,7 @@ export function Setup({ status, onDone }: { status: SetupStatus; onDone: () => v
     const e = fe.error;
     if (!e) return null;
     const s = e instanceof ApiError ? stepOfField(e.field) : null;
-    if (s === id || (!s && id !== 'init')) return <ErrorAlert error={e} />;
+    if (s === id || (!s && id !== 'init')) return <ErrorAlert error={e} title={e instanceof ApiError && e.code === 0 && e.status === 0 ? t('check.title') : undefined} />;
     return null;
   };
   const texts: Record<string, string> = {
