@@ -90,7 +90,7 @@ export function NetworkStep({ f, set, fe, probe }: StepProps & { probe: Probe })
           )}
         </Tbody>
       </Table>
-      {withIp.length === 0 && <Alert variant="danger" isInline title={t('network.noIp')} data-testid="error-alert" />}
+      {withIp.length === 0 && <Alert component="h3" variant="danger" isInline title={t('network.noIp')} data-testid="error-alert" />}
       <Grid hasGutter md={6}>
         <GridItem>
           <FormGroup label={t('network.ip')} fieldId="ip" isRequired>
@@ -117,9 +117,9 @@ export function NetworkStep({ f, set, fe, probe }: StepProps & { probe: Probe })
           onChange={(_e, val) => set({ is_compute: val })}
         />
         {v.supported ? (
-          <Alert variant="success" isInline isPlain title={virtBits ? t('virt.okWith', { what: virtBits }) : t('virt.ok')} />
+          <Alert component="h3" variant="success" isInline isPlain title={virtBits ? t('virt.okWith', { what: virtBits }) : t('virt.ok')} />
         ) : (
-          <Alert variant="warning" isInline title={t('virt.missing')}>
+          <Alert component="h3" variant="warning" isInline title={t('virt.missing')}>
             <List>
               {(v.missing && v.missing.length ? v.missing : [t('virt.notAvailable')]).map((m) => (
                 <ListItem key={m}>{m}</ListItem>
@@ -153,7 +153,7 @@ export function StorageStep({ f, set, fe, probe }: StepProps & { probe: Probe })
             <Th>{t('storage.size')}</Th>
             <Th>{t('storage.free')}</Th>
             {ROLES.map((r) => (
-              <Th key={r} textCenter>
+              <Th key={r} textCenter modifier="wrap">
                 {t(`role.${r}`)}
               </Th>
             ))}
@@ -197,8 +197,8 @@ export function StorageStep({ f, set, fe, probe }: StepProps & { probe: Probe })
           )}
         </Tbody>
       </Table>
-      {missing.length > 0 && (
-        <Alert variant={fe.v('storages') === 'error' ? 'danger' : 'info'} isInline title={t('storage.missing', { roles: missing.map((r) => t(`role.${r}`)).join(t('listSep')) })} />
+      {missing.length > 0 && fe.v('storages') !== 'error' && (
+        <Alert component="h3" variant="info" isInline title={t('storage.missing', { roles: missing.map((r) => t(`role.${r}`)).join(t('listSep')) })} />
       )}
     </Form>
   );

@@ -75,26 +75,21 @@ export function InitStep({ run }: { run: Run }) {
         aria-label={t('task.progress')}
         data-testid="setup-progress"
       />
-      {run.reconnecting && <Alert variant="info" isInline isPlain title={t('task.reconnecting')} />}
-      {task && task.log && task.log.length > 0 && (
-        <CodeBlock aria-label={t('task.log')} data-testid="setup-task-log">
-          <CodeBlockCode>{task.log.join('\n')}</CodeBlockCode>
-        </CodeBlock>
-      )}
+      {run.reconnecting && <Alert component="h3" variant="info" isInline isPlain title={t('task.reconnecting')} />}
       {run.state === 'failed' && (
         <>
           <ErrorAlert error={run.error} title={t('task.failed')} />
-          <Alert variant="info" isInline isPlain title={t('task.undone')} />
+          <Alert component="h3" variant="info" isInline isPlain title={t('task.undone')} />
         </>
       )}
       {run.state === 'lost' && (
         <>
           <ErrorAlert error={run.error} title={t('task.lost', { id: task?.uuid || '' })} />
-          <Alert variant="info" isInline isPlain title={t('task.lostHelp')} />
+          <Alert component="h3" variant="info" isInline isPlain title={t('task.lostHelp')} />
         </>
       )}
       {run.state === 'done' && (
-        <Alert variant="success" isInline title={t('done.title')} data-testid="setup-done">
+        <Alert component="h3" variant="success" isInline title={t('done.title')} data-testid="setup-done">
           <p>{t('done.text')}</p>
           <DescriptionList isHorizontal isCompact data-testid="setup-result">
             {shown.map((k) => (
@@ -107,7 +102,7 @@ export function InitStep({ run }: { run: Run }) {
             ))}
           </DescriptionList>
           {warnings.length > 0 && (
-            <Alert variant="warning" isInline isPlain title={t('done.warnings')}>
+            <Alert component="h4" variant="warning" isInline isPlain title={t('done.warnings')}>
               <List>
                 {warnings.map((w) => (
                   <ListItem key={w}>{w}</ListItem>
@@ -116,6 +111,14 @@ export function InitStep({ run }: { run: Run }) {
             </Alert>
           )}
         </Alert>
+      )}
+      {task && task.log && task.log.length > 0 && (
+        // Focusable, so the log can be scrolled from the keyboard.
+        <div tabIndex={0} role="region" aria-label={t('task.log')}>
+          <CodeBlock data-testid="setup-task-log">
+            <CodeBlockCode>{task.log.join('\n')}</CodeBlockCode>
+          </CodeBlock>
+        </div>
       )}
     </>
   );

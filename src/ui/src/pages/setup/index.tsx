@@ -188,15 +188,9 @@ export function Setup({ status, onDone }: { status: SetupStatus; onDone: () => v
       if (b) return bad(b, 'switch');
     }),
     review: step('review', async () => {
-      setRun({ state: 'sending' });
-      let id: string | null;
-      try {
-        id = taskIdOf(await post('/api/v1/controller/init', initBody(f)));
-        if (!id) throw localError(t('task.noId'), '');
-      } catch (e) {
-        setRun({ state: 'idle' });
-        throw e;
-      }
+      // The steps stay open until the service accepts: a refusal leads back to its field.
+      const id = taskIdOf(await post('/api/v1/controller/init', initBody(f)));
+      if (!id) throw localError(t('task.noId'), '');
       setRun({ state: 'running' });
       void follow(id);
     }),
