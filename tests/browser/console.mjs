@@ -453,6 +453,6 @@ try {
   code = 1;
 } finally {
   clearTimeout(watchdog);
-  if (doPages) writeIndex();
+  writeIndex();
 }
 process.exit(code);
