@@ -21,6 +21,7 @@ declare -A NEEDS=(
   [ui]="node:nodejs npm:npm"
   [ssh]="/usr/sbin/sshd:openssh-server ssh:openssh-client openssl:openssl"
   [browser]="chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
+             /usr/share/fonts/truetype/wqy/wqy-microhei.ttc:fonts-wqy-microhei
              node:nodejs npm:npm"
   [libvirt]="/usr/sbin/libvirtd:libvirt-daemon-system /usr/sbin/virtlogd:libvirt-daemon-system
              virsh:libvirt-clients qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils

@@ -1,6 +1,6 @@
 // Sign in: PatternFly's login page, the language switch, the envelope's
 // message on failure.
-import { LoginForm, LoginPage } from '@patternfly/react-core';
+import { ListItem, LoginForm, LoginPage } from '@patternfly/react-core';
 import { FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { call, setSession } from '../api';
@@ -26,7 +26,11 @@ export function Login() {
     }
   };
   return (
-    <LoginPage loginTitle={t('title')} loginSubtitle={t('subtitle')} brandImgSrc={undefined} footerListItems={<LangSwitch />} textContent={t('about')}>
+    <LoginPage loginTitle={t('title')} loginSubtitle={t('subtitle')} brandImgSrc={undefined} footerListItems={
+        <ListItem>
+          <LangSwitch />
+        </ListItem>
+      } textContent={t('about')}>
       <LoginForm
         showHelperText={!!error}
         helperText={error}
