@@ -55,7 +55,7 @@ export function TaskDetail({ task, onClose }: { task: Task; onClose: () => void 
           </div>
         )}
         {x.error && (
-          <Alert variant="danger" isInline title={t('detail.error')} data-testid="task-error">
+          <Alert variant="danger" isInline title={t('detail.error')} data-testid="task-error" style={{ marginTop: 'var(--pf-t--global--spacer--md)' }}>
             {x.error}
           </Alert>
         )}
