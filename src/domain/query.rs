@@ -16,6 +16,45 @@ pub enum SearchType {
     Single,
 }
 
+/// How a range filter compares a row's value with the given one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Range {
+    Gte,
+    Gt,
+    Lte,
+    Lt,
+}
+
+impl Range {
+    /// Splits `field__gte` into `field` and its comparison.
+    pub fn split(key: &str) -> Option<(&str, Range)> {
+        for (suffix, r) in [
+            ("__gte", Range::Gte),
+            ("__gt", Range::Gt),
+            ("__lte", Range::Lte),
+            ("__lt", Range::Lt),
+        ] {
+            if let Some(f) = key.strip_suffix(suffix) {
+                if !f.is_empty() {
+                    return Some((f, r));
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether `ord` (the row's value against the given one) passes.
+    pub fn admits(self, ord: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            Range::Gte => ord != Less,
+            Range::Gt => ord == Greater,
+            Range::Lte => ord != Greater,
+            Range::Lt => ord == Less,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Query {
     pub search: SearchType,
@@ -23,6 +62,10 @@ pub struct Query {
     /// 1-based.
     pub page: usize,
     pub page_size: usize,
+    /// Range filters, Django's lookups as file 001's framework spells them:
+    /// `created_at__gte=2026-12-04`, `percent__lt=50`. Numbers compare as
+    /// numbers, text (the UTC times among them) in byte order.
+    pub ranges: Vec<(String, Range, String)>,
     /// `ordering=-id` (or `-created_at`): newest first, the reverse of the
     /// listing's own order (by id, which is creation order).
     pub newest_first: bool,
@@ -46,6 +89,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Query> {
     let mut page_size = DEFAULT_PAGE_SIZE;
     let mut filters = Vec::new();
     let mut newest_first = false;
+    let mut ranges = Vec::new();
     for (k, v) in pairs {
         match k.as_str() {
             "searchtype" => {
@@ -87,7 +131,10 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Query> {
                         format!("Query `{k}`: value contains a NUL character"),
                     ));
                 }
-                filters.push((k.clone(), v.clone()));
+                match Range::split(k) {
+                    Some((f, r)) => ranges.push((f.to_string(), r, v.clone())),
+                    None => filters.push((k.clone(), v.clone())),
+                }
             }
         }
     }
@@ -102,6 +149,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<Query> {
         filters,
         page,
         page_size,
+        ranges,
         newest_first,
     })
 }

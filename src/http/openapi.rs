@@ -59,6 +59,13 @@ fn listing_params(fields: &[&str]) -> Vec<Value> {
         json!({"name": "ordering", "in": "query", "required": false,
                "description": "`-id` or `-created_at`: newest first; `id` or `created_at` (the default): oldest first",
                "schema": {"type": "string", "enum": ["id", "-id", "created_at", "-created_at"]}}),
+        json!({"name": "created_at__gte", "in": "query", "required": false,
+               "description": "Rows created at or after this UTC time (`YYYY-MM-DD[ hh:mm:ss]`). Any field \
+                   takes `__gte`, `__gt`, `__lte` and `__lt`: numbers compare as numbers, text in byte order",
+               "schema": {"type": "string"}}),
+        json!({"name": "created_at__lt", "in": "query", "required": false,
+               "description": "Rows created before this UTC time (`YYYY-MM-DD[ hh:mm:ss]`)",
+               "schema": {"type": "string"}}),
     ];
     out.extend(fields.iter().map(|f| {
         json!({"name": f, "in": "query", "required": false,

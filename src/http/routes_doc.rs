@@ -283,6 +283,7 @@ const DOCS: &[(&str, Doc)] = &[
         },
     ),
     ("system/metrics_token", OPTIONAL_BODY),
+    ("auth/logout", OPTIONAL_BODY),
     ("network/confirm", OPTIONAL_BODY),
     ("terminal/instance/groups", OPTIONAL_BODY),
 ];

@@ -13,7 +13,7 @@ use memchr::memmem;
 use serde_json::{Map, Value};
 
 use crate::domain::clock::{format_utc, Millis};
-use crate::domain::query::{Query, SearchType};
+use crate::domain::query::{Query, Range, SearchType};
 use crate::domain::text::fold;
 use crate::error::{Code, Error, Result};
 
@@ -364,6 +364,20 @@ impl Snapshot {
         }
     }
 
+    /// Whether row `row`'s column `col` compares with `value` as `op` says:
+    /// numbers as numbers, text in byte order; nulls never pass.
+    fn in_range(&self, row: u32, col: usize, op: Range, value: &str) -> bool {
+        let ord = match &self.columns[col][row as usize] {
+            Cell::Null => return false,
+            Cell::Num(v, _) => match value.trim().parse::<f64>() {
+                Ok(w) => v.partial_cmp(&w),
+                Err(_) => return false,
+            },
+            cell => Some(cell.text().as_str().cmp(value)),
+        };
+        ord.is_some_and(|o| op.admits(o))
+    }
+
     /// Writes one row as a JSON object, straight from the columns.
     fn render(&self, fields: &[&str], row: u32, out: &mut Vec<u8>) {
         out.push(b'{');
@@ -487,6 +501,19 @@ impl<C> QueryEngine<C> {
             })?;
             filters.push((col, v.as_str()));
         }
+        let mut ranges = Vec::with_capacity(q.ranges.len());
+        for (k, r, v) in &q.ranges {
+            let col = fields.iter().position(|f| f == k).ok_or_else(|| {
+                Error::new(
+                    Code::QueryUnknownField,
+                    format!(
+                        "Query `{k}__…`: {name} has no such field (fields: {})",
+                        fields.join(", ")
+                    ),
+                )
+            })?;
+            ranges.push((col, *r, v.as_str()));
+        }
         let snap = self.snapshot(entry, ctx)?;
         let contain = q.search == SearchType::Contain;
         let mut hits: Vec<u32> = match filters.split_first() {
@@ -503,6 +530,9 @@ impl<C> QueryEngine<C> {
                     .collect()
             }
         };
+        if !ranges.is_empty() {
+            hits.retain(|&r| ranges.iter().all(|&(c, op, v)| snap.in_range(r, c, op, v)));
+        }
         if q.newest_first {
             hits.reverse();
         }
@@ -686,6 +716,49 @@ mod tests {
         assert_eq!(ids, [1, 2, 3]);
         let err = crate::domain::query::parse(&[("ordering".into(), "name".into())]).unwrap_err();
         assert!(err.message.contains("`ordering`"), "{err:?}");
+    }
+
+    #[test]
+    fn range_filters_compare_numbers_and_times() {
+        let (e, c) = engine();
+        let ids = |a: Answer| -> Vec<i64> {
+            rows(&a).iter().map(|r| r["id"].as_i64().unwrap()).collect()
+        };
+        assert_eq!(
+            ids(e.run(&c, "thing", &q(&[("ram__gte", "2")])).unwrap()),
+            ids(e.run(&c, "thing", &q(&[("ram__gt", "1.5")])).unwrap())
+        );
+        let all = ids(e.run(&c, "thing", &q(&[])).unwrap());
+        let early = ids(e
+            .run(
+                &c,
+                "thing",
+                &q(&[("created_at__lt", "1970-01-01 00:00:03")]),
+            )
+            .unwrap());
+        assert_eq!(early, [1, 2]);
+        let late = ids(e
+            .run(
+                &c,
+                "thing",
+                &q(&[("created_at__gte", "1970-01-01 00:00:03")]),
+            )
+            .unwrap());
+        assert_eq!(late, [3]);
+        assert_eq!(all.len(), early.len() + late.len());
+        let day = ids(e
+            .run(
+                &c,
+                "thing",
+                &q(&[
+                    ("created_at__gte", "1970-01-01"),
+                    ("created_at__lt", "1970-01-02"),
+                ]),
+            )
+            .unwrap());
+        assert_eq!(day, all);
+        let err = e.run(&c, "thing", &q(&[("colour__gte", "1")])).unwrap_err();
+        assert!(err.message.contains("`colour__…`"), "{err:?}");
     }
 
     #[test]
