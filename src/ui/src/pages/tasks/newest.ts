@@ -1,21 +1,34 @@
-// Newest-first paging over a generic listing that answers oldest first:
-// page 1 shown is the listing's last page, its rows reversed. Exact filters
-// and substring ones (any substring filter makes the query `contain`).
-// Used by the task history and the operation log.
+// Newest-first paging over a generic listing (`ordering=-id`), with exact
+// filters, substring ones (any substring filter makes the query
+// `contain`), and a UTC day (`created_at__gte` / `created_at__lt`). Used by
+// the task history and the operation log.
 import { useState } from 'react';
 import { get, Page } from '../../api';
 import { useLoad } from '../../components/hooks';
 
 export type Filters = Record<string, string | undefined>;
 
+/** The UTC day after `YYYY-MM-DD`. */
+function nextDay(day: string): string {
+  const d = new Date(day + 'T00:00:00Z');
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
 function url(resource: string, exact: Filters, contain: Filters, page: number, pageSize: number): string {
   const p = new URLSearchParams();
-  const c = Object.entries(contain).filter(([, v]) => v && v.trim() !== '');
+  const day = contain.created_at?.trim();
+  const c = Object.entries(contain).filter(([k, v]) => k !== 'created_at' && v && v.trim() !== '');
   p.set('searchtype', c.length ? 'contain' : 'all');
+  p.set('ordering', '-id');
   p.set('page', String(page));
   p.set('page_size', String(pageSize));
   for (const [k, v] of Object.entries(exact)) if (v) p.set(k, v);
   for (const [k, v] of c) p.set(k, (v as string).trim());
+  if (day) {
+    p.set('created_at__gte', day);
+    p.set('created_at__lt', nextDay(day));
+  }
   return `/api/v1.0/${resource}/?${p.toString()}`;
 }
 
@@ -31,13 +44,9 @@ export function useNewestFirst<R>(resource: string, exact: Filters, contain: Fil
   }
   const loaded = useLoad(
     async (signal) => {
-      const head = await get<Page<R>>(url(resource, exact, contain, 1, 1), signal);
-      const last = Math.max(1, Math.ceil(head.count / pageSize));
-      const apiPage = last - page + 1;
-      const rows = apiPage >= 1 && head.count > 0 ? (await get<Page<R>>(url(resource, exact, contain, apiPage, pageSize), signal)).results.slice().reverse() : [];
-      const next = refreshMs?.(rows);
-      setMs(next);
-      return { count: head.count, rows };
+      const p = await get<Page<R>>(url(resource, exact, contain, page, pageSize), signal);
+      setMs(refreshMs?.(p.results));
+      return { count: p.count, rows: p.results };
     },
     [resource, key, page, pageSize],
     ms,
