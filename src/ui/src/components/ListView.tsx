@@ -146,6 +146,8 @@ export function ListView<R extends Row>(p: ListViewProps<R>) {
                   placeholder={t('common:list.searchBy', { field: searchLabel })}
                   value={search}
                   onChange={(_e, v) => setSearch(v)}
+                  submitSearchButtonLabel={t('common:list.search')}
+                  resetButtonLabel={t('common:list.reset')}
                   onSearch={() => setApplied(search)}
                   onClear={() => {
                     setSearch('');
@@ -182,7 +184,21 @@ export function ListView<R extends Row>(p: ListViewProps<R>) {
                 setPage(1);
               }}
               isCompact
-              titles={{ paginationAriaLabel: t('common:list.pagination') }}
+              titles={{
+                paginationAriaLabel: t('common:list.pagination'),
+                ofWord: t('common:list.of'),
+                items: t('common:list.items'),
+                page: t('common:list.page'),
+                pages: t('common:list.pages'),
+                itemsPerPage: t('common:list.itemsPerPage'),
+                perPageSuffix: t('common:list.perPageSuffix'),
+                toFirstPageAriaLabel: t('common:list.toFirst'),
+                toPreviousPageAriaLabel: t('common:list.toPrevious'),
+                toNextPageAriaLabel: t('common:list.toNext'),
+                toLastPageAriaLabel: t('common:list.toLast'),
+                currPageAriaLabel: t('common:list.currentPage'),
+                optionsToggleAriaLabel: t('common:list.perPageOptions'),
+              }}
             />
           </ToolbarItem>
         </ToolbarContent>
