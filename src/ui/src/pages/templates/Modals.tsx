@@ -13,7 +13,7 @@ import { putTemplate, Template } from './model';
 function FormModal(p: { title: string; testId: string; submitLabel: string; busy: boolean; onSubmit: () => void; onClose: () => void; children: ReactNode; valid?: boolean }) {
   const { t } = useTranslation('templates');
   return (
-    <Modal variant="small" isOpen onClose={p.onClose} aria-labelledby={`${p.testId}-title`} data-testid={p.testId}>
+    <Modal variant="small" isOpen onClose={p.onClose} aria-labelledby={`${p.testId}-title`} data-testid={`${p.testId}-modal`}>
       <ModalHeader title={p.title} labelId={`${p.testId}-title`} />
       <ModalBody>
         <Form
