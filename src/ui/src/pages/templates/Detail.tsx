@@ -119,7 +119,7 @@ export function Detail({ uuid }: { uuid: string }) {
           {btn('hard_stop', t('power.hard_stop'), () => void doPower('hard_stop'))}
           {btn('reboot', t('power.reboot'), () => void doPower('reboot'))}
           {btn('edit', t('edit.button'), () => void edit(), 'primary')}
-          {btn('save', t('save.button'), () => setDialog('save'))}
+          {btn('save', tp.status === 'installing' ? t('save.isoButton') : t('save.button'), () => setDialog('save'))}
           {btn('copy', t('copy.button'), () => setDialog('copy'), 'tertiary')}
           {btn('download', t('download.button'), () => void download(), 'tertiary')}
           {btn('hw', t('hw.button'), () => setDialog('hw'), 'tertiary')}

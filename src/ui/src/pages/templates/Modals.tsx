@@ -8,7 +8,7 @@ import { Task } from '../../api';
 import { ErrorAlert, useFieldErrors } from '../../components/errors';
 import { useTasks } from '../../components/tasks';
 import { TaskProgress } from '../../components/TaskDrawer';
-import { putTemplate, Template } from './model';
+import { putTemplate, Template, TEMPLATES } from './model';
 
 function FormModal(p: { title: string; testId: string; submitLabel: string; busy: boolean; onSubmit: () => void; onClose: () => void; children: ReactNode; valid?: boolean }) {
   const { t } = useTranslation('templates');
@@ -62,13 +62,21 @@ export function SaveModal({ template: tp, onClose }: { template: Template; onClo
   const { t } = useTranslation('templates');
   const [remark, setRemark] = useState('');
   const d = useDialogTask(() => onClose(true));
+  // A template installing from an ISO finishes with iso_save (the ISO is ejected, version 1 published).
+  const installing = tp.status === 'installing';
+  const submit = () =>
+    installing
+      ? void d.run(t('save.isoTask', { name: tp.name }), TEMPLATES, { action: 'iso_save', param: { uuid: tp.uuid, name: tp.name } })
+      : void d.run(t('save.task', { name: tp.name }), '/api/v1/template/save', { uuid: tp.uuid, desc: remark });
   return (
-    <FormModal title={t('save.title', { name: tp.name })} testId="template-save" submitLabel={t('save.submit')} busy={d.busy} onClose={() => onClose(false)} onSubmit={() => void d.run(t('save.task', { name: tp.name }), '/api/v1/template/save', { uuid: tp.uuid, desc: remark })}>
-      <p>{t('save.body', { name: tp.name, next: tp.version + 1 })}</p>
-      <FormGroup label={t('save.remark')} fieldId="save-remark">
-        <TextInput id="save-remark" data-testid="template-save-remark" value={remark} onChange={(_e, v) => setRemark(v)} validated={d.fe.v('desc')} />
-        {d.fe.help('desc')}
-      </FormGroup>
+    <FormModal title={installing ? t('save.isoTitle', { name: tp.name }) : t('save.title', { name: tp.name })} testId="template-save" submitLabel={installing ? t('save.isoSubmit') : t('save.submit')} busy={d.busy} onClose={() => onClose(false)} onSubmit={submit}>
+      <p>{installing ? t('save.isoBody', { name: tp.name }) : t('save.body', { name: tp.name, next: tp.version + 1 })}</p>
+      {!installing && (
+        <FormGroup label={t('save.remark')} fieldId="save-remark">
+          <TextInput id="save-remark" data-testid="template-save-remark" value={remark} onChange={(_e, v) => setRemark(v)} validated={d.fe.v('desc')} />
+          {d.fe.help('desc')}
+        </FormGroup>
+      )}
       {d.task && <TaskProgress task={d.task} />}
       <ErrorAlert error={d.fe.error} />
     </FormModal>
