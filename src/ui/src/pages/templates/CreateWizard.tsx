@@ -113,7 +113,7 @@ export function CreateWizard({ onClose }: { onClose: (uuid?: string) => void }) 
 
   const sourceOk = source === 'image' ? !!image : !!iso;
   return (
-    <Modal isOpen variant="large" onClose={() => onClose()} aria-label={t('create.title')} data-testid="template-wizard">
+    <Modal isOpen variant="large" onEscapePress={() => onClose()} aria-label={t('create.title')} data-testid="template-wizard">
       <Wizard
         height={560}
         onClose={() => onClose()}

@@ -143,7 +143,7 @@ export function Detail({ uuid }: { uuid: string }) {
                       {row(t('col.ip'), tp.bind_ip || '—')}
                       {row(t('col.mac'), tp.mac || '—')}
                       {row(t('col.server'), nodes.data?.find((n) => n.uuid === tp.node_uuid)?.name || '—')}
-                      {row(t('col.usedBy'), t('usedByN', { count: tp.desktop_count }))}
+                      {row(t('col.usedBy'), tp.desktop_count ? `${t('usedByN', { count: tp.desktop_count })} · ${t('desktopsN', { count: tp.terminal_count })}` : t('usedByN', { count: 0 }))}
                       {row(t('col.rooms'), tp.groups.length ? tp.groups.map((g) => g.name || g.uuid).join(', ') : t('allRooms'))}
                       {row(t('versions.kept'), tp.versions.map((v) => t('versionN', { n: v })).join(', '))}
                       {row(t('common:updated'), fmtDate(tp.updated_time))}

@@ -72,7 +72,7 @@ export function TemplateList() {
             },
             { key: 'bind_ip', title: t('col.ip') },
             { key: 'node_uuid', title: t('col.server'), render: (r) => nodeName(r.node_uuid) },
-            { key: 'desktop_count', title: t('col.usedBy'), render: (r) => t('usedByN', { count: r.desktop_count }) },
+            { key: 'desktop_count', title: t('col.usedBy'), render: (r) => (r.desktop_count ? `${t('usedByN', { count: r.desktop_count })} · ${t('desktopsN', { count: r.terminal_count })}` : t('usedByN', { count: 0 })) },
           ]}
           rowActions={(r) => [
             { title: t('common:details'), onClick: () => navigate(`templates/${r.uuid}`) },

@@ -4,10 +4,12 @@ import { Label } from '@patternfly/react-core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ConfirmModal } from '../../components/ConfirmModal';
+import { useLoad } from '../../components/hooks';
 import { ListView } from '../../components/ListView';
 import { useNotify } from '../../components/notify';
 import { useTasks } from '../../components/tasks';
 import { fmtDate } from '../../i18n';
+import { list } from '../../api';
 import { Template, TEMPLATES } from './model';
 
 interface Operation extends Record<string, unknown> {
@@ -24,6 +26,9 @@ export function Versions({ template: tp, onChanged, reloadKey }: { template: Tem
   const notify = useNotify();
   const { runTask } = useTasks();
   const [back, setBack] = useState<Operation | null>(null);
+  // The newest operation is the one the current version came from.
+  const latest = useLoad((sig) => list<Operation>(`${TEMPLATES}operate/`, { page: 1, pageSize: 1, filters: { template: tp.uuid } }, sig), [tp.uuid, tp.version, reloadKey]);
+  const latestId = latest.data?.results[0]?.uuid;
   return (
     <>
       <ListView<Operation>
@@ -39,7 +44,7 @@ export function Versions({ template: tp, onChanged, reloadKey }: { template: Tem
             title: t('col.version'),
             render: (r) => (
               <>
-                {t('versionN', { n: r.version })} {r.version === tp.version && <Label color="blue" isCompact>{t('versions.current')}</Label>}
+                {t('versionN', { n: r.version })} {r.uuid === latestId && <Label color="blue" isCompact>{t('versions.current')}</Label>}
               </>
             ),
           },
