@@ -1,13 +1,9 @@
-// The templates page (to be built).
-import { PageSection, Title } from '@patternfly/react-core';
-import { useTranslation } from 'react-i18next';
+// Templates: the list (`#/templates`) with the create wizard, and a
+// template's detail (`#/templates/<uuid>`).
 import { PageProps } from '../../app/pages';
+import { Detail } from './Detail';
+import { TemplateList } from './List';
 
-export default function Page(_p: PageProps) {
-  const { t } = useTranslation('templates');
-  return (
-    <PageSection>
-      <Title headingLevel="h1">{t('title')}</Title>
-    </PageSection>
-  );
+export default function Page({ rest }: PageProps) {
+  return rest[0] ? <Detail uuid={rest[0]} /> : <TemplateList />;
 }
