@@ -49,7 +49,7 @@ export const JOURNEY = [
       if (!j.qcow2) throw new Error('VDI_QCOW2 is not set (a small qcow2 to upload)');
       await j.nav('images');
       await j.click('images-upload');
-      await j.page.setInputFiles(j.sel('image-form-file'), j.qcow2);
+      await j.page.setInputFiles(`${j.sel('image-form-file')} input[type=file]`, j.qcow2);
       await j.fill('image-form-name', j.names.image);
       await j.choose('image-form-pool', j.names.pool);
       await j.click('image-form-submit');
@@ -77,8 +77,10 @@ export const JOURNEY = [
       await j.nav('classrooms');
       await j.click('classrooms-create');
       await j.fill('classroom-form-name', j.names.classroom);
-      await j.fill('classroom-form-start-ip', '192.0.2.160');
-      await j.fill('classroom-form-end-ip', '192.0.2.170');
+      // The two languages' classrooms must not overlap.
+      const net = j.lang.startsWith('zh') ? 62 : 61;
+      await j.fill('classroom-form-start-ip', `10.213.${net}.10`);
+      await j.fill('classroom-form-end-ip', `10.213.${net}.40`);
       await j.click('classroom-form-submit');
     },
     visible: (j) => j.page.locator(j.row(j.names.classroom)).isVisible(),

@@ -314,6 +314,7 @@ async function journey() {
 /** What a journey step gets: the page, names unique to this run, helpers. */
 function makeJourneyContext(page) {
   const run = Date.now().toString(36).slice(-5);
+  const short = lang.startsWith('zh') ? 'zh' : 'en';
   const sel = (testid) => (testid.startsWith('[') || testid.startsWith('#') || testid.startsWith('.') ? testid : `[data-testid="${testid}"]`);
   const j = {
     page,
@@ -323,15 +324,17 @@ function makeJourneyContext(page) {
     password: PASSWORD,
     admin: ADMIN,
     /** Names this run creates. */
+    // Each ends with (or, for users and the terminal, starts with) the
+    // language, so the Rust tier can find both journeys' objects.
     names: {
-      pool: `jpool-${run}`,
-      image: `jimage-${run}`,
-      template: `jtpl-${run}`,
-      classroom: `jroom-${run}`,
-      edu: `jedu-${run}`,
-      personal: `jpers-${run}`,
-      terminal: `jterm-${run}`,
-      user: `juser${run}`,
+      pool: `pool-${run}-${short}`,
+      image: `image-${run}-${short}`,
+      template: `tpl-${run}-${short}`,
+      classroom: `room-${run}-${short}`,
+      edu: `edu-${run}-${short}`,
+      personal: `pers-${run}-${short}`,
+      terminal: `seat-${short}-${run}`,
+      user: `csv-${short}-${run}-`,
     },
     tmp: mkdtempSync(join(tmpdir(), 'vdi-journey-')),
     sel,
