@@ -61,6 +61,16 @@ export interface Node extends Record<string, unknown> {
   pool_uuid: string;
   local: boolean;
   nics: NodeNic[];
+  sockets: number;
+  cores: number;
+  threads: number;
+  memory_gb: number;
+  cpu_model?: string;
+  gpu_count?: number;
+  manage_interface?: string;
+  image_interface?: string;
+  data_interface?: string;
+  inventory?: unknown;
 }
 export interface Bond extends Record<string, unknown> {
   uuid: string;
