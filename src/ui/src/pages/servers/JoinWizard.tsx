@@ -77,7 +77,7 @@ export function JoinWizard({ onClose }: { onClose: (joined: boolean) => void }) 
   const placed = Object.values(place).every(Boolean);
   const finished = task?.state === 'succeeded';
   return (
-    <Modal isOpen variant="large" onClose={() => onClose(finished)} aria-labelledby="join-title" data-testid="join-wizard">
+    <Modal isOpen variant="large" onEscapePress={() => onClose(finished)} aria-labelledby="join-title" data-testid="join-wizard">
       <Wizard
         height={560}
         header={<WizardHeader title={t('join.title')} titleId="join-title" description={t('join.description')} onClose={() => onClose(finished)} closeButtonAriaLabel={t('common:close')} />}
@@ -114,7 +114,6 @@ export function JoinWizard({ onClose }: { onClose: (joined: boolean) => void }) 
           isDisabled={!check || !placed}
           footer={{ nextButtonText: t('join.start'), onNext: () => void join(), isNextDisabled: running || finished, backButtonText: t('common:back'), isBackDisabled: running, cancelButtonText: t('common:cancel') }}
         >
-          {check && <Review ip={ip} check={check} place={place} pools={pools.data || []} switches={switches.data || []} networks={networks.data || []} />}
           {(running || task) && (
             <div data-testid="join-progress">
               {task ? <TaskProgress task={task} /> : <Alert isInline variant="info" title={t('join.starting')} />}
@@ -127,6 +126,7 @@ export function JoinWizard({ onClose }: { onClose: (joined: boolean) => void }) 
               {t('common:close')}
             </Button>
           )}
+          {check && <Review ip={ip} check={check} place={place} pools={pools.data || []} switches={switches.data || []} networks={networks.data || []} />}
         </WizardStep>
       </Wizard>
     </Modal>

@@ -26,7 +26,7 @@ export function RoleText({ role }: { role: string }) {
 
 export function CpuText({ node }: { node: Node }) {
   const { t } = useTranslation('servers');
-  return <>{t('cpuShort', { sockets: node.sockets, cores: node.cores, threads: node.threads })}</>;
+  return <>{t('cpuShort', { count: node.sockets, sockets: node.sockets, cores: node.cores, threads: node.threads })}</>;
 }
 
 export interface Overview {
