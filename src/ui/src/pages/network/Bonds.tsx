@@ -5,7 +5,7 @@
 import { Button, Checkbox, Form, FormGroup, FormSelect, FormSelectOption, List, ListItem, Modal, ModalBody, ModalFooter, ModalHeader, TextInput, ToolbarItem } from '@patternfly/react-core';
 import { FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { post } from '../../api';
+import { listAll, post } from '../../api';
 import { ConfirmModal } from '../../components/ConfirmModal';
 import { ErrorAlert, useFieldErrors } from '../../components/errors';
 import { ListView } from '../../components/ListView';
@@ -16,16 +16,25 @@ import { Bond, Node, NodeIp } from './types';
 
 const MODES = [0, 1, 6];
 
-/** The addresses (with their roles) the chosen NICs carry now. */
+/**
+ * The addresses (with their roles) that go on the bond: a bond's own
+ * (its NIC record carries the roles and gateway), then those of NICs that
+ * are joining it.
+ */
 function addressesOf(node: Node, names: string[], bond?: Bond) {
-  const ips: (NodeIp & { gateway?: string | null })[] = [];
+  const ips: NodeIp[] = [];
   let gateway: string | null = null;
+  const own = bond ? node.nics.find((n) => n.interface === bond.dev) : undefined;
+  const add = (list: NodeIp[]) => list.forEach((a) => ips.some((x) => x.ip === a.ip) || ips.push({ ...a }));
+  if (own) {
+    add(own.ip_list);
+    gateway = own.gateway || null;
+  } else if (bond) add(bond.ip_list.map((a) => ({ ...a, is_manage: a.ip === node.ip, is_image: a.ip === node.ip })));
   for (const n of node.nics) {
-    if (!names.includes(n.interface) && n.interface !== bond?.dev) continue;
-    for (const a of n.ip_list) if (!ips.some((x) => x.ip === a.ip)) ips.push({ ...a });
-    if (n.gateway) gateway = n.gateway;
+    if (!names.includes(n.interface) || bond?.slaves.includes(n.interface)) continue;
+    add(n.ip_list);
+    if (n.gateway && !gateway) gateway = n.gateway;
   }
-  for (const a of bond?.ip_list || []) if (!ips.some((x) => x.ip === a.ip)) ips.push({ ...a, is_manage: a.ip === node.ip, is_image: a.ip === node.ip });
   return { ips, gateway };
 }
 
@@ -40,7 +49,7 @@ function BondForm({ bond, nodes, nodeUuid, onClose }: { bond: Bond | null; nodes
   const [busy, setBusy] = useState(false);
   const fe = useFieldErrors();
   const node = nodes.find((n) => n.uuid === nodeId);
-  const nics = (node?.nics || []).filter((n) => n.interface !== bond?.dev && !n.interface.startsWith('bond'));
+  const nics = [...(node?.nics || [])].sort((a, b) => a.interface.localeCompare(b.interface)).filter((n) => n.interface !== bond?.dev && !n.interface.startsWith('bond'));
   const { ips, gateway } = node ? addressesOf(node, slaves, bond || undefined) : { ips: [], gateway: null };
   const submit = async (e?: FormEvent) => {
     e?.preventDefault();
@@ -142,8 +151,12 @@ export function Bonds({ nodeUuid }: { nodeUuid?: string }) {
   const [editing, setEditing] = useState<Bond | 'new' | null>(null);
   const [unbonding, setUnbonding] = useState<Bond | null>(null);
   const nodeOf = (u: string) => nodes.data?.find((n) => n.uuid === u);
+  const changed = () => {
+    setReload((n) => n + 1);
+    nodes.reload();
+  };
   const unbond = async (b: Bond) => {
-    const node = nodeOf(b.node_uuid);
+    const node = (await listAll<Node>('node', { uuid: b.node_uuid }))[0];
     if (!node) return;
     const { ips, gateway } = addressesOf(node, [], b);
     const slaves = b.slaves.map((name, i) => ({
@@ -189,7 +202,7 @@ export function Bonds({ nodeUuid }: { nodeUuid?: string }) {
           nodeUuid={nodeUuid}
           onClose={(s) => {
             setEditing(null);
-            if (s) setReload((n) => n + 1);
+            if (s) changed();
           }}
         />
       )}
@@ -202,7 +215,7 @@ export function Bonds({ nodeUuid }: { nodeUuid?: string }) {
           onClose={(ok) => {
             if (ok) {
               notify('success', t('bonds.unbonded', { name: unbonding.dev }));
-              setReload((n) => n + 1);
+              changed();
             }
             setUnbonding(null);
           }}

@@ -75,7 +75,7 @@ function SwitchForm({ sw, nodes, onClose }: { sw: VSwitch | null; nodes: Node[];
                 validated={fe.v('uplinks')}
               >
                 <FormSelectOption value="" label={t('switches.noUplink')} />
-                {n.nics.map((nic) => (
+                {[...n.nics].sort((a, b) => a.interface.localeCompare(b.interface)).map((nic) => (
                   <FormSelectOption key={nic.uuid} value={nic.uuid} label={nic.ip_list.length ? `${nic.interface} (${nic.ip_list.map((a) => a.ip).join(', ')})` : nic.interface} />
                 ))}
               </FormSelect>

@@ -2,7 +2,7 @@
 // or the default route answers `confirm_required` with `confirm_within_s`;
 // this shows the seconds left and a Confirm button (network/confirm), and
 // says that the change rolls back by itself when not confirmed.
-import { Alert, AlertActionCloseButton, Button } from '@patternfly/react-core';
+import { Alert, AlertActionCloseButton, Button, PageSection } from '@patternfly/react-core';
 import { createContext, ReactNode, useCallback, useContext, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { post } from '../../api';
@@ -15,7 +15,7 @@ const Ctx = createContext<Check>(() => {});
 /** Hand every network change's reply to this: it opens the window when asked. */
 export const useNetConfirm = () => useContext(Ctx);
 
-export function NetConfirmProvider({ children }: { children: ReactNode }) {
+export function NetConfirmProvider({ children, section }: { children: ReactNode; section?: boolean }) {
   const { t } = useTranslation('network');
   const notify = useNotify();
   const [deadline, setDeadline] = useState<number | null>(null);
@@ -56,8 +56,8 @@ export function NetConfirmProvider({ children }: { children: ReactNode }) {
       setBusy(false);
     }
   };
-  return (
-    <Ctx.Provider value={check}>
+  const alerts = (
+    <>
       {deadline !== null && (
         <Alert
           variant="warning"
@@ -78,6 +78,17 @@ export function NetConfirmProvider({ children }: { children: ReactNode }) {
         <Alert variant="info" isInline title={t('confirm.lapsed')} actionClose={<AlertActionCloseButton onClose={() => setLapsed(false)} />}>
           {t('confirm.lapsedBody')}
         </Alert>
+      )}
+    </>
+  );
+  return (
+    <Ctx.Provider value={check}>
+      {section && (deadline !== null || lapsed) ? (
+        <PageSection padding={{ default: 'noPadding' }} style={{ padding: '1rem 1.5rem 0' }}>
+          {alerts}
+        </PageSection>
+      ) : (
+        alerts
       )}
       {children}
     </Ctx.Provider>

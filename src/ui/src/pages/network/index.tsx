@@ -14,7 +14,7 @@ export default function Page(_p: PageProps) {
   const { t } = useTranslation('network');
   const [tab, setTab] = useState<string | number>('switches');
   return (
-    <NetConfirmProvider>
+    <NetConfirmProvider section>
       <PageSection>
         <Title headingLevel="h1">{t('title')}</Title>
         <p className="vdi-muted">{t('intro')}</p>
