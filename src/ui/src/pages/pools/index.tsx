@@ -1,17 +1,38 @@
 // The resource pools page: the pool listing (with each pool's server count),
 // create and edit in a modal form, delete with a confirmation naming the pool.
-import { Button, Label, PageSection, Title, ToolbarItem } from '@patternfly/react-core';
+import { Alert, Button, Label, PageSection, Title, ToolbarItem } from '@patternfly/react-core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { list, post } from '../../api';
 import { PageProps } from '../../app/pages';
 import { ConfirmModal } from '../../components/ConfirmModal';
-import { errorText } from '../../components/errors';
+import { ErrorAlert, errorText } from '../../components/errors';
 import { useLoad } from '../../components/hooks';
 import { ListView } from '../../components/ListView';
 import { useNotify } from '../../components/notify';
 import { fmtDate, fmtNumber } from '../../i18n';
 import { Pool, PoolForm } from './PoolForm';
+
+/** What still uses a pool (servers, templates, desktop groups, base images): a delete is refused while any does. */
+function InUse({ pool }: { pool: Pool }) {
+  const { t } = useTranslation('pools');
+  const { data, error } = useLoad(
+    (s) =>
+      Promise.all(
+        ['node', 'voi/education/template', 'desktop_group', 'base_image'].map((r) => list(r, { page: 1, pageSize: 1, filters: { pool_uuid: pool.uuid } }, s).then((p) => p.count)),
+      ),
+    [pool.uuid],
+  );
+  if (error) return <ErrorAlert error={error} />;
+  if (!data) return null;
+  const [servers, templates, groups, images] = data;
+  if (servers + templates + groups + images === 0) return <p>{t('deleteFree', { name: pool.name })}</p>;
+  return (
+    <Alert variant="warning" isInline title={t('deleteInUse', { name: pool.name })} data-testid="pool-in-use">
+      {[t('nServers', { count: servers }), t('nTemplates', { count: templates }), t('nGroups', { count: groups }), t('nImages', { count: images })].join(' · ')}
+    </Alert>
+  );
+}
 
 /** The number of servers in a pool (the node listing filtered by pool). */
 function NodeCount({ pool }: { pool: string }) {
@@ -89,6 +110,7 @@ export default function Page(_p: PageProps) {
             <>
               <p>{t('deleteBody', { name: deleting.name })}</p>
               {deleting.default && <p>{t('deleteDefault')}</p>}
+              <InUse pool={deleting} />
             </>
           }
           confirmLabel={t('common:delete')}
