@@ -64,10 +64,10 @@ export const JOURNEY = [
     action: async (j) => {
       await j.nav('templates');
       await j.click('templates-create');
-      await j.fill('template-wizard-name', j.names.template);
-      await j.choose('template-wizard-image', j.names.image);
-      await j.choose('template-wizard-pool', j.names.pool);
-      await j.wizardThrough('template-wizard');
+      await j.wizard('template-wizard', {
+        fill: { 'template-wizard-name': j.names.template },
+        choose: { 'template-wizard-image': j.names.image, 'template-wizard-pool': j.names.pool },
+      });
     },
     visible: (j) => j.page.locator(j.row(j.names.template)).isVisible(),
   },

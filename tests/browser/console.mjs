@@ -368,6 +368,32 @@ function makeJourneyContext(page) {
       }
       throw new Error(`${prefix}: no ${prefix}-submit after ${maxSteps} steps`);
     },
+    /**
+     * Goes through a wizard: on each step fills (`fill`) or picks (`choose`)
+     * every listed field that is visible there, then clicks Next, until
+     * `<prefix>-submit` shows; clicks it once every field was set.
+     */
+    wizard: async (prefix, { fill = {}, choose = {} } = {}, maxSteps = 12) => {
+      const left = new Map([...Object.entries(fill).map(([k, v]) => [k, ['fill', v]]), ...Object.entries(choose).map(([k, v]) => [k, ['choose', v]])]);
+      for (let k = 0; k < maxSteps; k++) {
+        await page.waitForTimeout(250);
+        for (const [id, [how, v]] of [...left]) {
+          const el = page.locator(sel(id));
+          if ((await el.count()) && (await el.first().isVisible())) {
+            if (how === 'fill') await el.first().fill(v);
+            else await j.choose(id, v);
+            left.delete(id);
+          }
+        }
+        const submit = page.locator(sel(`${prefix}-submit`));
+        if ((await submit.count()) && (await submit.first().isVisible())) {
+          if (left.size) throw new Error(`${prefix}: never saw ${[...left.keys()].join(', ')}`);
+          return submit.first().click();
+        }
+        await page.locator('.pf-v6-c-wizard__footer button.pf-m-primary').first().click();
+      }
+      throw new Error(`${prefix}: no ${prefix}-submit after ${maxSteps} steps`);
+    },
     /** Confirms a confirm dialog when one shows. */
     confirm: async () => {
       const ok = page.locator('[data-testid="confirm-ok"]');
