@@ -1,7 +1,8 @@
 //! A console to develop and screenshot against: the whole API over the
 //! hand-written fakes (no libvirt, no root), initialised as a controller
 //! with a flat network and two storage "mounts" in a temporary directory,
-//! admin `admin` / `s3cret-pass`, served by the real HTTP loop with the
+//! admin `admin` / `s3cret-pass`, a user group `staff` with user `kiosk`
+//! and the terminal she logged in on, served by the real HTTP loop with the
 //! embedded console.
 //!
 //!   cargo run --example console_dev -- 127.0.0.1:5080 [--fresh]
@@ -95,6 +96,35 @@ fn main() {
         )
         .await;
         assert_eq!(st, 200, "{r}");
+        // Something to look at: a user group, a user and the terminal she
+        // logged in on (the browser tier seeds the same).
+        let post = |path: &'static str, tok: Option<String>, body: serde_json::Value| {
+            let web = &web;
+            async move {
+                let (st, r) =
+                    http::request(web, "POST", path, tok.as_deref(), Some(&body.to_string())).await;
+                assert_eq!(st, 200, "{path}: {r}");
+                serde_json::from_str::<serde_json::Value>(&r).unwrap()
+            }
+        };
+        let staff = post(
+            "/api/v1/group/create",
+            Some(token.clone()),
+            json!({"name": "staff", "group_type": 2}),
+        )
+        .await;
+        post(
+            "/api/v1/group/user/create",
+            Some(token.clone()),
+            json!({"group_uuid": staff["data"]["uuid"], "user_name": "kiosk", "passwd": "kiosk-pass", "name": "Kiosk"}),
+        )
+        .await;
+        post(
+            "/api/v1/terminal/personal/login",
+            None,
+            json!({"user_name": "kiosk", "password": "kiosk-pass", "mac": "52:54:00:12:34:56"}),
+        )
+        .await;
     });
     let listener = http::server::bind(&addr).unwrap();
     println!(

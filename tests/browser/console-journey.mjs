@@ -7,7 +7,7 @@
 //          allowError?: true (an error alert is what the step expects) }
 // `j` (see makeJourneyContext in console.mjs): page, names (unique to the run),
 // click/fill/choose(testid, …), nav(page), row(name), confirm(), see(what),
-// wizardThrough(prefix), file(name, text), qcow2, admin, password.
+// wizard(prefix, {fill, choose}), file(name, text), qcow2, admin, password.
 // Edit the table as the pages land: the test ids are the pages' own.
 
 /** Users CSV (columns user_name,password,name,phone,email): line 3 lacks a user name. */
@@ -69,7 +69,8 @@ export const JOURNEY = [
         choose: { 'template-wizard-image': j.names.image, 'template-wizard-pool': j.names.pool },
       });
     },
-    visible: (j) => j.page.locator(j.row(j.names.template)).isVisible(),
+    // A created template opens its detail page.
+    visible: async (j) => /#\/templates\/./.test(j.page.url()) && (await j.page.locator('main h1').first().innerText()).includes(j.names.template),
   },
   {
     name: 'create-classroom',
@@ -91,23 +92,23 @@ export const JOURNEY = [
     action: async (j) => {
       await j.nav('edu');
       await j.click('edu-create');
-      await j.fill('edu-wizard-name', j.names.edu);
-      await j.choose('edu-wizard-classroom', j.names.classroom);
-      await j.choose('edu-wizard-template', j.names.template);
-      await j.wizardThrough('edu-wizard');
+      await j.wizard('edu-wizard', {
+        fill: { 'edu-wizard-name': j.names.edu },
+        choose: { 'edu-wizard-classroom': j.names.classroom, 'edu-wizard-template': j.names.template },
+      });
     },
-    visible: (j) => j.page.locator(j.row(j.names.edu)).isVisible(),
+    // A created group opens its detail page, with its power buttons.
+    visible: async (j) => /#\/edu\/./.test(j.page.url()) && (await j.page.locator(j.sel('edu-start-all')).isVisible()),
   },
   {
     name: 'start-edu-group',
     timeout: 180_000,
     action: async (j) => {
-      await j.page.click(`${j.row(j.names.edu)} a`);
       await j.click('edu-start-all');
       await j.confirm();
     },
-    // Started: the stop button is offered (the lead may make this the desktops' state).
-    visible: 'edu-stop-all',
+    // Started: the stop button is offered again once the start has finished.
+    visible: (j) => j.page.locator(`${j.sel('edu-stop-all')}:not([disabled]):not([aria-disabled=true])`).isVisible(),
   },
   {
     name: 'stop-edu-group',
@@ -116,13 +117,14 @@ export const JOURNEY = [
       await j.click('edu-stop-all');
       await j.confirm();
     },
-    visible: 'edu-start-all',
+    visible: (j) => j.page.locator(`${j.sel('edu-start-all')}:not([disabled]):not([aria-disabled=true])`).isVisible(),
   },
   {
     name: 'import-users-bad-csv',
     action: async (j) => {
       await j.nav('users');
       await j.click('users-import');
+      await j.choose('users-import-group', 'staff');
       await j.page.setInputFiles(j.sel('users-import-file'), j.file('bad.csv', badCsv(j)));
       await j.click('users-import-submit');
     },
@@ -146,6 +148,9 @@ export const JOURNEY = [
       await j.click('personal-create');
       await j.fill('personal-form-name', j.names.personal);
       await j.choose('personal-form-template', j.names.template);
+      await j.click('personal-form-type-2');
+      await j.click('personal-form-group-staff');
+      await j.fill('personal-form-count', '1');
       await j.click('personal-form-submit');
     },
     visible: (j) => j.page.locator(j.row(j.names.personal)).isVisible(),
@@ -155,11 +160,14 @@ export const JOURNEY = [
     action: async (j) => {
       await j.nav('terminals');
       await j.see('[data-testid="row"]');
-      await j.page.locator('[data-testid="row"]').first().locator('[data-testid="terminal-rename"]').click();
+      // Rename is in the row's actions menu.
+      await j.page.locator('[data-testid="row"]').first().locator('td.pf-v6-c-table__action button').click();
+      await j.click('terminal-rename');
       await j.fill('terminal-form-name', j.names.terminal);
       await j.click('terminal-form-submit');
     },
-    visible: (j) => j.page.locator(j.row(j.names.terminal)).isVisible(),
+    // The row is named "<name> (<MAC>)".
+    visible: (j) => j.page.locator(`[data-testid="row"][data-name^="${j.names.terminal} ("]`).isVisible(),
   },
   {
     name: 'task-drawer',
@@ -172,7 +180,7 @@ export const JOURNEY = [
     visible: async (j) => {
       const tasks = j.page.locator('[data-testid="drawer-task"]');
       const running = await tasks.filter({ has: j.page.locator('.pf-v6-c-progress:not(.pf-m-success):not(.pf-m-danger)') }).count();
-      return running === 0;
+      return (await tasks.count()) > 0 && running === 0;
     },
   },
   {

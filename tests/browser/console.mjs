@@ -350,6 +350,8 @@ function makeJourneyContext(page) {
     choose: async (testid, text) => {
       const el = page.locator(sel(testid));
       if ((await el.evaluate((n) => n.tagName)) === 'SELECT') {
+        // Options may still be loading: wait for the one named.
+        await el.locator('option', { hasText: text }).first().waitFor({ state: 'attached' });
         const values = await el.locator('option').evaluateAll((os, t) => os.filter((o) => o.textContent.includes(t)).map((o) => o.value), text);
         if (!values.length) throw new Error(`${testid} offers no "${text}"`);
         await el.selectOption(values[0]);
@@ -357,16 +359,6 @@ function makeJourneyContext(page) {
       }
       await el.click();
       await page.locator('[role="option"], .pf-v6-c-menu__item').filter({ hasText: text }).first().click();
-    },
-    /** Clicks a PatternFly wizard's primary footer button until `<prefix>-submit` shows, then it. */
-    wizardThrough: async (prefix, maxSteps = 10) => {
-      for (let k = 0; k < maxSteps; k++) {
-        const submit = page.locator(sel(`${prefix}-submit`));
-        if ((await submit.count()) && (await submit.first().isVisible())) return submit.first().click();
-        await page.locator('.pf-v6-c-wizard__footer button.pf-m-primary').first().click();
-        await page.waitForTimeout(200);
-      }
-      throw new Error(`${prefix}: no ${prefix}-submit after ${maxSteps} steps`);
     },
     /**
      * Goes through a wizard: on each step fills (`fill`) or picks (`choose`)
@@ -376,7 +368,8 @@ function makeJourneyContext(page) {
     wizard: async (prefix, { fill = {}, choose = {} } = {}, maxSteps = 12) => {
       const left = new Map([...Object.entries(fill).map(([k, v]) => [k, ['fill', v]]), ...Object.entries(choose).map(([k, v]) => [k, ['choose', v]])]);
       for (let k = 0; k < maxSteps; k++) {
-        await page.waitForTimeout(250);
+        // A step is drawn with its footer (its fields' options may load later: choose waits for them).
+        await page.locator('.pf-v6-c-wizard__footer button.pf-m-primary').first().waitFor();
         for (const [id, [how, v]] of [...left]) {
           const el = page.locator(sel(id));
           if ((await el.count()) && (await el.first().isVisible())) {

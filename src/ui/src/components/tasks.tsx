@@ -85,7 +85,8 @@ export function TasksProvider({ children }: { children: ReactNode }) {
       if (onProgress) progress.current.set(id, onProgress);
       track(id, title);
       const t = await done;
-      if (t.state !== 'succeeded') throw new ApiError(t.error || t.state, 1, 200);
+      // A failed task carries its message, not an envelope code (-2: shown without a code).
+      if (t.state !== 'succeeded') throw new ApiError(t.error || t.state, -2, 200);
       return t;
     },
     [track],
