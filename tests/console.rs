@@ -179,7 +179,17 @@ fn an_admins_journey_in_chromium_in_both_languages() {
         ),
         "name",
     );
+    let groups = names(
+        &rows(port, &token, "/api/v1.0/desktop_group/?page_size=100"),
+        "name",
+    );
     for lang in ["en", "zh"] {
+        assert!(
+            groups
+                .iter()
+                .any(|n| n.starts_with("pers-") && n.ends_with(lang)),
+            "personal group of {lang} in {groups:?}"
+        );
         assert!(
             pools.iter().any(|n| n.ends_with(lang)),
             "pool of the {lang} journey in {pools:?}"

@@ -277,7 +277,7 @@ export function ListView<R extends Row>(p: ListViewProps<R>) {
         </Tbody>
       </Table>
       {!loading && !error && rows.length === 0 && (
-        <EmptyState titleText={t('common:list.empty')} headingLevel="h3" variant="sm">
+        <EmptyState titleText={t('common:list.empty')} headingLevel="h2" variant="sm">
           {p.emptyText && <EmptyStateBody>{p.emptyText}</EmptyStateBody>}
         </EmptyState>
       )}
