@@ -115,6 +115,15 @@ pub fn take_async(body: &mut Value) -> Result<bool> {
     }
 }
 
+/// The running configuration's keys as the console shows them.
+pub fn config_view(entries: &[crate::service::ConfigEntry]) -> Value {
+    serde_json::json!({
+        "keys": entries.iter().map(|e| serde_json::json!({
+            "key": e.key, "value": e.value, "default": e.default, "meaning": e.meaning,
+        })).collect::<Vec<_>>()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,13 +184,4 @@ mod tests {
         assert_eq!(v, serde_json::json!({"a":1}));
         assert!(take_async(&mut serde_json::json!({"async":"yes"})).is_err());
     }
-}
-
-/// The running configuration's keys as the console shows them.
-pub fn config_view(entries: &[crate::service::ConfigEntry]) -> Value {
-    serde_json::json!({
-        "keys": entries.iter().map(|e| serde_json::json!({
-            "key": e.key, "value": e.value, "default": e.default, "meaning": e.meaning,
-        })).collect::<Vec<_>>()
-    })
 }
