@@ -4,7 +4,7 @@
 import { Button, Form, FormGroup, FormHelperText, FormSelect, FormSelectOption, Grid, GridItem, HelperText, HelperTextItem, Modal, ModalBody, ModalFooter, ModalHeader, TextArea, TextInput } from '@patternfly/react-core';
 import { FormEvent, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { listAll, post } from '../../api';
+import { ApiError, listAll, post } from '../../api';
 import { ErrorAlert, useFieldErrors } from '../../components/errors';
 import { useLoad } from '../../components/hooks';
 import { useNotify } from '../../components/notify';
@@ -61,7 +61,9 @@ export function ClassroomForm({ room, onClose }: { room: Classroom | null; onClo
         </HelperText>
       </FormHelperText>
     ) : null;
-  const v = (f: string, bad: boolean) => (bad ? 'error' : fe.v(f));
+  // An overlap with another classroom names that classroom, not a field: it is the range's error.
+  const overlap = fe.error instanceof ApiError && fe.error.code === 20703 ? fe.error.message : null;
+  const v = (f: string, bad: boolean) => (bad || overlap ? 'error' : fe.v(f));
   return (
     <Modal variant="medium" isOpen onClose={() => onClose(false)} aria-labelledby="classroom-form-title" data-testid="classroom-form">
       <ModalHeader title={room ? t('editTitle', { name: room.name }) : t('createTitle')} labelId="classroom-form-title" />
@@ -80,13 +82,13 @@ export function ClassroomForm({ room, onClose }: { room: Classroom | null; onClo
             <GridItem span={6}>
               <FormGroup label={t('startIp')} fieldId="classroom-form-start-ip" isRequired>
                 <TextInput id="classroom-form-start-ip" data-testid="classroom-form-start-ip" value={start} onChange={(_e, x) => setStart(x)} validated={v('start_ip', startBad)} placeholder={t('ipExample', { ip: '192.168.10.11' })} isRequired />
-                {fe.help('start_ip') || local(startBad, t('notAnAddress'))}
+                {fe.help('start_ip') || local(startBad, t('notAnAddress')) || local(!!overlap, overlap || '')}
               </FormGroup>
             </GridItem>
             <GridItem span={6}>
               <FormGroup label={t('endIp')} fieldId="classroom-form-end-ip" isRequired>
                 <TextInput id="classroom-form-end-ip" data-testid="classroom-form-end-ip" value={end} onChange={(_e, x) => setEnd(x)} validated={v('end_ip', endBad || !!order)} placeholder={t('ipExample', { ip: '192.168.10.60' })} isRequired />
-                {fe.help('end_ip') || local(endBad, t('notAnAddress')) || local(!!order, t('endBelowStart'))}
+                {fe.help('end_ip') || local(endBad, t('notAnAddress')) || local(!!order, t('endBelowStart')) || local(!!overlap, overlap || '')}
               </FormGroup>
             </GridItem>
           </Grid>
