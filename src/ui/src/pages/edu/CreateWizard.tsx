@@ -158,7 +158,7 @@ export function CreateWizard({ onClose }: { onClose: (uuid?: string) => void }) 
             {stepError('edu-basics')}
             <ErrorAlert error={refs.error} />
             <FormGroup label={t('common:name')} fieldId="edu-wizard-name" isRequired>
-              <TextInput id="edu-wizard-name" data-testid="edu-wizard-name" value={name} onChange={(_e, v) => setName(v)} validated={fe.v('name')} isRequired />
+              <TextInput id="edu-wizard-name" data-testid="edu-wizard-name" value={name} onChange={(_e, v) => setName(v)} validated={fe.error instanceof ApiError && fe.error.code === 20802 ? 'error' : fe.v('name')} isRequired />
               {fe.help('name')}
             </FormGroup>
             <FormGroup label={t('col.classroom')} fieldId="edu-wizard-classroom" isRequired>
@@ -240,6 +240,8 @@ export function CreateWizard({ onClose }: { onClose: (uuid?: string) => void }) 
         <WizardStep name={t('create.stepPlacement')} id="edu-placement" footer={footer(placeOk)}>
           <Form>
             {stepError('edu-placement')}
+            <Placement pool={template?.pool_uuid || ''} ramGb={template?.ram || 0} count={count} value={place} onChange={setPlace} validated={fe.v('create_info')} />
+            {fe.help('create_info')}
             <FormGroup label={t('col.network')} fieldId="edu-wizard-network">
               <FormSelect id="edu-wizard-network" data-testid="edu-wizard-network" value={network} onChange={(_e, v) => { setNetwork(v); setSubnet(''); }} validated={fe.v('network_uuid')}>
                 <FormSelectOption value="" label={t('create.networkDefault')} />
@@ -270,8 +272,6 @@ export function CreateWizard({ onClose }: { onClose: (uuid?: string) => void }) 
                 </FormHelperText>
               )}
             </FormGroup>
-            <Placement pool={template?.pool_uuid || ''} ramGb={template?.ram || 0} count={count} value={place} onChange={setPlace} validated={fe.v('create_info')} />
-            {fe.help('create_info')}
           </Form>
         </WizardStep>
         <WizardStep
