@@ -12,6 +12,23 @@ const out = 'dist';
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
+// Each language's catalogue: every namespace's file merged into one
+// content-hashed JSON asset; the bundle learns their paths as __VDI_LOCALES__
+// and fetches only the language it shows.
+const locales = {};
+mkdirSync(join(out, 'assets'), { recursive: true });
+for (const lang of readdirSync('src/locales').filter((d) => statSync(join('src/locales', d)).isDirectory()).sort()) {
+  const cat = {};
+  for (const f of readdirSync(join('src/locales', lang)).filter((f) => f.endsWith('.json')).sort()) {
+    cat[f.slice(0, -5)] = JSON.parse(readFileSync(join('src/locales', lang, f), 'utf8'));
+  }
+  const body = JSON.stringify(cat);
+  const hash = createHash('sha256').update(body).digest('hex').slice(0, 10);
+  const name = `assets/locale-${lang}-${hash}.json`;
+  writeFileSync(join(out, name), body);
+  locales[lang] = name;
+}
+
 // PatternFly's class maps (react-styles/*.mjs) each import their CSS, and
 // esbuild keeps a CSS import even where tree shaking drops the class map,
 // so every component's CSS would ship. A first pass finds the class maps
@@ -27,7 +44,7 @@ const common = {
   entryNames: 'app-[hash]',
   assetNames: '[name]-[hash]',
   loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.svg': 'file', '.png': 'file', '.jpg': 'file', '.otf': 'file' },
-  define: { 'process.env.NODE_ENV': '"production"' },
+  define: { 'process.env.NODE_ENV': '"production"', __VDI_LOCALES__: JSON.stringify(locales) },
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
@@ -91,7 +108,7 @@ function walk(dir) {
   }
 }
 walk(out);
-const digest = createHash('sha256').update(readFileSync(join(out, js))).update(readFileSync(join(out, css))).digest('hex').slice(0, 12);
-writeFileSync(join(out, 'build.json'), JSON.stringify({ js, css, digest, sizes }, null, 1));
+const digest = createHash('sha256').update(readFileSync(join(out, js))).update(readFileSync(join(out, css))).update(JSON.stringify(locales)).digest('hex').slice(0, 12);
+writeFileSync(join(out, 'build.json'), JSON.stringify({ js, css, locales, digest, sizes }, null, 1));
 const kb = (n) => (n / 1024).toFixed(1) + ' KiB';
-console.log(`ui: ${js} ${kb(sizes[js].gzip)} gzip, ${css} ${kb(sizes[css].gzip)} gzip -> ${out}/`);
+console.log(`ui: ${js} ${kb(sizes[js].gzip)} gzip, ${css} ${kb(sizes[css].gzip)} gzip, ${Object.entries(locales).map(([l, p]) => `${l} ${kb(sizes[p].gzip)}`).join(', ')} gzip -> ${out}/`);

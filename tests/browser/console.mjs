@@ -340,7 +340,12 @@ function makeJourneyContext(page) {
     sel,
     row: (name) => `[data-testid="row"][data-name="${name}"]`,
     click: (testid) => page.click(sel(testid)),
-    fill: (testid, value) => page.fill(sel(testid), value),
+    /** Fills a text field, or the input inside a composite one (PatternFly's NumberInput). */
+    fill: async (testid, value) => {
+      const el = page.locator(sel(testid)).first();
+      const own = await el.evaluate((n) => ['INPUT', 'TEXTAREA', 'SELECT'].includes(n.tagName));
+      await (own ? el : el.locator('input').first()).fill(value);
+    },
     /** Opens a page through the navigation. */
     nav: async (p) => {
       await page.click(`[data-testid="nav-${p}"]`);
@@ -373,7 +378,7 @@ function makeJourneyContext(page) {
         for (const [id, [how, v]] of [...left]) {
           const el = page.locator(sel(id));
           if ((await el.count()) && (await el.first().isVisible())) {
-            if (how === 'fill') await el.first().fill(v);
+            if (how === 'fill') await j.fill(id, v);
             else await j.choose(id, v);
             left.delete(id);
           }

@@ -1,10 +1,11 @@
 // i18next with the two complete catalogues (English, Simplified Chinese),
-// one JSON file per namespace under locales/<lang>/; the language is the
-// one the user chose (localStorage), else the browser's. Numbers, sizes
+// one JSON file per namespace under locales/<lang>/, fetched one language at
+// a time (locales/index.ts); the language is the one the user chose
+// (localStorage), else the browser's. Numbers, sizes
 // and dates go through Intl in the current language.
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import { catalogues, namespaces } from './locales';
+import { loadCatalogue, namespaces } from './locales';
 
 export const LANGS = [
   { code: 'en', label: 'English' },
@@ -23,14 +24,25 @@ export function initialLang(): Lang {
   return 'en';
 }
 
-export function setLang(l: Lang) {
+async function addCatalogue(l: Lang) {
+  const c = await loadCatalogue(l);
+  for (const ns of namespaces) i18n.addResourceBundle(l, ns, c[ns], true, true);
+}
+
+/** Switches the language once its catalogue is here. */
+export async function setLang(l: Lang) {
   localStorage.setItem(STORE, l);
-  void i18n.changeLanguage(l);
+  await addCatalogue(l);
+  await i18n.changeLanguage(l);
   document.documentElement.lang = l;
 }
 
+/** Resolves when the first language's catalogue is loaded (main.tsx renders after it). */
+export const i18nReady = addCatalogue(initialLang()).then(() => i18n.changeLanguage(initialLang()));
+
 void i18n.use(initReactI18next).init({
-  resources: catalogues,
+  resources: {},
+  partialBundledLanguages: true,
   lng: initialLang(),
   fallbackLng: false,
   ns: namespaces,

@@ -14,7 +14,7 @@ export function LangSwitch() {
       isOpen={open}
       selected={current.code}
       onSelect={(_e, v) => {
-        setLang(v as Lang);
+        void setLang(v as Lang);
         setOpen(false);
       }}
       onOpenChange={setOpen}
