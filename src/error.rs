@@ -302,6 +302,43 @@ pub fn catalogue_markdown() -> String {
     out
 }
 
+/// How many refused rows an import names before "and N more".
+pub const REFUSALS_SHOWN: usize = 50;
+
+/// The refused rows of an import (CSV): one error naming each, as one message
+/// with a line per row (the code is the first row's).
+#[derive(Default)]
+pub struct Refusals {
+    first: Option<Error>,
+    lines: Vec<String>,
+    pub count: usize,
+}
+
+impl Refusals {
+    pub fn add(&mut self, e: Error) {
+        self.count += 1;
+        if self.lines.len() < REFUSALS_SHOWN {
+            self.lines.push(e.message.clone());
+        }
+        self.first.get_or_insert(e);
+    }
+
+    pub fn into_result(self) -> Result<()> {
+        let Some(mut e) = self.first else {
+            return Ok(());
+        };
+        let mut msg = self.lines.join("\n");
+        if self.count > self.lines.len() {
+            msg.push_str(&format!(
+                "\nand {} more refused lines",
+                self.count - self.lines.len()
+            ));
+        }
+        e.message = msg;
+        Err(e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -713,6 +713,22 @@ fn csv_imports_are_all_or_nothing_and_name_the_bad_line() {
         20902,
         "line 1",
     );
+    // Every bad line is named at once, one per line of the message, so a
+    // file is fixed in one round (six columns and a bad name here).
+    let csv = "zed,secret11\nann,secret22,A,1,a@x.org,extra\ncat,secret33\nbo b,secret44\n";
+    let (st, v) = t.call(
+        "POST",
+        "/api/v1/group/user/import",
+        Some(json!({"group_uuid": g, "csv": csv})),
+    );
+    assert!(st >= 400 && v["code"].as_i64() != Some(0), "{v}");
+    let msg = v["msg"].as_str().unwrap();
+    let lines: Vec<&str> = msg.lines().collect();
+    assert_eq!(lines.len(), 2, "{msg}");
+    assert!(
+        lines[0].starts_with("CSV line 2") && lines[1].starts_with("CSV line 4"),
+        "{msg}"
+    );
     assert_eq!(users(&t), 1);
     // A good file as JSON, then one as the raw body.
     let csv = "\u{feff}user_name,password,name,phone,email\r\nann,secret11,\"Ann, A.\",123,ann@x.org\r\nbob,secret22,Bob,,\r\n";

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::template::{int, opt_flag, opt_uuid, some_flag, uuid};
 use crate::domain::clock::format_utc;
 use crate::domain::user::{PasswordPolicy, User};
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::service::user::{UserPatch, UserSpec};
 
 /// Create a user (file 000 `/group/user/create`).
@@ -223,8 +223,9 @@ fn column(cell: &str) -> Option<usize> {
     }
 }
 
-/// Reads a CSV of users into specs with the line each came from; the
-/// first bad row is named and nothing is returned.
+/// Reads a CSV of users into specs with the line each came from; when rows
+/// are bad, every one of them is named (one per line of the message, the
+/// first [`crate::error::REFUSALS_SHOWN`]) and nothing is returned.
 ///
 /// The file carries passwords: no error names a cell's content (a password
 /// in the wrong place would land in the reply and the operation log), only
@@ -266,8 +267,9 @@ pub fn import_rows(
         }
     }
     let mut out = Vec::new();
+    let mut refused = crate::error::Refusals::default();
     for r in rows {
-        if out.len() == IMPORT_MAX_ROWS {
+        if out.len() + refused.count == IMPORT_MAX_ROWS {
             return Err(Error::invalid(
                 "csv",
                 format!("more than {IMPORT_MAX_ROWS} users; split the file"),
@@ -275,29 +277,36 @@ pub fn import_rows(
         }
         let at = |c: usize| r.fields.get(order[c]).map(|s| s.trim()).unwrap_or("");
         if r.fields.len() > 5 {
-            return Err(Error::invalid(
-                "csv",
+            refused.add(Error::new(
+                Code::InvalidField,
                 format!(
-                    "line {}: {} columns, at most 5 (user_name, password, name, phone, email)",
+                    "CSV line {}: {} columns, at most 5 (user_name, password, name, phone, email)",
                     r.line,
                     r.fields.len()
                 ),
             ));
+            continue;
         }
         let row = |e: Error| Error::new(e.code, format!("CSV line {}: {}", r.line, e.message));
-        out.push((
-            r.line,
-            UserSpec {
-                group,
-                user_name: login_name("user_name", at(0)).map_err(row)?,
-                password: policy.check("password", at(1)).map_err(row)?,
-                name: at(2).to_string(),
-                phone: at(3).to_string(),
-                email: at(4).to_string(),
-                enabled,
-            },
-        ));
+        let spec = login_name("user_name", at(0))
+            .and_then(|user_name| Ok((user_name, policy.check("password", at(1))?)));
+        match spec {
+            Ok((user_name, password)) => out.push((
+                r.line,
+                UserSpec {
+                    group,
+                    user_name,
+                    password,
+                    name: at(2).to_string(),
+                    phone: at(3).to_string(),
+                    email: at(4).to_string(),
+                    enabled,
+                },
+            )),
+            Err(e) => refused.add(row(e)),
+        }
     }
+    refused.into_result()?;
     if out.is_empty() {
         return Err(Error::invalid("csv", "has no user rows"));
     }

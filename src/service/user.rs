@@ -187,20 +187,21 @@ impl Services {
         };
         self.user_group_check(&first.group)?;
         let mut seen = std::collections::HashMap::new();
+        let mut refused = crate::error::Refusals::default();
         for (line, s) in &rows {
             if let Some(before) = seen.insert(fold(&s.user_name), *line) {
-                return Err(Error::new(
+                refused.add(Error::new(
                     Code::UserNameExists,
                     format!("CSV line {line}: the user name is also on line {before}"),
                 ));
-            }
-            if self.store.user_by_name(&s.user_name)?.is_some() {
-                return Err(Error::new(
+            } else if self.store.user_by_name(&s.user_name)?.is_some() {
+                refused.add(Error::new(
                     Code::UserNameExists,
                     format!("CSV line {line}: a user with this name already exists"),
                 ));
             }
         }
+        refused.into_result()?;
         // Each row has its own password: hash a core's worth at a time (each
         // hash takes 7 MiB).
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
