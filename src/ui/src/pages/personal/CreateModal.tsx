@@ -257,7 +257,7 @@ export function CreateModal({ onClose }: { onClose: (created: boolean) => void }
                   {fe.help('prefix') || (
                     <FormHelperText>
                       <HelperText>
-                        <HelperTextItem>{t('create.prefixHelp', { example: `${prefix || 'pd'}-${String(Number(postfixStart) || 1).padStart(Number(postfix) || 0, '0')}` })}</HelperTextItem>
+                        <HelperTextItem>{t('create.prefixHelp', { example: `${prefix || 'pd'}${String(Number(postfixStart) || 1).padStart(Number(postfix) || 0, '0')}` })}</HelperTextItem>
                       </HelperText>
                     </FormHelperText>
                   )}

@@ -142,6 +142,7 @@ export function prefixFrom(name: string): string {
     .trim()
     .replace(/[^A-Za-z0-9_-]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 24);
-  return p || 'pd';
+    .slice(0, 24)
+    .replace(/-+$/, '');
+  return `${p || 'pd'}-`;
 }
