@@ -1,13 +1,9 @@
-// The personal page (to be built).
-import { PageSection, Title } from '@patternfly/react-core';
-import { useTranslation } from 'react-i18next';
+// Personal desktop groups: the list (`#/personal`) with the create form, and
+// a group's detail with its desktops (`#/personal/<uuid>`).
 import { PageProps } from '../../app/pages';
+import { Detail } from './Detail';
+import { GroupList } from './List';
 
-export default function Page(_p: PageProps) {
-  const { t } = useTranslation('personal');
-  return (
-    <PageSection>
-      <Title headingLevel="h1">{t('title')}</Title>
-    </PageSection>
-  );
+export default function Page({ rest }: PageProps) {
+  return rest[0] ? <Detail uuid={rest[0]} /> : <GroupList />;
 }
