@@ -5,13 +5,17 @@
 export class ApiError extends Error {
   code: number;
   status: number;
-  /** The field the message names (its first `backticked` word), if any. */
+  /**
+   * The field the message names, if any: the service writes "Field `x`: …"
+   * (or "Query `x`", or starts with "`x` …"); a backticked word elsewhere is
+   * an object's name ("Desktop group `x` already exists"), not a field.
+   */
   field?: string;
   constructor(message: string, code: number, status: number) {
     super(message);
     this.code = code;
     this.status = status;
-    const m = /`([A-Za-z_][\w.[\]]*)`/.exec(message);
+    const m = /(?:\b(?:Field|Query) |^)`([A-Za-z_][\w.[\]]*)`/m.exec(message);
     if (m) this.field = m[1];
   }
 }
