@@ -145,6 +145,12 @@ fn an_admins_journey_in_chromium_in_both_languages() {
             "users",
             "oplog",
             "settings",
+            "classrooms",
+            "edu",
+            "personal",
+            "template-detail",
+            "edu-detail",
+            "personal-detail",
         ] {
             assert!(
                 out.join(lang).join(format!("{page}.png")).is_file(),

@@ -34,7 +34,12 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 /** Every page of the console, in the order the index shows them. */
 const PAGES = ['dashboard', 'servers', 'network', 'pools', 'images', 'templates', 'classrooms', 'edu', 'personal', 'users', 'terminals', 'tasks', 'oplog', 'settings'];
 /** Detail pages: the first row of a listing, opened at its own address. */
-const DETAILS = [{ name: 'server-detail', list: '/api/v1.0/node/?searchtype=all&page=1&page_size=1', path: (r) => `servers/${r.uuid}` }];
+const DETAILS = [
+  { name: 'server-detail', list: '/api/v1.0/node/?searchtype=all&page=1&page_size=1', path: (r) => `servers/${r.uuid}` },
+  { name: 'template-detail', list: '/api/v1.0/voi/education/template/?searchtype=all&page=1&page_size=1', path: (r) => `templates/${r.uuid}` },
+  { name: 'edu-detail', list: '/api/v1.0/voi/education/desktop/?searchtype=all&page=1&page_size=1', path: (r) => `edu/${r.uuid}` },
+  { name: 'personal-detail', list: '/api/v1.0/desktop_group/?searchtype=all&kind=personal&page=1&page_size=1', path: (r) => `personal/${r.uuid}` },
+];
 
 const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith('--')));

@@ -26,34 +26,32 @@ export function Login() {
     }
   };
   return (
-    <>
-      {/* PatternFly draws the box's title as h2: the page's own h1 is for screen readers. */}
+    <LoginPage loginTitle={t('title')} loginSubtitle={t('subtitle')} brandImgSrc={undefined} footerListItems={
+        <ListItem>
+          <LangSwitch />
+        </ListItem>
+      } textContent={t('about')}>
+      {/* PatternFly draws the box's title as h2: the page's own h1 (inside the main landmark) is for screen readers. */}
       <h1 className="pf-v6-screen-reader">{t('heading')}</h1>
-      <LoginPage loginTitle={t('title')} loginSubtitle={t('subtitle')} brandImgSrc={undefined} footerListItems={
-          <ListItem>
-            <LangSwitch />
-          </ListItem>
-        } textContent={t('about')}>
-        <LoginForm
-          showHelperText={!!error}
-          helperText={error}
-          helperTextIcon={undefined}
-          usernameLabel={t('name')}
-          usernameValue={name}
-          onChangeUsername={(_e, v) => setName(v)}
-          isValidUsername={!error}
-          passwordLabel={t('password')}
-          passwordValue={password}
-          onChangePassword={(_e, v) => setPassword(v)}
-          isValidPassword={!error}
-          isShowPasswordEnabled
-          showPasswordAriaLabel={t('showPassword')}
-          hidePasswordAriaLabel={t('hidePassword')}
-          loginButtonLabel={t('submit')}
-          isLoginButtonDisabled={busy || !name || !password}
-          onLoginButtonClick={submit}
-        />
-      </LoginPage>
-    </>
+      <LoginForm
+        showHelperText={!!error}
+        helperText={error}
+        helperTextIcon={undefined}
+        usernameLabel={t('name')}
+        usernameValue={name}
+        onChangeUsername={(_e, v) => setName(v)}
+        isValidUsername={!error}
+        passwordLabel={t('password')}
+        passwordValue={password}
+        onChangePassword={(_e, v) => setPassword(v)}
+        isValidPassword={!error}
+        isShowPasswordEnabled
+        showPasswordAriaLabel={t('showPassword')}
+        hidePasswordAriaLabel={t('hidePassword')}
+        loginButtonLabel={t('submit')}
+        isLoginButtonDisabled={busy || !name || !password}
+        onLoginButtonClick={submit}
+      />
+    </LoginPage>
   );
 }
