@@ -250,14 +250,26 @@ fn an_admins_journey_in_chromium_in_both_languages() {
     for a in [
         "resource_pool/create",
         "template/create",
-        "group/user/import",
+        "user/import",
+        "desktop_education/create",
+        "desktop_education/start",
+        "desktop_education/stop",
+        "desktop_personal/create",
+        "terminal/put",
         "auth/logout",
     ] {
-        assert!(
-            actions.iter().any(|x| x.contains(a)),
-            "{a} in the operation log: {actions:?}"
+        assert_eq!(
+            actions.iter().filter(|x| *x == a).count(),
+            if a == "user/import" { 4 } else { 2 },
+            "{a} once per language (imports twice: the refused file too): {actions:?}"
         );
     }
+    // The refused file is logged as a failure, in each language.
+    let refused = log
+        .iter()
+        .filter(|e| e["action"] == "user/import" && e["result"] == "failure")
+        .count();
+    assert_eq!(refused, 2, "{log:?}");
     svc.stop();
     sh(&format!("umount {}", w.storage.display()));
 }

@@ -476,9 +476,10 @@ const watchdog = setTimeout(async () => {
 
 let code = 0;
 try {
+  // The journey first: the page scan then also opens what it made (detail pages).
+  if (doJourney) await journey();
   if (doPages) await pages();
   if (doFirstLoad) await firstLoad();
-  if (doJourney) await journey();
   console.log('CONSOLE OK');
 } catch (err) {
   if (!err.reported) await reportFailure(err);

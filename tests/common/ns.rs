@@ -62,10 +62,11 @@ pub fn world() -> World {
     let storage = dir.path().join("storage");
     std::fs::create_dir_all(&storage).unwrap();
     // A real filesystem of its own, as a partition would be (a bind mount
-    // of a directory is not offered as storage).
+    // of a directory is not offered as storage); sparse, 2 GiB so the
+    // console journey's desktops fit.
     let img = dir.path().join("storage.img");
     sh(&format!(
-        "truncate -s 256M {0} && mkfs.ext4 -q -F {0}",
+        "truncate -s 2G {0} && mkfs.ext4 -q -F {0}",
         img.display()
     ));
     sh(&format!(

@@ -24,7 +24,9 @@ export function Chart({ series, ariaLabel, avgLabel, maxLabel }: { series: Serie
         width: Math.max(el.clientWidth, 280),
         height: 180,
         legend: { show: true },
-        scales: { x: { time: true } },
+        // At least an hour wide, ending at the newest point: a few points
+        // (a server that just joined) would otherwise stretch over years.
+        scales: { x: { time: true, range: (_u, min, max) => (max - min < 3600 ? [max - 3600, max] : [min, max]) } },
         axes: [{}, { values: (_u, vals) => vals.map((v) => series.format(v)), size: 70 }],
         series: [
           {},
