@@ -1,51 +1,22 @@
 // Education desktop groups and their desktops as the web listings send
 // them, and the calls every view of them shares.
 import { ApiError, get, post, Task } from '../../api';
+import { DesktopBase, DesktopGroupBase, PHASE_COLOR, STATUS_COLOR } from '../desktopGroups';
 
-export interface EduGroup extends Record<string, unknown> {
-  uuid: string;
-  name: string;
-  kind: string;
+export interface EduGroup extends DesktopGroupBase {
   classify: number;
   default: boolean;
   group: string | null;
   group_name: string | null;
-  template: string;
-  template_name: string;
-  template_status: string;
-  pool_uuid: string;
-  network_uuid: string | null;
-  subnet_uuid: string | null;
-  vcpu: number;
-  ram: number;
-  sys_restore: number;
-  data_restore: number;
-  inactive_count: number;
-  active_count: number;
-  total_count: number;
   active: boolean;
   os_type: string;
-  prefix: string;
-  postfix: number;
-  postfix_start: number;
-  state: 'building' | 'ready' | 'deleting';
-  created_at: string;
 }
 
-export interface Desktop extends Record<string, unknown> {
-  uuid: string;
-  name: string;
-  desktop_group: string;
+export interface Desktop extends DesktopBase {
   group_name: string;
-  status: 'inactive' | 'active' | 'error' | 'updating' | 'unknown';
-  desktop_ip: string;
-  mac: string;
   terminal_id: number;
   terminal_mac: string;
   terminal_ip: string;
-  start_datetime: string | null;
-  node_uuid: string;
-  state: 'building' | 'ready' | 'deleting';
   created_at: string;
 }
 
@@ -90,14 +61,7 @@ export function outcomeOf(t: Task): Outcome | null {
 export const makeActive = (g: EduGroup, on: boolean) => post(groupPath(on ? 'active' : 'inactive'), { uuid: g.uuid, name: g.name });
 export const makeDefault = (g: EduGroup) => post(groupPath('default'), { uuid: g.uuid, name: g.name });
 
-export const STATUS_COLOR: Record<string, 'green' | 'grey' | 'red' | 'blue' | 'orange'> = {
-  active: 'green',
-  inactive: 'grey',
-  error: 'red',
-  updating: 'blue',
-  unknown: 'orange',
-};
-export const PHASE_COLOR: Record<string, 'green' | 'blue' | 'orange'> = { ready: 'green', building: 'blue', deleting: 'orange' };
+export { PHASE_COLOR, STATUS_COLOR };
 
 /** A desktop's name as the group makes it: prefix and the number padded to `digits`. */
 export const desktopName = (prefix: string, digits: number, n: number) => `${prefix}${String(n).padStart(Math.min(digits, 10), '0')}`;

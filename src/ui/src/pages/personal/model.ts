@@ -2,47 +2,18 @@
 // with `kind=personal`), their desktops (`GET /api/v1.0/instance/`), and the
 // calls every view shares.
 import { ApiError, get, listAll, post } from '../../api';
+import { DesktopBase, DesktopGroupBase, PHASE_COLOR, STATUS_COLOR } from '../desktopGroups';
 
-export interface PersonalGroup extends Record<string, unknown> {
-  uuid: string;
-  name: string;
-  kind: string;
-  template: string;
-  template_name: string;
-  template_status: string;
-  pool_uuid: string;
-  network_uuid: string | null;
-  subnet_uuid: string | null;
-  vcpu: number;
-  ram: number;
-  sys_restore: number;
-  data_restore: number;
-  inactive_count: number;
-  active_count: number;
-  total_count: number;
-  prefix: string;
-  postfix: number;
-  postfix_start: number;
+export interface PersonalGroup extends DesktopGroupBase {
   /** 1 random, 2 static. */
   desktop_type: 1 | 2 | null;
   /** User group uuids. */
   groups: string[];
   maintenance: boolean;
-  state: 'building' | 'ready' | 'deleting';
-  created_at: string;
 }
 
-export interface Desktop extends Record<string, unknown> {
-  uuid: string;
-  name: string;
-  desktop_group: string;
-  status: 'inactive' | 'active' | 'error' | 'updating' | 'unknown';
-  desktop_ip: string;
-  mac: string;
-  node_uuid: string;
+export interface Desktop extends DesktopBase {
   user_uuid: string | null;
-  state: 'building' | 'ready' | 'deleting';
-  start_datetime: string | null;
 }
 
 export interface TemplateRow {
@@ -122,19 +93,8 @@ export function getUser(uuid: string): Promise<UserRow | null> {
 
 export const forgetUser = (uuid: string) => users.delete(uuid);
 
-export const STATUS_COLOR: Record<string, 'green' | 'grey' | 'red' | 'blue' | 'orange'> = {
-  active: 'green',
-  inactive: 'grey',
-  error: 'red',
-  updating: 'blue',
-  unknown: 'orange',
-};
-
-export const STATE_COLOR: Record<string, 'green' | 'blue' | 'orange'> = {
-  ready: 'green',
-  building: 'blue',
-  deleting: 'orange',
-};
+export { STATUS_COLOR };
+export const STATE_COLOR = PHASE_COLOR;
 
 /** A default desktop name prefix from the group's name (letters, digits, `-`, `_`). */
 export function prefixFrom(name: string): string {
