@@ -108,6 +108,7 @@ catalogue! {
     QueryNoMatch = 12004, NotFound, "`searchtype=single` found no record.";
     // 130xx: tasks and the operation log
     TaskNotFound = 13001, NotFound, "No task with this id.";
+    SagaStepFailed = 13002, Internal, "A step of a multi-step operation failed (a test failpoint); what it had done was undone.";
     // 140xx: the host network
     HostNetwork = 14001, Internal, "A netlink request failed; the message carries the kernel's answer and the change was rolled back.";
     LinkNotFound = 14002, NotFound, "No such network interface on the host.";

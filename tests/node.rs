@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use vdi_appliance::app::{self, Fakes};
 use vdi_appliance::domain::net::IfAddr;
+use vdi_appliance::domain::saga::Fault;
+use vdi_appliance::domain::task::TaskState;
 use vdi_appliance::fakes::{FakeHost, FakeNet, Reach};
 use vdi_appliance::http::{self, State};
-use vdi_appliance::service::node_join::JOIN_STEPS;
+use vdi_appliance::service::node_add::JOIN_STEPS;
 use vdi_appliance::service::{Services, Settings};
 use vdi_appliance::store::Store;
 
@@ -108,6 +110,14 @@ impl T {
             "/api/v1/node/check",
             json!({"ip": IP, "root_pwd": PW, "check": true}),
         )
+    }
+    /// The node joined at `IP`.
+    fn joined(&self) -> vdi_appliance::domain::node::Node {
+        let nodes = self.s.node_list().unwrap();
+        nodes
+            .into_iter()
+            .find(|n| n.ip == IP)
+            .expect("a node at IP")
     }
     fn nodes(&self) -> usize {
         self.s.node_list().unwrap().len()
@@ -284,12 +294,7 @@ fn add_joins_with_key_after_the_password_and_records_everything() {
     assert!(ran
         .iter()
         .all(|r| !r.stdin.contains(PW) && !r.cmd.contains(PW)));
-    let node =
-        t.s.node_list()
-            .unwrap()
-            .into_iter()
-            .find(|n| n.ip == IP)
-            .unwrap();
+    let node = t.joined();
     assert_eq!(node.inventory.memory_bytes, 16 << 30);
     assert_eq!(node.data_interface, "eth1");
     let nics: Vec<_> =
@@ -382,39 +387,108 @@ fn add_joins_with_key_after_the_password_and_records_everything() {
     assert_eq!(t.code("/api/v1/node/delete", json!({"uuid": ctl})), 20241);
 }
 
+/// What a join leaves behind on both sides, to compare with before.
+fn world(t: &T) -> String {
+    let srv = t.f.remote.server(IP);
+    format!(
+        "nodes {:?}\nswitches {:?}\nstorages {}\ncredentials {:?}\nsagas {:?}\nmembership {:?} keys {:?} role {}",
+        t.s.store.node_list().unwrap().iter().map(|n| &n.name).collect::<Vec<_>>(),
+        t.s.store.vswitch_list().unwrap(),
+        t.s.store.storage_list().unwrap().len(),
+        t.s.store.node_credentials().unwrap(),
+        t.s.store.saga_list().unwrap(),
+        srv.membership,
+        srv.authorized_keys,
+        srv.role,
+    )
+}
+
 #[test]
 fn a_failure_at_each_step_leaves_both_sides_as_before() {
     let t = harness();
-    let before_sw = t.s.store.vswitch_list().unwrap();
+    let before = world(&t);
     for step in JOIN_STEPS {
-        t.s.node_add_fail_at(Some(step));
+        t.s.saga_fault("node/add", Some((step, Fault::Fail)));
         t.check();
         let done = t.add_registered();
         assert_eq!(done["state"], "failed", "{step}: {done}");
         assert!(done["error"].to_string().contains(step), "{step}: {done}");
-        assert_eq!(t.nodes(), 1, "{step}");
-        assert_eq!(t.s.store.vswitch_list().unwrap(), before_sw, "{step}");
-        assert_eq!(t.s.store.storage_list().unwrap().len(), 1, "{step}");
-        let srv = t.f.remote.server(IP);
-        assert!(srv.membership.is_none(), "{step}: the node still joined");
-        assert!(srv.authorized_keys.is_empty(), "{step}: the key stayed");
-        assert_eq!(srv.role, "setup");
-        // No credential of a half-joined node survives.
-        let creds = t.s.store.node_credentials().unwrap();
-        assert!(creds.is_empty(), "{step}: {creds:?}");
+        assert!(
+            done["log"].to_string().contains("undoing"),
+            "{step}: {done}"
+        );
+        assert_eq!(world(&t), before, "after a failure at `{step}`");
     }
     // The node refusing the join: undone as well.
-    t.s.node_add_fail_at(None);
+    t.s.saga_fault("node/add", None);
     t.f.remote
         .with(IP, |s| s.fail_on = Some("node-join".into()));
     t.check();
     let done = t.add_registered();
     assert_eq!(done["state"], "failed");
-    assert_eq!(t.nodes(), 1);
+    assert_eq!(world(&t), before);
     t.f.remote.with(IP, |s| s.fail_on = None);
     t.check();
     assert_eq!(t.add_registered()["state"], "succeeded");
     assert_eq!(t.nodes(), 2);
+    assert!(t.s.store.saga_list().unwrap().is_empty());
+}
+
+#[test]
+fn a_join_cut_short_by_a_crash_is_undone_on_both_sides_at_the_next_start() {
+    let t = harness();
+    let mut before = world(&t);
+    for step in JOIN_STEPS {
+        for fault in [Fault::CrashBefore, Fault::CrashAfter] {
+            t.s.saga_fault("node/add", Some((step, fault)));
+            t.check();
+            let done = t.add_registered();
+            assert_eq!(done["state"], "failed", "{step} {fault:?}: {done}");
+            let id: uuid::Uuid = done["uuid"].as_str().unwrap().parse().unwrap();
+            // The journal survives the "crash"; nothing was undone yet.
+            let j = t.s.store.saga_get(&id).unwrap().expect("journal");
+            assert_eq!(j.kind, "node/add");
+            assert!(j.steps.iter().any(|(n, _)| n == step), "{j:?}");
+            assert!(
+                !j.facts.contains(PW),
+                "the root password is never journalled"
+            );
+            t.s.saga_fault("node/add", None);
+            // The process died while the task was running.
+            t.s.store
+                .task_update(&id, &|x| {
+                    x.state = TaskState::Running;
+                    x.finished_at = None;
+                })
+                .unwrap();
+            let n = smol::block_on(vdi_appliance::tasks::recover_all(
+                &t.s,
+                &vdi_appliance::tasks::builtin_owners(),
+            ))
+            .unwrap();
+            assert_eq!(n, 1);
+            let task = t.s.task_get(&id).unwrap();
+            let last = task.log.last().unwrap().clone();
+            if step == "active" && fault == Fault::CrashAfter {
+                // Every step had finished: the node stays joined.
+                assert_eq!(task.state, TaskState::Succeeded, "{last}");
+                assert_eq!(t.nodes(), 2);
+                let node = t.joined();
+                t.f.remote.with(IP, |s| s.reach = Reach::Up);
+                t.ok("/api/v1/node/delete", json!({"uuid": node.uuid}));
+                // A removal touches the switch's `updated_at`; nothing else differs.
+                assert_eq!(t.nodes(), 1);
+                before = world(&t);
+            } else {
+                assert_eq!(task.state, TaskState::Failed, "{step} {fault:?}: {last}");
+                assert!(last.contains("undone"), "{last}");
+            }
+            assert_eq!(world(&t), before, "after a crash at `{step}` ({fault:?})");
+        }
+    }
+    // And a join after all that works.
+    t.check();
+    assert_eq!(t.add_registered()["state"], "succeeded");
 }
 
 #[test]

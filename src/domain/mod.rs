@@ -20,6 +20,7 @@ pub mod pool;
 pub mod prometheus;
 pub mod qcow2;
 pub mod query;
+pub mod saga;
 pub mod storage;
 pub mod task;
 pub mod template;

@@ -20,6 +20,7 @@ pub mod monitor;
 pub mod monitor_view;
 pub mod network;
 pub mod node;
+pub mod node_add;
 pub mod node_join;
 pub mod node_network;
 pub mod node_pull;
@@ -27,6 +28,7 @@ pub mod node_remote;
 pub mod oplog;
 pub mod query;
 pub mod resource_pool;
+pub mod saga;
 pub mod task;
 pub mod template;
 pub mod template_change;
@@ -245,6 +247,8 @@ pub struct Services {
     pub(crate) node_state: node::NodeState,
     /// Checked servers, joins and removals running, registrations, heartbeats.
     pub(crate) join: node_join::JoinState,
+    /// Saga failpoints by kind (tests).
+    pub(crate) faults: saga::Faults,
     /// On a node: files being pulled from the controller. On the
     /// controller: the md5 of files already sent.
     pub(crate) pulls: node_pull::PullState,
@@ -289,6 +293,7 @@ impl Services {
             accounts: b.accounts,
             pulls: node_pull::PullState::default(),
             join: node_join::JoinState::default(),
+            faults: saga::Faults::default(),
             settings,
             node_state: node::NodeState::default(),
             template_busy: template::Busy::default(),

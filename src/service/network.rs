@@ -386,7 +386,7 @@ impl Services {
     }
 }
 
-fn subnet_from(name: String, network: Uuid, sp: SubnetSpec, now: i64) -> Subnet {
+pub(crate) fn subnet_from(name: String, network: Uuid, sp: SubnetSpec, now: i64) -> Subnet {
     Subnet {
         uuid: Uuid::new_v4(),
         seq: 0,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::RwLock;
 
 use uuid::Uuid;
 
@@ -26,8 +26,6 @@ use crate::host::Hypervisor;
 pub struct NodeState {
     usage: RwLock<HashMap<String, (u64, u64)>>,
     usage_gen: AtomicU64,
-    /// A step name at which `controller_init` fails (tests only).
-    pub(crate) init_fail_at: Mutex<Option<String>>,
     pub(crate) init_running: std::sync::atomic::AtomicBool,
 }
 

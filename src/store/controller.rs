@@ -17,7 +17,6 @@ use crate::error::{Code, Error, Result};
 
 const V1: u16 = 1;
 const CONTROLLER: &[u8] = b"controller";
-const JOURNAL: &[u8] = b"controller_init_journal";
 pub(super) const LOCAL_NODE: &[u8] = b"local_node";
 
 #[derive(Encode, Decode, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -169,28 +168,6 @@ impl Store {
     pub fn controller_unmark(&self) -> Result<()> {
         self.meta.remove(CONTROLLER).map_err(Error::store)?;
         self.bump(Table::Node);
-        Ok(())
-    }
-
-    /// What a running initialisation has made so far (JSON), so that a
-    /// crash mid-way can be rolled back.
-    pub fn init_journal(&self) -> Result<Option<String>> {
-        Ok(self
-            .meta
-            .get(JOURNAL)
-            .map_err(Error::store)?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
-    }
-
-    pub fn init_journal_set(&self, text: &str) -> Result<()> {
-        self.meta
-            .insert(JOURNAL, text.as_bytes())
-            .map_err(Error::store)?;
-        Ok(())
-    }
-
-    pub fn init_journal_clear(&self) -> Result<()> {
-        self.meta.remove(JOURNAL).map_err(Error::store)?;
         Ok(())
     }
 

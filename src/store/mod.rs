@@ -19,6 +19,7 @@ mod node_link;
 mod oplog;
 mod pool;
 mod refs;
+mod saga;
 pub mod schema;
 mod storage;
 mod subnet;
@@ -107,6 +108,7 @@ pub struct Store {
     monitor: Tree,
     node_credentials: Tree,
     node_links: Tree,
+    sagas: Tree,
     generations: [AtomicU64; TABLES],
     oplog_keep: usize,
     flusher: flusher::Flusher,
@@ -214,6 +216,7 @@ impl Store {
             monitor: t("monitor_samples")?,
             node_credentials: t("node_credentials")?,
             node_links: t("node_links")?,
+            sagas: t("saga_journals")?,
             generations: Default::default(),
             oplog_keep: opts.oplog_keep,
             flusher: flusher::Flusher::start(db.clone())?,

@@ -1,9 +1,10 @@
-//! Start-up recovery of tasks a crash left queued or running: each task kind
-//! has an owner that resumes or rolls back its work; a kind without an owner
-//! (a single store transaction, which either committed or not) is marked
-//! failed with a note to check its target.
+//! Start-up recovery of tasks a crash left queued or running: a saga's task
+//! ends as the saga runner's recovery of its journal says (one owner for
+//! every multi-step kind); other kinds have an owner that resumes or rolls
+//! back their work; a kind without either (a single store transaction, which
+//! either committed or not) is marked failed with a note to check its
+//! target.
 
-mod controller;
 mod pool;
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use crate::domain::task::{Task, TaskState};
 use crate::error::Result;
 use crate::host::BoxFuture;
+use crate::service::saga::SagaEnd;
 use crate::service::Services;
 
 /// The owner's verdict on an interrupted task.
@@ -47,7 +49,6 @@ impl Owners {
 /// The owners of the task kinds this build knows.
 pub fn builtin_owners() -> Owners {
     let mut o = Owners::default();
-    o.add(Arc::new(controller::InitTasks));
     for kind in [
         "resource_pool/create",
         "resource_pool/delete",
@@ -58,17 +59,52 @@ pub fn builtin_owners() -> Owners {
     o
 }
 
+/// A saga's end after a restart, as the task's verdict.
+fn saga_verdict(end: SagaEnd) -> Recovery {
+    match end {
+        SagaEnd::Completed => {
+            Recovery::Completed("every step had finished before the restart".into())
+        }
+        SagaEnd::Unwound(u) => {
+            let undone = if u.undone.is_empty() {
+                "nothing".to_string()
+            } else {
+                u.undone
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut note = format!("interrupted by a service restart; undone: {undone}");
+            for (step, why) in &u.failed {
+                note.push_str(&format!(
+                    "; undoing `{step}` failed ({why}), retried at the next start"
+                ));
+            }
+            if u.failed.is_empty() {
+                note.push_str("; run it again");
+            }
+            Recovery::RolledBack(note)
+        }
+    }
+}
+
 /// Concludes every task left queued or running; returns how many.
 pub async fn recover_all(services: &Arc<Services>, owners: &Owners) -> Result<usize> {
+    let mut sagas = services.saga_recover().await?;
     let mut n = 0;
     for task in services.task_list()? {
         if task.state.is_final() {
             continue;
         }
         n += 1;
-        let verdict = match owners.by_kind.get(task.kind.as_str()) {
-            Some(owner) => owner.recover(services, &task).await,
-            None => Ok(Recovery::RolledBack(
+        let verdict = match (
+            sagas.remove(&task.id),
+            owners.by_kind.get(task.kind.as_str()),
+        ) {
+            (Some(end), _) => end.map(saga_verdict),
+            (None, Some(owner)) => owner.recover(services, &task).await,
+            (None, None) => Ok(Recovery::RolledBack(
                 "Interrupted by a service restart before its result was recorded; check the target"
                     .into(),
             )),
