@@ -597,35 +597,134 @@ fn the_reconciler_follows_libvirt_and_recovery_undoes_a_crash() {
         "defined again from the record"
     );
     t.ok("/api/v1/desktop/education/stop", json!({"uuid": g}));
-    // A crash during a create: records written, one domain and its disk
-    // made, then the service died. The next start removes all of it.
-    let before = allocations(&t);
-    let spec = vdi_appliance::api::desktop::CreateReq::into_spec(
-        serde_json::from_value(edu_body(&t, &room, &tpl, "half", json!({}))).unwrap(),
-        vdi_appliance::domain::desktop::Kind::Education,
-    )
-    .unwrap();
-    let plan = t.s.desktop_group_create_plan(&spec).unwrap();
-    let made =
-        t.s.store
-            .desktop_group_insert(&plan.group, &plan.desktops)
-            .unwrap();
-    let first = &made[0];
-    smol::block_on(async {
-        t.f.disks.put_file(&sys_disk(first), vec![0; 8]);
-        let tv = t.tpl(&tpl);
-        let g = t.s.desktop_group_get(&plan.group.uuid).unwrap();
-        t.s.hypervisor
-            .define(t.s.desktop_vm_spec(first, &g, &tv).to_xml())
-            .await
-            .unwrap();
-    });
-    assert!(allocations(&t) >= before);
-    let repaired = smol::block_on(t.s.desktop_recover()).unwrap();
-    assert!(repaired >= 1);
-    assert!(t.s.desktop_group_get(&plan.group.uuid).is_err());
-    assert!(t.f.hypervisor.domain(&first.uuid).is_none());
-    assert!(!t.f.disks.exists_now(&sys_disk(first)));
-    assert_eq!(allocations(&t), before);
+    // Domains and disk directories no desktop has are removed.
+    let stray = Uuid::new_v4();
+    let dir = sys_disk(&list[0])
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(stray.to_string());
+    t.f.disks.put_file(&dir.join("sys.qcow2"), vec![0; 8]);
+    assert!(smol::block_on(t.s.desktop_recover()).unwrap() >= 1);
+    assert!(!t.f.disks.exists_now(&dir.join("sys.qcow2")));
     assert_eq!(desktops(&t, &g).len(), 3, "the complete group is untouched");
+}
+
+/// Groups, desktops, addresses, domains and disk files, to compare.
+fn world(t: &T) -> String {
+    let groups: Vec<(String, String)> =
+        t.s.store
+            .desktop_group_list()
+            .unwrap()
+            .iter()
+            .map(|g| (g.name.clone(), format!("{:?}", g.phase)))
+            .collect();
+    let mut domains: Vec<String> =
+        t.f.hypervisor
+            .domains()
+            .iter()
+            .map(|(u, _)| u.to_string())
+            .collect();
+    domains.sort();
+    format!(
+        "groups {groups:?}\ndesktops {}\naddresses {}\ndomains {domains:?}\nfiles {:?}\nsagas {:?}",
+        t.s.store.desktop_list().unwrap().len(),
+        allocations(t),
+        t.f.disks.files_under(&t.slow),
+        t.s.store.saga_list().unwrap(),
+    )
+}
+
+#[test]
+fn group_create_and_delete_undo_or_finish_every_step_after_a_failure_or_a_crash() {
+    use vdi_appliance::domain::saga::Fault;
+    use vdi_appliance::service::desktop_saga::{DesktopGroupCreate, DesktopGroupDelete};
+    use vdi_appliance::service::saga::Saga;
+    let (t, tpl) = with_template();
+    let room = classroom(&t, "room4", "10.4.0.1", "10.4.0.9");
+    let body = edu_body(&t, &room, &tpl, "g", json!({}));
+    let last_task = |t: &T| t.s.task_list().unwrap().pop().unwrap();
+    // Create: a failure, a crash before and a crash after each step.
+    let before = world(&t);
+    for step in DesktopGroupCreate::STEPS {
+        t.s.saga_fault("desktop/create", Some((step, Fault::Fail)));
+        t.fails(
+            "/api/v1/desktop/education/create",
+            body.clone(),
+            13002,
+            step,
+        );
+        let task = last_task(&t);
+        assert!(
+            task.log.iter().any(|l| l.contains("undoing")),
+            "{:?}",
+            task.log
+        );
+        assert_eq!(world(&t), before, "a failure at `{step}`");
+        for fault in [Fault::CrashBefore, Fault::CrashAfter] {
+            t.s.saga_fault("desktop/create", Some((step, fault)));
+            t.fails("/api/v1/desktop/education/create", body.clone(), 10010, "");
+            t.s.saga_fault("desktop/create", None);
+            let task = last_task(&t);
+            assert_eq!(common::restart_after_crash(&t.s, &task.id), 1);
+            let task = t.s.task_get(&task.id).unwrap();
+            if *step == "ready" && fault == Fault::CrashAfter {
+                assert_eq!(task.state.as_str(), "succeeded", "{:?}", task.log);
+                assert_eq!(desktops(&t, &group_uuid(&t, "g")).len(), 3);
+                t.ok(
+                    "/api/v1/desktop/education/delete",
+                    json!({"uuid": group_uuid(&t, "g")}),
+                );
+            } else {
+                assert_eq!(task.state.as_str(), "failed", "{:?}", task.log);
+            }
+            assert_eq!(world(&t), before, "a crash at `{step}` ({fault:?})");
+        }
+    }
+    // Delete: before its pivot a failure or crash leaves the group as it
+    // was; from the pivot on, the restart finishes the delete.
+    t.s.saga_fault("desktop/create", None);
+    for step in DesktopGroupDelete::STEPS {
+        for fault in [Fault::Fail, Fault::CrashBefore, Fault::CrashAfter] {
+            t.ok("/api/v1/desktop/education/create", body.clone());
+            let g = group_uuid(&t, "g");
+            let made = world(&t);
+            t.s.saga_fault("desktop/delete", Some((step, fault)));
+            let code = if fault == Fault::Fail { 13002 } else { 10010 };
+            t.fails(
+                "/api/v1/desktop/education/delete",
+                json!({"uuid": g}),
+                code,
+                "",
+            );
+            t.s.saga_fault("desktop/delete", None);
+            let task = last_task(&t);
+            if fault != Fault::Fail {
+                assert_eq!(common::restart_after_crash(&t.s, &task.id), 1);
+            }
+            let past_pivot = *step != "mark";
+            let task = t.s.task_get(&task.id).unwrap();
+            match (fault, past_pivot) {
+                (Fault::Fail, _) if *step == "mark" => {
+                    assert_eq!(world(&t), made, "a failure at `{step}`");
+                    t.ok("/api/v1/desktop/education/delete", json!({"uuid": g}));
+                }
+                (Fault::Fail, _) => {
+                    // No way back: the next start finishes it.
+                    assert_eq!(t.s.store.saga_list().unwrap().len(), 1);
+                    assert_eq!(common::restart_after_crash(&t.s, &task.id), 1);
+                }
+                (_, false) => {
+                    assert_eq!(task.state.as_str(), "failed", "{:?}", task.log);
+                    assert_eq!(world(&t), made, "a crash at `{step}` ({fault:?})");
+                    t.ok("/api/v1/desktop/education/delete", json!({"uuid": g}));
+                }
+                (_, true) => {
+                    assert_eq!(task.state.as_str(), "succeeded", "{:?}", task.log);
+                }
+            }
+            assert_eq!(world(&t), before, "delete, `{step}` ({fault:?})");
+        }
+    }
 }

@@ -72,10 +72,12 @@ async fn group_op(
         }
         "delete" => {
             let r = services
-                .task_run(actor, "desktop/delete", &g.name, wait, move |_h| {
-                    Box::pin(
-                        async move { s.desktop_group_delete(&group).await.map(|g| brief(&g, 0)) },
-                    )
+                .task_run(actor, "desktop/delete", &g.name, wait, move |h| {
+                    Box::pin(async move {
+                        s.desktop_group_delete(&group, &h)
+                            .await
+                            .map(|g| brief(&g, 0))
+                    })
                 })
                 .await?;
             Ok(ran(r, |v| v).on(g.name))

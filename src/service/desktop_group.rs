@@ -9,6 +9,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::desktop::{updating_err, Outcome, Power};
+use super::desktop_saga::{DesktopGroupCreate, DesktopGroupDelete};
 use super::task::TaskHandle;
 use super::template::BusyGuard;
 use super::Services;
@@ -403,34 +404,21 @@ impl Services {
         Ok(out)
     }
 
-    /// Makes a planned group: records first (marked as being built, so a
-    /// crash is undone at the next start), then every desktop's overlays
-    /// and domain; a failure undoes all of it and names the desktops.
+    /// Makes a planned group as a saga (`desktop_saga`): records first,
+    /// marked as being built, then every desktop's overlays and domain; a
+    /// failure undoes all of it and names the desktops.
     pub async fn desktop_group_create_run(
         self: &Arc<Self>,
         plan: Plan,
         task: &TaskHandle,
     ) -> Result<DesktopGroup> {
-        let g = plan.group.clone();
-        let made = self.store.desktop_group_insert(&g, &plan.desktops)?;
-        self.store.flush().await?;
-        task.progress(5, &format!("{} desktops recorded", made.len()));
-        if let Err(e) = self.desktops_build(&g, made.clone(), task).await {
-            self.desktops_remove(&g, &made).await;
-            let _ = self.store.desktop_group_delete(&g.uuid);
-            self.store.flush().await?;
-            return Err(e);
-        }
-        let g = self.store.desktop_group_update(&g.uuid, &|mut x| {
-            x.phase = Phase::Ready;
-            Ok(x)
-        })?;
-        self.store.flush().await?;
-        Ok(g)
+        let mut saga = DesktopGroupCreate::new(plan);
+        self.saga_run(&mut saga, task).await?;
+        saga.group()
     }
 
     /// Overlays and domains of recorded desktops, then marks them ready.
-    async fn desktops_build(
+    pub(crate) async fn desktops_build(
         self: &Arc<Self>,
         g: &DesktopGroup,
         list: Vec<Desktop>,
@@ -598,7 +586,12 @@ impl Services {
 
     /// Deletes a group whose desktops are all off: domains, disks (data
     /// disks too), addresses and the record.
-    pub async fn desktop_group_delete(self: &Arc<Self>, uuid: &Uuid) -> Result<DesktopGroup> {
+    /// Deletes a group and its desktops as a saga (`desktop_saga`).
+    pub async fn desktop_group_delete(
+        self: &Arc<Self>,
+        uuid: &Uuid,
+        task: &TaskHandle,
+    ) -> Result<DesktopGroup> {
         let g = self.store.desktop_group_get(uuid)?;
         let _lock = self.desktop_group_lock(&g)?;
         let list = self.store.desktops_of(&g.uuid)?;
@@ -609,15 +602,9 @@ impl Services {
                 format!("Desktop group `{}` is used by {users}", g.name),
             ));
         }
-        self.store.desktop_group_update(&g.uuid, &|mut x| {
-            x.phase = Phase::Deleting;
-            Ok(x)
-        })?;
-        self.store.flush().await?;
-        self.desktops_remove(&g, &list).await;
-        let out = self.store.desktop_group_delete(&g.uuid)?;
-        self.store.flush().await?;
-        Ok(out)
+        let mut saga = DesktopGroupDelete::new(g.uuid);
+        self.saga_run(&mut saga, task).await?;
+        saga.group()
     }
 
     /// Renames or changes flags of a group.

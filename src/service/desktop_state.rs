@@ -1,6 +1,6 @@
 //! Desktop state against libvirt: the start-up repair of what a crash
-//! interrupted (half-made or half-deleted groups and desktops, domains and
-//! directories nobody owns) and the poll that keeps each desktop's status
+//! interrupted (half-made or half-deleted desktops of ready groups, domains
+//! and directories nobody owns) and the poll that keeps each desktop's status
 //! and start time in step with its domain.
 
 use std::collections::{HashMap, HashSet};
@@ -16,27 +16,17 @@ use crate::error::Result;
 use crate::host::PowerState;
 
 impl Services {
-    /// Undoes groups and desktops left being made, finishes deletes, then
-    /// removes domains and disk directories of desktops that have no record.
+    /// Removes desktops of ready groups left half made or half deleted,
+    /// then domains and disk directories of desktops that have no record
+    /// (groups being made or deleted are their sagas' to recover).
     pub async fn desktop_recover(self: &Arc<Self>) -> Result<usize> {
         let mut repaired = 0;
+        // Groups being made or deleted are their sagas' to finish or undo.
         for g in self.store.desktop_group_list()? {
-            let list = self.store.desktops_of(&g.uuid)?;
             if g.phase != Phase::Ready {
-                log::warn!(
-                    "desktop group {}: {} was interrupted; removing it",
-                    g.name,
-                    if g.phase == Phase::Building {
-                        "creation"
-                    } else {
-                        "deletion"
-                    }
-                );
-                self.desktops_remove(&g, &list).await;
-                self.store.desktop_group_delete(&g.uuid)?;
-                repaired += 1;
                 continue;
             }
+            let list = self.store.desktops_of(&g.uuid)?;
             let half: Vec<_> = list
                 .into_iter()
                 .filter(|d| d.phase != Phase::Ready)

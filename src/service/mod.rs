@@ -9,6 +9,7 @@ pub mod controller_init;
 pub mod desktop;
 pub mod desktop_group;
 pub mod desktop_personal;
+pub mod desktop_saga;
 pub mod desktop_state;
 pub mod group;
 pub mod health;

@@ -38,6 +38,11 @@ pub struct TaskHandle {
 }
 
 impl TaskHandle {
+    /// The handle of an existing task (recovery continuing its work).
+    pub(crate) fn of(id: Uuid, services: Arc<Services>) -> TaskHandle {
+        TaskHandle { id, services }
+    }
+
     pub fn progress(&self, percent: u8, line: &str) {
         let line = line.to_string();
         let r = self.services.store.task_update(&self.id, &move |t| {

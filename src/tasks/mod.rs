@@ -65,6 +65,10 @@ fn saga_verdict(end: SagaEnd) -> Recovery {
         SagaEnd::Completed => {
             Recovery::Completed("every step had finished before the restart".into())
         }
+        SagaEnd::Finished => Recovery::Completed(
+            "interrupted by a service restart past the point of no return; the steps left were run"
+                .into(),
+        ),
         SagaEnd::Unwound(u) => {
             let undone = if u.undone.is_empty() {
                 "nothing".to_string()

@@ -144,3 +144,23 @@ pub fn app_call(
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
 }
+
+/// A simulated process death while `task` ran (its saga left at a crash
+/// failpoint): the task is put back to running, as the store would hold it,
+/// and start-up recovery runs. Returns how many tasks it concluded.
+pub fn restart_after_crash(
+    s: &std::sync::Arc<vdi_appliance::service::Services>,
+    task: &uuid::Uuid,
+) -> usize {
+    s.store
+        .task_update(task, &|x| {
+            x.state = vdi_appliance::domain::task::TaskState::Running;
+            x.finished_at = None;
+        })
+        .unwrap();
+    smol::block_on(vdi_appliance::tasks::recover_all(
+        s,
+        &vdi_appliance::tasks::builtin_owners(),
+    ))
+    .unwrap()
+}

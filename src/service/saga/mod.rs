@@ -28,6 +28,10 @@ pub trait Saga: Send + Sync + Sized + 'static {
     const KIND: &'static str;
     /// Its steps, in order.
     const STEPS: &'static [&'static str];
+    /// The first step that cannot be undone (a deletion): once it has
+    /// started, a failure or a restart finishes the saga instead of
+    /// unwinding it.
+    const PIVOT: Option<&'static str> = None;
 
     fn facts(&self) -> &Self::Facts;
 
@@ -81,6 +85,19 @@ fn crashed(kind: &str, step: &str) -> Error {
     Error::internal(format!(
         "{kind}: simulated crash at step `{step}` (test failpoint)"
     ))
+}
+
+/// Whether `j` has reached its saga's pivot (no way back).
+pub(crate) fn past_pivot<S: Saga>(j: &Journal) -> bool {
+    let Some(pivot) = S::PIVOT else {
+        return false;
+    };
+    let Some(at) = S::STEPS.iter().position(|s| *s == pivot) else {
+        return false;
+    };
+    S::STEPS[at..]
+        .iter()
+        .any(|step| j.steps.iter().any(|(n, st)| n == step && st.needs_undo()))
 }
 
 /// What unwinding did.
@@ -149,6 +166,16 @@ impl Services {
             match r {
                 Ok(()) if fault == Some(Fault::CrashAfter) => return Err(crashed(S::KIND, step)),
                 Ok(()) => {}
+                Err(e) if past_pivot::<S>(&j) => {
+                    h.progress(
+                        100,
+                        &format!(
+                            "step `{step}` failed: {}; it cannot be undone and is finished at the next start",
+                            e.public_message()
+                        ),
+                    );
+                    return Err(e);
+                }
                 Err(e) => {
                     let n = j.to_unwind().len();
                     h.progress(
@@ -168,6 +195,37 @@ impl Services {
         }
         self.store.saga_delete(&j.task)?;
         Ok(())
+    }
+
+    /// Runs the steps of `j` not done yet (a saga past its pivot, after a
+    /// restart); the journal goes when the last is done.
+    pub(crate) async fn saga_finish<S: Saga>(
+        self: &Arc<Self>,
+        saga: &mut S,
+        j: &mut Journal,
+    ) -> Result<()> {
+        let h = super::task::TaskHandle::of(j.task, self.clone());
+        for step in S::STEPS {
+            if j.steps
+                .iter()
+                .any(|(n, st)| n == step && *st == StepStatus::Done)
+            {
+                continue;
+            }
+            j.mark(step, StepStatus::Started);
+            self.saga_journal(j).await?;
+            let mut cp = Checkpoint {
+                services: self.clone(),
+                journal: j.clone(),
+            };
+            let r = saga.run(self, step, &h, &mut cp).await;
+            *j = cp.journal;
+            r?;
+            j.mark(step, StepStatus::Done);
+            self.saga_journal(j).await?;
+        }
+        self.store.saga_delete(&j.task)?;
+        self.store.flush().await
     }
 
     /// Undoes, newest first, every step of `j` that may have changed

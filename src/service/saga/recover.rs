@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{Saga, Unwound};
+use super::{past_pivot, Saga, Unwound};
 use crate::domain::saga::Journal;
 use crate::error::{Error, Result};
 use crate::host::BoxFuture;
 use crate::service::controller_init::ControllerInit;
+use crate::service::desktop_saga::{DesktopGroupCreate, DesktopGroupDelete};
 use crate::service::node_add::NodeAdd;
 use crate::service::Services;
 
@@ -20,6 +21,8 @@ use crate::service::Services;
 pub enum SagaEnd {
     /// Every step had finished.
     Completed,
+    /// It was past its pivot: the steps left were run.
+    Finished,
     /// The steps it reached were undone (all, or with failures named).
     Unwound(Unwound),
 }
@@ -39,7 +42,11 @@ fn recover_as<S: Saga>(s: Arc<Services>, mut j: Journal) -> BoxFuture<'static, R
                 j.task
             ))
         })?;
-        let saga = S::resumed(facts);
+        let mut saga = S::resumed(facts);
+        if past_pivot::<S>(&j) {
+            s.saga_finish(&mut saga, &mut j).await?;
+            return Ok(SagaEnd::Finished);
+        }
         Ok(SagaEnd::Unwound(s.saga_unwind(&saga, &mut j).await))
     })
 }
@@ -47,6 +54,8 @@ fn recover_as<S: Saga>(s: Arc<Services>, mut j: Journal) -> BoxFuture<'static, R
 /// Every saga kind this build runs, with its recovery.
 pub const KINDS: &[(&str, Recover)] = &[
     (ControllerInit::KIND, recover_as::<ControllerInit>),
+    (DesktopGroupCreate::KIND, recover_as::<DesktopGroupCreate>),
+    (DesktopGroupDelete::KIND, recover_as::<DesktopGroupDelete>),
     (NodeAdd::KIND, recover_as::<NodeAdd>),
 ];
 

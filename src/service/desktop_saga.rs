@@ -1,0 +1,210 @@
+//! Desktop group create and delete as sagas. Create: record the group and
+//! its desktops (marked as being built), make every desktop's overlays and
+//! domain, mark it ready; each step's undo takes back what it made. Delete:
+//! mark the group, remove its desktops (no way back from here), forget it.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::desktop_group::Plan;
+use super::saga::{Checkpoint, Saga};
+use super::task::TaskHandle;
+use super::Services;
+use crate::domain::desktop::{Desktop, DesktopGroup, Phase};
+use crate::error::{Error, Kind, Result};
+
+/// What the journal keeps of a desktop group create or delete.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct GroupFacts {
+    pub group: Uuid,
+}
+
+/// The group, or `None` when it is gone.
+fn group_of(s: &Services, uuid: &Uuid) -> Result<Option<DesktopGroup>> {
+    match s.store.desktop_group_get(uuid) {
+        Ok(g) => Ok(Some(g)),
+        Err(e) if e.code.kind() == Kind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The group a saga that succeeded ends with.
+fn ended(g: Option<DesktopGroup>, kind: &str) -> Result<DesktopGroup> {
+    g.ok_or_else(|| Error::internal(format!("{kind} ended without a group")))
+}
+
+/// Removes every desktop the group still has (domains, disks, records).
+async fn desktops_clear(s: &Services, uuid: &Uuid) -> Result<()> {
+    if let Some(g) = group_of(s, uuid)? {
+        let list = s.store.desktops_of(&g.uuid)?;
+        s.desktops_remove(&g, &list).await;
+        s.store.flush().await?;
+    }
+    Ok(())
+}
+
+/// `desktop/create`: a planned group made.
+pub struct DesktopGroupCreate {
+    f: GroupFacts,
+    plan: Option<Plan>,
+    made: Vec<Desktop>,
+    ready: Option<DesktopGroup>,
+}
+
+impl DesktopGroupCreate {
+    pub fn new(plan: Plan) -> Self {
+        DesktopGroupCreate {
+            f: GroupFacts {
+                group: plan.group.uuid,
+            },
+            plan: Some(plan),
+            ..Self::resumed(GroupFacts::default())
+        }
+    }
+
+    /// The group made (once the saga succeeded).
+    pub fn group(self) -> Result<DesktopGroup> {
+        ended(self.ready, Self::KIND)
+    }
+}
+
+impl Saga for DesktopGroupCreate {
+    type Facts = GroupFacts;
+    const KIND: &'static str = "desktop/create";
+    const STEPS: &'static [&'static str] = &["record", "build", "ready"];
+
+    fn facts(&self) -> &GroupFacts {
+        &self.f
+    }
+
+    fn resumed(f: GroupFacts) -> Self {
+        DesktopGroupCreate {
+            f,
+            plan: None,
+            made: Vec::new(),
+            ready: None,
+        }
+    }
+
+    async fn run(
+        &mut self,
+        s: &Arc<Services>,
+        step: &'static str,
+        task: &TaskHandle,
+        _cp: &mut Checkpoint,
+    ) -> Result<()> {
+        match step {
+            "record" => {
+                let plan = self
+                    .plan
+                    .as_ref()
+                    .ok_or_else(|| Error::internal("desktop/create: no plan after a restart"))?;
+                self.made = s.store.desktop_group_insert(&plan.group, &plan.desktops)?;
+                s.store.flush().await?;
+                task.progress(5, &format!("{} desktops recorded", self.made.len()));
+            }
+            "build" => {
+                let g = s.store.desktop_group_get(&self.f.group)?;
+                s.desktops_build(&g, self.made.clone(), task).await?;
+            }
+            _ => {
+                let g = s.store.desktop_group_update(&self.f.group, &|mut x| {
+                    x.phase = Phase::Ready;
+                    Ok(x)
+                })?;
+                s.store.flush().await?;
+                self.ready = Some(g);
+            }
+        }
+        Ok(())
+    }
+
+    async fn undo(&self, s: &Arc<Services>, step: &'static str) -> Result<()> {
+        match step {
+            "build" => desktops_clear(s, &self.f.group).await,
+            "record" => {
+                desktops_clear(s, &self.f.group).await?;
+                if group_of(s, &self.f.group)?.is_some() {
+                    s.store.desktop_group_delete(&self.f.group)?;
+                    s.store.flush().await?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `desktop/delete`: a group and every desktop of it gone.
+pub struct DesktopGroupDelete {
+    f: GroupFacts,
+    deleted: Option<DesktopGroup>,
+}
+
+impl DesktopGroupDelete {
+    pub fn new(group: Uuid) -> Self {
+        Self::resumed(GroupFacts { group })
+    }
+
+    /// The group as it was before it went.
+    pub fn group(self) -> Result<DesktopGroup> {
+        ended(self.deleted, Self::KIND)
+    }
+}
+
+impl Saga for DesktopGroupDelete {
+    type Facts = GroupFacts;
+    const KIND: &'static str = "desktop/delete";
+    const STEPS: &'static [&'static str] = &["mark", "remove", "forget"];
+    const PIVOT: Option<&'static str> = Some("remove");
+
+    fn facts(&self) -> &GroupFacts {
+        &self.f
+    }
+
+    fn resumed(f: GroupFacts) -> Self {
+        DesktopGroupDelete { f, deleted: None }
+    }
+
+    async fn run(
+        &mut self,
+        s: &Arc<Services>,
+        step: &'static str,
+        task: &TaskHandle,
+        _cp: &mut Checkpoint,
+    ) -> Result<()> {
+        match step {
+            "mark" => {
+                s.store.desktop_group_update(&self.f.group, &|mut x| {
+                    x.phase = Phase::Deleting;
+                    Ok(x)
+                })?;
+                s.store.flush().await?;
+            }
+            "remove" => {
+                task.progress(10, "removing the desktops, their disks and domains");
+                desktops_clear(s, &self.f.group).await?;
+            }
+            _ => {
+                if group_of(s, &self.f.group)?.is_some() {
+                    self.deleted = Some(s.store.desktop_group_delete(&self.f.group)?);
+                    s.store.flush().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn undo(&self, s: &Arc<Services>, step: &'static str) -> Result<()> {
+        if step == "mark" && group_of(s, &self.f.group)?.is_some() {
+            s.store.desktop_group_update(&self.f.group, &|mut x| {
+                x.phase = Phase::Ready;
+                Ok(x)
+            })?;
+            s.store.flush().await?;
+        }
+        Ok(())
+    }
+}
