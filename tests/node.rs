@@ -435,6 +435,47 @@ fn a_failure_at_each_step_leaves_both_sides_as_before() {
 }
 
 #[test]
+fn a_delete_fails_whole_before_the_node_leaves_and_is_finished_after_it() {
+    let t = harness();
+    for step in ["leave", "uplinks", "forget"] {
+        for fault in [Fault::Fail, Fault::CrashBefore, Fault::CrashAfter] {
+            t.check();
+            assert_eq!(t.add_registered()["state"], "succeeded");
+            let joined = world(&t);
+            let node = t.joined();
+            t.s.saga_fault("node/delete", Some((step, fault)));
+            let (st, v) = t.call("/api/v1/node/delete", json!({"uuid": node.uuid}));
+            t.s.saga_fault("node/delete", None);
+            assert_eq!(st, 500, "{step} {fault:?}: {v}");
+            if step == "leave" && fault == Fault::Fail {
+                // The pivot failed: nothing changed, on either side.
+                assert_eq!(world(&t), joined);
+                assert!(t.s.store.saga_list().unwrap().is_empty());
+                t.ok("/api/v1/node/delete", json!({"uuid": node.uuid}));
+            } else {
+                // A crash (or a failure past the node's leaving): the next
+                // start finishes the removal.
+                let task = t.s.task_list().unwrap().pop().unwrap();
+                assert_eq!(task.kind, "node/delete");
+                assert_eq!(common::restart_after_crash(&t.s, &task.id), 1);
+                let task = t.s.task_get(&task.id).unwrap();
+                assert_eq!(
+                    task.state.as_str(),
+                    "succeeded",
+                    "{step} {fault:?}: {:?}",
+                    task.log
+                );
+            }
+            assert_eq!(t.nodes(), 1, "{step} {fault:?}");
+            let srv = t.f.remote.server(IP);
+            assert!(srv.membership.is_none() && srv.authorized_keys.is_empty());
+            assert!(t.s.store.node_credentials().unwrap().is_empty());
+            assert!(t.s.store.saga_list().unwrap().is_empty());
+        }
+    }
+}
+
+#[test]
 fn a_join_cut_short_by_a_crash_is_undone_on_both_sides_at_the_next_start() {
     let t = harness();
     let mut before = world(&t);

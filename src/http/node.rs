@@ -105,7 +105,7 @@ pub async fn delete(c: Call) -> Result<Reply> {
     let req: NodeOpReq = c.json()?;
     let n = c
         .services
-        .node_delete(&uuid("uuid", &req.uuid)?, req.force)
+        .node_delete(&c.actor, &uuid("uuid", &req.uuid)?, req.force)
         .await?;
     Ok(Reply::data(json!({"uuid": n.uuid.to_string(), "name": n.name})).on(n.name))
 }

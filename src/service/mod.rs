@@ -22,6 +22,7 @@ pub mod monitor_view;
 pub mod network;
 pub mod node;
 pub mod node_add;
+pub mod node_delete;
 pub mod node_join;
 pub mod node_network;
 pub mod node_pull;

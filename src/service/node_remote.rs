@@ -2,10 +2,8 @@
 //! hypervisor and disks through its internal API), their registration
 //! and heartbeats, power
 //! (`node/shutdown`, `node/reboot`, on the controller only when forced),
-//! and `node/delete`, which tells the node to leave over SSH with the
-//! controller's key and refuses while the node hosts desktops or templates.
+//! and what a node hosts (`node/delete` is the saga in `node_delete`).
 
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,10 +14,8 @@ use super::node_join::Registration;
 use super::Services;
 use crate::api::node::{ProbeWire, RegisterReq};
 use crate::domain::clock::now_ms;
-use crate::domain::network::VSwitchPatch;
 use crate::domain::node::Node;
 use crate::error::{Code, Error, Result};
-use crate::host::remote::SshAuth;
 use crate::host::remote_vm::{NodeLinkApi, RemoteDisks, RemoteHypervisor};
 use crate::host::{Disks, Hypervisor};
 
@@ -176,7 +172,7 @@ impl Services {
     }
 
     /// What keeps a node from being removed: its desktops and templates.
-    fn node_hosted(&self, node: &Uuid) -> Result<Vec<String>> {
+    pub(crate) fn node_hosted(&self, node: &Uuid) -> Result<Vec<String>> {
         let mut names: Vec<String> = self
             .store
             .template_list()?
@@ -192,92 +188,6 @@ impl Services {
                 .map(|d| format!("desktop `{}`", d.name)),
         );
         Ok(names)
-    }
-
-    /// `node/delete`: refused for the controller and while the node hosts
-    /// anything; the node is told to leave (its role file and the
-    /// controller's key go), then its records go. With `force`, a node
-    /// that cannot be reached is removed from the controller anyway.
-    pub async fn node_delete(&self, uuid: &Uuid, force: bool) -> Result<Node> {
-        let node = self.store.node_get(uuid)?;
-        if node.role.is_controller() || self.store.local_node()? == Some(*uuid) {
-            return Err(Error::new(
-                Code::NodeIsController,
-                format!("`{}` is the controller; it cannot be deleted", node.name),
-            ));
-        }
-        let hosted = self.node_hosted(uuid)?;
-        if !hosted.is_empty() {
-            let more = if hosted.len() > 10 {
-                format!(" and {} more", hosted.len() - 10)
-            } else {
-                String::new()
-            };
-            return Err(Error::new(
-                Code::NodeBusy,
-                format!(
-                    "Node `{}` hosts {}{more}; delete or move them first",
-                    node.name,
-                    hosted
-                        .iter()
-                        .take(10)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-        let ip: Ipv4Addr = node.ip.parse().map_err(Error::internal)?;
-        let _busy = self.join.claim(ip)?;
-        if let Some(link) = self.store.node_link_get(uuid)? {
-            let t = self.ssh_target(ip, SshAuth::Key, Some(link.host_key.clone()));
-            let body = json!({
-                "node_uuid": uuid.to_string(),
-                "controller_key": self.remote.public_key().await?,
-            })
-            .to_string();
-            if let Err(e) = self.node_run(&t, "node-leave", body.as_bytes()).await {
-                if !force {
-                    return Err(Error::new(
-                        e.code,
-                        format!("{}; nothing was changed (add \"force\": true to remove the node from the controller anyway)", e.message),
-                    ));
-                }
-                log::warn!(
-                    "node/delete `{}`: the node was not told to leave ({e}); removed here only",
-                    node.name
-                );
-            }
-        }
-        for sw in self.store.vswitch_list()? {
-            if sw.uplinks.iter().any(|u| u.node == *uuid) {
-                let patch = VSwitchPatch {
-                    uplinks: Some(
-                        sw.uplinks
-                            .iter()
-                            .filter(|u| u.node != *uuid)
-                            .cloned()
-                            .collect(),
-                    ),
-                    ..Default::default()
-                };
-                self.store.vswitch_update(&sw.uuid, &patch, now_ms())?;
-            }
-        }
-        self.store.node_remove(&node)?;
-        // Its copies of base images went with it.
-        for img in self.store.image_list()? {
-            if img.nodes.contains(uuid) {
-                self.store.image_update(&img.uuid, &|mut i| {
-                    i.nodes.retain(|n| n != uuid);
-                    Ok(i)
-                })?;
-            }
-        }
-        self.join.forget(uuid);
-        self.store.flush().await?;
-        log::info!("node `{}` ({}) deleted", node.name, node.ip);
-        Ok(node)
     }
 
     /// `node/shutdown` and `node/reboot`: a compute node through its

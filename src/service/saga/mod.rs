@@ -28,8 +28,10 @@ pub trait Saga: Send + Sync + Sized + 'static {
     const KIND: &'static str;
     /// Its steps, in order.
     const STEPS: &'static [&'static str];
-    /// The first step that cannot be undone (a deletion): once it has
-    /// started, a failure or a restart finishes the saga instead of
+    /// The first step that cannot be undone (a deletion). If it fails, it
+    /// must have changed nothing, and the saga unwinds; once it has
+    /// finished, a failure of a later step leaves the journal for the next
+    /// start, and a restart after it started finishes the saga instead of
     /// unwinding it.
     const PIVOT: Option<&'static str> = None;
 
@@ -87,15 +89,19 @@ fn crashed(kind: &str, step: &str) -> Error {
     ))
 }
 
-/// Whether `j` has reached its saga's pivot (no way back).
+/// The index of the step after the pivot: steps from there on fail with
+/// no way back.
+fn pivot_at<S: Saga>() -> Option<usize> {
+    let pivot = S::PIVOT?;
+    S::STEPS.iter().position(|s| *s == pivot).map(|i| i + 1)
+}
+
+/// Whether `j` reached its saga's pivot (a restart finishes it).
 pub(crate) fn past_pivot<S: Saga>(j: &Journal) -> bool {
-    let Some(pivot) = S::PIVOT else {
+    let Some(after) = pivot_at::<S>() else {
         return false;
     };
-    let Some(at) = S::STEPS.iter().position(|s| *s == pivot) else {
-        return false;
-    };
-    S::STEPS[at..]
+    S::STEPS[after - 1..]
         .iter()
         .any(|step| j.steps.iter().any(|(n, st)| n == step && st.needs_undo()))
 }
@@ -166,7 +172,7 @@ impl Services {
             match r {
                 Ok(()) if fault == Some(Fault::CrashAfter) => return Err(crashed(S::KIND, step)),
                 Ok(()) => {}
-                Err(e) if past_pivot::<S>(&j) => {
+                Err(e) if pivot_at::<S>().is_some_and(|p| S::STEPS[p..].contains(step)) => {
                     h.progress(
                         100,
                         &format!(

@@ -14,6 +14,7 @@ use crate::host::BoxFuture;
 use crate::service::controller_init::ControllerInit;
 use crate::service::desktop_saga::{DesktopGroupCreate, DesktopGroupDelete};
 use crate::service::node_add::NodeAdd;
+use crate::service::node_delete::NodeDelete;
 use crate::service::Services;
 
 /// How an interrupted saga ended at start-up.
@@ -57,6 +58,7 @@ pub const KINDS: &[(&str, Recover)] = &[
     (DesktopGroupCreate::KIND, recover_as::<DesktopGroupCreate>),
     (DesktopGroupDelete::KIND, recover_as::<DesktopGroupDelete>),
     (NodeAdd::KIND, recover_as::<NodeAdd>),
+    (NodeDelete::KIND, recover_as::<NodeDelete>),
 ];
 
 impl Services {
