@@ -620,19 +620,11 @@ fn world(t: &T) -> String {
             .iter()
             .map(|g| (g.name.clone(), format!("{:?}", g.phase)))
             .collect();
-    let mut domains: Vec<String> =
-        t.f.hypervisor
-            .domains()
-            .iter()
-            .map(|(u, _)| u.to_string())
-            .collect();
-    domains.sort();
     format!(
-        "groups {groups:?}\ndesktops {}\naddresses {}\ndomains {domains:?}\nfiles {:?}\nsagas {:?}",
+        "groups {groups:?}\ndesktops {}\naddresses {}\n{}",
         t.s.store.desktop_list().unwrap().len(),
         allocations(t),
-        t.f.disks.files_under(&t.slow),
-        t.s.store.saga_list().unwrap(),
+        t.traces()
     )
 }
 

@@ -755,3 +755,79 @@ fn huge_pages_and_missing_exports_answer_cleanly() {
         "{msg}"
     );
 }
+
+#[test]
+fn create_and_copy_undo_every_step_after_a_failure_or_a_crash() {
+    use vdi_appliance::domain::saga::Fault;
+    use vdi_appliance::service::saga::Saga;
+    use vdi_appliance::service::template_saga::TemplateMake;
+    let t = harness();
+    let img = t.image();
+    let src = t.template("src", &img)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (n, s) = t.net();
+    let subnet: uuid::Uuid = s.parse().unwrap();
+    let world = |t: &common::appliance::T| {
+        let mut names: Vec<String> =
+            t.s.template_list()
+                .unwrap()
+                .into_iter()
+                .map(|x| x.name)
+                .collect();
+        names.sort();
+        format!(
+            "templates {names:?}\naddresses {:?}\n{}",
+            t.s.store.ip_allocations(&subnet).unwrap(),
+            t.traces()
+        )
+    };
+    let create = json!({"name": "x", "network_uuid": n, "subnet_uuid": s, "vcpu": 1, "ram": 1,
+                        "data_disks": [{"inx": 1, "size": 5}], "system_disk": {"image_id": img, "size": 0}});
+    let copy = json!({"template_uuid": src, "name": "x", "owner_id": 1, "pool_uuid": "", "network_uuid": n,
+                      "subnet_uuid": s, "bind_ip": ""});
+    let before = world(&t);
+    for (path, body) in [
+        ("/api/v1/template/create", create),
+        ("/api/v1/template/copy", copy),
+    ] {
+        for step in TemplateMake::STEPS {
+            for fault in [Fault::Fail, Fault::CrashBefore, Fault::CrashAfter] {
+                t.s.saga_fault("template/make", Some((step, fault)));
+                let (st, v) = t.call("POST", path, Some(body.clone()));
+                t.s.saga_fault("template/make", None);
+                assert_eq!(st, 500, "{path} {step} {fault:?}: {v}");
+                let task = t.s.task_list().unwrap().pop().unwrap();
+                if fault == Fault::Fail {
+                    assert!(
+                        task.log.iter().any(|l| l.contains("undoing")),
+                        "{:?}",
+                        task.log
+                    );
+                } else {
+                    assert_eq!(common::restart_after_crash(&t.s, &task.id), 1);
+                    let task = t.s.task_get(&task.id).unwrap();
+                    if *step == "record" && fault == Fault::CrashAfter {
+                        // Every step had finished: the template stays.
+                        assert_eq!(task.state.as_str(), "succeeded", "{:?}", task.log);
+                        let x =
+                            t.s.template_list()
+                                .unwrap()
+                                .into_iter()
+                                .find(|x| x.name == "x")
+                                .unwrap();
+                        t.ok("/api/v1/template/delete", json!({"uuid": x.uuid}));
+                    } else {
+                        assert_eq!(task.state.as_str(), "failed", "{:?}", task.log);
+                    }
+                }
+                assert_eq!(world(&t), before, "{path}: `{step}` ({fault:?})");
+            }
+        }
+        // And it works afterwards.
+        let x = t.ok(path, body.clone());
+        t.ok("/api/v1/template/delete", json!({"uuid": x["uuid"]}));
+        assert_eq!(world(&t), before);
+    }
+}

@@ -34,6 +34,7 @@ pub mod saga;
 pub mod task;
 pub mod template;
 pub mod template_change;
+pub mod template_saga;
 pub mod template_usage;
 pub mod template_version;
 pub mod terminal;

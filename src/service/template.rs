@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::task::TaskHandle;
 use super::Services;
 use crate::domain::clock::now_ms;
 use crate::domain::group::GroupType;
@@ -389,58 +388,6 @@ impl Services {
         })
     }
 
-    /// Makes the disks, the address, the domain and the record of a
-    /// planned template; a failure undoes everything made.
-    pub async fn template_create_run(
-        self: &Arc<Self>,
-        mut t: Template,
-        power_on: bool,
-        task: &TaskHandle,
-    ) -> Result<Template> {
-        let mut ip_taken = false;
-        let r: Result<()> = async {
-            if let Some(s) = t.subnet {
-                let ip = self.template_ip(&s, &t.uuid, t.bind_ip)?;
-                ip_taken = true;
-                t.bind_ip = Some(ip);
-            }
-            task.progress(10, "address allocated");
-            let base = match t.base_image {
-                Some(b) => Some(self.store.image_get(&b)?.path),
-                None => None,
-            };
-            for d in &t.disks {
-                self.disks.mkdir(&d.dir).await?;
-                let size = d.size_gb as u64 * GB;
-                let backing = if d.is_system() { base.as_deref() } else { None };
-                self.disks.create(&d.work_file(), size, backing).await?;
-            }
-            task.progress(50, "disks created");
-            if t.status != Status::Installing {
-                // The state as created is version 1: the working overlay
-                // becomes it and a new overlay goes on top.
-                self.template_publish(&mut t, "created", OpType::Update)
-                    .await?;
-            }
-            self.template_define(&t).await?;
-            task.progress(70, "domain defined");
-            self.store.template_insert(&t)?;
-            self.store.flush().await?;
-            Ok(())
-        }
-        .await;
-        if let Err(e) = r {
-            self.template_undo(&t, ip_taken).await;
-            return Err(e);
-        }
-        self.template_usage_note(&t).await;
-        if power_on {
-            self.hypervisor.power(t.uuid, PowerOp::Start).await?;
-        }
-        task.progress(100, "template ready");
-        Ok(t)
-    }
-
     /// Turns each disk's working overlay into version `next_version()` and
     /// puts a fresh overlay on top; records the version and an operation.
     pub(crate) async fn template_publish(
@@ -626,15 +573,5 @@ impl Services {
         if let (Some(s), Some(ip)) = (t.subnet, t.bind_ip) {
             let _ = self.store.ip_release(&s, ip);
         }
-    }
-
-    /// Removes what a failed create or copy made; the address only when
-    /// this attempt took it (a requested address may belong to another).
-    pub(crate) async fn template_undo(&self, t: &Template, ip_taken: bool) {
-        let mut gone = t.clone();
-        if !ip_taken {
-            gone.bind_ip = None;
-        }
-        self.template_files_remove(&gone).await;
     }
 }

@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::task::TaskHandle;
 use super::template::{busy_err, random_text, TemplatePatch, TemplateSpec, GB};
 use super::Services;
 use crate::domain::clock::now_ms;
-use crate::domain::template::{data_disk_inx, OpType, Status, Template, TemplateDisk};
+use crate::domain::template::{data_disk_inx, Status, Template, TemplateDisk};
 use crate::domain::vmxml;
 use crate::error::{Code, Error, Result};
 use crate::host::PowerState;
@@ -186,51 +185,6 @@ impl Services {
             d.uuid = Uuid::new_v4();
             d.dir = self.template_disk_dir(&uuid, &d.uuid, d.is_system())?;
         }
-        Ok(t)
-    }
-
-    pub async fn template_copy_run(
-        self: &Arc<Self>,
-        src: Template,
-        mut t: Template,
-        task: &TaskHandle,
-    ) -> Result<Template> {
-        let base = match src.base_image {
-            Some(b) => Some(self.store.image_get(&b)?.path),
-            None => None,
-        };
-        let mut ip_taken = false;
-        let r: Result<()> = async {
-            if let Some(s) = t.subnet {
-                let ip = self.template_ip(&s, &t.uuid, t.bind_ip)?;
-                ip_taken = true;
-                t.bind_ip = Some(ip);
-            }
-            for (i, (from, to)) in src.disks.iter().zip(t.disks.iter()).enumerate() {
-                self.disks.mkdir(&to.dir).await?;
-                let backing = if from.is_system() {
-                    base.as_deref()
-                } else {
-                    None
-                };
-                self.disks
-                    .convert(&from.version_file(src.version), &to.work_file(), backing)
-                    .await?;
-                task.progress((10 + 60 * (i + 1) / src.disks.len()) as u8, "disk copied");
-            }
-            self.template_publish(&mut t, &format!("copied from {}", src.name), OpType::Update)
-                .await?;
-            self.template_define(&t).await?;
-            self.store.template_insert(&t)?;
-            self.store.flush().await?;
-            Ok(())
-        }
-        .await;
-        if let Err(e) = r {
-            self.template_undo(&t, ip_taken).await;
-            return Err(e);
-        }
-        self.template_usage_note(&t).await;
         Ok(t)
     }
 }

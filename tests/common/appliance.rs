@@ -214,6 +214,24 @@ impl T {
         )
     }
 
+    /// The fake host's domains and disk files, and the saga journals left,
+    /// to compare before and after an operation that must leave no trace.
+    pub fn traces(&self) -> String {
+        let mut domains: Vec<String> = self
+            .f
+            .hypervisor
+            .domains()
+            .iter()
+            .map(|(u, _)| u.to_string())
+            .collect();
+        domains.sort();
+        format!(
+            "domains {domains:?}\nfiles {:?}\nsagas {:?}",
+            self.f.disks.files_under(&self.slow),
+            self.s.store.saga_list().unwrap()
+        )
+    }
+
     pub fn tpl(&self, uuid: &str) -> vdi_appliance::domain::template::Template {
         self.s.template_get(&uuid.parse().unwrap()).unwrap()
     }
