@@ -831,3 +831,57 @@ fn create_and_copy_undo_every_step_after_a_failure_or_a_crash() {
         assert_eq!(world(&t), before);
     }
 }
+
+#[test]
+fn a_save_cut_short_by_a_failure_or_a_crash_leaves_the_template_as_it_was() {
+    use vdi_appliance::domain::saga::Fault;
+    use vdi_appliance::service::saga::Saga;
+    use vdi_appliance::service::template_saga::TemplateSave;
+    let t = harness();
+    let img = t.image();
+    let uuid = t.template("tpl", &img)["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.ok("/api/v1/template/start", json!({"uuid": uuid}));
+    // Work in the overlay that a save would publish.
+    t.f.disks.write(&t.work(&uuid), 9, 9).unwrap();
+    let world = |t: &common::appliance::T| {
+        let x = t.tpl(&uuid);
+        let versions: Vec<u32> = x.versions.iter().map(|v| v.number).collect();
+        format!(
+            "version {} {:?} {versions:?} ops {}\nwork {:?}\n{}",
+            x.version,
+            x.status,
+            x.ops.len(),
+            t.f.disks.read(&t.work(&uuid), 9).unwrap(),
+            t.traces()
+        )
+    };
+    for step in TemplateSave::STEPS {
+        for fault in [Fault::Fail, Fault::CrashBefore, Fault::CrashAfter] {
+            // A save halts the template: start it again for the same start.
+            t.ok("/api/v1/template/start", json!({"uuid": uuid}));
+            let before = world(&t);
+            t.s.saga_fault("template/save", Some((step, fault)));
+            let (st, v) = t.call("POST", "/api/v1/template/save", Some(json!({"uuid": uuid})));
+            t.s.saga_fault("template/save", None);
+            assert_eq!(st, 500, "{step} {fault:?}: {v}");
+            let task = t.s.task_list().unwrap().pop().unwrap();
+            if fault != Fault::Fail {
+                assert_eq!(common::restart_after_crash(&t.s, &task.id), 1);
+            }
+            let task = t.s.task_get(&task.id).unwrap();
+            if *step == "record" && fault == Fault::CrashAfter {
+                assert_eq!(task.state.as_str(), "succeeded", "{:?}", task.log);
+                assert_eq!(t.tpl(&uuid).version, 2);
+                return;
+            }
+            assert_eq!(task.state.as_str(), "failed", "{:?}", task.log);
+            // The template may stay stopped; everything else is as before.
+            t.ok("/api/v1/template/start", json!({"uuid": uuid}));
+            assert_eq!(world(&t), before, "`{step}` ({fault:?})");
+        }
+    }
+    panic!("the last case returns");
+}

@@ -1,7 +1,9 @@
-//! Making a template, from a base image or an ISO (`template/create`) or
-//! from another template's current version (`template/copy`), as one saga:
-//! its address, its disks, version 1, its domain, its record. Each step's
-//! undo takes back what it made; the address only when this saga took it.
+//! Template sagas. Making one, from a base image or an ISO
+//! (`template/create`) or from another template's current version
+//! (`template/copy`): its address, its disks, version 1, its domain, its
+//! record; each step's undo takes back what it made, the address only when
+//! this saga took it. Saving one (`template/save`, `iso_save`): marked
+//! updating, shut down, its overlays published as a version, recorded.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -240,5 +242,157 @@ impl Services {
         let t = saga.template()?;
         self.template_usage_note(&t).await;
         Ok(t)
+    }
+}
+
+/// What the journal keeps of a save: the template, its status and version
+/// before, the version it publishes, and each disk's working overlay with
+/// the version file it becomes.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct SaveFacts {
+    pub template: Uuid,
+    pub status_before: u8,
+    pub version_before: u32,
+    pub version: u32,
+    pub files: Vec<(PathBuf, PathBuf)>,
+}
+
+/// `template/save` and `template/iso_save`: the template marked updating,
+/// shut down, its working overlays published as a new version, recorded.
+pub struct TemplateSave {
+    f: SaveFacts,
+    t: Option<Template>,
+    remark: String,
+    iso_done: bool,
+}
+
+impl TemplateSave {
+    pub fn new(t: Template, remark: &str, iso_done: bool) -> Self {
+        let n = t.next_version();
+        TemplateSave {
+            f: SaveFacts {
+                template: t.uuid,
+                status_before: t.status.tag(),
+                version_before: t.version,
+                version: n,
+                files: t
+                    .disks
+                    .iter()
+                    .map(|d| (d.work_file(), d.version_file(n)))
+                    .collect(),
+            },
+            t: Some(t),
+            remark: remark.into(),
+            iso_done,
+        }
+    }
+
+    /// The template as saved (once the saga succeeded).
+    pub fn template(self) -> Result<Template> {
+        self.t
+            .ok_or_else(|| Error::internal("template/save ended without a template"))
+    }
+
+    fn current(&self) -> Result<Template> {
+        self.t
+            .clone()
+            .ok_or_else(|| Error::internal("template/save: no template after a restart"))
+    }
+}
+
+impl Saga for TemplateSave {
+    type Facts = SaveFacts;
+    const KIND: &'static str = "template/save";
+    const STEPS: &'static [&'static str] = &["mark", "halt", "publish", "record"];
+
+    fn facts(&self) -> &SaveFacts {
+        &self.f
+    }
+
+    fn resumed(f: SaveFacts) -> Self {
+        TemplateSave {
+            f,
+            t: None,
+            remark: String::new(),
+            iso_done: false,
+        }
+    }
+
+    async fn run(
+        &mut self,
+        s: &Arc<Services>,
+        step: &'static str,
+        task: &TaskHandle,
+        _cp: &mut Checkpoint,
+    ) -> Result<()> {
+        let t = self.current()?;
+        match step {
+            "mark" => {
+                s.store.template_update(&t.uuid, &|mut x| {
+                    x.status = Status::Updating;
+                    Ok(x)
+                })?;
+                s.store.flush().await?;
+                task.progress(5, "template marked updating");
+            }
+            "halt" => {
+                s.template_halt(&t, true).await?;
+                task.progress(40, "template stopped");
+            }
+            "publish" => {
+                let mut next = t;
+                s.template_publish(&mut next, &self.remark, OpType::Update)
+                    .await?;
+                if self.iso_done {
+                    next.iso = None;
+                }
+                next.status = Status::Active;
+                self.t = Some(next);
+            }
+            _ => {
+                let saved = s.store.template_update(&t.uuid, &|_| Ok(t.clone()))?;
+                s.store.flush().await?;
+                self.t = Some(saved);
+            }
+        }
+        Ok(())
+    }
+
+    async fn undo(&self, s: &Arc<Services>, step: &'static str) -> Result<()> {
+        let f = &self.f;
+        let gone = |e: &Error| e.code.kind() == Kind::NotFound;
+        match step {
+            // The record back to the version before (if it got the new one).
+            "record" => match s.store.template_update(&f.template, &|mut x| {
+                if x.version == f.version {
+                    x.versions.retain(|v| v.number != f.version);
+                    x.ops.retain(|o| o.version != f.version);
+                    x.version = f.version_before;
+                }
+                Ok(x)
+            }) {
+                Err(e) if gone(&e) => Ok(()),
+                r => r.map(|_| ()),
+            },
+            // Each overlay published goes back to being the working one.
+            "publish" => {
+                for (work, version) in &f.files {
+                    if s.disks.exists(version).await? {
+                        s.disks.remove(work).await?;
+                        s.disks.rename(version, work).await?;
+                    }
+                }
+                Ok(())
+            }
+            "mark" => match s.store.template_update(&f.template, &|mut x| {
+                x.status = Status::from_tag(f.status_before);
+                Ok(x)
+            }) {
+                Err(e) if gone(&e) => Ok(()),
+                r => r.map(|_| ()),
+            }
+            .and(s.store.flush().await),
+            _ => Ok(()),
+        }
     }
 }

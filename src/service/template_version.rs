@@ -9,6 +9,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::task::TaskHandle;
+use super::template_saga::TemplateSave;
 use super::Services;
 use crate::domain::clock::now_ms;
 use crate::domain::storage::Role;
@@ -78,38 +79,9 @@ impl Services {
         iso_done: Option<()>,
         task: &TaskHandle,
     ) -> Result<Template> {
-        let before = t.status;
-        self.store.template_update(&t.uuid, &|mut x| {
-            x.status = Status::Updating;
-            Ok(x)
-        })?;
-        self.store.flush().await?;
-        task.progress(5, "template marked updating");
-        let r = async {
-            self.template_halt(&t, true).await?;
-            task.progress(40, "template stopped");
-            let mut next = t.clone();
-            self.template_publish(&mut next, remark, OpType::Update)
-                .await?;
-            if iso_done.is_some() {
-                next.iso = None;
-            }
-            next.status = Status::Active;
-            let saved = self.store.template_update(&t.uuid, &|_| Ok(next.clone()))?;
-            self.store.flush().await?;
-            Ok::<_, Error>(saved)
-        }
-        .await;
-        let saved = match r {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = self.store.template_update(&t.uuid, &|mut x| {
-                    x.status = before;
-                    Ok(x)
-                });
-                return Err(e);
-            }
-        };
+        let mut saga = TemplateSave::new(t, remark, iso_done.is_some());
+        self.saga_run(&mut saga, task).await?;
+        let saved = saga.template()?;
         if iso_done.is_some() {
             self.template_define(&saved).await?;
         }
@@ -336,10 +308,10 @@ impl Services {
         }
     }
 
-    /// After a crash: an interrupted save (status `updating`, an unrecorded
-    /// version file newer than every recorded one) is undone, stray files
-    /// and domains of deleted templates are removed, and every template's
-    /// domain is defined again from its record.
+    /// After a crash (and after the sagas' recovery, which undoes an
+    /// interrupted save): stray version files, and files and domains of
+    /// deleted templates, are removed, and every template's domain is
+    /// defined again from its record.
     pub async fn template_recover(self: &Arc<Self>) -> Result<()> {
         let templates = self.store.template_list()?;
         for t in &templates {
@@ -355,22 +327,12 @@ impl Services {
                     if t.has_version(n) {
                         continue;
                     }
-                    let f = d.dir.join(&name);
-                    if n > max && t.status == Status::Updating {
-                        // The working overlay was renamed but never recorded.
-                        self.disks.remove(&d.work_file()).await?;
-                        self.disks.rename(&f, &d.work_file()).await?;
-                        log::warn!("template {}: interrupted save undone", t.name);
-                    } else if n < max {
-                        self.disks.remove(&f).await?;
+                    // (A newer unrecorded version is an interrupted save's,
+                    // which its saga undid before this runs.)
+                    if n < max {
+                        self.disks.remove(&d.dir.join(&name)).await?;
                     }
                 }
-            }
-            if t.status == Status::Updating {
-                self.store.template_update(&t.uuid, &|mut x| {
-                    x.status = Status::Active;
-                    Ok(x)
-                })?;
             }
             if let Err(e) = self.template_define(t).await {
                 log::warn!("template {}: cannot define its domain: {e}", t.name);

@@ -15,7 +15,7 @@ use crate::service::controller_init::ControllerInit;
 use crate::service::desktop_saga::{DesktopGroupCreate, DesktopGroupDelete};
 use crate::service::node_add::NodeAdd;
 use crate::service::node_delete::NodeDelete;
-use crate::service::template_saga::TemplateMake;
+use crate::service::template_saga::{TemplateMake, TemplateSave};
 use crate::service::Services;
 
 /// How an interrupted saga ended at start-up.
@@ -61,6 +61,7 @@ pub const KINDS: &[(&str, Recover)] = &[
     (NodeAdd::KIND, recover_as::<NodeAdd>),
     (NodeDelete::KIND, recover_as::<NodeDelete>),
     (TemplateMake::KIND, recover_as::<TemplateMake>),
+    (TemplateSave::KIND, recover_as::<TemplateSave>),
 ];
 
 impl Services {
