@@ -285,6 +285,42 @@ fn images_reach_the_pool_nodes_and_retransmit_repairs_a_copy() {
         json!({"image_id": second_id}),
     );
     assert!(!host.disks.exists_now(&second));
+    // The distribution saga: a failure at either step, or a crash before
+    // or after it, leaves no journal and the copy as it was; a crash after
+    // the last send is a success.
+    use vdi_appliance::domain::saga::Fault;
+    t.f.disks.put_file(&base, qcow2(10 << 30));
+    host.disks.put_file(&base, b"garbage".to_vec());
+    for step in ["plan", "send"] {
+        for fault in [Fault::Fail, Fault::CrashBefore, Fault::CrashAfter] {
+            t.s.saga_fault("image/distribute", Some((step, fault)));
+            let (_, v) = t.call(
+                "POST",
+                "/api/v1/resource_pool/images/retransmit",
+                Some(json!({"image_id": image, "host_uuid": node.to_string()})),
+            );
+            t.s.saga_fault("image/distribute", None);
+            assert_ne!(v["code"], 0, "{step} {fault:?}: {v}");
+            let task = t.s.task_list().unwrap().pop().unwrap();
+            if fault != Fault::Fail {
+                assert_eq!(common::restart_after_crash(&t.s, &task.id), 1);
+            }
+            let task = t.s.task_get(&task.id).unwrap();
+            let repaired = step == "send" && fault == Fault::CrashAfter;
+            let state = if repaired { "succeeded" } else { "failed" };
+            assert_eq!(
+                task.state.as_str(),
+                state,
+                "{step} {fault:?}: {:?}",
+                task.log
+            );
+            assert!(t.s.store.saga_list().unwrap().is_empty());
+            assert_eq!(
+                md5(host.disks.as_ref()) == md5(t.f.disks.as_ref()),
+                repaired
+            );
+        }
+    }
     // The node leaves: no image counts it as a holder any more.
     t.ok("/api/v1/node/delete", json!({"uuid": node.to_string()}));
     for img in t.s.base_image_list().unwrap() {

@@ -466,7 +466,7 @@ pub async fn image_retransmit(c: Call) -> Result<Reply> {
             !req.run_async,
             move |h| {
                 Box::pin(async move {
-                    s.base_image_retransmit(&actor, &id, node, Some(&h))
+                    s.base_image_retransmit(&actor, &id, node, &h)
                         .await
                         .map(|i| t::image_view(&i))
                 })

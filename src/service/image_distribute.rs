@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use serde::{Deserialize, Serialize};
+
 use super::node_pull::Wanted;
+use super::saga::{Checkpoint, Saga};
 use super::task::TaskHandle;
 use super::{Actor, Services};
 use crate::domain::image::BaseImage;
@@ -75,34 +78,24 @@ impl Services {
     }
 
     /// Sends one base image to the given nodes (every joined node of its
-    /// pool when `only` is `None`), recording each copy. Answers the image
-    /// as recorded afterwards; the first failure ends it, the copies made
-    /// stay recorded.
+    /// pool when `only` is `None`), recording each copy, as a saga. Answers the image as recorded afterwards; the first
+    /// failure ends it, the copies made stay recorded.
     pub async fn base_image_distribute(
-        &self,
+        self: &Arc<Self>,
         uuid: &Uuid,
         only: Option<Uuid>,
         verify: bool,
-        task: Option<&TaskHandle>,
+        task: &TaskHandle,
     ) -> Result<BaseImage> {
-        let img = self.store.image_get(uuid)?;
-        let nodes = match only {
-            Some(n) => vec![n],
-            None => self.pool_joined_nodes(&img.pool)?,
+        let mut saga = ImageDistribute {
+            f: DistributeFacts {
+                image: *uuid,
+                only,
+                verify,
+                ..Default::default()
+            },
         };
-        let files = [Wanted {
-            path: img.path.clone(),
-            md5: img.md5.clone(),
-        }];
-        let total = nodes.len().max(1);
-        for (i, n) in nodes.iter().enumerate() {
-            let from = (i * 100 / total) as u8;
-            let to = ((i + 1) * 100 / total).min(99) as u8;
-            self.node_files_send(n, &files, verify, task.map(|t| (t, from, to)))
-                .await?;
-            self.images_mark_held(n, &files, true)?;
-            self.store.flush().await?;
-        }
+        self.saga_run(&mut saga, task).await?;
         self.store.image_get(uuid)
     }
 
@@ -121,7 +114,7 @@ impl Services {
         let r = self
             .task_run(actor, "image/distribute", &img.name, false, move |h| {
                 Box::pin(async move {
-                    me.base_image_distribute(&id, None, false, Some(&h))
+                    me.base_image_distribute(&id, None, false, &h)
                         .await
                         .map(|i| i.nodes.len())
                 })
@@ -140,7 +133,7 @@ impl Services {
         _actor: &Actor,
         uuid: &Uuid,
         node: Option<Uuid>,
-        task: Option<&TaskHandle>,
+        task: &TaskHandle,
     ) -> Result<BaseImage> {
         let img = self.store.image_get(uuid)?;
         let local = self.store.local_node()?;
@@ -243,6 +236,79 @@ impl Services {
         for f in files.iter().rev() {
             disks.remove(f).await?;
         }
+        Ok(())
+    }
+}
+
+/// What the journal keeps of a distribution: the image, the nodes chosen,
+/// and those that hold it already.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct DistributeFacts {
+    pub image: Uuid,
+    pub only: Option<Uuid>,
+    pub verify: bool,
+    pub nodes: Vec<Uuid>,
+    pub sent: Vec<Uuid>,
+}
+
+/// `image/distribute` (and retransmit): choose the nodes, then send the
+/// image to each and record its copy (journalled node by node). Copies are
+/// never taken back: after a failure or a restart the task names what is
+/// left, and a retransmit sends it.
+pub struct ImageDistribute {
+    f: DistributeFacts,
+}
+
+impl Saga for ImageDistribute {
+    type Facts = DistributeFacts;
+    const KIND: &'static str = "image/distribute";
+    const STEPS: &'static [&'static str] = &["plan", "send"];
+
+    fn facts(&self) -> &DistributeFacts {
+        &self.f
+    }
+
+    fn resumed(f: DistributeFacts) -> Self {
+        ImageDistribute { f }
+    }
+
+    async fn run(
+        &mut self,
+        s: &Arc<Services>,
+        step: &'static str,
+        task: &TaskHandle,
+        cp: &mut Checkpoint,
+    ) -> Result<()> {
+        let img = s.store.image_get(&self.f.image)?;
+        if step == "plan" {
+            self.f.nodes = match self.f.only {
+                Some(n) => vec![n],
+                None => s.pool_joined_nodes(&img.pool)?,
+            };
+            return Ok(());
+        }
+        let files = [Wanted {
+            path: img.path.clone(),
+            md5: img.md5.clone(),
+        }];
+        let total = self.f.nodes.len().max(1);
+        for (i, n) in self.f.nodes.clone().iter().enumerate() {
+            if self.f.sent.contains(n) {
+                continue;
+            }
+            let from = (i * 100 / total) as u8;
+            let to = ((i + 1) * 100 / total).min(99) as u8;
+            s.node_files_send(n, &files, self.f.verify, Some((task, from, to)))
+                .await?;
+            s.images_mark_held(n, &files, true)?;
+            self.f.sent.push(*n);
+            cp.save(&self.f).await?;
+        }
+        Ok(())
+    }
+
+    /// Nothing to take back: a copy that arrived is recorded and kept.
+    async fn undo(&self, _s: &Arc<Services>, _step: &'static str) -> Result<()> {
         Ok(())
     }
 }

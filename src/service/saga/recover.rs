@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::host::BoxFuture;
 use crate::service::controller_init::ControllerInit;
 use crate::service::desktop_saga::{DesktopGroupCreate, DesktopGroupDelete};
+use crate::service::image_distribute::ImageDistribute;
 use crate::service::node_add::NodeAdd;
 use crate::service::node_delete::NodeDelete;
 use crate::service::template_saga::{TemplateMake, TemplateSave};
@@ -62,6 +63,7 @@ pub const KINDS: &[(&str, Recover)] = &[
     (NodeDelete::KIND, recover_as::<NodeDelete>),
     (TemplateMake::KIND, recover_as::<TemplateMake>),
     (TemplateSave::KIND, recover_as::<TemplateSave>),
+    (ImageDistribute::KIND, recover_as::<ImageDistribute>),
 ];
 
 impl Services {
