@@ -159,21 +159,7 @@ async fn serve(
             path.display()
         );
     }
-    let recovered = tasks::recover_all(&services, &owners).await?;
-    // A node's domains and files are its controller's: only a controller
-    // sweeps what its own records do not name.
-    if services.settings.membership.is_none() {
-        // Templates: undo interrupted saves, remove what deleted ones left.
-        if let Err(e) = services.template_recover().await {
-            log::warn!("template recovery incomplete: {e}");
-        }
-        // Desktops: undo half-made groups, then match libvirt once.
-        match services.desktop_recover().await {
-            Ok(n) if n > 0 => log::info!("desktops: repaired {n} thing(s) a crash left"),
-            Ok(_) => {}
-            Err(e) => log::warn!("desktop recovery incomplete: {e}"),
-        }
-    }
+    let recovered = tasks::recover_at_start(&services, &owners).await?;
     if recovered > 0 {
         log::info!("concluded {recovered} task(s) interrupted by the last stop");
     }

@@ -236,11 +236,16 @@ fn a_create_killed_half_way_is_repaired_at_the_next_start() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let r = Real::open(dir.path(), false);
-    let repaired = smol::block_on(r.s.desktop_recover()).unwrap();
+    // What the service does at start: the sagas' recovery, then the sweep.
+    let repaired = smol::block_on(vdi_appliance::tasks::recover_at_start(
+        &r.s,
+        &vdi_appliance::tasks::builtin_owners(),
+    ))
+    .unwrap();
     let groups = r.s.desktop_group_list().unwrap();
     let domains = desktop_domains();
     println!(
-        "repaired {repaired}; groups {}; domains {}",
+        "tasks concluded {repaired}; groups {}; domains {}",
         groups.len(),
         domains.len()
     );

@@ -43,14 +43,16 @@ impl TaskHandle {
         TaskHandle { id, services }
     }
 
+    /// Sets the percentage and appends `line` (when not empty) to the log:
+    /// a small write each, however long the log grows.
     pub fn progress(&self, percent: u8, line: &str) {
-        let line = line.to_string();
-        let r = self.services.store.task_update(&self.id, &move |t| {
-            t.percent = percent.min(100);
-            if !line.is_empty() {
-                t.log.push(line.clone());
-            }
-        });
+        let store = &self.services.store;
+        let r = store
+            .task_update(&self.id, &|t| t.percent = percent.min(100))
+            .and_then(|_| match line.is_empty() {
+                true => Ok(()),
+                false => store.task_log_append(&self.id, line),
+            });
         if let Err(e) = r {
             log::warn!("task {}: cannot record progress: {e}", self.id);
         }
@@ -161,9 +163,9 @@ impl Services {
 
     /// Ends a task left unfinished by a crash, with the owner's verdict.
     pub fn task_conclude(&self, id: &Uuid, state: TaskState, note: &str) -> Result<Task> {
+        self.store.task_log_append(id, note)?;
         let note = note.to_string();
         self.store.task_update(id, &move |t| {
-            t.log.push(note.clone());
             if t.state.can_move_to(state) {
                 t.state = state;
                 t.finished_at = Some(now_ms());

@@ -141,3 +141,24 @@ pub async fn recover_all(services: &Arc<Services>, owners: &Owners) -> Result<us
     }
     Ok(n)
 }
+
+/// Everything a start does about the last run's crash, in order: the
+/// sagas and tasks left unfinished (`recover_all`), then, on a controller,
+/// what deleted templates left and desktops that match no record, against
+/// libvirt. Returns how many tasks were concluded.
+pub async fn recover_at_start(services: &Arc<Services>, owners: &Owners) -> Result<usize> {
+    let recovered = recover_all(services, owners).await?;
+    // A node's domains and files are its controller's: only a controller
+    // sweeps what its own records do not name.
+    if services.settings.membership.is_none() {
+        if let Err(e) = services.template_recover().await {
+            log::warn!("template recovery incomplete: {e}");
+        }
+        match services.desktop_recover().await {
+            Ok(n) if n > 0 => log::info!("desktops: repaired {n} thing(s) a crash left"),
+            Ok(_) => {}
+            Err(e) => log::warn!("desktop recovery incomplete: {e}"),
+        }
+    }
+    Ok(recovered)
+}
