@@ -6,13 +6,13 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::fakes::{
     FakeAccounts, FakeDisks, FakeFetch, FakeHost, FakeHypervisor, FakeMetrics, FakeNet,
-    FakeNodeApi, FakeNotifier, FakePower, FakeRemote,
+    FakeNodeClient, FakeNotifier, FakePower, FakeRemote,
 };
 use crate::host::libvirt::Libvirt;
 use crate::host::machine::metrics::MachineMetrics;
 use crate::host::machine::Machine;
 use crate::host::netlink::Netlink;
-use crate::host::node_api::Http;
+use crate::host::node_client::Http;
 use crate::host::qemu_img::QemuImg;
 use crate::host::ssh::Ssh;
 use crate::host::systemd::Systemd;
@@ -37,7 +37,7 @@ pub fn real_backends(cfg: &Config) -> crate::error::Result<Backends> {
         disks: Arc::new(QemuImg),
         metrics: Arc::new(MachineMetrics::new()),
         remote: Arc::new(Ssh::new(cfg.data_dir.join("ssh").join("id_ed25519"))),
-        node_api: Arc::new(Http {
+        node_client: Arc::new(Http {
             timeout: std::time::Duration::from_secs(30),
         }),
         power: Arc::new(crate::host::power::Shell),
@@ -91,7 +91,7 @@ pub struct Fakes {
     pub disks: Arc<FakeDisks>,
     pub metrics: Arc<FakeMetrics>,
     pub remote: Arc<FakeRemote>,
-    pub node_api: Arc<FakeNodeApi>,
+    pub node_client: Arc<FakeNodeClient>,
     pub power: Arc<FakePower>,
     pub fetch: Arc<FakeFetch>,
     pub accounts: Arc<FakeAccounts>,
@@ -108,7 +108,7 @@ impl Fakes {
             disks: self.disks.clone(),
             metrics: self.metrics.clone(),
             remote: self.remote.clone(),
-            node_api: self.node_api.clone(),
+            node_client: self.node_client.clone(),
             power: self.power.clone(),
             fetch: self.fetch.clone(),
             accounts: self.accounts.clone(),
@@ -132,7 +132,7 @@ pub fn fakes(net: FakeNet, host: FakeHost) -> Fakes {
         disks: disks.clone(),
         metrics: Arc::new(FakeMetrics::default()),
         remote: Arc::new(FakeRemote::default()),
-        node_api: Arc::new(FakeNodeApi {
+        node_client: Arc::new(FakeNodeClient {
             source: std::sync::Mutex::new(Some(disks.clone())),
             ..Default::default()
         }),

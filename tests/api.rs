@@ -490,8 +490,15 @@ fn the_auth_wall_covers_every_non_public_route() {
             let node = uuid::Uuid::new_v4().to_string();
             let body = match r.path {
                 "/api/v1/node/register" => {
+                    // A whole body: the message is typed, so a malformed
+                    // one is refused (400) before its credential is asked.
                     json!({"node_uuid": node, "version": "0", "listen_port": 5000,
-                    "probe": {}, "inventory": {}})
+                    "probe": {"version": "0", "hostname": "n", "nics": [], "route": null,
+                        "cpu_flag": null, "kvm_device": false, "libvirt": {"Err": "none"},
+                        "mounts": [], "service": {"Err": "none"}},
+                    "inventory": {"hostname": "n", "os": "", "kernel": "",
+                        "cpu": {"model": "x", "sockets": 1, "cores": 1, "threads": 1, "virt_flag": null},
+                        "memory_bytes": 1, "numa": [], "disks": [], "nics": [], "gpus": []}})
                 }
                 "/api/v1/node/heartbeat" => json!({"node_uuid": node}),
                 "/api/v1/internal/power" => json!({"op": "reboot"}),

@@ -16,6 +16,7 @@ use common::appliance::md5_hex;
 use common::real::sh;
 use uuid::Uuid;
 use vdi_appliance::app;
+use vdi_appliance::domain::cluster::PullEnd;
 use vdi_appliance::domain::node::Membership;
 use vdi_appliance::domain::qcow2::minimal_header;
 use vdi_appliance::error::Result;
@@ -23,7 +24,6 @@ use vdi_appliance::fakes::{FakeDisks, FakeHost, FakeNet};
 use vdi_appliance::host::fetch::Fetch;
 use vdi_appliance::host::qemu_img::QemuImg;
 use vdi_appliance::host::{BoxFuture, Disks};
-use vdi_appliance::service::node_pull::PullEnd;
 use vdi_appliance::service::{Services, Settings};
 use vdi_appliance::store::Store;
 

@@ -360,7 +360,7 @@ fn add_joins_with_key_after_the_password_and_records_everything() {
         "/api/v1/node/shutdown",
         json!({"uuid": node.uuid.to_string()}),
     );
-    let calls = t.f.node_api.calls.lock().unwrap().clone();
+    let calls = t.f.node_client.calls.lock().unwrap().clone();
     assert_eq!(calls.last().unwrap().path, "/api/v1/internal/power");
     assert_eq!(calls.last().unwrap().body["op"], "shutdown");
     assert_eq!(calls.last().unwrap().base, format!("http://{IP}:5000"));
@@ -530,6 +530,66 @@ fn a_join_cut_short_by_a_crash_is_undone_on_both_sides_at_the_next_start() {
     // And a join after all that works.
     t.check();
     assert_eq!(t.add_registered()["state"], "succeeded");
+}
+
+/// The node protocol's version: a message of another version (or of an
+/// appliance from before versions) is refused with both versions named,
+/// and every answer names ours.
+#[test]
+fn messages_of_another_protocol_version_are_refused_naming_both() {
+    let t = harness();
+    let hdr = vdi_appliance::domain::cluster::PROTOCOL_HEADER;
+    let ours = vdi_appliance::domain::cluster::PROTOCOL.to_string();
+    let call = |path: &str, sent: Option<&str>, body: &Value| {
+        let headers: Vec<(&str, &str)> = sent.map(|v| (hdr, v)).into_iter().collect();
+        let (st, answered, text) = smol::block_on(vdi_appliance::http::request_with(
+            &t.app,
+            "127.0.0.1:40000",
+            "POST",
+            path,
+            Some("not-a-credential"),
+            &headers,
+            Some(&body.to_string()),
+        ));
+        let named = answered
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(hdr))
+            .map(|(_, v)| v.clone());
+        (st, named, serde_json::from_str::<Value>(&text).unwrap())
+    };
+    let hb = json!({"node_uuid": uuid::Uuid::new_v4().to_string()});
+    for (sent, says) in [
+        (Some("2"), "speaks node protocol 2"),
+        (None, "speaks node protocol 0"),
+    ] {
+        for path in ["/api/v1/node/heartbeat", "/api/v1/internal/vm"] {
+            let (st, named, v) = call(path, sent, &hb);
+            assert_eq!((st, v["code"].as_i64()), (409, Some(20237)), "{path}: {v}");
+            let msg = v["msg"].as_str().unwrap();
+            assert!(
+                msg.contains(says) && msg.contains(&format!("speaks {ours}")),
+                "{msg}"
+            );
+            assert_eq!(named.as_deref(), Some(ours.as_str()), "{path}");
+        }
+    }
+    assert_eq!(
+        call("/api/v1/node/heartbeat", Some("one"), &hb).2["code"],
+        10002
+    );
+    // Our version gets past the check to the credential.
+    let (st, named, _) = call("/api/v1/node/heartbeat", Some(&ours), &hb);
+    assert_eq!((st, named.as_deref()), (401, Some(ours.as_str())));
+    // report_monitor is documented for others: no header is heard too.
+    let report = json!({"node_uuid": hb["node_uuid"], "type": "half_min_monitor",
+        "name": "n", "timestamp": 1_700_000_000,
+        "data": {"cpu": {"user": 1, "system": 1, "idle": 98, "percent": 2},
+                 "mem": {"total": 10, "used": 5, "free": 5, "percent": 50}}});
+    assert_eq!(call("/api/v1/node/report_monitor", None, &report).0, 401);
+    assert_eq!(
+        call("/api/v1/node/report_monitor", Some("2"), &report).0,
+        409
+    );
 }
 
 #[test]

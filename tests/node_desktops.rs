@@ -53,7 +53,7 @@ fn join(t: &T) -> (Uuid, FakeNodeHost) {
         s.password = PW.into();
         s.mounts = mounts.clone();
     });
-    let host = t.f.node_api.add_node(&format!("http://{IP}:5000"));
+    let host = t.f.node_client.add_node(&format!("http://{IP}:5000"));
     t.ok(
         "/api/v1/node/check",
         json!({"ip": IP, "root_pwd": PW, "check": true}),
@@ -114,7 +114,7 @@ fn a_classroom_spreads_over_a_joined_node_and_follows_it_down() {
     let base = base_image_path(&t, &image);
 
     // The join pushed the networks and sent the image and the template.
-    let pushed = t.f.node_api.networks.lock().unwrap()[&format!("http://{IP}:5000")].clone();
+    let pushed = t.f.node_client.networks.lock().unwrap()[&format!("http://{IP}:5000")].clone();
     assert_eq!(
         pushed["networks"][0]["network_uuid"],
         first(&t, "/api/v1.0/network/")
@@ -197,12 +197,12 @@ fn a_classroom_spreads_over_a_joined_node_and_follows_it_down() {
     );
 
     // The node stops answering: its desktops are unknown, ours are not.
-    *t.f.node_api.fail_path.lock().unwrap() = Some("/api/v1/internal/vm".into());
+    *t.f.node_client.fail_path.lock().unwrap() = Some("/api/v1/internal/vm".into());
     smol::block_on(t.s.desktop_reconcile()).unwrap();
     for d in t.s.desktops_of(&g).unwrap() {
         assert_eq!(d.status == Status::Unknown, d.node == node, "{}", d.name);
     }
-    *t.f.node_api.fail_path.lock().unwrap() = None;
+    *t.f.node_client.fail_path.lock().unwrap() = None;
     smol::block_on(t.s.desktop_reconcile()).unwrap();
     let back = t.s.desktop_get(&d.uuid).unwrap();
     assert_eq!(back.status, Status::Active);

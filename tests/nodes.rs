@@ -403,9 +403,19 @@ fn check_join_down_and_delete_over_ssh() {
     let port = free_port();
     let data = root.path().join("ctl");
     let ctl_log = root.path().join("ctl.log");
-    let _ctl = Killed(
-        Command::new(BIN)
-            .args([
+    // The controller (again after a crash: its log goes on).
+    let controller = |exit_after: Option<&str>| {
+        let mut c = Command::new(BIN);
+        if let Some(at) = exit_after {
+            c.env("VDI_SAGA_EXIT_AFTER", at);
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&ctl_log)
+            .unwrap();
+        Killed(
+            c.args([
                 "serve",
                 "--listen",
                 &format!("0.0.0.0:{port}"),
@@ -427,10 +437,12 @@ fn check_join_down_and_delete_over_ssh() {
                 "3",
             ])
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&ctl_log).unwrap())
+            .stderr(log)
             .spawn()
             .unwrap(),
-    );
+        )
+    };
+    let mut ctl = controller(None);
     wait_healthy(port, Duration::from_secs(20));
     let setup = std::fs::read_to_string(data.join("setup-token")).unwrap();
     let (st, v) = http(
@@ -557,6 +569,47 @@ fn check_join_down_and_delete_over_ssh() {
     wait_for("node 1 in compute role", Duration::from_secs(20), || {
         health(&n1.ip()).is_some_and(|h| h["role"] == "compute")
     });
+    // A controller killed half-way through a join (right after the node
+    // was recorded): at the next start its saga is unwound on both sides.
+    drop(ctl);
+    ctl = controller(Some("node/add:record"));
+    wait_healthy(port, Duration::from_secs(20));
+    ok(port, t, "/api/v1/node/check", check(&n2.ip(), PASSWORD));
+    let body = add(&n2.ip()).to_string();
+    let answer = common::try_http(port, "POST", "/api/v1/node/add", Some(t), body.as_bytes());
+    assert!(
+        answer.is_none(),
+        "the controller should have died: {answer:?}"
+    );
+    let status = ctl.0.wait().unwrap();
+    assert_eq!(status.code(), Some(86), "the crash failpoint");
+    assert!(n2.dir.join("data/role.toml").exists(), "half joined");
+    drop(ctl);
+    let _ctl = controller(None);
+    wait_healthy(port, Duration::from_secs(20));
+    assert_eq!(nodes(port, t).len(), 2, "node 2 is not recorded");
+    assert!(!n2.dir.join("data/role.toml").exists(), "node 2 left");
+    let keys =
+        std::fs::read_to_string(n2.dir.join("home/.ssh/authorized_keys")).unwrap_or_default();
+    assert!(!keys.contains("vdi-appliance"), "{keys}");
+    wait_for("node 2 back in setup", Duration::from_secs(20), || {
+        health(&n2.ip()).is_some_and(|h| h["role"] == "setup")
+    });
+    let (_, tasks) = http(port, "GET", "/api/v1.0/task/?page_size=100", Some(t), None);
+    // The newest join of node 2.
+    let last = tasks["data"]["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{tasks}"))
+        .iter()
+        .filter(|x| {
+            x["kind"] == "node/add" && x["target"].as_str().is_some_and(|g| g.contains(&n2.ip()))
+        })
+        .max_by_key(|x| x["created_at"].as_str().unwrap_or("").to_string())
+        .cloned();
+    let last = last.unwrap_or_default();
+    assert_eq!(last["state"], "failed", "{tasks}");
+    assert!(last["log"].to_string().contains("undone"), "{last}");
+
     // And node 2, checked again under its new key.
     ok(port, t, "/api/v1/node/check", check(&n2.ip(), PASSWORD));
     let j2 = ok(port, t, "/api/v1/node/add", add(&n2.ip()));

@@ -12,7 +12,7 @@ use crate::domain::ipv4;
 use crate::domain::monitor::{
     sample_problem, Cpu, Disk, Mem, Nic, Sample, HALF_MIN_S, MAX_DEVICES,
 };
-use crate::domain::monitor_query::{window_check, Metric, TopData};
+use crate::domain::monitor_query::TopData;
 use crate::domain::net::IfAddr;
 use crate::domain::Uuid;
 use crate::error::{Error, Result};
@@ -140,13 +140,7 @@ pub struct ReportReq {
     pub data: ReportData,
 }
 
-/// A validated report.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Report {
-    pub node: Uuid,
-    pub name: String,
-    pub sample: Sample,
-}
+pub use crate::domain::monitor::Report;
 
 fn bytes(field: &str, v: f64) -> Result<u64> {
     if (0.0..1.8e19).contains(&v) {
@@ -272,50 +266,7 @@ impl ReportReq {
     }
 }
 
-/// The report body a node sends for `sample` (what `report_monitor` takes).
-pub fn report_body(node: &Uuid, name: &str, s: &Sample) -> Value {
-    let net: serde_json::Map<String, Value> = s
-        .nics
-        .iter()
-        .map(|n| {
-            let ipv4: Vec<Value> = n
-                .ipv4
-                .iter()
-                .map(|a| json!({"addr": a.ip.to_string(), "netmask": ipv4::mask(a.prefix).to_string()}))
-                .collect();
-            (
-                n.name.clone(),
-                json!({"speed": n.speed_mbps.map_or(-1, i64::from), "up": n.up, "down": n.down,
-                       "up_max": n.up_max, "down_max": n.down_max, "ipv4": ipv4}),
-            )
-        })
-        .collect();
-    let disk: serde_json::Map<String, Value> = s
-        .disks
-        .iter()
-        .map(|d| {
-            (
-                d.name.clone(),
-                json!({"read_rate": d.read_rate, "write_rate": d.write_rate,
-                       "total": d.total, "used": d.used, "mount": d.mount}),
-            )
-        })
-        .collect();
-    json!({
-        "node_uuid": node.to_string(),
-        "type": "half_min_monitor",
-        "name": name,
-        "timestamp": s.start,
-        "data": {
-            "cpu": {"user": s.cpu.user, "system": s.cpu.system, "idle": s.cpu.idle, "percent": s.cpu.percent},
-            "mem": {"total": s.mem.total, "used": s.mem.used, "free": s.mem.free, "percent": s.mem.percent},
-            "net": net,
-            "disk": disk,
-            "load": s.load,
-            "uptime": s.uptime_s,
-        }
-    })
-}
+pub use crate::domain::cluster::report_wire as report_body;
 
 /// `POST /api/v1/index/top_data`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -334,76 +285,12 @@ pub fn top_data_view(t: &TopData) -> Value {
     })
 }
 
-/// `GET /api/v1.0/monitor/?node_uuid=&metric=&device=&start=&end=&step=`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HistoryQuery {
-    pub node: Uuid,
-    pub metric: Metric,
-    pub device: Option<String>,
-    pub start: i64,
-    pub end: i64,
-    pub step: i64,
-}
-
-pub const HISTORY_FIELDS: &[&str] = &["node_uuid", "metric", "device", "start", "end", "step"];
-
-impl HistoryQuery {
-    /// Parses the query; the window defaults to the last hour ending `now`
-    /// and the step to one that gives about 120 points (at least 30 s).
-    pub fn parse(pairs: &[(String, String)], now: i64) -> Result<HistoryQuery> {
-        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        if let Some((k, _)) = pairs
-            .iter()
-            .find(|(k, _)| !HISTORY_FIELDS.contains(&k.as_str()))
-        {
-            return Err(Error::new(
-                crate::error::Code::UnknownField,
-                format!(
-                    "Query parameter `{k}` is not accepted here (expected one of {})",
-                    HISTORY_FIELDS.join(", ")
-                ),
-            ));
-        }
-        let int = |k: &str| -> Result<Option<i64>> {
-            get(k)
-                .map(|v| {
-                    v.trim()
-                        .parse::<i64>()
-                        .map_err(|_| Error::invalid(k, format!("`{v}` is not a whole number")))
-                })
-                .transpose()
-        };
-        let node_text = get("node_uuid").ok_or_else(|| Error::missing("node_uuid"))?;
-        let node = Uuid::parse_str(node_text.trim())
-            .map_err(|_| Error::invalid("node_uuid", format!("`{node_text}` is not a uuid")))?;
-        let metric = Metric::parse(get("metric").unwrap_or("cpu"))?;
-        let end = int("end")?.unwrap_or(now);
-        let start = int("start")?.unwrap_or(end.saturating_sub(3600));
-        let step = match int("step")? {
-            Some(s) => s,
-            None => {
-                // Any two i64 apart fit an i128; window_check refuses the
-                // window itself when it is out of range.
-                let span = (end as i128 - start as i128).max(0);
-                i64::try_from(((span / 120).max(30) + 29) / 30 * 30).unwrap_or(i64::MAX)
-            }
-        };
-        let (start, end, step) = window_check(start, end, step)?;
-        let device = get("device").map(str::to_string).filter(|d| !d.is_empty());
-        Ok(HistoryQuery {
-            node,
-            metric,
-            device,
-            start,
-            end,
-            step,
-        })
-    }
-}
+pub use crate::domain::monitor_query::{HistoryQuery, HISTORY_FIELDS};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::monitor_query::Metric;
 
     fn documented() -> Value {
         // The document's example with its syntax mended and real figures.

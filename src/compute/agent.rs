@@ -4,13 +4,11 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
-use crate::api::monitor::report_body;
-use crate::api::node::{ProbeWire, ServiceWire};
-use crate::domain::monitor::Sample;
+use crate::domain::cluster::{ProbeWire, Register, ServiceWire};
+use crate::domain::monitor::{Report, Sample};
 use crate::domain::node::Membership;
 use crate::error::Result;
+use crate::host::node_client::Peer;
 use crate::service::Services;
 
 async fn register(s: &Services, m: &Membership) -> Result<()> {
@@ -30,17 +28,22 @@ async fn register(s: &Services, m: &Membership) -> Result<()> {
         }),
     );
     let inventory = s.inventory.inventory().await?;
-    let body = json!({
-        "node_uuid": m.node_uuid.to_string(),
-        "inventory": inventory,
-        "version": env!("CARGO_PKG_VERSION"),
-        "listen_port": port,
-        "probe": wire,
-    });
-    s.node_api
-        .call(&m.controller, &m.credential, "/api/v1/node/register", body)
-        .await
-        .map(|_| ())
+    let r = Register {
+        node_uuid: m.node_uuid,
+        inventory,
+        version: env!("CARGO_PKG_VERSION").into(),
+        listen_port: port,
+        probe: wire,
+    };
+    s.node_client.register(&controller(m), r).await.map(|_| ())
+}
+
+/// The controller, as this node reaches it.
+fn controller(m: &Membership) -> Peer {
+    Peer {
+        base: m.controller.clone(),
+        token: m.credential.clone(),
+    }
 }
 
 /// Registers (retrying every two seconds), then sends heartbeats forever.
@@ -68,18 +71,14 @@ pub async fn run(s: Arc<Services>, m: Membership) {
     let mut failing = false;
     loop {
         smol::Timer::after(s.settings.nodes.heartbeat).await;
-        let r = s
-            .node_api
-            .call(
-                &m.controller,
-                &m.credential,
-                "/api/v1/node/heartbeat",
-                json!({"node_uuid": m.node_uuid.to_string()}),
-            )
-            .await;
-        if let Ok(answer) = &r {
-            s.network_from_heartbeat(answer).await;
-        }
+        let r = s.node_client.heartbeat(&controller(&m), m.node_uuid).await;
+        let r = match r {
+            Ok(answer) => {
+                s.network_from_heartbeat(answer).await;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
         match (r, failing) {
             (Err(e), false) => {
                 log::warn!("heartbeat to {} failed: {e}", m.controller);
@@ -97,17 +96,12 @@ pub async fn run(s: Arc<Services>, m: Membership) {
 /// Sends one 30-second aggregate to the controller.
 pub async fn report(s: &Services, m: &Membership, sample: &Sample) {
     let name = s.inventory.hostname().await.unwrap_or_default();
-    let body = report_body(&m.node_uuid, &name, sample);
-    if let Err(e) = s
-        .node_api
-        .call(
-            &m.controller,
-            &m.credential,
-            "/api/v1/node/report_monitor",
-            body,
-        )
-        .await
-    {
+    let r = Report {
+        node: m.node_uuid,
+        name,
+        sample: sample.clone(),
+    };
+    if let Err(e) = s.node_client.report(&controller(m), r).await {
         log::debug!("report to {} not delivered: {e}", m.controller);
     }
 }

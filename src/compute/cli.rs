@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{membership_load, membership_remove, membership_save};
-use crate::api::node::{ProbeWire, ServiceWire};
 use crate::config::Config;
+use crate::domain::cluster::{ProbeWire, ServiceWire};
 use crate::domain::node::Membership;
 use crate::error::{Error, Result};
-use crate::host::node_api::Http;
+use crate::host::node_client::Http;
 
 fn authorized_keys() -> Result<PathBuf> {
     let home = std::env::var_os("HOME")

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod clock;
+pub mod cluster;
 pub mod controller;
 pub mod csv;
 pub mod desktop;

@@ -471,6 +471,14 @@ pub fn sample_problem(s: &Sample) -> Option<(String, String)> {
         })
 }
 
+/// A validated report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub node: uuid::Uuid,
+    pub name: String,
+    pub sample: Sample,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 
 use super::monitor::Sample;
 use crate::error::{Error, Result};
+use uuid::Uuid;
 
 /// How many nodes each top list shows.
 pub const TOP: usize = 5;
@@ -290,6 +291,73 @@ pub fn series(samples: &[Sample], m: Metric, device: &str, start: i64, step: i64
             p
         })
         .collect()
+}
+
+/// `GET /api/v1.0/monitor/?node_uuid=&metric=&device=&start=&end=&step=`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryQuery {
+    pub node: Uuid,
+    pub metric: Metric,
+    pub device: Option<String>,
+    pub start: i64,
+    pub end: i64,
+    pub step: i64,
+}
+
+pub const HISTORY_FIELDS: &[&str] = &["node_uuid", "metric", "device", "start", "end", "step"];
+
+impl HistoryQuery {
+    /// Parses the query; the window defaults to the last hour ending `now`
+    /// and the step to one that gives about 120 points (at least 30 s).
+    pub fn parse(pairs: &[(String, String)], now: i64) -> Result<HistoryQuery> {
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if let Some((k, _)) = pairs
+            .iter()
+            .find(|(k, _)| !HISTORY_FIELDS.contains(&k.as_str()))
+        {
+            return Err(Error::new(
+                crate::error::Code::UnknownField,
+                format!(
+                    "Query parameter `{k}` is not accepted here (expected one of {})",
+                    HISTORY_FIELDS.join(", ")
+                ),
+            ));
+        }
+        let int = |k: &str| -> Result<Option<i64>> {
+            get(k)
+                .map(|v| {
+                    v.trim()
+                        .parse::<i64>()
+                        .map_err(|_| Error::invalid(k, format!("`{v}` is not a whole number")))
+                })
+                .transpose()
+        };
+        let node_text = get("node_uuid").ok_or_else(|| Error::missing("node_uuid"))?;
+        let node = Uuid::parse_str(node_text.trim())
+            .map_err(|_| Error::invalid("node_uuid", format!("`{node_text}` is not a uuid")))?;
+        let metric = Metric::parse(get("metric").unwrap_or("cpu"))?;
+        let end = int("end")?.unwrap_or(now);
+        let start = int("start")?.unwrap_or(end.saturating_sub(3600));
+        let step = match int("step")? {
+            Some(s) => s,
+            None => {
+                // Any two i64 apart fit an i128; window_check refuses the
+                // window itself when it is out of range.
+                let span = (end as i128 - start as i128).max(0);
+                i64::try_from(((span / 120).max(30) + 29) / 30 * 30).unwrap_or(i64::MAX)
+            }
+        };
+        let (start, end, step) = window_check(start, end, step)?;
+        let device = get("device").map(str::to_string).filter(|d| !d.is_empty());
+        Ok(HistoryQuery {
+            node,
+            metric,
+            device,
+            start,
+            end,
+            step,
+        })
+    }
 }
 
 #[cfg(test)]

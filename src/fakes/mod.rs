@@ -5,6 +5,7 @@ mod host;
 mod hypervisor;
 mod metrics;
 mod net;
+mod node_client;
 mod remote;
 
 pub use disks::FakeDisks;
@@ -12,10 +13,8 @@ pub use host::FakeHost;
 pub use hypervisor::{FakeDomain, FakeHypervisor};
 pub use metrics::FakeMetrics;
 pub use net::FakeNet;
-pub use remote::{
-    ApiCall, FakeAccounts, FakeFetch, FakeNodeApi, FakeNodeHost, FakePower, FakeRemote, FakeServer,
-    Reach,
-};
+pub use node_client::{ApiCall, FakeNodeClient, FakeNodeHost};
+pub use remote::{FakeAccounts, FakeFetch, FakePower, FakeRemote, FakeServer, Reach};
 
 use std::sync::Mutex;
 use std::time::Duration;

@@ -1,26 +1,20 @@
 //! Fake servers behind the remote shell (password, host key, the service's
-//! commands) and a fake internal API that records what it was asked.
+//! commands), the host's power commands, file fetches and accounts.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use serde_json::Value;
-
-use crate::api::node::{ProbeWire, ServiceWire};
+use crate::domain::cluster::{Probe, ProbeNic, ProbeWire, ServiceWire};
 use crate::domain::inventory::{Mount, Virt};
 use crate::domain::net::IfAddr;
 use crate::domain::node::Membership;
 use crate::error::{Code, Error, Result};
-use crate::host::node_api::NodeApi;
-use crate::host::remote_vm::{serve_disk, serve_vm};
-use crate::host::Disks;
-use std::sync::Arc;
-
-use super::{FakeDisks, FakeHypervisor};
 use crate::host::remote::{Exec, RemoteShell, SshAuth, SshTarget};
 use crate::host::BoxFuture;
-use crate::service::node::{Probe, ProbeNic};
+use std::sync::Arc;
+
+use super::FakeDisks;
 
 /// How a fake server answers a connection.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -290,131 +284,6 @@ impl crate::host::power::Power for FakePower {
     fn run_later(&self, command: &str, _delay: std::time::Duration) -> BoxFuture<'_, Result<()>> {
         self.ran.lock().unwrap().push(command.to_string());
         Box::pin(async { Ok(()) })
-    }
-}
-
-/// One internal-API call the fake saw.
-#[derive(Clone, Debug)]
-pub struct ApiCall {
-    pub base: String,
-    pub path: String,
-    pub body: Value,
-}
-
-#[derive(Default)]
-pub struct FakeNodeApi {
-    pub calls: Mutex<Vec<ApiCall>>,
-    /// A path that fails with `NodeRemote`.
-    pub fail_path: Mutex<Option<String>>,
-    /// Nodes by API address, each with its own hypervisor and disks:
-    /// `internal/vm` and `internal/disk` run on them as a node would, and
-    /// `internal/pull` copies from `source` (the controller's disks).
-    pub nodes: Mutex<HashMap<String, FakeNodeHost>>,
-    pub source: Mutex<Option<Arc<FakeDisks>>>,
-    /// Pushed network states, by API address.
-    pub networks: Mutex<HashMap<String, Value>>,
-}
-
-/// A fake node's machine.
-#[derive(Clone)]
-pub struct FakeNodeHost {
-    pub hypervisor: Arc<FakeHypervisor>,
-    pub disks: Arc<FakeDisks>,
-}
-
-impl FakeNodeApi {
-    /// A fake node at `base` (`http://ip:port`), with an empty machine.
-    pub fn add_node(&self, base: &str) -> FakeNodeHost {
-        let h = FakeNodeHost {
-            hypervisor: Arc::new(FakeHypervisor::new(true)),
-            disks: Arc::new(FakeDisks::default()),
-        };
-        self.nodes.lock().unwrap().insert(base.into(), h.clone());
-        h
-    }
-
-    pub fn calls_to(&self, path: &str) -> Vec<ApiCall> {
-        self.calls
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|c| c.path == path)
-            .cloned()
-            .collect()
-    }
-
-    /// What a node would answer.
-    async fn node_answer(&self, base: &str, path: &str, body: Value) -> Result<Value> {
-        let node = self.nodes.lock().unwrap().get(base).cloned();
-        let bad = |e: serde_json::Error| Error::invalid("op", e.to_string());
-        match (path, node) {
-            ("/api/v1/internal/vm", Some(n)) => {
-                serve_vm(
-                    n.hypervisor.as_ref(),
-                    serde_json::from_value(body).map_err(bad)?,
-                )
-                .await
-            }
-            ("/api/v1/internal/disk", Some(n)) => {
-                serve_disk(n.disks.as_ref(), serde_json::from_value(body).map_err(bad)?).await
-            }
-            ("/api/v1/internal/pull", Some(n)) => {
-                let path = std::path::PathBuf::from(body["path"].as_str().unwrap_or(""));
-                let want = body["md5"].as_str().unwrap_or("").to_string();
-                let src = self.source.lock().unwrap().clone();
-                let copied = src.map(|s| n.disks.copy_from(&s, &path)).unwrap_or(false);
-                let got = if copied {
-                    n.disks.md5(&path).await?
-                } else {
-                    String::new()
-                };
-                Ok(if copied && got == want {
-                    serde_json::json!({"state": "done", "done": 1, "total": 1})
-                } else {
-                    let _ = n.disks.remove(&path).await;
-                    serde_json::json!({"state": "failed", "done": 0, "total": 0,
-                        "error": format!("md5 of {} is `{got}`, expected `{want}`", path.display())})
-                })
-            }
-            ("/api/v1/internal/network", _) => {
-                self.networks.lock().unwrap().insert(base.into(), body);
-                Ok(serde_json::json!({"steps": 0}))
-            }
-            ("/api/v1/internal/vm" | "/api/v1/internal/disk" | "/api/v1/internal/pull", None) => {
-                Err(Error::new(
-                    Code::NodeUnreachable,
-                    format!("{base}: no fake node there"),
-                ))
-            }
-            _ => Ok(Value::Object(Default::default())),
-        }
-    }
-}
-
-impl NodeApi for FakeNodeApi {
-    fn call<'a>(
-        &'a self,
-        base: &'a str,
-        _token: &'a str,
-        path: &'a str,
-        body: Value,
-    ) -> BoxFuture<'a, Result<Value>> {
-        self.calls.lock().unwrap().push(ApiCall {
-            base: base.into(),
-            path: path.into(),
-            body: body.clone(),
-        });
-        let fail = self.fail_path.lock().unwrap().as_deref() == Some(path);
-        Box::pin(async move {
-            if fail {
-                Err(Error::new(
-                    Code::NodeRemote,
-                    format!("{path}: injected failure"),
-                ))
-            } else {
-                self.node_answer(base, path, body).await
-            }
-        })
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::node_api::{envelope_data, parse_response};
+use super::node_client::{envelope_data, parse_response};
 use super::BoxFuture;
 use crate::error::{Code, Error, Result};
 

@@ -10,7 +10,7 @@ pub mod metrics;
 pub mod net;
 pub mod netlink;
 pub mod networkd;
-pub mod node_api;
+pub mod node_client;
 pub mod power;
 pub mod qemu_img;
 pub mod remote;

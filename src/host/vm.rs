@@ -20,27 +20,7 @@ pub struct HypervisorInfo {
     pub hypervisor_version: String,
 }
 
-/// A defined domain's power state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PowerState {
-    Running,
-    /// Paused, suspended or in transition: on, but not usable right now.
-    Paused,
-    Off,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PowerOp {
-    Start,
-    /// ACPI power button; the guest may ignore it.
-    Shutdown,
-    /// Pull the plug.
-    Destroy,
-    /// ACPI reboot.
-    Reboot,
-    /// Press the reset button.
-    Reset,
-}
+pub use crate::domain::cluster::{PowerOp, PowerState};
 
 /// Where a running domain's SPICE server listens.
 #[derive(Clone, Debug, PartialEq)]

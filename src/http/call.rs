@@ -177,7 +177,19 @@ pub struct Route {
     pub body: Option<SchemaFn>,
     /// The body is handed to the handler as a stream (uploads).
     pub streaming: bool,
+    /// A message between a controller and its servers: the caller's
+    /// protocol version is checked and the reply names ours.
+    pub node_protocol: Option<NodeProtocol>,
     pub handler: Handler,
+}
+
+/// How a route takes the node protocol's version header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeProtocol {
+    /// Only our own services call it: the header must be there.
+    Required,
+    /// A documented endpoint others may call without it.
+    Optional,
 }
 
 fn bearer(req: &Request<State>) -> Option<String> {
@@ -264,7 +276,20 @@ fn client_of(req: &Request<State>) -> String {
 pub async fn dispatch(route: &Route, req: Request<State>) -> tide::Result {
     let services = req.state().0.clone();
     let t0 = std::time::Instant::now();
-    let res = answer(route, req).await;
+    let res = match route.node_protocol {
+        None => answer(route, req).await,
+        Some(p) => {
+            use crate::domain::cluster::{protocol_check_request, PROTOCOL, PROTOCOL_HEADER};
+            let sent = req.header(PROTOCOL_HEADER).map(|h| h.last().to_string());
+            let mut res = match protocol_check_request(sent.as_deref(), p == NodeProtocol::Optional)
+            {
+                Ok(()) => answer(route, req).await,
+                Err(e) => envelope::err(&e),
+            };
+            res.insert_header(PROTOCOL_HEADER, PROTOCOL.to_string());
+            res
+        }
+    };
     services.metrics_http_observe(
         route.op,
         route.method.as_str(),

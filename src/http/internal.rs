@@ -9,45 +9,42 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::call::{Call, Reply};
-use crate::api::node::{NetworkPushReq, PullReq};
+use crate::domain::cluster::{DiskCall, NetworkApplied, NetworkPush, PullReq, VmCall};
 use crate::error::{Error, Result};
-use crate::host::remote_vm::{serve_vm, DiskCall, VmCall};
 
 pub async fn vm(c: Call) -> Result<Reply> {
+    // Refused before the body is read (the service checks again).
     c.services.internal_check(c.token.as_deref())?;
     let call: VmCall = c.json()?;
-    Ok(Reply::data(
-        serve_vm(c.services.hypervisor.as_ref(), call).await?,
-    ))
+    Ok(Reply::data(json!(
+        c.services.internal_vm(c.token.as_deref(), call).await?
+    )))
 }
 
 pub async fn disk(c: Call) -> Result<Reply> {
     // Refused before the body is read (the service checks again).
     c.services.internal_check(c.token.as_deref())?;
     let call: DiskCall = c.json()?;
-    Ok(Reply::data(
-        c.services.internal_disk(c.token.as_deref(), call).await?,
-    ))
+    Ok(Reply::data(json!(
+        c.services.internal_disk(c.token.as_deref(), call).await?
+    )))
 }
 
 pub async fn pull(c: Call) -> Result<Reply> {
     let req: PullReq = c.json()?;
-    let st = c.services.internal_pull(
-        c.token.as_deref(),
-        PathBuf::from(req.path),
-        req.md5,
-        req.verify,
-    )?;
-    Ok(Reply::data(st.to_json()))
+    let st = c
+        .services
+        .internal_pull(c.token.as_deref(), req.path, req.md5, req.verify)?;
+    Ok(Reply::data(json!(st)))
 }
 
 pub async fn network(c: Call) -> Result<Reply> {
-    let req: NetworkPushReq = c.json()?;
+    let req: NetworkPush = c.json()?;
     let steps = c
         .services
         .internal_network(c.token.as_deref(), req.into_bridges()?)
         .await?;
-    Ok(Reply::data(json!({"steps": steps})))
+    Ok(Reply::data(json!(NetworkApplied { steps })))
 }
 
 /// `GET /api/v1/internal/file?node_uuid=&path=&offset=` streams the file.

@@ -127,6 +127,7 @@ pub async fn request(
 }
 
 /// `request` as if it came from `peer` (`address:port`), e.g. a terminal.
+/// It names this build's node protocol, as the appliance's own services do.
 pub async fn request_from(
     app: &tide::Server<State>,
     peer: &str,
@@ -135,6 +136,23 @@ pub async fn request_from(
     token: Option<&str>,
     body: Option<&str>,
 ) -> (u16, String) {
+    let version = crate::domain::cluster::PROTOCOL.to_string();
+    let headers = [(crate::domain::cluster::PROTOCOL_HEADER, version.as_str())];
+    let (st, _, text) = request_with(app, peer, method, path, token, &headers, body).await;
+    (st, text)
+}
+
+/// `request_from` with exactly these extra headers; the answer's headers
+/// come back too.
+pub async fn request_with(
+    app: &tide::Server<State>,
+    peer: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, Vec<(String, String)>, String) {
     let m: tide::http::Method = method.parse().unwrap_or(tide::http::Method::Get);
     let url = tide::http::Url::parse(&format!("http://localhost{path}")).expect("test URL");
     let mut req = tide::http::Request::new(m, url);
@@ -142,13 +160,20 @@ pub async fn request_from(
     if let Some(t) = token {
         req.insert_header("Authorization", format!("Bearer {t}"));
     }
+    for (k, v) in headers {
+        req.insert_header(*k, *v);
+    }
     if let Some(b) = body {
         req.set_body(b.to_string());
         req.set_content_type(tide::http::mime::JSON);
     }
     let mut res = respond(app, req).await;
+    let answered = res
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.last().as_str().to_string()))
+        .collect();
     let text = res.body_string().await.unwrap_or_default();
-    (res.status() as u16, text)
+    (res.status() as u16, answered, text)
 }
 
 /// `request` with a binary body and a binary answer (uploads, downloads).

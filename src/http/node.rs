@@ -9,6 +9,7 @@ use super::call::{Call, Reply};
 use super::template::ran;
 use crate::api::controller::{default_network_view, probe_view, CheckReq};
 use crate::api::node::{AddReq, HeartbeatReq, NodeOpReq, RegisterReq};
+use crate::domain::cluster::{NodePowerReq, Registered};
 use crate::error::{Error, Result};
 use crate::service::node_join::AddSpec;
 use crate::service::node_remote::NodePower;
@@ -132,33 +133,23 @@ pub async fn reboot(c: Call) -> Result<Reply> {
 
 pub async fn register(c: Call) -> Result<Reply> {
     let req: RegisterReq = c.json()?;
-    let node = req.node_uuid.clone();
+    let node = req.node_uuid;
     c.services.node_register(c.token.as_deref(), req)?;
-    Ok(Reply::data(json!({"node_uuid": node})).on(node))
+    Ok(Reply::data(json!(Registered { node_uuid: node })).on(node.to_string()))
 }
 
 pub async fn heartbeat(c: Call) -> Result<Reply> {
     let req: HeartbeatReq = c.json()?;
     let want = c
         .services
-        .node_heartbeat(c.token.as_deref(), &req.node_uuid)?;
-    Ok(Reply::data(json!({"networks": want.networks})))
-}
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PowerReq {
-    /// `shutdown` or `reboot`.
-    pub op: String,
+        .node_heartbeat(c.token.as_deref(), req.node_uuid)?;
+    Ok(Reply::data(json!(want)))
 }
 
 pub async fn internal_power(c: Call) -> Result<Reply> {
-    let req: PowerReq = c.json()?;
-    let op = match req.op.as_str() {
-        "shutdown" => NodePower::Shutdown,
-        "reboot" => NodePower::Reboot,
-        _ => return Err(Error::invalid("op", "must be shutdown or reboot")),
-    };
-    c.services.internal_power(c.token.as_deref(), op).await?;
-    Ok(Reply::data(json!({"op": op.as_str()})))
+    let req: NodePowerReq = c.json()?;
+    c.services
+        .internal_power(c.token.as_deref(), req.op)
+        .await?;
+    Ok(Reply::data(json!(req)))
 }

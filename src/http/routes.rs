@@ -1,7 +1,7 @@
 //! The route table: every route the service answers, in one list that the
 //! server, the auth wall, the operation log and OpenAPI all read.
 
-use super::call::{Method, Route, SchemaFn, Validator};
+use super::call::{Method, NodeProtocol, Route, SchemaFn, Validator};
 use super::routes_doc::{self as doc, schema, with_async};
 use super::{
     auth, bond, controller, desktop, internal, monitor, network, node, resource_pool, system,
@@ -36,6 +36,7 @@ fn route(method: Method, path: &'static str, op: &'static str, summary: &'static
         asyncable: None,
         body: None,
         streaming: false,
+        node_protocol: None,
         handler: h!(system::health),
     }
 }
@@ -64,6 +65,11 @@ impl Route {
     }
     fn streaming(mut self) -> Self {
         self.streaming = true;
+        self
+    }
+    /// A message of the node protocol (`domain::cluster`).
+    fn node_message(mut self, p: NodeProtocol) -> Self {
+        self.node_protocol = Some(p);
         self
     }
     fn to(mut self, h: super::call::Handler) -> Self {
@@ -254,6 +260,7 @@ pub fn table() -> Vec<Route> {
         .public()
         .quiet()
         .body(schema::<crate::api::node::RegisterReq>())
+        .node_message(NodeProtocol::Required)
         .to(h!(node::register)),
         route(
             Post,
@@ -264,6 +271,7 @@ pub fn table() -> Vec<Route> {
         .public()
         .quiet()
         .body(schema::<crate::api::node::HeartbeatReq>())
+        .node_message(NodeProtocol::Required)
         .to(h!(node::heartbeat)),
         route(
             Post,
@@ -272,7 +280,8 @@ pub fn table() -> Vec<Route> {
             "On a compute node: its controller asks for shutdown or reboot (the controller's token)",
         )
         .public()
-        .body(schema::<node::PowerReq>())
+        .body(schema::<crate::domain::cluster::NodePowerReq>())
+        .node_message(NodeProtocol::Required)
         .to(h!(node::internal_power)),
         route(
             Post,
@@ -282,7 +291,8 @@ pub fn table() -> Vec<Route> {
         )
         .public()
         .quiet()
-        .body(schema::<crate::host::remote_vm::VmCall>())
+        .body(schema::<crate::domain::cluster::VmCall>())
+        .node_message(NodeProtocol::Required)
         .to(h!(internal::vm)),
         route(
             Post,
@@ -292,7 +302,8 @@ pub fn table() -> Vec<Route> {
         )
         .public()
         .quiet()
-        .body(schema::<crate::host::remote_vm::DiskCall>())
+        .body(schema::<crate::domain::cluster::DiskCall>())
+        .node_message(NodeProtocol::Required)
         .to(h!(internal::disk)),
         route(
             Post,
@@ -303,6 +314,7 @@ pub fn table() -> Vec<Route> {
         .public()
         .quiet()
         .body(schema::<crate::api::node::PullReq>())
+        .node_message(NodeProtocol::Required)
         .to(h!(internal::pull)),
         route(
             Post,
@@ -312,6 +324,7 @@ pub fn table() -> Vec<Route> {
         )
         .public()
         .body(schema::<crate::api::node::NetworkPushReq>())
+        .node_message(NodeProtocol::Required)
         .to(h!(internal::network)),
         route(
             Get,
@@ -342,6 +355,7 @@ pub fn table() -> Vec<Route> {
         .public()
         .quiet()
         .body(schema::<crate::api::monitor::ReportReq>())
+        .node_message(NodeProtocol::Optional)
         .to(h!(monitor::report)),
         route(
             Post,

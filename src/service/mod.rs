@@ -49,7 +49,7 @@ use std::time::{Duration, Instant};
 use crate::host::inventory::{HostInventory, HostStorage};
 use crate::host::metrics::HostMetrics;
 use crate::host::net::HostNet;
-use crate::host::node_api::NodeApi;
+use crate::host::node_client::NodeClient;
 use crate::host::remote::RemoteShell;
 use crate::host::{Disks, Hypervisor, Notifier};
 use crate::store::Store;
@@ -217,7 +217,7 @@ pub struct Backends {
     pub disks: Arc<dyn Disks>,
     pub metrics: Arc<dyn HostMetrics>,
     pub remote: Arc<dyn RemoteShell>,
-    pub node_api: Arc<dyn NodeApi>,
+    pub node_client: Arc<dyn NodeClient>,
     pub power: Arc<dyn crate::host::power::Power>,
     pub fetch: Arc<dyn crate::host::fetch::Fetch>,
     pub accounts: Arc<dyn crate::host::accounts::Accounts>,
@@ -233,7 +233,7 @@ pub struct Services {
     pub disks: Arc<dyn Disks>,
     pub metrics: Arc<dyn HostMetrics>,
     pub remote: Arc<dyn RemoteShell>,
-    pub node_api: Arc<dyn NodeApi>,
+    pub node_client: Arc<dyn NodeClient>,
     pub power: Arc<dyn crate::host::power::Power>,
     pub fetch: Arc<dyn crate::host::fetch::Fetch>,
     pub accounts: Arc<dyn crate::host::accounts::Accounts>,
@@ -290,7 +290,7 @@ impl Services {
             disks: b.disks,
             metrics: b.metrics,
             remote: b.remote,
-            node_api: b.node_api,
+            node_client: b.node_client,
             power: b.power,
             fetch: b.fetch,
             accounts: b.accounts,

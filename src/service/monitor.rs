@@ -10,8 +10,8 @@ use std::sync::{Mutex, RwLock};
 
 use super::auth::{random_token, token_hash};
 use super::Services;
-use crate::api::monitor::Report;
 use crate::domain::clock::now_ms;
+use crate::domain::monitor::Report;
 use crate::domain::monitor::{
     between, combine, downsample, window_start, Reading, Sample, COARSE_S, HALF_MIN_S,
 };

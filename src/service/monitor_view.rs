@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use super::monitor::TopNode;
 use super::{Services, Table};
-use crate::api::monitor::HistoryQuery;
 use crate::domain::clock::now_ms;
 use crate::domain::monitor::{combine, Sample};
+use crate::domain::monitor_query::HistoryQuery;
 use crate::domain::monitor_query::{series, top_data, NodeFigures, Point, TopData};
 use crate::domain::node::Node;
 use crate::domain::storage::{Role, ROLES};

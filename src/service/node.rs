@@ -10,8 +10,9 @@ use std::sync::RwLock;
 use uuid::Uuid;
 
 use super::Services;
-use crate::domain::inventory::{Mount, Virt};
-use crate::domain::net::{DefaultRoute, IfAddr, Link, LinkKind};
+pub use crate::domain::cluster::{Probe, ProbeNic};
+use crate::domain::inventory::Virt;
+use crate::domain::net::{Link, LinkKind};
 use crate::domain::netplan::{address_carrier, BRIDGE_PREFIX};
 use crate::domain::node::{Nic, Node};
 use crate::domain::storage::Storage;
@@ -27,32 +28,6 @@ pub struct NodeState {
     usage: RwLock<HashMap<String, (u64, u64)>>,
     usage_gen: AtomicU64,
     pub(crate) init_running: std::sync::atomic::AtomicBool,
-}
-
-/// A NIC as `node/check` reports it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ProbeNic {
-    pub name: String,
-    pub mac: String,
-    /// The first IPv4 address it carries (on itself or on its bridge).
-    pub addr: Option<IfAddr>,
-    pub addrs: Vec<IfAddr>,
-    pub speed_mbps: Option<u32>,
-    pub running: bool,
-    pub driver: Option<String>,
-    pub pci: Option<String>,
-    /// The bridge it is enslaved to, when the appliance bridged it.
-    pub bridge: Option<String>,
-}
-
-/// What `node/check` learns about a host.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Probe {
-    pub hostname: String,
-    pub nics: Vec<ProbeNic>,
-    pub route: Option<DefaultRoute>,
-    pub virt: Virt,
-    pub mounts: Vec<Mount>,
 }
 
 /// A storage record with its filesystem's usage.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use super::Services;
-use crate::api::node::ProbeWire;
+use crate::domain::cluster::ProbeWire;
 use crate::domain::inventory::Inventory;
 use crate::error::{Code, Error, Result};
 use crate::host::remote::{Exec, SshAuth, SshTarget};
@@ -39,6 +39,8 @@ pub struct JoinState {
     heartbeats: Mutex<HashMap<Uuid, i64>>,
     /// Addresses with a join or removal running.
     busy: Mutex<HashSet<Ipv4Addr>>,
+    /// Joins waiting for a node's registration, told when it comes.
+    waiting: Mutex<HashMap<Uuid, smol::channel::Sender<Registration>>>,
 }
 
 /// A controller storage path and whether the server has it mounted.
@@ -101,6 +103,11 @@ impl JoinState {
     }
 
     pub(crate) fn register(&self, node: Uuid, r: Registration) {
+        if let Ok(mut w) = self.waiting.lock() {
+            if let Some(tx) = w.remove(&node) {
+                let _ = tx.try_send(r.clone());
+            }
+        }
         if let Ok(mut m) = self.registered.lock() {
             m.insert(node, r);
         }
@@ -350,23 +357,40 @@ impl Services {
             .map_err(Error::internal)
     }
 
+    /// Waits (up to the join timeout) until the node's service registers:
+    /// woken by the registration itself, not by polling.
     pub(crate) async fn node_wait_registered(&self, node: &Uuid) -> Result<Registration> {
-        let deadline = Instant::now() + self.settings.nodes.join_timeout;
-        loop {
-            if let Some(r) = self.join.registration(node) {
-                return Ok(r);
+        let (tx, rx) = smol::channel::bounded(1);
+        // Listening before looking: a registration in between is not lost.
+        self.join
+            .waiting
+            .lock()
+            .map_err(Error::internal)?
+            .insert(*node, tx);
+        let came = match self.join.registration(node) {
+            Some(r) => Some(r),
+            None => {
+                let timeout = self.settings.nodes.join_timeout;
+                smol::future::or(async { rx.recv().await.ok() }, async {
+                    smol::Timer::after(timeout).await;
+                    None
+                })
+                .await
             }
-            if Instant::now() >= deadline {
-                return Err(Error::new(
-                    Code::NodeJoinFailed,
-                    format!(
-                        "The node's service did not register within {} s: is the controller reachable from the node on port {}?",
-                        self.settings.nodes.join_timeout.as_secs(),
-                        self.settings.nodes.listen_port
-                    ),
-                ));
-            }
-            smol::Timer::after(Duration::from_millis(200)).await;
+        };
+        if let Ok(mut w) = self.join.waiting.lock() {
+            w.remove(node);
+        }
+        match came {
+            Some(r) => Ok(r),
+            None => Err(Error::new(
+                Code::NodeJoinFailed,
+                format!(
+                    "The node's service did not register within {} s: is the controller reachable from the node on port {}?",
+                    self.settings.nodes.join_timeout.as_secs(),
+                    self.settings.nodes.listen_port
+                ),
+            )),
         }
     }
 }

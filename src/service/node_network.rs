@@ -3,17 +3,16 @@
 //! when networks change and carried by every heartbeat answer; the node
 //! keeps the list and its own reconciler applies it, at every start too.
 
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::Services;
-use crate::api::node::{NetworkPushReq, PushedNet};
+use crate::domain::cluster::{NetworkPush, PushedNet};
 use crate::domain::netplan::WantBridge;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 impl Services {
     /// What `node` must bridge, as the node is told.
-    pub fn node_network_of(&self, node: &Uuid) -> Result<NetworkPushReq> {
+    pub fn node_network_of(&self, node: &Uuid) -> Result<NetworkPush> {
         let mut networks = Vec::new();
         for sw in self.store.vswitch_list()? {
             let Some(up) = sw.uplinks.iter().find(|u| u.node == *node) else {
@@ -31,19 +30,18 @@ impl Services {
                 });
             }
         }
-        Ok(NetworkPushReq { networks })
+        Ok(NetworkPush { networks })
     }
 
     /// Tells a joined node its bridges and waits until it applied them.
-    pub(crate) async fn node_network_push(&self, node: &Uuid, want: &NetworkPushReq) -> Result<()> {
+    pub(crate) async fn node_network_push(&self, node: &Uuid, want: &NetworkPush) -> Result<()> {
         let Some(api) = self.node_link_api(node)? else {
             return Ok(());
         };
-        let body = serde_json::to_value(want).map_err(Error::internal)?;
-        api.api
-            .call(&api.base, &api.token, "/api/v1/internal/network", body)
+        api.client
+            .network(&api.peer, want.clone())
             .await
-            .map_err(|e| Error::new(e.code, format!("node `{}`: {}", api.name, e.message)))?;
+            .map_err(|e| api.named(e))?;
         Ok(())
     }
 
@@ -105,15 +103,9 @@ impl Services {
         }
     }
 
-    /// On a node: a heartbeat answer's `networks`, applied when new.
-    pub(crate) async fn network_from_heartbeat(&self, answer: &Value) {
-        let Some(list) = answer.get("networks") else {
-            return;
-        };
-        let want = match serde_json::from_value::<NetworkPushReq>(json_obj(list))
-            .map_err(|e| Error::invalid("networks", e.to_string()))
-            .and_then(NetworkPushReq::into_bridges)
-        {
+    /// On a node: a heartbeat answer's networks, applied when new.
+    pub(crate) async fn network_from_heartbeat(&self, answer: NetworkPush) {
+        let want = match answer.into_bridges() {
             Ok(w) => w,
             Err(e) => {
                 log::warn!("the controller's network list is unreadable: {e}");
@@ -127,8 +119,4 @@ impl Services {
             log::warn!("networks from the controller could not be applied: {e}");
         }
     }
-}
-
-fn json_obj(list: &Value) -> Value {
-    serde_json::json!({ "networks": list })
 }

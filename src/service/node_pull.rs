@@ -10,25 +10,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::task::TaskHandle;
 use super::Services;
+use crate::domain::cluster::{DiskCall, DiskReply, PullEnd, PullReq, PullStatus};
 use crate::domain::qcow2;
 use crate::domain::storage::Role;
 use crate::error::{Code, Error, Result};
 use crate::host::fetch::encode;
-use crate::host::remote_vm::{serve_disk, DiskCall};
+use crate::host::remote_vm::serve_disk;
 use crate::host::{ByteStream, FileKind};
-
-/// Where one pull stands.
-#[derive(Clone, Debug, PartialEq)]
-pub enum PullEnd {
-    Running,
-    Done,
-    Failed(String),
-}
 
 #[derive(Clone)]
 struct PullJob {
@@ -44,50 +36,6 @@ pub struct PullState {
     jobs: Mutex<HashMap<PathBuf, PullJob>>,
     /// path → (size, virtual size, md5): files already summed.
     sums: Mutex<HashMap<PathBuf, (u64, u64, String)>>,
-}
-
-/// What `internal/pull` answers.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PullStatus {
-    pub end: PullEnd,
-    pub done: u64,
-    pub total: u64,
-}
-
-impl PullStatus {
-    pub fn to_json(&self) -> Value {
-        let (state, error) = match &self.end {
-            PullEnd::Running => ("running", None),
-            PullEnd::Done => ("done", None),
-            PullEnd::Failed(e) => ("failed", Some(e.clone())),
-        };
-        json!({"state": state, "done": self.done, "total": self.total, "error": error})
-    }
-
-    fn from_json(v: &Value) -> Result<PullStatus> {
-        let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
-        let end = match v.get("state").and_then(Value::as_str) {
-            Some("running") => PullEnd::Running,
-            Some("done") => PullEnd::Done,
-            Some("failed") => PullEnd::Failed(
-                v.get("error")
-                    .and_then(Value::as_str)
-                    .unwrap_or("no reason given")
-                    .to_string(),
-            ),
-            _ => {
-                return Err(Error::new(
-                    Code::NodeRemote,
-                    format!("internal/pull answered {v}"),
-                ))
-            }
-        };
-        Ok(PullStatus {
-            end,
-            done: n("done"),
-            total: n("total"),
-        })
-    }
 }
 
 /// One file a node should hold.
@@ -201,7 +149,7 @@ impl Services {
 
     /// `internal/disk` on a node: one disk call from the controller. A
     /// removed or renamed file is no longer a finished pull.
-    pub async fn internal_disk(&self, token: Option<&str>, call: DiskCall) -> Result<Value> {
+    pub async fn internal_disk(&self, token: Option<&str>, call: DiskCall) -> Result<DiskReply> {
         self.internal_check(token)?;
         let gone: Option<PathBuf> = match &call {
             DiskCall::Remove { path } => Some(path.clone()),
@@ -430,20 +378,17 @@ impl Services {
             let mut last_pct = None;
             let mut verify = verify;
             loop {
-                let v = api
-                    .api
-                    .call(
-                        &api.base,
-                        &api.token,
-                        "/api/v1/internal/pull",
-                        json!({"path": f.path, "md5": f.md5, "verify": verify}),
-                    )
+                let req = PullReq {
+                    path: f.path.clone(),
+                    md5: f.md5.clone(),
+                    verify,
+                };
+                let st = api
+                    .client
+                    .pull(&api.peer, req)
                     .await
-                    .map_err(|e| {
-                        Error::new(e.code, format!("node `{}`: {}", api.name, e.message))
-                    })?;
+                    .map_err(|e| api.named(e))?;
                 verify = false;
-                let st = PullStatus::from_json(&v)?;
                 if let Some((t, from, to)) = task {
                     let span = (to.saturating_sub(from)) as u64;
                     let per_file = span / files.len().max(1) as u64;
@@ -485,20 +430,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pull_status_round_trips() {
-        for end in [
-            PullEnd::Running,
-            PullEnd::Done,
-            PullEnd::Failed("md5".into()),
-        ] {
-            let s = PullStatus {
-                end,
-                done: 5,
-                total: 9,
-            };
-            assert_eq!(PullStatus::from_json(&s.to_json()).unwrap(), s);
-        }
-        assert!(PullStatus::from_json(&json!({"state": "odd"})).is_err());
+    fn parts_sit_beside_their_file() {
         assert_eq!(
             part_of(Path::new("/s/v1.qcow2")),
             Path::new("/s/v1.qcow2.part")

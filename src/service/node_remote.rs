@@ -7,37 +7,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use uuid::Uuid;
 
 use super::node_join::Registration;
 use super::Services;
-use crate::api::node::{ProbeWire, RegisterReq};
 use crate::domain::clock::now_ms;
+use crate::domain::cluster::{NetworkPush, Register, VmCall, VmReply};
 use crate::domain::node::Node;
 use crate::error::{Code, Error, Result};
-use crate::host::remote_vm::{NodeLinkApi, RemoteDisks, RemoteHypervisor};
+use crate::host::node_client::Peer;
+use crate::host::remote_vm::{serve_vm, NodeLinkApi, RemoteDisks, RemoteHypervisor};
 use crate::host::{Disks, Hypervisor};
 
 /// What `node/shutdown` and `node/reboot` ask.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum NodePower {
-    Shutdown,
-    Reboot,
-}
-
-impl NodePower {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodePower::Shutdown => "shutdown",
-            NodePower::Reboot => "reboot",
-        }
-    }
-}
-
-fn node_uuid(text: &str) -> Result<Uuid> {
-    Uuid::parse_str(text).map_err(|_| Error::invalid("node_uuid", "must be a uuid"))
-}
+pub use crate::domain::cluster::NodePowerOp as NodePower;
 
 impl Services {
     /// The hypervisor that runs domains of `node`: this host's own, or a
@@ -74,9 +57,11 @@ impl Services {
             .map(|n| n.name)
             .unwrap_or_else(|_| node.to_string());
         Ok(Some(NodeLinkApi {
-            api: self.node_api.clone(),
-            base: link.api,
-            token: link.control_token,
+            client: self.node_client.clone(),
+            peer: Peer {
+                base: link.api,
+                token: link.control_token,
+            },
             name,
         }))
     }
@@ -117,14 +102,10 @@ impl Services {
 
     /// A compute node's service started: it proves itself with its
     /// credential and says how to reach it.
-    pub fn node_register(&self, credential: Option<&str>, req: RegisterReq) -> Result<()> {
-        let node = node_uuid(&req.node_uuid)?;
+    pub fn node_register(&self, credential: Option<&str>, req: Register) -> Result<()> {
+        let node = req.node_uuid;
         self.node_credential_check(credential, &node)?;
-        let probe: ProbeWire = serde_json::from_value(req.probe.clone())
-            .map_err(|e| Error::invalid("probe", e.to_string()))?;
-        let inventory: crate::domain::inventory::Inventory =
-            serde_json::from_value(req.inventory.clone())
-                .map_err(|e| Error::invalid("inventory", e.to_string()))?;
+        let (probe, inventory) = (req.probe, req.inventory);
         if let Some(mut link) = self.store.node_link_get(&node)? {
             // Its hardware as it is now (memory added, a CPU changed).
             if let Ok(mut n) = self.store.node_get(&node) {
@@ -159,12 +140,7 @@ impl Services {
 
     /// `node/heartbeat`: the node is alive; the answer carries the
     /// networks it must bridge.
-    pub fn node_heartbeat(
-        &self,
-        credential: Option<&str>,
-        node: &str,
-    ) -> Result<crate::api::node::NetworkPushReq> {
-        let node = node_uuid(node)?;
+    pub fn node_heartbeat(&self, credential: Option<&str>, node: Uuid) -> Result<NetworkPush> {
         self.node_credential_check(credential, &node)?;
         self.store.node_get(&node)?;
         self.join.heartbeat_set(node, now_ms());
@@ -214,14 +190,11 @@ impl Services {
                 format!("Node `{}` has no internal-API link on record", node.name),
             )
         })?;
-        self.node_api
-            .call(
-                &link.api,
-                &link.control_token,
-                "/api/v1/internal/power",
-                json!({"op": op.as_str()}),
-            )
-            .await?;
+        let peer = Peer {
+            base: link.api,
+            token: link.control_token,
+        };
+        self.node_client.power(&peer, op).await?;
         log::warn!("node `{}`: {} asked", node.name, op.as_str());
         Ok(node)
     }
@@ -241,6 +214,12 @@ impl Services {
     pub async fn internal_power(&self, token: Option<&str>, op: NodePower) -> Result<()> {
         self.internal_check(token)?;
         self.power_local(op).await
+    }
+
+    /// `internal/vm` on a node: one hypervisor call from its controller.
+    pub async fn internal_vm(&self, token: Option<&str>, call: VmCall) -> Result<VmReply> {
+        self.internal_check(token)?;
+        serve_vm(self.hypervisor.as_ref(), call).await
     }
 
     /// Checks the controller's token on the internal API.

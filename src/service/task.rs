@@ -1,8 +1,9 @@
 //! Tasks: persisted records of slow operations, run in the background when a
 //! caller asks for `async`, with progress, log lines and a final result.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
@@ -19,6 +20,8 @@ pub type Spawner = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
 pub struct TaskRuntime {
     spawner: Spawner,
     in_flight: AtomicUsize,
+    /// Callers waiting for a task's end to be on record, told when it is.
+    settling: Mutex<HashMap<Uuid, Vec<smol::channel::Sender<()>>>>,
 }
 
 impl TaskRuntime {
@@ -26,6 +29,15 @@ impl TaskRuntime {
         TaskRuntime {
             spawner,
             in_flight: AtomicUsize::new(0),
+            settling: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Wakes whoever waits for `id` to settle.
+    fn settled(&self, id: &Uuid) {
+        let waiting = self.settling.lock().ok().and_then(|mut w| w.remove(id));
+        for tx in waiting.unwrap_or_default() {
+            let _ = tx.try_send(());
         }
     }
 }
@@ -132,6 +144,7 @@ impl Services {
                 Err(e) => log::error!("task {id}: cannot record its end: {e}"),
             }
             let _ = me.store.flush().await;
+            me.tasks.settled(&id);
             me.tasks.in_flight.fetch_sub(1, Ordering::SeqCst);
         }));
         Ok(id)
@@ -139,15 +152,40 @@ impl Services {
 
     /// Waits (up to two seconds) until the task's end is recorded: work
     /// that hands its result to a waiting caller finishes just before.
+    /// Woken by the runner when it has written the end, not by polling.
     pub async fn task_settled(&self, id: &Uuid) -> Result<Task> {
-        let until = Instant::now() + Duration::from_secs(2);
-        loop {
-            let t = self.store.task_get(id)?;
-            if t.state.is_final() || Instant::now() >= until {
-                return Ok(t);
-            }
-            smol::Timer::after(Duration::from_millis(5)).await;
+        let (tx, rx) = smol::channel::bounded(1);
+        // Listening before looking: an end written in between is not lost.
+        self.tasks
+            .settling
+            .lock()
+            .map_err(Error::internal)?
+            .entry(*id)
+            .or_default()
+            .push(tx);
+        let ended = self.store.task_get(id).map(|t| t.state.is_final());
+        if matches!(ended, Ok(false)) {
+            smol::future::or(
+                async {
+                    let _ = rx.recv().await;
+                },
+                async {
+                    smol::Timer::after(Duration::from_secs(2)).await;
+                },
+            )
+            .await;
         }
+        drop(rx);
+        // Whatever the outcome, no sender of ours stays behind.
+        if let Ok(mut w) = self.tasks.settling.lock() {
+            if let Some(v) = w.get_mut(id) {
+                v.retain(|tx| !tx.is_closed());
+                if v.is_empty() {
+                    w.remove(id);
+                }
+            }
+        }
+        self.store.task_get(id)
     }
 
     pub fn task_get(&self, id: &Uuid) -> Result<Task> {

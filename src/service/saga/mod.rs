@@ -78,6 +78,18 @@ impl Checkpoint {
 #[derive(Default)]
 pub struct Faults(Mutex<HashMap<String, (String, Fault)>>);
 
+/// `VDI_SAGA_EXIT_AFTER=<kind>:<step>`: the process exits at once after
+/// that step is journalled as done — a real crash for the tiers that run
+/// the binary (the SSH tier kills a join this way). Unset in production.
+fn exit_after(kind: &str, step: &str) {
+    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let at = AT.get_or_init(|| std::env::var("VDI_SAGA_EXIT_AFTER").ok());
+    if at.as_deref() == Some(&format!("{kind}:{step}")) {
+        log::error!("VDI_SAGA_EXIT_AFTER: exiting after step `{step}` of {kind}");
+        std::process::exit(86);
+    }
+}
+
 fn facts_text<S: Saga>(saga: &S) -> Result<String> {
     serde_json::to_string(saga.facts()).map_err(Error::internal)
 }
@@ -171,7 +183,7 @@ impl Services {
             };
             match r {
                 Ok(()) if fault == Some(Fault::CrashAfter) => return Err(crashed(S::KIND, step)),
-                Ok(()) => {}
+                Ok(()) => exit_after(S::KIND, step),
                 Err(e) if pivot_at::<S>().is_some_and(|p| S::STEPS[p..].contains(step)) => {
                     h.progress(
                         100,
