@@ -45,6 +45,7 @@ pub fn real_backends(cfg: &Config) -> crate::error::Result<Backends> {
             stall: std::time::Duration::from_secs(30),
         }),
         accounts: Arc::new(crate::host::accounts::Chpasswd),
+        clock: Arc::new(crate::host::clock::SystemClock),
     })
 }
 
@@ -95,6 +96,7 @@ pub struct Fakes {
     pub power: Arc<FakePower>,
     pub fetch: Arc<FakeFetch>,
     pub accounts: Arc<FakeAccounts>,
+    pub clock: Arc<crate::fakes::FakeClock>,
 }
 
 impl Fakes {
@@ -112,6 +114,7 @@ impl Fakes {
             power: self.power.clone(),
             fetch: self.fetch.clone(),
             accounts: self.accounts.clone(),
+            clock: self.clock.clone(),
         }
     }
 }
@@ -137,6 +140,7 @@ pub fn fakes(net: FakeNet, host: FakeHost) -> Fakes {
             ..Default::default()
         }),
         power: Arc::new(FakePower::default()),
+        clock: Arc::new(crate::fakes::FakeClock::default()),
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use vdi_appliance::app;
 use vdi_appliance::domain::task::{Task, TaskState};
-use vdi_appliance::fakes::FakeHypervisor;
+use vdi_appliance::fakes::{FakeClock, FakeHypervisor};
 use vdi_appliance::host::BoxFuture;
 use vdi_appliance::http::{self, Method, State};
 use vdi_appliance::service::{Services, Settings};
@@ -18,6 +18,7 @@ struct T {
     app: tide::Server<State>,
     s: Arc<Services>,
     hv: Arc<FakeHypervisor>,
+    clock: Arc<FakeClock>,
     token: String,
     _dir: tempfile::TempDir,
 }
@@ -36,6 +37,11 @@ fn harness_with(tweak: impl FnOnce(&mut Settings)) -> T {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("data"), &Default::default()).unwrap());
     let (backends, hv, _nt) = app::fake_backends();
+    let clock = Arc::new(FakeClock::default());
+    let backends = app::Backends {
+        clock: clock.clone(),
+        ..backends
+    };
     let mut settings = Settings::for_dir(dir.path().join("data"));
     tweak(&mut settings);
     let s = app::services(store, &backends, settings, app::global_spawner());
@@ -46,6 +52,7 @@ fn harness_with(tweak: impl FnOnce(&mut Settings)) -> T {
         app,
         s,
         hv,
+        clock,
         token: String::new(),
         _dir: dir,
     };
@@ -624,7 +631,9 @@ fn failed_logins_are_rate_limited_per_account() {
     );
     // Another account name is not affected by admin's lock.
     assert_eq!(t.login("other", "nope-nope").1, 401);
-    std::thread::sleep(Duration::from_millis(700));
+    t.clock.advance(Duration::from_millis(599));
+    assert_eq!(t.login("admin", PW).1, 429, "locked until the lockout ends");
+    t.clock.advance(Duration::from_millis(1));
     assert_eq!(t.login("admin", PW).1, 200);
 }
 

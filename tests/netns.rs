@@ -177,19 +177,33 @@ mod service_level {
     use vdi_appliance::app::{self, Backends};
     use vdi_appliance::domain::network::SwitchType;
     use vdi_appliance::domain::node::{Nic, Node};
+    use vdi_appliance::fakes::FakeClock;
     use vdi_appliance::service::{Actor, Services, Settings};
     use vdi_appliance::store::Store;
 
     fn services(dir: &std::path::Path, confirm: Duration) -> Arc<Services> {
+        services_with_clock(dir, confirm).0
+    }
+
+    /// Real netlink; time on a manual clock the test advances.
+    fn services_with_clock(
+        dir: &std::path::Path,
+        confirm: Duration,
+    ) -> (Arc<Services>, Arc<FakeClock>) {
         let store = Arc::new(Store::open(dir, &Default::default()).unwrap());
         let (fakes, _, _) = app::fake_backends();
+        let clock = Arc::new(FakeClock::default());
         let b = Backends {
             net: Arc::new(Netlink::connect(|f| smol::spawn(f).detach()).unwrap()),
+            clock: clock.clone(),
             ..fakes
         };
         let mut settings = Settings::for_dir(dir.to_path_buf());
         settings.network_confirm = confirm;
-        app::services(store, &b, settings, app::global_spawner())
+        (
+            app::services(store, &b, settings, app::global_spawner()),
+            clock,
+        )
     }
 
     /// A flat switch over `nic` and a network on it; returns the network and
@@ -312,7 +326,7 @@ mod service_level {
             // A second flat network on another NIC that nobody confirms rolls back.
             ip("link add nic1 type veth peer name peer1");
             ip("addr add 10.213.95.2/24 dev nic1");
-            let s = services(dir.path(), Duration::from_millis(500));
+            let (s, clock) = services_with_clock(dir.path(), Duration::from_millis(500));
             let node = s.store.local_node().unwrap().unwrap();
             let nic1 = Nic::bare(uuid::Uuid::new_v4(), node, "nic1", 0);
             s.store.nic_put(&nic1).unwrap();
@@ -321,7 +335,16 @@ mod service_level {
                 assert!(confirm);
                 let b2 = vdi_appliance::domain::net::bridge_name(&n);
                 assert!(links_now().contains(&format!("{b2}    inet 10.213.95.2/24")));
-                smol::Timer::after(Duration::from_millis(1200)).await;
+                clock.advance(Duration::from_millis(500));
+                // The rollback runs on its own; wait for it, not for a timer.
+                let deadline = std::time::Instant::now() + Duration::from_secs(10);
+                let pending = || {
+                    links_now().contains(&b2)
+                        || s.network_list().unwrap().iter().any(|x| x.name == "lan2")
+                };
+                while pending() && std::time::Instant::now() < deadline {
+                    smol::Timer::after(Duration::from_millis(10)).await;
+                }
                 let now = links_now();
                 assert!(!now.contains(&b2), "rolled back: {now}");
                 assert!(now.contains("nic1    inet 10.213.95.2/24"), "{now}");

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use vdi_appliance::app;
 use vdi_appliance::domain::net::{DefaultRoute, IfAddr, LinkKind};
 use vdi_appliance::domain::node::{Nic, Node};
-use vdi_appliance::fakes::FakeNet;
+use vdi_appliance::fakes::{FakeClock, FakeNet};
 use vdi_appliance::http::{self, State};
 use vdi_appliance::service::{Services, Settings};
 use vdi_appliance::store::Store;
@@ -20,6 +20,7 @@ struct T {
     app: tide::Server<State>,
     s: Arc<Services>,
     net: Arc<FakeNet>,
+    clock: Arc<FakeClock>,
     token: String,
     node: String,
     eth0: String,
@@ -49,6 +50,11 @@ fn harness(confirm: Duration) -> T {
         dev: "eth0".into(),
     }));
     let (b, _, _, net) = app::fake_backends_with_net(fake);
+    let clock = Arc::new(FakeClock::default());
+    let b = app::Backends {
+        clock: clock.clone(),
+        ..b
+    };
     let mut settings = Settings::for_dir(dir.path().join("d"));
     settings.network_confirm = confirm;
     let s = app::services(store, &b, settings, app::global_spawner());
@@ -69,6 +75,7 @@ fn harness(confirm: Duration) -> T {
         app,
         s,
         net,
+        clock,
         token,
         node: node.uuid.to_string(),
         eth0,
@@ -351,9 +358,13 @@ fn bridging_the_management_nic_needs_confirmation_or_rolls_back() {
         20320,
         "confirm",
     );
-    // Not confirmed: the host and the store go back.
-    std::thread::sleep(Duration::from_millis(900));
-    assert!(t.net.link(&bridge).is_none(), "rolled back");
+    // Not confirmed: when its time is up the host and the store go back.
+    t.clock.advance(Duration::from_millis(500));
+    assert!(t.net.link(&bridge).is_some(), "not yet");
+    t.clock.advance(Duration::from_millis(400));
+    common::until("the rollback", Duration::from_secs(10), || {
+        t.net.link(&bridge).is_none() && t.s.network_list().unwrap().is_empty()
+    });
     assert_eq!(
         t.net.link("eth0").unwrap().addrs,
         vec![addr("10.213.5.2/24")]
@@ -367,7 +378,10 @@ fn bridging_the_management_nic_needs_confirmation_or_rolls_back() {
     );
     let d = t.ok("/api/v1/network/confirm", json!({}));
     assert_eq!(d["confirmed"], true);
-    std::thread::sleep(Duration::from_millis(700));
+    t.clock.advance(Duration::from_millis(900));
+    common::until("the timer", Duration::from_secs(10), || {
+        t.clock.sleepers() == 0
+    });
     assert!(t.net.link(n["bridge"].as_str().unwrap()).is_some());
     assert_eq!(t.get("/api/v1.0/network/")["count"], 1);
     t.fails(

@@ -1,5 +1,6 @@
 //! Hand-written fakes of every host port, for fast in-process tests.
 
+mod clock;
 mod disks;
 mod host;
 mod hypervisor;
@@ -8,6 +9,7 @@ mod net;
 mod node_client;
 mod remote;
 
+pub use clock::FakeClock;
 pub use disks::FakeDisks;
 pub use host::FakeHost;
 pub use hypervisor::{FakeDomain, FakeHypervisor};

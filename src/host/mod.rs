@@ -2,6 +2,7 @@
 //! adapters. Every blocking call runs through `smol::unblock` in the adapter.
 
 pub mod accounts;
+pub mod clock;
 pub mod fetch;
 pub mod inventory;
 pub mod libvirt;

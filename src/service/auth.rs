@@ -244,7 +244,7 @@ impl Services {
     pub(crate) fn attempts_begin(&self, key: &str, what: &str, limit: u32) -> Result<()> {
         let name = key;
         let mut map = self.auth.attempts.lock().map_err(Error::internal)?;
-        let now = Instant::now();
+        let now = self.clock.instant();
         if let Some(Attempts {
             locked_until: Some(t),
             ..

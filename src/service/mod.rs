@@ -221,6 +221,7 @@ pub struct Backends {
     pub power: Arc<dyn crate::host::power::Power>,
     pub fetch: Arc<dyn crate::host::fetch::Fetch>,
     pub accounts: Arc<dyn crate::host::accounts::Accounts>,
+    pub clock: Arc<dyn crate::host::clock::Clock>,
 }
 
 pub struct Services {
@@ -237,6 +238,7 @@ pub struct Services {
     pub power: Arc<dyn crate::host::power::Power>,
     pub fetch: Arc<dyn crate::host::fetch::Fetch>,
     pub accounts: Arc<dyn crate::host::accounts::Accounts>,
+    pub clock: Arc<dyn crate::host::clock::Clock>,
     pub settings: Settings,
     pub query: QueryEngine<Services>,
     pub(crate) auth: auth::AuthState,
@@ -294,6 +296,7 @@ impl Services {
             power: b.power,
             fetch: b.fetch,
             accounts: b.accounts,
+            clock: b.clock,
             pulls: node_pull::PullState::default(),
             join: node_join::JoinState::default(),
             faults: saga::Faults::default(),

@@ -46,7 +46,7 @@ impl Services {
         if let Some(p) = p.as_ref() {
             let left = p
                 .deadline
-                .saturating_duration_since(Instant::now())
+                .saturating_duration_since(self.clock.instant())
                 .as_secs();
             return Err(Error::new(
                 Code::NetworkConfirmPending,
@@ -112,7 +112,7 @@ impl Services {
             let id = self.store.generation(crate::store::Table::Network);
             *self.net_pending.lock().map_err(Error::internal)? = Some(Pending {
                 id,
-                deadline: Instant::now() + wait,
+                deadline: self.clock.instant() + wait,
                 before,
                 what: what.to_string(),
             });
@@ -123,8 +123,9 @@ impl Services {
             );
             // A weak reference: a confirmed change's timer keeps nothing alive.
             let me = Arc::downgrade(self);
+            let expired = self.clock.sleep(wait);
             (self.tasks_spawner())(Box::pin(async move {
-                smol::Timer::after(wait).await;
+                expired.await;
                 if let Some(me) = me.upgrade() {
                     me.network_rollback_if_pending(id).await;
                 }

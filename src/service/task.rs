@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -22,6 +22,8 @@ pub struct TaskRuntime {
     in_flight: AtomicUsize,
     /// Callers waiting for a task's end to be on record, told when it is.
     settling: Mutex<HashMap<Uuid, Vec<smol::channel::Sender<()>>>>,
+    /// Callers waiting for no task to run (shutdown), told when none does.
+    draining: Mutex<Vec<smol::channel::Sender<()>>>,
 }
 
 impl TaskRuntime {
@@ -30,6 +32,17 @@ impl TaskRuntime {
             spawner,
             in_flight: AtomicUsize::new(0),
             settling: Mutex::new(HashMap::new()),
+            draining: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// One task fewer; the last one wakes whoever drains.
+    fn ended(&self) {
+        let mut waiting = self.draining.lock().unwrap_or_else(|e| e.into_inner());
+        if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            for tx in waiting.drain(..) {
+                let _ = tx.try_send(());
+            }
         }
     }
 
@@ -145,7 +158,7 @@ impl Services {
             }
             let _ = me.store.flush().await;
             me.tasks.settled(&id);
-            me.tasks.in_flight.fetch_sub(1, Ordering::SeqCst);
+            me.tasks.ended();
         }));
         Ok(id)
     }
@@ -225,11 +238,26 @@ impl Services {
 
     /// Waits (up to `grace`) for background tasks to finish; returns how
     /// many are still running.
+    /// Woken by the last task's end, not by polling.
     pub async fn tasks_drain(&self, grace: Duration) -> usize {
-        let until = Instant::now() + grace;
-        while self.tasks_in_flight() > 0 && Instant::now() < until {
-            smol::Timer::after(Duration::from_millis(20)).await;
+        let (tx, rx) = smol::channel::bounded(1);
+        {
+            // Under the lock `ended` takes: a last end in between is seen.
+            let mut waiting = self.tasks.draining.lock().map_err(Error::internal);
+            match &mut waiting {
+                Ok(w) if self.tasks_in_flight() > 0 => w.push(tx),
+                _ => return self.tasks_in_flight(),
+            }
         }
+        smol::future::or(
+            async {
+                let _ = rx.recv().await;
+            },
+            async {
+                smol::Timer::after(grace).await;
+            },
+        )
+        .await;
         self.tasks_in_flight()
     }
 }

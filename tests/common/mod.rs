@@ -88,6 +88,19 @@ fn dechunk(mut s: &str) -> String {
     out
 }
 
+/// Waits until `cond` holds (work another thread finishes), failing after
+/// `limit`: a wait for a condition, not for a timer.
+pub fn until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Polls `GET /api/v1/health` until the service answers.
 pub fn wait_healthy(port: u16, limit: Duration) {
     let until = std::time::Instant::now() + limit;
