@@ -631,7 +631,7 @@ fn world(t: &T) -> String {
 #[test]
 fn group_create_and_delete_undo_or_finish_every_step_after_a_failure_or_a_crash() {
     use vdi_appliance::domain::saga::Fault;
-    use vdi_appliance::service::desktop_saga::{DesktopGroupCreate, DesktopGroupDelete};
+    use vdi_appliance::service::desktop::sagas::{DesktopGroupCreate, DesktopGroupDelete};
     use vdi_appliance::service::saga::Saga;
     let (t, tpl) = with_template();
     let room = classroom(&t, "room4", "10.4.0.1", "10.4.0.9");

@@ -359,9 +359,10 @@ fn bridging_the_management_nic_needs_confirmation_or_rolls_back() {
         "confirm",
     );
     // Not confirmed: when its time is up the host and the store go back.
-    t.clock.advance(Duration::from_millis(500));
+    t.clock.advance(Duration::from_millis(399));
+    assert_eq!(t.clock.sleepers(), 1, "not yet");
     assert!(t.net.link(&bridge).is_some(), "not yet");
-    t.clock.advance(Duration::from_millis(400));
+    t.clock.advance(Duration::from_millis(1));
     common::until("the rollback", Duration::from_secs(10), || {
         t.net.link(&bridge).is_none() && t.s.network_list().unwrap().is_empty()
     });
@@ -378,7 +379,7 @@ fn bridging_the_management_nic_needs_confirmation_or_rolls_back() {
     );
     let d = t.ok("/api/v1/network/confirm", json!({}));
     assert_eq!(d["confirmed"], true);
-    t.clock.advance(Duration::from_millis(900));
+    t.clock.advance(Duration::from_millis(400));
     common::until("the timer", Duration::from_secs(10), || {
         t.clock.sleepers() == 0
     });

@@ -16,7 +16,7 @@ use vdi_appliance::domain::saga::Fault;
 use vdi_appliance::domain::task::TaskState;
 use vdi_appliance::fakes::{FakeHost, FakeNet, Reach};
 use vdi_appliance::http::{self, State};
-use vdi_appliance::service::node_add::JOIN_STEPS;
+use vdi_appliance::service::node::add::JOIN_STEPS;
 use vdi_appliance::service::{Services, Settings};
 use vdi_appliance::store::Store;
 

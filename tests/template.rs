@@ -760,7 +760,7 @@ fn huge_pages_and_missing_exports_answer_cleanly() {
 fn create_and_copy_undo_every_step_after_a_failure_or_a_crash() {
     use vdi_appliance::domain::saga::Fault;
     use vdi_appliance::service::saga::Saga;
-    use vdi_appliance::service::template_saga::TemplateMake;
+    use vdi_appliance::service::template::sagas::TemplateMake;
     let t = harness();
     let img = t.image();
     let src = t.template("src", &img)["uuid"]
@@ -836,7 +836,7 @@ fn create_and_copy_undo_every_step_after_a_failure_or_a_crash() {
 fn a_save_cut_short_by_a_failure_or_a_crash_leaves_the_template_as_it_was() {
     use vdi_appliance::domain::saga::Fault;
     use vdi_appliance::service::saga::Saga;
-    use vdi_appliance::service::template_saga::TemplateSave;
+    use vdi_appliance::service::template::sagas::TemplateSave;
     let t = harness();
     let img = t.image();
     let uuid = t.template("tpl", &img)["uuid"]

@@ -13,7 +13,7 @@ use crate::domain::clock::{format_iso, format_utc};
 use crate::domain::desktop::{Assign, DataRestore, Desktop, DesktopGroup, Kind, Phase};
 use crate::domain::image::check_name;
 use crate::error::{Error, Result};
-use crate::service::desktop_group::{DesktopGroupPatch, DesktopGroupSpec};
+use crate::service::desktop::group::{DesktopGroupPatch, DesktopGroupSpec};
 
 /// `ip_detail` of file 001: where desktop addresses start.
 #[derive(Deserialize, JsonSchema, Debug, Default)]

@@ -8,7 +8,7 @@ use crate::api::monitor::{top_data_view, HistoryQuery, ReportReq, TopDataReq};
 use crate::domain::clock::now_ms;
 use crate::domain::monitor_query::period_check;
 use crate::error::{Error, Result};
-use crate::service::monitor_view::Allocation;
+use crate::service::monitor::view::Allocation;
 
 pub async fn report(c: Call) -> Result<Reply> {
     let r = c.json::<ReportReq>()?.validate()?;

@@ -11,8 +11,8 @@ use crate::api::controller::{default_network_view, probe_view, CheckReq};
 use crate::api::node::{AddReq, HeartbeatReq, NodeOpReq, RegisterReq};
 use crate::domain::cluster::{NodePowerReq, Registered};
 use crate::error::{Error, Result};
-use crate::service::node_join::AddSpec;
-use crate::service::node_remote::NodePower;
+use crate::service::node::join::AddSpec;
+use crate::service::node::remote::NodePower;
 
 pub async fn check(c: Call) -> Result<Reply> {
     let req: CheckReq = c.json()?;

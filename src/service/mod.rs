@@ -7,36 +7,19 @@ pub mod bond;
 pub mod controller;
 pub mod controller_init;
 pub mod desktop;
-pub mod desktop_group;
-pub mod desktop_personal;
-pub mod desktop_saga;
-pub mod desktop_state;
 pub mod group;
 pub mod health;
 pub mod hostnet;
 pub mod image;
-pub mod image_distribute;
-pub mod metrics;
 pub mod monitor;
-pub mod monitor_view;
 pub mod network;
 pub mod node;
-pub mod node_add;
-pub mod node_delete;
-pub mod node_join;
-pub mod node_network;
-pub mod node_pull;
-pub mod node_remote;
 pub mod oplog;
 pub mod query;
 pub mod resource_pool;
 pub mod saga;
 pub mod task;
 pub mod template;
-pub mod template_change;
-pub mod template_saga;
-pub mod template_usage;
-pub mod template_version;
 pub mod terminal;
 pub mod terminal_login;
 pub mod user;
@@ -251,16 +234,16 @@ pub struct Services {
     /// Live facts about this node (storage usage) and init's fault hook.
     pub(crate) node_state: node::NodeState,
     /// Checked servers, joins and removals running, registrations, heartbeats.
-    pub(crate) join: node_join::JoinState,
+    pub(crate) join: node::join::JoinState,
     /// Saga failpoints by kind (tests).
     pub(crate) faults: saga::Faults,
     /// On a node: files being pulled from the controller. On the
     /// controller: the md5 of files already sent.
-    pub(crate) pulls: node_pull::PullState,
+    pub(crate) pulls: node::pull::PullState,
     /// Templates with an operation running.
     pub(crate) template_busy: template::Busy,
     /// Storage held by each template disk, as last measured.
-    pub(crate) template_usage: template_usage::DiskUsage,
+    pub(crate) template_usage: template::usage::DiskUsage,
     /// Desktops with an operation running.
     pub(crate) desktop_busy: template::Busy,
     /// Desktop groups with a group-wide operation running.
@@ -268,7 +251,7 @@ pub struct Services {
     /// Samplers and newest figures per node.
     pub(crate) monitor: monitor::MonitorState,
     /// Request and task counters for the Prometheus scrape.
-    pub(crate) exporter: metrics::Exporter,
+    pub(crate) exporter: monitor::metrics::Exporter,
     started: Instant,
     stopping: AtomicBool,
 }
@@ -297,17 +280,17 @@ impl Services {
             fetch: b.fetch,
             accounts: b.accounts,
             clock: b.clock,
-            pulls: node_pull::PullState::default(),
-            join: node_join::JoinState::default(),
+            pulls: node::pull::PullState::default(),
+            join: node::join::JoinState::default(),
             faults: saga::Faults::default(),
             settings,
             node_state: node::NodeState::default(),
             template_busy: template::Busy::default(),
-            template_usage: template_usage::DiskUsage::default(),
+            template_usage: template::usage::DiskUsage::default(),
             desktop_busy: template::Busy::default(),
             desktop_group_busy: template::Busy::default(),
             monitor: monitor::MonitorState::default(),
-            exporter: metrics::Exporter::default(),
+            exporter: monitor::metrics::Exporter::default(),
             net_lock: smol::lock::Mutex::new(()),
             net_pending: std::sync::Mutex::new(None),
             query,

@@ -12,11 +12,11 @@ use crate::domain::saga::Journal;
 use crate::error::{Error, Result};
 use crate::host::BoxFuture;
 use crate::service::controller_init::ControllerInit;
-use crate::service::desktop_saga::{DesktopGroupCreate, DesktopGroupDelete};
-use crate::service::image_distribute::ImageDistribute;
-use crate::service::node_add::NodeAdd;
-use crate::service::node_delete::NodeDelete;
-use crate::service::template_saga::{TemplateMake, TemplateSave};
+use crate::service::desktop::sagas::{DesktopGroupCreate, DesktopGroupDelete};
+use crate::service::image::distribute::ImageDistribute;
+use crate::service::node::add::NodeAdd;
+use crate::service::node::delete::NodeDelete;
+use crate::service::template::sagas::{TemplateMake, TemplateSave};
 use crate::service::Services;
 
 /// How an interrupted saga ended at start-up.

@@ -3,6 +3,8 @@
 //! `info`; an ISO's signature), registering an image already in the base
 //! image directory, and deletion that removes only files that are ours.
 
+pub mod distribute;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -3,6 +3,11 @@
 //! in `template_change`; versions (save, rollback, trim, download) in
 //! `template_version`.
 
+pub mod change;
+pub mod sagas;
+pub mod usage;
+pub mod version;
+
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;

@@ -12,8 +12,6 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::task::TaskHandle;
-use super::Services;
 use crate::domain::cluster::{DiskCall, DiskReply, PullEnd, PullReq, PullStatus};
 use crate::domain::qcow2;
 use crate::domain::storage::Role;
@@ -21,6 +19,8 @@ use crate::error::{Code, Error, Result};
 use crate::host::fetch::encode;
 use crate::host::remote_vm::serve_disk;
 use crate::host::{ByteStream, FileKind};
+use crate::service::task::TaskHandle;
+use crate::service::Services;
 
 #[derive(Clone)]
 struct PullJob {

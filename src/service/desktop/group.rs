@@ -8,11 +8,6 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::desktop::{updating_err, Outcome, Power};
-use super::desktop_saga::{DesktopGroupCreate, DesktopGroupDelete};
-use super::task::TaskHandle;
-use super::template::BusyGuard;
-use super::Services;
 use crate::domain::clock::now_ms;
 use crate::domain::desktop::{
     ip_holder, numbering, place, seat_holder_prefix, Assign, DataRestore, Desktop, DesktopDisk,
@@ -23,6 +18,11 @@ use crate::domain::storage::Role;
 use crate::domain::template::{Status as TemplateStatus, Template};
 use crate::domain::vmxml;
 use crate::error::{Code, Error, Result};
+use crate::service::desktop::sagas::{DesktopGroupCreate, DesktopGroupDelete};
+use crate::service::desktop::{updating_err, Outcome, Power};
+use crate::service::task::TaskHandle;
+use crate::service::template::BusyGuard;
+use crate::service::Services;
 use crate::store::IpReq;
 
 /// A new desktop group as the request gives it (validated at the edge).

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::desktop_group::Plan;
-use super::saga::{Checkpoint, Saga};
-use super::task::TaskHandle;
-use super::Services;
 use crate::domain::desktop::{Desktop, DesktopGroup, Phase};
 use crate::error::{Error, Kind, Result};
+use crate::service::desktop::group::Plan;
+use crate::service::saga::{Checkpoint, Saga};
+use crate::service::task::TaskHandle;
+use crate::service::Services;
 
 /// What the journal keeps of a desktop group create or delete.
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]

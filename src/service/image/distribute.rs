@@ -10,12 +10,12 @@ use uuid::Uuid;
 
 use serde::{Deserialize, Serialize};
 
-use super::node_pull::Wanted;
-use super::saga::{Checkpoint, Saga};
-use super::task::TaskHandle;
-use super::{Actor, Services};
 use crate::domain::image::BaseImage;
 use crate::error::{Code, Error, Result};
+use crate::service::node::pull::Wanted;
+use crate::service::saga::{Checkpoint, Saga};
+use crate::service::task::TaskHandle;
+use crate::service::{Actor, Services};
 
 impl Services {
     /// Joined nodes of `pool` (not this host).
@@ -121,7 +121,9 @@ impl Services {
             })
             .await?;
         Ok(match r {
-            super::task::Ran::Queued(id) | super::task::Ran::Done(id, _) => Some(id),
+            crate::service::task::Ran::Queued(id) | crate::service::task::Ran::Done(id, _) => {
+                Some(id)
+            }
         })
     }
 

@@ -8,9 +8,6 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::task::TaskHandle;
-use super::template_saga::TemplateSave;
-use super::Services;
 use crate::domain::clock::now_ms;
 use crate::domain::storage::Role;
 use crate::domain::template::{
@@ -18,6 +15,9 @@ use crate::domain::template::{
 };
 use crate::error::{Code, Error, Result};
 use crate::host::{ByteStream, PowerState};
+use crate::service::task::TaskHandle;
+use crate::service::template::sagas::TemplateSave;
+use crate::service::Services;
 
 /// A finished download: where the file is and the URL that serves it.
 #[derive(Clone, Debug, serde::Serialize)]

@@ -2,6 +2,13 @@
 //! offers (`node/check`), its virtualisation support, the node list with
 //! inventory, and the storage list with live usage.
 
+pub mod add;
+pub mod delete;
+pub mod join;
+pub mod network;
+pub mod pull;
+pub mod remote;
+
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU64, Ordering};

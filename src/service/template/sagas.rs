@@ -12,13 +12,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::saga::{Checkpoint, Saga};
-use super::task::TaskHandle;
-use super::template::GB;
-use super::Services;
 use crate::domain::template::{OpType, Status, Template};
 use crate::error::{Error, Kind, Result};
 use crate::host::PowerOp;
+use crate::service::saga::{Checkpoint, Saga};
+use crate::service::task::TaskHandle;
+use crate::service::template::GB;
+use crate::service::Services;
 
 /// Where the new template's disks come from.
 pub enum Source {

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::auth::{random_token, token_hash};
-use super::Services;
 use crate::domain::clock::now_ms;
 use crate::domain::monitor::Sample;
 use crate::domain::prometheus::{Exposition, Histogram, HTTP_BUCKETS, TASK_BUCKETS};
 use crate::error::{Code, Error, Result};
+use crate::service::auth::{random_token, token_hash};
+use crate::service::Services;
 
 #[derive(Default)]
 pub struct Exporter {

@@ -13,12 +13,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::random_token;
-use super::node_join::{AddSpec, Registration};
-use super::node_pull::Wanted;
-use super::saga::{Checkpoint, Saga};
-use super::task::TaskHandle;
-use super::Services;
 use crate::domain::clock::now_ms;
 use crate::domain::cluster::ProbeWire;
 use crate::domain::network::{Uplink, VSwitchPatch};
@@ -26,6 +20,12 @@ use crate::domain::node::{Membership, Nic, Node, NodeLink};
 use crate::domain::storage::Storage;
 use crate::error::{Code, Error, Kind, Result};
 use crate::host::remote::SshAuth;
+use crate::service::auth::random_token;
+use crate::service::node::join::{AddSpec, Registration};
+use crate::service::node::pull::Wanted;
+use crate::service::saga::{Checkpoint, Saga};
+use crate::service::task::TaskHandle;
+use crate::service::Services;
 
 /// The steps of `node/add`, in order.
 pub const JOIN_STEPS: [&str; 10] = [
@@ -270,8 +270,10 @@ impl Saga for NodeAdd {
             "join" => {
                 h.progress(15, "installing the controller's key and the compute role");
                 let credential = random_token()?;
-                s.store
-                    .node_credential_set(&self.f.node, &super::auth::token_hash(&credential))?;
+                s.store.node_credential_set(
+                    &self.f.node,
+                    &crate::service::auth::token_hash(&credential),
+                )?;
                 let controller_ip = match self.local_ip {
                     Some(a) => a,
                     None => s.node_controller_ip()?,

@@ -5,10 +5,10 @@
 
 use uuid::Uuid;
 
-use super::Services;
 use crate::domain::cluster::{NetworkPush, PushedNet};
 use crate::domain::netplan::WantBridge;
 use crate::error::Result;
+use crate::service::Services;
 
 impl Services {
     /// What `node` must bridge, as the node is told.

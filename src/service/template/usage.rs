@@ -10,8 +10,8 @@ use std::sync::Mutex;
 
 use uuid::Uuid;
 
-use super::Services;
 use crate::domain::template::Template;
+use crate::service::Services;
 
 /// Longest backing chain followed (a loop in broken files stops here).
 const CHAIN_MAX: usize = 64;

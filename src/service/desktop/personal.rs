@@ -3,9 +3,9 @@
 
 use uuid::Uuid;
 
-use super::Services;
 use crate::domain::desktop::{Assign, Desktop, Kind, Phase};
 use crate::error::{Code, Error, Result};
+use crate::service::Services;
 
 impl Services {
     /// Gives a free desktop of a random group to `user`, atomically: two

@@ -2,6 +2,11 @@
 //! with restore, start / stop / reboot with the classroom seat rule, and the
 //! runner that handles many desktops with bounded parallelism per node.
 
+pub mod group;
+pub mod personal;
+pub mod sagas;
+pub mod state;
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};

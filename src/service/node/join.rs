@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use super::Services;
 use crate::domain::cluster::ProbeWire;
 use crate::domain::inventory::Inventory;
 use crate::error::{Code, Error, Result};
 use crate::host::remote::{Exec, SshAuth, SshTarget};
+use crate::service::Services;
 
 /// A check is trusted for adding this long.
 const CHECK_VALID: Duration = Duration::from_secs(30 * 60);

@@ -9,8 +9,6 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::node_join::Registration;
-use super::Services;
 use crate::domain::clock::now_ms;
 use crate::domain::cluster::{NetworkPush, Register, VmCall, VmReply};
 use crate::domain::node::Node;
@@ -18,6 +16,8 @@ use crate::error::{Code, Error, Result};
 use crate::host::node_client::Peer;
 use crate::host::remote_vm::{serve_vm, NodeLinkApi, RemoteDisks, RemoteHypervisor};
 use crate::host::{Disks, Hypervisor};
+use crate::service::node::join::Registration;
+use crate::service::Services;
 
 /// What `node/shutdown` and `node/reboot` ask.
 pub use crate::domain::cluster::NodePowerOp as NodePower;
@@ -226,9 +226,9 @@ impl Services {
     pub fn internal_check(&self, token: Option<&str>) -> Result<()> {
         match (&self.settings.membership, token) {
             (Some(m), Some(t))
-                if super::auth::same(
-                    &super::auth::token_hash(t),
-                    &super::auth::token_hash(&m.control_token),
+                if crate::service::auth::same(
+                    &crate::service::auth::token_hash(t),
+                    &crate::service::auth::token_hash(&m.control_token),
                 ) =>
             {
                 Ok(())

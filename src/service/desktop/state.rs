@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::Services;
 use crate::domain::clock::now_ms;
 use crate::domain::desktop::{Assign, Phase, Status};
 use crate::domain::storage::Role;
 use crate::error::Result;
 use crate::host::PowerState;
+use crate::service::Services;
 
 impl Services {
     /// Removes desktops of ready groups left half made or half deleted,

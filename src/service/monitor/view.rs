@@ -6,8 +6,6 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::monitor::TopNode;
-use super::{Services, Table};
 use crate::domain::clock::now_ms;
 use crate::domain::monitor::{combine, Sample};
 use crate::domain::monitor_query::HistoryQuery;
@@ -16,6 +14,8 @@ use crate::domain::node::Node;
 use crate::domain::storage::{Role, ROLES};
 use crate::domain::Uuid;
 use crate::error::{Error, Result};
+use crate::service::monitor::TopNode;
+use crate::service::{Services, Table};
 
 /// A history answer.
 #[derive(Clone, Debug, PartialEq)]

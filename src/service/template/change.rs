@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::template::{busy_err, random_text, TemplatePatch, TemplateSpec, GB};
-use super::Services;
 use crate::domain::clock::now_ms;
 use crate::domain::template::{data_disk_inx, Status, Template, TemplateDisk};
 use crate::domain::vmxml;
 use crate::error::{Code, Error, Result};
 use crate::host::PowerState;
+use crate::service::template::{busy_err, random_text, TemplatePatch, TemplateSpec, GB};
+use crate::service::Services;
 
 impl Services {
     /// Applies a PUT: names and links in the record, disks grown or added

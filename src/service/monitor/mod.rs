@@ -5,6 +5,9 @@
 //! buckets, then dropped). Aggregates are gathered per node in memory for
 //! the current 10-minute bucket and written once it ends (or at shutdown).
 
+pub mod metrics;
+pub mod view;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, RwLock};
 

@@ -11,14 +11,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::saga::{Checkpoint, Saga};
-use super::task::{Ran, TaskHandle};
-use super::{Actor, Services};
 use crate::domain::clock::now_ms;
 use crate::domain::network::VSwitchPatch;
 use crate::domain::node::Node;
 use crate::error::{Code, Error, Kind, Result};
 use crate::host::remote::SshAuth;
+use crate::service::saga::{Checkpoint, Saga};
+use crate::service::task::{Ran, TaskHandle};
+use crate::service::{Actor, Services};
 
 /// What the journal keeps of a node's removal.
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
