@@ -1,6 +1,6 @@
-//! Desktop groups, desktops and users over HTTP in both dialects: file
+//! Desktop groups and desktops over HTTP in both dialects: file
 //! 000's `/api/v1/desktop/{education,personal}/<verb>`, `/api/v1/instance/
-//! <verb>` and `/api/v1/group/user/<verb>`, and file 001's
+//! <verb>`, and file 001's
 //! `/api/v1.0/voi/education/desktop/`. Slow work runs as a task; the reply
 //! waits for it unless the body says `"async": true`.
 
@@ -16,7 +16,6 @@ use crate::api::desktop::{
 };
 use crate::api::from_value;
 use crate::api::template::uuid;
-use crate::api::user::{self as u, UserCreateReq, UserUpdateReq, UsersReq};
 use crate::domain::desktop::{DesktopGroup, Kind};
 use crate::error::{Code, Error, Result};
 use crate::service::desktop::{Outcome, Power};
@@ -309,71 +308,4 @@ pub async fn web_put(c: Call) -> Result<Reply> {
 pub async fn web_delete(c: Call) -> Result<Reply> {
     let b: BatchReq = c.json()?;
     batch(&c, "delete", b.desktops).await
-}
-
-/// `POST /api/v1/group/user/<verb>` (file 000).
-pub async fn user_verb(c: Call) -> Result<Reply> {
-    let verb = c.op.trim_start_matches("user/").to_string();
-    let v: Value = c.json()?;
-    let s = &c.services;
-    match verb.as_str() {
-        "create" => {
-            let req: UserCreateReq = from_value(v, "")?;
-            let spec = req.into_spec(&s.settings.user_password)?;
-            if spec.user_name.is_empty() {
-                return Err(Error::missing("user_name"));
-            }
-            let u = s.user_create(&spec).await?;
-            Ok(Reply::data(u::user_view(&u, None)).on(u.user_name))
-        }
-        "multi_create" => {
-            let req: UserCreateReq = from_value(v, "")?;
-            let (prefix, digits, start, n) = req.batch()?;
-            let list = s
-                .user_multi_create(
-                    &req.into_spec(&s.settings.user_password)?,
-                    &prefix,
-                    digits,
-                    start,
-                    n,
-                )
-                .await?;
-            Ok(Reply::data(json!({"success_num": list.len(), "failed_num": 0,
-                "users": list.iter().map(|u| json!({"uuid": u.uuid.to_string(), "user_name": u.user_name})).collect::<Vec<_>>()}))
-                .on(prefix))
-        }
-        "update" => {
-            let req: UserUpdateReq = from_value(v, "")?;
-            let u = s
-                .user_update(
-                    &uuid("uuid", &req.uuid)?,
-                    req.value.into_patch(&s.settings.user_password)?,
-                )
-                .await?;
-            Ok(Reply::data(u::user_view(&u, None)).on(u.user_name))
-        }
-        "enable" | "disable" | "delete" => {
-            let req: UsersReq = from_value(v, "")?;
-            let ids = req.uuids()?;
-            let mut results = Vec::new();
-            for id in &ids {
-                let r = match verb.as_str() {
-                    "delete" => s.user_delete(id).await,
-                    _ => {
-                        let p = crate::service::user::UserPatch {
-                            enabled: Some(verb == "enable"),
-                            ..Default::default()
-                        };
-                        s.user_update(id, p).await
-                    }
-                };
-                results.push(r.map(|_| ()));
-            }
-            Reply::tally(results)
-        }
-        other => Err(Error::new(
-            Code::UnknownAction,
-            format!("`{other}` is not a user action"),
-        )),
-    }
 }

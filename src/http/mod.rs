@@ -13,6 +13,8 @@ mod auth;
 mod bond;
 mod controller;
 mod desktop;
+mod group;
+mod image;
 mod internal;
 mod monitor;
 mod network;
@@ -22,6 +24,7 @@ mod system;
 mod template;
 mod terminal;
 mod ui;
+mod user;
 
 use std::sync::Arc;
 

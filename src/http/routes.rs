@@ -4,8 +4,8 @@
 use super::call::{Method, NodeProtocol, Route, SchemaFn, Validator};
 use super::routes_doc::{self as doc, schema, with_async};
 use super::{
-    auth, bond, controller, desktop, internal, monitor, network, node, resource_pool, system,
-    template, terminal,
+    auth, bond, controller, desktop, group, image, internal, monitor, network, node, resource_pool,
+    system, template, terminal, user,
 };
 use crate::api::auth::{
     AdminCreateReq, AdminNameReq, AdminUpdateReq, LoginReq, LogoutReq, RefreshReq, SetupAdminReq,
@@ -640,7 +640,7 @@ pub fn table() -> Vec<Route> {
             "Upload a qcow2 base image as the body (?name=&os_type=&pool_uuid=&md5_sum=)",
         )
         .streaming()
-        .to(h!(template::image_upload)),
+        .to(h!(image::image_upload)),
         route(
             Post,
             "/api/v1/base_image/upload",
@@ -648,7 +648,7 @@ pub fn table() -> Vec<Route> {
             "Upload a qcow2 base image as the body (POST form of the PUT)",
         )
         .streaming()
-        .to(h!(template::image_upload)),
+        .to(h!(image::image_upload)),
         route(
             Post,
             "/api/v1/resource_pool/images/upload",
@@ -656,7 +656,7 @@ pub fn table() -> Vec<Route> {
             "Register an image already on this node (md5 verified); a task copies it to the pool's joined nodes (`distribute_task`)",
         )
         .body(schema::<crate::api::template::RegisterReq>())
-        .to(h!(template::image_register)),
+        .to(h!(image::image_register)),
         route(
             Post,
             "/api/v1/resource_pool/images/retransmit",
@@ -664,7 +664,7 @@ pub fn table() -> Vec<Route> {
             "Check a base image's copy on one node (host_uuid or ipaddr) or on every node of its pool, and send it again where it is missing or damaged",
         )
         .body(schema::<crate::api::template::RetransmitReq>())
-        .to(h!(template::image_retransmit)),
+        .to(h!(image::image_retransmit)),
         route(
             Post,
             "/api/v1/resource_pool/images/delete",
@@ -672,7 +672,7 @@ pub fn table() -> Vec<Route> {
             "Delete a base image no template uses",
         )
         .body(schema::<crate::api::template::ImageIdReq>())
-        .to(h!(template::image_delete)),
+        .to(h!(image::image_delete)),
         query("/api/v1.0/base_image/", "base_image/query", "Query base images"),
         route(
             Put,
@@ -681,7 +681,7 @@ pub fn table() -> Vec<Route> {
             "Upload an installation ISO as the body (?name=&os_type=&md5_sum=)",
         )
         .streaming()
-        .to(h!(template::iso_upload)),
+        .to(h!(image::iso_upload)),
         route(
             Post,
             "/api/v1/iso/upload",
@@ -689,31 +689,31 @@ pub fn table() -> Vec<Route> {
             "Upload an installation ISO (POST form of the PUT)",
         )
         .streaming()
-        .to(h!(template::iso_upload)),
+        .to(h!(image::iso_upload)),
         route(Post, "/api/v1/iso/delete", "iso/delete", "Delete an ISO no template holds")
             .body(schema::<crate::api::template::NameUuid>())
-            .to(h!(template::iso_delete)),
+            .to(h!(image::iso_delete)),
         query("/api/v1.0/iso/", "iso/query", "Query ISOs"),
         // Groups (file 000 "分组", file 001 "教学分组").
         route(Post, "/api/v1/group/create", "group/create", "Create a classroom or user group")
             .body(schema::<crate::api::template::GroupReq>())
-            .to(h!(template::group_create)),
+            .to(h!(group::group_create)),
         route(Post, "/api/v1/group/update", "group/update", "Update a group")
             .body(schema::<crate::api::template::GroupReq>())
-            .to(h!(template::group_update)),
+            .to(h!(group::group_update)),
         route(Post, "/api/v1/group/delete", "group/delete", "Delete a group nothing uses")
             .body(Some(doc::group_delete_forms))
-            .to(h!(template::group_delete)),
+            .to(h!(group::group_delete)),
         query("/api/v1.0/voi/education/group/", "group/query", "Query groups"),
         route(Post, "/api/v1.0/voi/education/group/", "group/web_create", "Create a group (web dialect): the group, bare or as `param`")
             .body(Some(doc::group_create_forms))
-            .to(h!(template::group_create)),
+            .to(h!(group::group_create)),
         route(Put, "/api/v1.0/voi/education/group/", "group/web_update", "Update a group (web dialect)")
             .body(schema::<crate::api::template::GroupReq>())
-            .to(h!(template::group_update)),
+            .to(h!(group::group_update)),
         route(Delete, "/api/v1.0/voi/education/group/", "group/web_delete", "Delete groups (batch)")
             .body(Some(doc::group_delete_forms))
-            .to(h!(template::group_delete)),
+            .to(h!(group::group_delete)),
         // Templates, server dialect (file 000 "教学模板").
         tpl!("create", tp::CreateReq, "Create a template from a base image or an ISO (a task)"),
         tpl!("delete", "Delete a template no desktop group uses: domain, files, address"),
@@ -793,12 +793,12 @@ pub fn table() -> Vec<Route> {
         query("/api/v1.0/desktop_group/", "desktop_group/query", "Query desktop groups"),
         query("/api/v1.0/instance/", "instance/query", "Query desktops"),
         // Users (file 000 "用户管理").
-        verb!("/api/v1/group/user/", "user", "create", desktop::user_verb, schema::<us::UserCreateReq>(), "Create a user in a user group"),
-        verb!("/api/v1/group/user/", "user", "multi_create", desktop::user_verb, schema::<us::UserCreateReq>(), "Create numbered users (all or none)"),
-        verb!("/api/v1/group/user/", "user", "update", desktop::user_verb, schema::<us::UserUpdateReq>(), "Change a user"),
-        verb!("/api/v1/group/user/", "user", "delete", desktop::user_verb, schema::<us::UsersReq>(), "Delete one or more users"),
-        verb!("/api/v1/group/user/", "user", "enable", desktop::user_verb, schema::<us::UsersReq>(), "Let users log in"),
-        verb!("/api/v1/group/user/", "user", "disable", desktop::user_verb, schema::<us::UsersReq>(), "Stop users logging in"),
+        verb!("/api/v1/group/user/", "user", "create", user::user_verb, schema::<us::UserCreateReq>(), "Create a user in a user group"),
+        verb!("/api/v1/group/user/", "user", "multi_create", user::user_verb, schema::<us::UserCreateReq>(), "Create numbered users (all or none)"),
+        verb!("/api/v1/group/user/", "user", "update", user::user_verb, schema::<us::UserUpdateReq>(), "Change a user"),
+        verb!("/api/v1/group/user/", "user", "delete", user::user_verb, schema::<us::UsersReq>(), "Delete one or more users"),
+        verb!("/api/v1/group/user/", "user", "enable", user::user_verb, schema::<us::UsersReq>(), "Let users log in"),
+        verb!("/api/v1/group/user/", "user", "disable", user::user_verb, schema::<us::UsersReq>(), "Stop users logging in"),
         route(Post, "/api/v1/group/user/import", "user/import", "Import users from CSV (user_name,password,name,phone,email), all or none")
             .body(schema::<crate::api::user::UserImportReq>())
             .to(h!(terminal::user_import)),

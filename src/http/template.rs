@@ -1,4 +1,4 @@
-//! Templates, base images, ISOs and groups over HTTP, in both dialects:
+//! Templates over HTTP, in both dialects:
 //! file 000's `/api/v1/template/<verb>` and file 001's action dispatch at
 //! `/api/v1.0/voi/education/template/`. Slow operations run as tasks; the
 //! reply waits for them unless the body says `"async": true`.
@@ -9,13 +9,10 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::call::{Call, Reply};
-use crate::api::template::{
-    self as t, BatchReq, CopyReq, CreateReq, GroupReq, ImageIdReq, OneReq, PutReq, RegisterReq,
-};
+use crate::api::template::{self as t, BatchReq, CopyReq, CreateReq, OneReq, PutReq};
 use crate::api::{from_value, take_async};
 use crate::domain::template::Template;
 use crate::error::{Code, Error, Result};
-use crate::service::image::ImageMeta;
 use crate::service::task::Ran;
 use crate::service::Services;
 
@@ -379,173 +376,4 @@ pub async fn download_file(c: Call) -> Result<Reply> {
     let mut r = Reply::data(Value::Null);
     r.file = Some((len, bytes, format!("{name}.qcow2")));
     Ok(r)
-}
-
-fn meta(c: &Call) -> Result<ImageMeta> {
-    let name = c
-        .query_value("name")
-        .ok_or_else(|| Error::missing("name"))?;
-    Ok(ImageMeta {
-        name: crate::domain::image::check_name("name", name)?,
-        pool: t::opt_uuid("pool_uuid", &c.query_value("pool_uuid").map(String::from))?,
-        os_type: c.query_value("os_type").unwrap_or("").to_string(),
-        md5: c
-            .query_value("md5_sum")
-            .filter(|m| !m.is_empty())
-            .map(String::from),
-    })
-}
-
-/// `PUT|POST /api/v1/base_image/upload?name=&os_type=&pool_uuid=&md5_sum=`
-/// with the qcow2 file as the body.
-pub async fn image_upload(mut c: Call) -> Result<Reply> {
-    let m = meta(&c)?;
-    let body = c.upload.take().ok_or_else(|| Error::missing("body"))?;
-    let img = c
-        .services
-        .base_image_upload(&c.actor, m, body, c.upload_len)
-        .await?;
-    distributed(&c, img).await
-}
-
-/// The image's view, with the id of the task that copies it to the pool's
-/// joined nodes when there are any.
-async fn distributed(c: &Call, img: crate::domain::image::BaseImage) -> Result<Reply> {
-    let mut v = t::image_view(&img);
-    // The image is recorded: a distribution that cannot start is logged
-    // (retransmit sends it later), not reported as a failed upload.
-    match c
-        .services
-        .base_image_distribute_start(&c.actor, &img.uuid)
-        .await
-    {
-        Ok(Some(id)) => v["distribute_task"] = json!(id.to_string()),
-        Ok(None) => {}
-        Err(e) => log::warn!("base image `{}`: not sent to the nodes: {e}", img.name),
-    }
-    Ok(Reply::data(v).on(img.name.clone()))
-}
-
-/// `POST /api/v1/resource_pool/images/upload` (file 000): register a file.
-pub async fn image_register(c: Call) -> Result<Reply> {
-    let req: RegisterReq = c.json()?;
-    let id = t::uuid("image_id", &req.image_id)?;
-    let m = ImageMeta {
-        name: crate::domain::image::check_name(
-            "name",
-            req.name.as_deref().unwrap_or(&req.image_id),
-        )?,
-        pool: Some(t::uuid("pool_uuid", &req.pool_uuid)?),
-        os_type: req.os_type.unwrap_or_default(),
-        md5: Some(req.md5_sum),
-    };
-    let img = c
-        .services
-        .base_image_register(&c.actor, m, id, req.image_path.into())
-        .await?;
-    distributed(&c, img).await
-}
-
-/// `resource_pool/images/retransmit` (file 000): `host_uuid` or `ipaddr`
-/// names one node; without either, every node of the image's pool.
-pub async fn image_retransmit(c: Call) -> Result<Reply> {
-    let req: t::RetransmitReq = c.json()?;
-    let id = t::uuid("image_id", &req.image_id)?;
-    let node = c
-        .services
-        .node_named(req.host_uuid.as_deref(), req.ipaddr.as_deref())?;
-    let img = c.services.base_image_get(&id)?;
-    let s = c.services.clone();
-    let actor = c.actor.clone();
-    let r = c
-        .services
-        .task_run(
-            &c.actor,
-            "image/retransmit",
-            &img.name,
-            !req.run_async,
-            move |h| {
-                Box::pin(async move {
-                    s.base_image_retransmit(&actor, &id, node, &h)
-                        .await
-                        .map(|i| t::image_view(&i))
-                })
-            },
-        )
-        .await?;
-    Ok(ran(r, |v| v).on(img.name))
-}
-
-pub async fn image_delete(c: Call) -> Result<Reply> {
-    let req: ImageIdReq = c.json()?;
-    let img = c
-        .services
-        .base_image_delete(&c.actor, &t::uuid("image_id", &req.image_id)?)
-        .await?;
-    Ok(Reply::data(json!({"uuid": img.uuid.to_string()})).on(img.name.clone()))
-}
-
-pub async fn iso_upload(mut c: Call) -> Result<Reply> {
-    let m = meta(&c)?;
-    let body = c.upload.take().ok_or_else(|| Error::missing("body"))?;
-    let iso = c
-        .services
-        .iso_upload(&c.actor, m, body, c.upload_len)
-        .await?;
-    Ok(Reply::data(t::iso_view(&iso)).on(iso.name.clone()))
-}
-
-pub async fn iso_delete(c: Call) -> Result<Reply> {
-    let req: t::NameUuid = c.json()?;
-    let iso = c
-        .services
-        .iso_delete(&c.actor, &t::uuid("uuid", &req.uuid)?)
-        .await?;
-    Ok(Reply::data(json!({"uuid": iso.uuid.to_string()})).on(iso.name.clone()))
-}
-
-/// Groups: `/api/v1/group/create|update|delete` and the web verbs.
-pub async fn group_create(c: Call) -> Result<Reply> {
-    let mut v: Value = c.json()?;
-    if let Some(p) = v.get("param").cloned() {
-        v = p;
-    }
-    let spec = from_value::<GroupReq>(v, "")?.into_spec()?;
-    let g = c.services.group_create(&c.actor, spec).await?;
-    Ok(Reply::data(t::group_view(&g, (0, 0, 0, 0))).on(g.name.clone()))
-}
-
-pub async fn group_update(c: Call) -> Result<Reply> {
-    let req: GroupReq = c.json()?;
-    let uuid = t::uuid(
-        "uuid",
-        req.uuid.as_deref().ok_or_else(|| Error::missing("uuid"))?,
-    )?;
-    let spec = match req.value {
-        Some(v) => v.into_spec()?,
-        None => GroupReq { uuid: None, ..req }.into_spec()?,
-    };
-    let g = c.services.group_update(&c.actor, &uuid, spec).await?;
-    Ok(Reply::data(t::group_view(&g, (0, 0, 0, 0))).on(g.name.clone()))
-}
-
-pub async fn group_delete(c: Call) -> Result<Reply> {
-    let v: Value = c.json()?;
-    let list: Vec<String> = match v.get("groups").and_then(Value::as_array) {
-        Some(a) => a
-            .iter()
-            .filter_map(|g| g.get("uuid").and_then(Value::as_str).map(String::from))
-            .collect(),
-        None => vec![v
-            .get("uuid")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::missing("uuid"))?
-            .to_string()],
-    };
-    let mut results = Vec::new();
-    for u in list {
-        let id = t::uuid("uuid", &u)?;
-        results.push(c.services.group_delete(&c.actor, &id).await.map(|_| ()));
-    }
-    Reply::tally(results)
 }
