@@ -15,24 +15,7 @@ use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::service::bond::{BondSpec, NicIps};
 
-/// `0/1` as the document sends it, or `true/false`.
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
-#[serde(untagged)]
-pub enum Flag {
-    Bool(bool),
-    Int(i64),
-}
-
-impl Flag {
-    fn get(&self, field: &str) -> Result<bool> {
-        match self {
-            Flag::Bool(b) => Ok(*b),
-            Flag::Int(0) => Ok(false),
-            Flag::Int(1) => Ok(true),
-            Flag::Int(n) => Err(Error::invalid(field, format!("{n} is not 0 or 1"))),
-        }
-    }
-}
+pub use super::fields::Flag;
 
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]

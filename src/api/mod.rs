@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bond;
 pub mod controller;
 pub mod desktop;
+pub mod fields;
 pub mod listings;
 pub mod monitor;
 pub mod network;

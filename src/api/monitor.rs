@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::domain::ipv4;
@@ -17,27 +17,7 @@ use crate::domain::net::IfAddr;
 use crate::domain::Uuid;
 use crate::error::{Error, Result};
 
-/// A number, or a string holding one (`"up": "1234"`).
-fn num<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum N {
-        F(f64),
-        S(String),
-    }
-    match N::deserialize(d) {
-        Ok(N::F(v)) => Ok(v),
-        Ok(N::S(s)) => s
-            .trim()
-            .parse::<f64>()
-            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a number"))),
-        Err(_) => Err(serde::de::Error::custom("expected a number")),
-    }
-}
-
-fn opt_num<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
-    num(d).map(Some)
-}
+use super::fields::{num, opt_num};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

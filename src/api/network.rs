@@ -14,25 +14,7 @@ use crate::domain::network::{
 use crate::domain::text;
 use crate::error::{Error, Result};
 
-/// A number sent as a number or as a string (`"10"` in some examples).
-#[derive(Deserialize, JsonSchema, Debug, Clone)]
-#[serde(untagged)]
-pub enum Num {
-    Int(i64),
-    Text(String),
-}
-
-impl Num {
-    pub fn get(&self, field: &str) -> Result<i64> {
-        match self {
-            Num::Int(n) => Ok(*n),
-            Num::Text(s) => s
-                .trim()
-                .parse()
-                .map_err(|_| Error::invalid(field, format!("`{s}` is not a whole number"))),
-        }
-    }
-}
+pub use super::fields::Num;
 
 #[derive(Deserialize, JsonSchema, Debug, Clone)]
 #[serde(deny_unknown_fields)]
@@ -161,9 +143,7 @@ pub struct SubnetCreateReq {
 #[serde(deny_unknown_fields)]
 pub struct ConfirmReq {}
 
-pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid> {
-    text::uuid(field, raw)
-}
+pub use super::fields::uuid;
 
 pub fn uplinks(field: &str, raw: &[UplinkReq]) -> Result<Vec<Uplink>> {
     raw.iter()

@@ -143,9 +143,7 @@ pub fn check_update(body: &[u8]) -> Result<()> {
     req.value.into_domain().map(|_| ())
 }
 
-pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid> {
-    text::uuid(field, raw)
-}
+pub use super::fields::uuid;
 
 /// The fields of a pool row, in output order.
 pub const FIELDS: &[&str] = &[

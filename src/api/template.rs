@@ -16,19 +16,7 @@ use crate::error::{Error, Result};
 use crate::service::group::GroupSpec;
 use crate::service::template::{TemplatePatch, TemplateSpec};
 
-/// A uuid field; empty text means absent.
-pub fn opt_uuid(field: &str, v: &Option<String>) -> Result<Option<Uuid>> {
-    match v.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => Uuid::parse_str(s)
-            .map(Some)
-            .map_err(|_| Error::invalid(field, "is not a uuid")),
-    }
-}
-
-pub fn uuid(field: &str, v: &str) -> Result<Uuid> {
-    Uuid::parse_str(v.trim()).map_err(|_| Error::invalid(field, "is not a uuid"))
-}
+pub use super::fields::{opt_uuid, uuid};
 
 pub fn opt_ip(field: &str, v: &Option<String>) -> Result<Option<Ipv4Addr>> {
     match v.as_deref().map(str::trim) {

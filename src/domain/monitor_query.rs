@@ -333,8 +333,7 @@ impl HistoryQuery {
                 .transpose()
         };
         let node_text = get("node_uuid").ok_or_else(|| Error::missing("node_uuid"))?;
-        let node = Uuid::parse_str(node_text.trim())
-            .map_err(|_| Error::invalid("node_uuid", format!("`{node_text}` is not a uuid")))?;
+        let node = crate::domain::text::uuid("node_uuid", node_text)?;
         let metric = Metric::parse(get("metric").unwrap_or("cpu"))?;
         let end = int("end")?.unwrap_or(now);
         let start = int("start")?.unwrap_or(end.saturating_sub(3600));

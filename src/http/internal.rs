@@ -52,8 +52,7 @@ pub async fn file(c: Call) -> Result<Reply> {
     let node = c
         .query_value("node_uuid")
         .ok_or_else(|| Error::missing("node_uuid"))?;
-    let node =
-        uuid::Uuid::parse_str(node).map_err(|_| Error::invalid("node_uuid", "must be a uuid"))?;
+    let node = crate::api::fields::uuid("node_uuid", node)?;
     let path = PathBuf::from(
         c.query_value("path")
             .ok_or_else(|| Error::missing("path"))?,

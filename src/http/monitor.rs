@@ -7,7 +7,7 @@ use super::call::{Call, Reply};
 use crate::api::monitor::{top_data_view, HistoryQuery, ReportReq, TopDataReq};
 use crate::domain::clock::now_ms;
 use crate::domain::monitor_query::period_check;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::service::monitor::view::Allocation;
 
 pub async fn report(c: Call) -> Result<Reply> {
@@ -30,8 +30,7 @@ pub struct CredentialReq {
 
 pub async fn credential(c: Call) -> Result<Reply> {
     let req: CredentialReq = c.json()?;
-    let node = uuid::Uuid::parse_str(req.node_uuid.trim())
-        .map_err(|_| Error::invalid("node_uuid", format!("`{}` is not a uuid", req.node_uuid)))?;
+    let node = crate::api::fields::uuid("node_uuid", &req.node_uuid)?;
     let token = c.services.node_credential_issue(&node).await?;
     Ok(
         Reply::data(json!({"node_uuid": node.to_string(), "credential": token}))

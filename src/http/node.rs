@@ -57,9 +57,7 @@ pub async fn check(c: Call) -> Result<Reply> {
     Ok(Reply::data(view).on(req.ip))
 }
 
-fn uuid(field: &str, text: &str) -> Result<uuid::Uuid> {
-    crate::domain::text::uuid(field, text)
-}
+use crate::api::fields::uuid;
 
 pub async fn add(c: Call) -> Result<Reply> {
     let req: AddReq = c.json()?;

@@ -76,17 +76,19 @@ pub async fn query_listing(c: Call, name: &str) -> Result<Reply> {
     };
     match answer {
         Answer::Single(row) => Ok(Reply::json_text(row)),
-        Answer::Page { count, rows, .. } => {
-            let last = count.div_ceil(q.page_size).max(1);
-            let next = (q.page < last).then(|| page_link(&c.path, &c.query, q.page + 1));
-            let previous =
-                (q.page > 1).then(|| page_link(&c.path, &c.query, (q.page - 1).min(last)));
-            let head = json!({"count": count, "next": next, "previous": previous}).to_string();
-            // `{"count":…,"previous":…` + `,"results":[…]}`: the rows are JSON text already.
-            let body = format!("{},\"results\":{rows}}}", &head[..head.len() - 1]);
-            Ok(Reply::json_text(body))
-        }
+        Answer::Page { count, rows, .. } => Ok(page_reply(&c, &q, count, &rows)),
     }
+}
+
+/// One page of a listing as the generic query answers it: `count`,
+/// `next` and `previous` links, and `results` (`rows`: JSON text already).
+pub(super) fn page_reply(c: &Call, q: &query::Query, count: usize, rows: &str) -> Reply {
+    let last = count.div_ceil(q.page_size).max(1);
+    let next = (q.page < last).then(|| page_link(&c.path, &c.query, q.page + 1));
+    let previous = (q.page > 1).then(|| page_link(&c.path, &c.query, (q.page - 1).min(last)));
+    let head = json!({"count": count, "next": next, "previous": previous}).to_string();
+    // `{"count":…,"previous":…` + `,"results":[…]}`.
+    Reply::json_text(format!("{},\"results\":{rows}}}", &head[..head.len() - 1]))
 }
 
 /// `GET /api/v1/system/config`: the running configuration, read-only.

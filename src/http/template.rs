@@ -309,9 +309,8 @@ fn page_of(c: &Call, rows: Vec<Value>) -> Result<Reply> {
         .skip(q.offset())
         .take(q.page_size)
         .collect();
-    Ok(Reply::data(
-        json!({"count": count, "next": Value::Null, "previous": Value::Null, "results": page}),
-    ))
+    let page = serde_json::to_string(&page).map_err(Error::internal)?;
+    Ok(super::system::page_reply(c, &q, count, &page))
 }
 
 /// `GET /api/v1.0/voi/education/template/`: the generic query, or with

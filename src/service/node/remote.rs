@@ -69,8 +69,7 @@ impl Services {
     /// A node named by `host_uuid` or by `ipaddr` (`None` when neither).
     pub fn node_named(&self, uuid: Option<&str>, ip: Option<&str>) -> Result<Option<Uuid>> {
         if let Some(u) = uuid.filter(|u| !u.is_empty()) {
-            let u =
-                Uuid::parse_str(u).map_err(|_| Error::invalid("host_uuid", "must be a uuid"))?;
+            let u = crate::domain::text::uuid("host_uuid", u)?;
             return self.store.node_get(&u).map(|n| Some(n.uuid));
         }
         let Some(ip) = ip.filter(|i| !i.is_empty()) else {
