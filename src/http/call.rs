@@ -385,11 +385,9 @@ async fn answer(route: &Route, mut req: Request<State>) -> tide::Response {
                 target.clone(),
             ),
         };
-        services.operation_log_finish(entry, &actor, route.op, &tgt, code, &msg);
-        // The answer goes out once its entry is on disk.
-        if let Err(e) = services.store.flush().await {
-            log::error!("cannot flush the operation log: {e}");
-        }
+        services
+            .operation_log_finish_durable(entry, &actor, route.op, &tgt, code, &msg)
+            .await;
     }
     match result {
         Ok(Reply {

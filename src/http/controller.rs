@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 pub async fn setup_status(c: Call) -> Result<Reply> {
     let rec = c.services.controller_status()?;
     Ok(Reply::data(json!({
-        "admin_exists": c.services.store.setup_done()?,
+        "admin_exists": c.services.auth_admin_exists()?,
         "initialised": rec.is_some(),
         "node_uuid": rec.as_ref().map(|r| r.node.to_string()),
         "initialised_at": rec.as_ref().map(|r| crate::domain::clock::format_utc(r.initialised_at)),

@@ -122,6 +122,11 @@ fn check_credentials_shape(name: &str, password: &str) -> Result<()> {
 }
 
 impl Services {
+    /// Whether first-boot setup has made the first admin account.
+    pub fn auth_admin_exists(&self) -> Result<bool> {
+        self.store.setup_done()
+    }
+
     /// Hashes a password off the executor, one per core at a time.
     pub(crate) async fn password_hash(&self, pw: &str) -> Result<String> {
         let pw = pw.to_string();

@@ -55,6 +55,23 @@ impl Services {
         }
     }
 
+    /// `operation_log_finish`, then the store flushed: the caller's answer
+    /// goes out once its entry is on disk.
+    pub async fn operation_log_finish_durable(
+        &self,
+        seq: Option<u64>,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        code: i64,
+        message: &str,
+    ) {
+        self.operation_log_finish(seq, actor, action, target, code, message);
+        if let Err(e) = self.store.flush().await {
+            log::error!("cannot flush the operation log: {e}");
+        }
+    }
+
     /// At start-up: entries still pending belong to calls the last run
     /// never answered; they say so. Returns how many.
     pub fn operation_log_conclude(&self) -> Result<usize> {
