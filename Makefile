@@ -69,12 +69,12 @@ test-unit: deps-test
 	$(CARGO) test --locked --lib
 
 test-api: deps-test
-	$(CARGO) test --locked --test api --test network --test controller --test template --test desktop --test terminal --test monitor --test node --test node_desktops --test store_watchdog --test http_wire --test parsers
+	$(CARGO) test --locked --test api
 
 # Images that reach host files, registrations outside the storage, truncated
 # uploads: over fakes and with real qemu-img (root: mknod).
 test-images: deps-test
-	$(CARGO) test --locked --test image_safety --test image_pull
+	$(CARGO) test --locked --test images
 
 # This machine's own figures through the real sampler (sysinfo, /proc, sysfs).
 test-host: deps-test
@@ -92,7 +92,7 @@ test-netns: deps-test
 # account's password hash).
 test-ssh: deps-test
 	$(DEPS) ssh
-	$(CARGO) test --locked --test nodes
+	$(CARGO) test --locked --test ssh
 
 # First boot for real: the binary in fresh network + mount namespaces (veth
 # NICs, a bind-mounted partition), by API, by answer file, and by the setup
@@ -118,7 +118,7 @@ deps-libvirt: deps-test
 
 # Templates on real libvirt (qemu:///system) with real qcow2 files.
 test-libvirt: deps-libvirt
-	$(CARGO) test --locked --test libvirt --test libvirt_desktop --test libvirt_terminal -- --test-threads=1
+	$(CARGO) test --locked --test libvirt -- --test-threads=1
 
 # VLANs and bonds need Debian's kernel: the test boots it under QEMU TCG.
 test-guest: deps-test
@@ -180,7 +180,7 @@ image: build deps-image
 # Boots the ISO under QEMU TCG: setup, VLAN, bond, pool, base image, reboot,
 # install to a disk, UEFI boot of that disk. Prints every step's time.
 image-test: image
-	VDI_ISO=$(CURDIR)/$(ISO) $(CARGO) test --locked --test image -- --nocapture
+	VDI_ISO=$(CURDIR)/$(ISO) $(CARGO) test --locked --test appliance -- --nocapture
 
 # The Buildroot tree cannot be built here (its sources are downloaded from
 # upstream sites): Buildroot's own source (../shared/buildroot/, beside the

@@ -4,7 +4,7 @@
 //! before), the unattended answer file, `node/check`, the node and storage
 //! listings, and the setup page at `/`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -645,7 +645,7 @@ fn node_check_reports_this_host_and_refuses_others() {
         Some(json!({"ip": "192.0.2.49", "root_pwd": "1", "check": "true"})),
     );
     assert_eq!((st, v["code"].as_i64()), (409, Some(20206)), "{v}");
-    // Another server goes over SSH (tests/node.rs); this one is not there.
+    // Another server goes over SSH (tests/api/node.rs); this one is not there.
     let (st, v) = t.call(
         "POST",
         "/api/v1/node/check",

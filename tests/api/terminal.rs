@@ -6,7 +6,7 @@
 //! check), the terminal registry, group deletes that name their users, and
 //! CSV user import (all or none, the bad line named).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,5 +1,7 @@
-//! In-process API tier: the whole HTTP application over fakes and a
-//! temporary store, driven request by request.
+//! In-process API tier, one test binary: the whole HTTP application over
+//! fakes and a temporary store, driven request by request. The tests of
+//! this file are the cross-cutting ones (auth wall, tasks, recovery); each
+//! resource's tests are a module beside it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,13 +27,26 @@ struct T {
 
 const PW: &str = "s3cret-pass";
 
+#[path = "../common/mod.rs"]
+mod common;
+
 // The OpenAPI document and the fuzzer's findings (tests/fuzz).
-#[path = "api/openapi.rs"]
 mod openapi;
 
 // Admin accounts, sign out everywhere, the configuration (the console's settings).
-#[path = "api/admins.rs"]
 mod admins;
+
+mod controller;
+mod desktop;
+mod http_wire;
+mod monitor;
+mod network;
+mod node;
+mod node_desktops;
+mod parsers;
+mod store_watchdog;
+mod template;
+mod terminal;
 
 fn harness_with(tweak: impl FnOnce(&mut Settings)) -> T {
     let dir = tempfile::tempdir().unwrap();
@@ -470,7 +485,7 @@ fn the_auth_wall_covers_every_non_public_route() {
             Method::Delete => "DELETE",
         };
         // Terminal calls are public: each is authenticated by the session
-        // or the classroom address it carries (tests/terminal.rs).
+        // or the classroom address it carries (tests/api/terminal.rs).
         let terminal = r.path.starts_with("/api/v1/terminal/");
         // Public in the table, but each checks its own credential: a node's
         // (report_monitor) or the scrape token (/metrics).

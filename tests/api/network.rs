@@ -2,7 +2,7 @@
 //! network: the documented bodies, the error paths, what reaches the host,
 //! rollback on a refused change, and the confirmation of management moves.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! body froze the whole service once: a plain read inside a sled
 //! transaction).
 
-mod common;
+use crate::common;
 
 use std::sync::mpsc;
 use std::time::Duration;

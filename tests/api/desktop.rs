@@ -4,7 +4,7 @@
 //! random and static groups, the errors, undo of a failed create, the
 //! reconciler and crash recovery.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -4,7 +4,7 @@
 //! template save, stopped and deleted without leftovers; and a create of 20
 //! killed with SIGKILL half-way, repaired at the next start.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -185,8 +185,10 @@ fn crash_child(dir: &Path) {
     std::fs::write(dir.join("ready"), b"").unwrap();
     edu_create(&r, &room, &tpl, "crash", 20, false);
     // Reaching here means the create won the race; the parent checks that
-    // the group is then complete.
-    std::thread::sleep(Duration::from_secs(60));
+    // the group is then complete, and kills this process.
+    loop {
+        std::thread::park();
+    }
 }
 
 #[test]
@@ -208,7 +210,7 @@ fn a_create_killed_half_way_is_repaired_at_the_next_start() {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "a_create_killed_half_way_is_repaired_at_the_next_start",
+            "desktop::a_create_killed_half_way_is_repaired_at_the_next_start",
             "--nocapture",
         ])
         .env("VDI_CRASH_DIR", dir.path())

@@ -5,7 +5,12 @@
 //! that copies and downloads are valid images, and that the domain has a
 //! password-protected SPICE server and no VNC.
 
+#[path = "../common/mod.rs"]
 mod common;
+
+// Desktops (a classroom of 10, a create killed half-way) and the terminal API.
+mod desktop;
+mod terminal;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

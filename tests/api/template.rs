@@ -3,7 +3,7 @@
 //! disks (a pattern written into the working overlay, saved, rolled back),
 //! copy, download, update and the error paths.
 
-mod common;
+use crate::common;
 
 use common::appliance::{harness, iso, md5_hex, qcow2};
 

@@ -5,7 +5,7 @@
 //! SPICE address; a node that stops answering turns its desktops
 //! `unknown`; uploads reach the node; retransmit repairs a damaged copy.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 //! the real `qemu-img` adapter; a refused pull is reported as failed and
 //! leaves no file.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;

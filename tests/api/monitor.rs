@@ -3,7 +3,7 @@
 //! Prometheus exposition checked with a real parser (python3's
 //! prometheus_client).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

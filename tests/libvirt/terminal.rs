@@ -6,7 +6,7 @@
 //! desktop of one group, then of another (the first is stopped), on a real
 //! bridge.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

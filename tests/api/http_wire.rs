@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::json;
 use vdi_appliance::http::server::Limits;
 
-mod common;
+use crate::common;
 use common::appliance::{harness, qcow2, T};
 use common::wire::{closed, read_response, Resp, Wire};
 

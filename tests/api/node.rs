@@ -4,7 +4,7 @@
 //! sides as before), registration and heartbeats, `node/delete` (refused
 //! while hosting, forced when unreachable), `node/shutdown`/`node/reboot`.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -2,13 +2,17 @@
 //! uploads (issue 22 items 2-4), over the fake disks and over the real
 //! `qemu-img` adapter: an image with an external data file, a backing file
 //! or a `json:` backing name is refused at upload and at registration (a
-//! node's pull: tests/image_pull.rs); registration takes only regular files directly in a base
+//! node's pull: tests/images/pull.rs); registration takes only regular files directly in a base
 //! image directory, never tells a foreign file's md5 and never hangs on a
 //! device or FIFO; delete never removes a file outside the storage; an
 //! upload that breaks off or ends short of its Content-Length records
 //! nothing.
 
+#[path = "../common/mod.rs"]
 mod common;
+
+// A node's pull of base images and template versions.
+mod pull;
 
 use std::io;
 use std::path::{Path, PathBuf};
