@@ -57,7 +57,7 @@ fn main() {
         let token = s
             .auth_setup_prepare()
             .unwrap()
-            .map(|p| std::fs::read_to_string(p).unwrap());
+            .and_then(|p| f.files.get(&p));
         println!(
             "console_dev: uninitialised; setup token {}",
             token.unwrap_or_default().trim()

@@ -46,6 +46,7 @@ pub fn real_backends(cfg: &Config) -> crate::error::Result<Backends> {
         }),
         accounts: Arc::new(crate::host::accounts::Chpasswd),
         clock: Arc::new(crate::host::clock::SystemClock),
+        files: Arc::new(crate::host::local_files::DiskFiles),
     })
 }
 
@@ -97,6 +98,7 @@ pub struct Fakes {
     pub fetch: Arc<FakeFetch>,
     pub accounts: Arc<FakeAccounts>,
     pub clock: Arc<crate::fakes::FakeClock>,
+    pub files: Arc<crate::fakes::FakeFiles>,
 }
 
 impl Fakes {
@@ -115,6 +117,7 @@ impl Fakes {
             fetch: self.fetch.clone(),
             accounts: self.accounts.clone(),
             clock: self.clock.clone(),
+            files: self.files.clone(),
         }
     }
 }
@@ -141,6 +144,7 @@ pub fn fakes(net: FakeNet, host: FakeHost) -> Fakes {
         }),
         power: Arc::new(FakePower::default()),
         clock: Arc::new(crate::fakes::FakeClock::default()),
+        files: Arc::new(crate::fakes::FakeFiles::default()),
     }
 }
 

@@ -147,7 +147,7 @@ async fn serve(
 ) -> Result<bool> {
     if let Some(m) = &services.settings.membership {
         // A node is its controller's: nobody may set it up as a controller.
-        let _ = std::fs::remove_file(services.setup_token_path());
+        services.auth_setup_withdraw();
         log::info!(
             "compute role: node {} of the controller at {}",
             m.node_uuid,
@@ -269,7 +269,9 @@ const ROLE_CHANGED: &str = "the role file changed (joined or left a controller)"
 async fn role_watch(services: Arc<Services>, stop: smol::channel::Sender<&'static str>) {
     loop {
         smol::Timer::after(Duration::from_secs(1)).await;
-        match compute::membership_load(&services.settings.data_dir) {
+        let path = compute::role_path(&services.settings.data_dir);
+        let read = services.files.read(&path);
+        match read.and_then(|t| t.map(|t| compute::membership_parse(&path, &t)).transpose()) {
             Ok(m) if m != services.settings.membership => {
                 let _ = stop.send(ROLE_CHANGED).await;
                 return;

@@ -6,12 +6,12 @@
 pub mod agent;
 pub mod cli;
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::domain::node::Membership;
 use crate::error::{Error, Result};
+pub(crate) use crate::host::local_files::write_private;
+use crate::host::local_files::{DiskFiles, LocalFiles};
 
 /// `<data_dir>/role.toml`: present only on a joined compute node.
 pub fn role_path(data_dir: &Path) -> PathBuf {
@@ -20,13 +20,15 @@ pub fn role_path(data_dir: &Path) -> PathBuf {
 
 pub fn membership_load(data_dir: &Path) -> Result<Option<Membership>> {
     let path = role_path(data_dir);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text)
-            .map(Some)
-            .map_err(|e| Error::internal(format!("{}: {e}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::internal(format!("{}: {e}", path.display()))),
+    match DiskFiles.read(&path)? {
+        Some(text) => membership_parse(&path, &text).map(Some),
+        None => Ok(None),
     }
+}
+
+/// The role file's text (`path` names it in an error).
+pub fn membership_parse(path: &Path, text: &str) -> Result<Membership> {
+    toml::from_str(text).map_err(|e| Error::internal(format!("{}: {e}", path.display())))
 }
 
 /// Written whole (temporary file, then rename), readable by root only.
@@ -36,27 +38,8 @@ pub fn membership_save(data_dir: &Path, m: &Membership) -> Result<()> {
     write_private(&role_path(data_dir), text.as_bytes())
 }
 
-/// Replaces `path` whole with `body` (a synced temporary file, then a
-/// rename), readable by its owner only.
-pub(crate) fn write_private(path: &Path, body: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("vdi-new");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(Error::internal)?;
-    f.write_all(body).map_err(Error::internal)?;
-    f.sync_all().map_err(Error::internal)?;
-    std::fs::rename(&tmp, path).map_err(Error::internal)
-}
-
 pub fn membership_remove(data_dir: &Path) -> Result<()> {
-    match std::fs::remove_file(role_path(data_dir)) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::internal(e)),
-        _ => Ok(()),
-    }
+    DiskFiles.remove(&role_path(data_dir))
 }
 
 #[cfg(test)]

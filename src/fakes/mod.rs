@@ -2,6 +2,7 @@
 
 mod clock;
 mod disks;
+mod files;
 mod host;
 mod hypervisor;
 mod metrics;
@@ -11,6 +12,7 @@ mod remote;
 
 pub use clock::FakeClock;
 pub use disks::FakeDisks;
+pub use files::FakeFiles;
 pub use host::FakeHost;
 pub use hypervisor::{FakeDomain, FakeHypervisor};
 pub use metrics::FakeMetrics;

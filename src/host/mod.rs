@@ -6,6 +6,7 @@ pub mod clock;
 pub mod fetch;
 pub mod inventory;
 pub mod libvirt;
+pub mod local_files;
 pub mod machine;
 pub mod metrics;
 pub mod net;

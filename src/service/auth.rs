@@ -3,7 +3,6 @@
 //! limit on failed logins.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -146,29 +145,25 @@ impl Services {
     }
 
     /// Before any admin exists: writes a fresh one-time setup token to
-    /// `<data>/setup-token` (mode 0600) and returns its path.
+    /// `<data>/setup-token` (readable by root only) and returns its path.
     pub fn auth_setup_prepare(&self) -> Result<Option<PathBuf>> {
         let path = self.setup_token_path();
         if self.store.setup_done()? {
-            let _ = std::fs::remove_file(&path);
+            self.files.remove(&path)?;
             return Ok(None);
         }
         let token = random_token()?;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(&path).map_err(Error::internal)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                .map_err(Error::internal)?;
-        }
-        f.write_all(format!("{token}\n").as_bytes())
-            .map_err(Error::internal)?;
+        self.files.write_private(&path, &format!("{token}\n"))?;
         *self.auth.setup_token.lock().map_err(Error::internal)? = Some(token_hash(&token));
         Ok(Some(path))
+    }
+
+    /// No setup here (a compute node is its controller's): the token file,
+    /// if an earlier start left one, goes.
+    pub fn auth_setup_withdraw(&self) {
+        if let Err(e) = self.files.remove(&self.setup_token_path()) {
+            log::warn!("the setup token file could not be removed: {e}");
+        }
     }
 
     /// Creates the first admin with the setup token; works once.
@@ -206,7 +201,7 @@ impl Services {
         })?;
         self.store.flush().await?;
         *self.auth.setup_token.lock().map_err(Error::internal)? = None;
-        let _ = std::fs::remove_file(self.setup_token_path());
+        self.auth_setup_withdraw();
         log::info!("first admin `{name}` created; setup token spent");
         Ok(())
     }
@@ -450,7 +445,7 @@ impl Services {
         self.store.admin_put(&admin)?;
         self.store.session_purge(now, Some(name))?;
         self.store.flush_blocking()?;
-        let _ = std::fs::remove_file(self.setup_token_path());
+        self.auth_setup_withdraw();
         Ok(created)
     }
 

@@ -205,6 +205,7 @@ pub struct Backends {
     pub fetch: Arc<dyn crate::host::fetch::Fetch>,
     pub accounts: Arc<dyn crate::host::accounts::Accounts>,
     pub clock: Arc<dyn crate::host::clock::Clock>,
+    pub files: Arc<dyn crate::host::local_files::LocalFiles>,
 }
 
 pub struct Services {
@@ -222,6 +223,7 @@ pub struct Services {
     pub fetch: Arc<dyn crate::host::fetch::Fetch>,
     pub accounts: Arc<dyn crate::host::accounts::Accounts>,
     pub clock: Arc<dyn crate::host::clock::Clock>,
+    pub files: Arc<dyn crate::host::local_files::LocalFiles>,
     pub settings: Settings,
     pub query: QueryEngine<Services>,
     pub(crate) auth: auth::AuthState,
@@ -280,6 +282,7 @@ impl Services {
             fetch: b.fetch,
             accounts: b.accounts,
             clock: b.clock,
+            files: b.files,
             pulls: node::pull::PullState::default(),
             join: node::join::JoinState::default(),
             faults: saga::Faults::default(),

@@ -604,7 +604,7 @@ fn the_root_password_is_set_with_the_setup_token_then_by_an_admin() {
         app::global_spawner(),
     );
     let path = s.auth_setup_prepare().unwrap().expect("a setup token");
-    let setup = std::fs::read_to_string(path).unwrap().trim().to_string();
+    let setup = f.files.get(&path).unwrap().trim().to_string();
     let web = http::app(s.clone());
     let call = |token: &str, path: &str, body: Value| {
         common::app_call(&web, token, "POST", path, Some(body))
