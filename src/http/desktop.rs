@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::call::{Call, Reply};
@@ -18,36 +18,27 @@ use crate::api::from_value;
 use crate::api::template::uuid;
 use crate::domain::desktop::{DesktopGroup, Kind};
 use crate::error::{Code, Error, Result};
-use crate::service::desktop::{Outcome, Power};
+use crate::service::desktop::run::GroupSummary;
+use crate::service::desktop::Power;
 use crate::service::{Actor, Services};
 
 fn brief(g: &DesktopGroup, desktops: usize) -> Value {
-    json!({"uuid": g.uuid.to_string(), "name": g.name, "active": g.active,
-           "default": g.default, "total_count": desktops})
-}
-
-fn outcome(o: Outcome) -> Value {
-    serde_json::to_value(o).unwrap_or(Value::Null)
+    json_of(GroupSummary::of(g, desktops))
 }
 
 async fn create(c: &Call, v: Value, kind: Kind, wait: bool, prefix: &str) -> Result<Reply> {
     let req: CreateReq = from_value(v, prefix)?;
     let spec = req.into_spec(kind)?;
-    let plan = c.services.desktop_group_create_plan(&spec)?;
-    let target = plan.group.name.clone();
-    let n = plan.desktops.len();
-    let s = c.services.clone();
-    let r = c
+    let (target, r) = c
         .services
-        .task_run(&c.actor, "desktop/create", &target, wait, move |h| {
-            Box::pin(async move {
-                s.desktop_group_create_run(plan, &h)
-                    .await
-                    .map(|g| brief(&g, n))
-            })
-        })
+        .desktop_group_create_task(&c.actor, &spec, wait)
         .await?;
-    Ok(ran(r, |v| v).on(target))
+    Ok(ran(r, json_of).on(target))
+}
+
+/// A service result as the reply's data.
+fn json_of<T: serde::Serialize>(v: T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 /// One group-wide verb (start, stop, reboot, delete, active, …).
@@ -58,8 +49,7 @@ async fn group_op(
     group: Uuid,
     wait: bool,
 ) -> Result<Reply> {
-    let g = services.desktop_group_get(&group)?;
-    let s = services.clone();
+    let s = services;
     match verb {
         "active" | "inactive" => {
             let g = s.desktop_group_activate(&group, verb == "active").await?;
@@ -70,16 +60,8 @@ async fn group_op(
             Ok(Reply::data(brief(&g, s.desktops_of(&g.uuid)?.len())).on(g.name))
         }
         "delete" => {
-            let r = services
-                .task_run(actor, "desktop/delete", &g.name, wait, move |h| {
-                    Box::pin(async move {
-                        s.desktop_group_delete(&group, &h)
-                            .await
-                            .map(|g| brief(&g, 0))
-                    })
-                })
-                .await?;
-            Ok(ran(r, |v| v).on(g.name))
+            let (name, r) = s.desktop_group_delete_task(actor, &group, wait).await?;
+            Ok(ran(r, json_of).on(name))
         }
         _ => {
             let power = Power::parse(verb).ok_or_else(|| {
@@ -88,16 +70,10 @@ async fn group_op(
                     format!("`{verb}` is not a desktop group action"),
                 )
             })?;
-            let r = services
-                .task_run(actor, &format!("desktop/{verb}"), &g.name, wait, move |h| {
-                    Box::pin(async move {
-                        s.desktop_group_power(&group, &[], power, Some(&h))
-                            .await
-                            .map(outcome)
-                    })
-                })
+            let (name, r) = s
+                .desktop_group_power_task(actor, &group, power, wait)
                 .await?;
-            Ok(ran(r, |v| v).on(g.name))
+            Ok(ran(r, json_of).on(name))
         }
     }
 }
@@ -180,9 +156,9 @@ pub async fn instance_verb(c: Call) -> Result<Reply> {
     let g = c.services.desktop_group_get(&group)?;
     req.kind_check(&g)?;
     let ids = req.instances()?;
-    let s = c.services.clone();
+    let s = &c.services;
     let wait = !is_async;
-    let r = match verb.as_str() {
+    let (name, reply) = match verb.as_str() {
         "create" => {
             let n = crate::api::template::int(
                 "instance_num",
@@ -193,25 +169,12 @@ pub async fn instance_verb(c: Call) -> Result<Reply> {
                 1000,
             )? as u32;
             let info = d::create_info(&req.create_info)?;
-            c.services
-                .task_run(&c.actor, "instance/create", &g.name, wait, move |h| {
-                    Box::pin(async move {
-                        let made = s.desktops_add(&group, n, &info, &h).await?;
-                        Ok(json!({"success_num": made.len(), "failed_num": 0,
-                                  "instances": made.iter().map(|x| json!({"uuid": x.uuid.to_string(), "name": x.name})).collect::<Vec<_>>()}))
-                    })
-                })
-                .await?
+            let (name, r) = s.desktops_add_task(&c.actor, &group, n, info, wait).await?;
+            (name, ran(r, json_of))
         }
         "delete" => {
-            if ids.is_empty() {
-                return Err(Error::missing("instances"));
-            }
-            c.services
-                .task_run(&c.actor, "instance/delete", &g.name, wait, move |_h| {
-                    Box::pin(async move { s.desktops_delete(&group, &ids).await.map(outcome) })
-                })
-                .await?
+            let (name, r) = s.desktops_delete_task(&c.actor, &group, ids, wait).await?;
+            (name, ran(r, json_of))
         }
         v => {
             let power = Power::parse(v).ok_or_else(|| {
@@ -220,35 +183,13 @@ pub async fn instance_verb(c: Call) -> Result<Reply> {
                     format!("`{v}` is not a desktop action"),
                 )
             })?;
-            if ids.is_empty() {
-                return Err(Error::missing("instances"));
-            }
-            c.services
-                .task_run(
-                    &c.actor,
-                    &format!("instance/{v}"),
-                    &g.name,
-                    wait,
-                    move |h| {
-                        Box::pin(async move {
-                            let o = s.desktop_group_power(&group, &ids, power, Some(&h)).await?;
-                            single_failure(&o, ids.len())?;
-                            Ok(outcome(o))
-                        })
-                    },
-                )
-                .await?
+            let (name, r) = s
+                .desktops_power_task(&c.actor, &group, ids, power, wait)
+                .await?;
+            (name, ran(r, json_of))
         }
     };
-    Ok(ran(r, |v| v).on(g.name))
-}
-
-/// A batch of one that failed answers its error, not counts.
-fn single_failure(o: &Outcome, asked: usize) -> Result<()> {
-    if let (1, 1, Some(e)) = (asked, o.failed_num, &o.first_error) {
-        return Err(e.clone());
-    }
-    Ok(())
+    Ok(reply.on(name))
 }
 
 /// Runs a verb on each group of a file 001 batch.

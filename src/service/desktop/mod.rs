@@ -4,6 +4,7 @@
 
 pub mod group;
 pub mod personal;
+pub mod run;
 pub mod sagas;
 pub mod state;
 
@@ -62,6 +63,17 @@ impl Power {
             "hard_reboot" => Power::HardReboot,
             _ => return None,
         })
+    }
+
+    /// The verb as the API names it (`parse` reads it back).
+    pub fn verb(self) -> &'static str {
+        match self {
+            Power::Start => "start",
+            Power::Stop => "stop",
+            Power::HardStop => "hard_stop",
+            Power::Reboot => "reboot",
+            Power::HardReboot => "hard_reboot",
+        }
     }
 
     fn past(self) -> &'static str {

@@ -1,0 +1,206 @@
+//! The desktop operations as an API call starts them: plan or check, then a
+//! task (waited for, or answered with its id), with a result a reply can
+//! show as it is (it is also the task's recorded result).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::group::DesktopGroupSpec;
+use super::{Outcome, Power};
+use crate::domain::desktop::DesktopGroup;
+use crate::error::{Error, Result};
+use crate::service::task::Ran;
+use crate::service::{Actor, Services};
+
+/// A group as a create, delete or update answers it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct GroupSummary {
+    pub uuid: String,
+    pub name: String,
+    pub active: bool,
+    pub default: bool,
+    pub total_count: usize,
+}
+
+impl GroupSummary {
+    pub fn of(g: &DesktopGroup, desktops: usize) -> GroupSummary {
+        GroupSummary {
+            uuid: g.uuid.to_string(),
+            name: g.name.clone(),
+            active: g.active,
+            default: g.default,
+            total_count: desktops,
+        }
+    }
+}
+
+/// What `instance/create` made.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Added {
+    pub success_num: usize,
+    pub failed_num: usize,
+    pub instances: Vec<Named>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Named {
+    pub uuid: String,
+    pub name: String,
+}
+
+/// A batch of one that failed answers its error, not counts.
+fn single_failure(o: &Outcome, asked: usize) -> Result<()> {
+    if let (1, 1, Some(e)) = (asked, o.failed_num, &o.first_error) {
+        return Err(e.clone());
+    }
+    Ok(())
+}
+
+impl Services {
+    /// `desktop/<kind>/create`: planned (and refused) before any task,
+    /// then made as a saga in one.
+    pub async fn desktop_group_create_task(
+        self: &Arc<Self>,
+        actor: &Actor,
+        spec: &DesktopGroupSpec,
+        wait: bool,
+    ) -> Result<(String, Ran<GroupSummary>)> {
+        let plan = self.desktop_group_create_plan(spec)?;
+        let target = plan.group.name.clone();
+        let n = plan.desktops.len();
+        let s = self.clone();
+        let r = self
+            .task_run(actor, "desktop/create", &target, wait, move |h| {
+                Box::pin(async move {
+                    s.desktop_group_create_run(plan, &h)
+                        .await
+                        .map(|g| GroupSummary::of(&g, n))
+                })
+            })
+            .await?;
+        Ok((target, r))
+    }
+
+    /// `desktop/<kind>/delete` as a task.
+    pub async fn desktop_group_delete_task(
+        self: &Arc<Self>,
+        actor: &Actor,
+        group: &Uuid,
+        wait: bool,
+    ) -> Result<(String, Ran<GroupSummary>)> {
+        let g = self.desktop_group_get(group)?;
+        let (s, group) = (self.clone(), *group);
+        let r = self
+            .task_run(actor, "desktop/delete", &g.name, wait, move |h| {
+                Box::pin(async move {
+                    s.desktop_group_delete(&group, &h)
+                        .await
+                        .map(|g| GroupSummary::of(&g, 0))
+                })
+            })
+            .await?;
+        Ok((g.name, r))
+    }
+
+    /// A power verb on every desktop of a group, as a task.
+    pub async fn desktop_group_power_task(
+        self: &Arc<Self>,
+        actor: &Actor,
+        group: &Uuid,
+        power: Power,
+        wait: bool,
+    ) -> Result<(String, Ran<Outcome>)> {
+        let g = self.desktop_group_get(group)?;
+        let (s, group) = (self.clone(), *group);
+        let kind = format!("desktop/{}", power.verb());
+        let r = self
+            .task_run(actor, &kind, &g.name, wait, move |h| {
+                Box::pin(async move { s.desktop_group_power(&group, &[], power, Some(&h)).await })
+            })
+            .await?;
+        Ok((g.name, r))
+    }
+
+    /// `instance/create`: `n` more desktops in a group, as a task.
+    pub async fn desktops_add_task(
+        self: &Arc<Self>,
+        actor: &Actor,
+        group: &Uuid,
+        n: u32,
+        info: std::collections::BTreeMap<String, u32>,
+        wait: bool,
+    ) -> Result<(String, Ran<Added>)> {
+        let g = self.desktop_group_get(group)?;
+        let (s, group) = (self.clone(), *group);
+        let r = self
+            .task_run(actor, "instance/create", &g.name, wait, move |h| {
+                Box::pin(async move {
+                    let made = s.desktops_add(&group, n, &info, &h).await?;
+                    Ok(Added {
+                        success_num: made.len(),
+                        failed_num: 0,
+                        instances: made
+                            .iter()
+                            .map(|x| Named {
+                                uuid: x.uuid.to_string(),
+                                name: x.name.clone(),
+                            })
+                            .collect(),
+                    })
+                })
+            })
+            .await?;
+        Ok((g.name, r))
+    }
+
+    /// `instance/delete`: some desktops of a group, as a task.
+    pub async fn desktops_delete_task(
+        self: &Arc<Self>,
+        actor: &Actor,
+        group: &Uuid,
+        ids: Vec<Uuid>,
+        wait: bool,
+    ) -> Result<(String, Ran<Outcome>)> {
+        if ids.is_empty() {
+            return Err(Error::missing("instances"));
+        }
+        let g = self.desktop_group_get(group)?;
+        let (s, group) = (self.clone(), *group);
+        let r = self
+            .task_run(actor, "instance/delete", &g.name, wait, move |_h| {
+                Box::pin(async move { s.desktops_delete(&group, &ids).await })
+            })
+            .await?;
+        Ok((g.name, r))
+    }
+
+    /// `instance/<power>`: some desktops of a group, as a task; a batch of
+    /// one that failed answers its error.
+    pub async fn desktops_power_task(
+        self: &Arc<Self>,
+        actor: &Actor,
+        group: &Uuid,
+        ids: Vec<Uuid>,
+        power: Power,
+        wait: bool,
+    ) -> Result<(String, Ran<Outcome>)> {
+        if ids.is_empty() {
+            return Err(Error::missing("instances"));
+        }
+        let g = self.desktop_group_get(group)?;
+        let (s, group) = (self.clone(), *group);
+        let kind = format!("instance/{}", power.verb());
+        let r = self
+            .task_run(actor, &kind, &g.name, wait, move |h| {
+                Box::pin(async move {
+                    let o = s.desktop_group_power(&group, &ids, power, Some(&h)).await?;
+                    single_failure(&o, ids.len())?;
+                    Ok(o)
+                })
+            })
+            .await?;
+        Ok((g.name, r))
+    }
+}
