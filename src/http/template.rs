@@ -11,9 +11,9 @@ use uuid::Uuid;
 use super::call::{Call, Reply};
 use crate::api::template::{self as t, BatchReq, CopyReq, CreateReq, OneReq, PutReq};
 use crate::api::{from_value, take_async};
-use crate::domain::template::Template;
 use crate::error::{Code, Error, Result};
 use crate::service::task::Ran;
+use crate::service::template::run::{TemplateDone, TemplateOp, TemplateSummary};
 use crate::service::Services;
 
 /// The body as JSON with `async` taken out.
@@ -36,11 +36,6 @@ pub(super) fn ran<T: serde::Serialize>(r: Ran<T>, view: impl FnOnce(T) -> Value)
     }
 }
 
-fn brief(t: &Template) -> Value {
-    json!({"uuid": t.uuid.to_string(), "name": t.name, "version": t.version, "status": t.status.as_str(),
-           "bind_ip": t.bind_ip.map(|i| i.to_string()).unwrap_or_default()})
-}
-
 fn iso_by_path(s: &Services) -> impl Fn(&str) -> Option<Uuid> + '_ {
     move |p: &str| {
         s.iso_list()
@@ -54,37 +49,92 @@ fn iso_by_path(s: &Services) -> impl Fn(&str) -> Option<Uuid> + '_ {
 async fn create_from(c: &Call, v: Value, wait: bool, prefix: &str) -> Result<Reply> {
     let req: CreateReq = from_value(v, prefix)?;
     let spec = req.into_spec(&iso_by_path(&c.services))?;
-    let power = spec.power_on;
-    let plan = c.services.template_create_plan(&spec)?;
-    let target = plan.name.clone();
-    let s = c.services.clone();
-    let r = c
+    let (target, r) = c
         .services
-        .task_run(&c.actor, "template/create", &target, wait, move |h| {
-            Box::pin(async move {
-                s.template_create_run(plan, power, &h)
-                    .await
-                    .map(|t| brief(&t))
-            })
-        })
+        .template_create_task(&c.actor, &spec, wait)
         .await?;
-    Ok(ran(r, |v| v).on(target))
+    Ok(ran(r, json_of).on(target))
 }
 
 async fn copy_from(c: &Call, v: Value, wait: bool, prefix: &str) -> Result<Reply> {
     let req: CopyReq = from_value(v, prefix)?;
     let (src, spec) = req.into_spec()?;
-    let src = c.services.template_get(&src)?;
-    let plan = c.services.template_copy_plan(&src, &spec)?;
-    let target = plan.name.clone();
-    let s = c.services.clone();
-    let r = c
+    let (target, r) = c
         .services
-        .task_run(&c.actor, "template/copy", &target, wait, move |h| {
-            Box::pin(async move { s.template_copy_run(src, plan, &h).await.map(|t| brief(&t)) })
-        })
+        .template_copy_task(&c.actor, &src, &spec, wait)
         .await?;
-    Ok(ran(r, |v| v).on(target))
+    Ok(ran(r, json_of).on(target))
+}
+
+/// A service result as the reply's data.
+fn json_of<T: serde::Serialize>(v: T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// The operation a verb and its body name, checked before any task.
+fn op_of(services: &Services, verb: &str, req: &OneReq) -> Result<(Uuid, TemplateOp)> {
+    let uuid = t::uuid("uuid", &req.uuid)?;
+    let tpl = services.template_get(&uuid)?;
+    let int = |field: &str, v: &Value, min: u64| -> Result<u32> {
+        Ok(t::int(field, v, min, u32::MAX as u64)? as u32)
+    };
+    let op = match verb {
+        "edit" => TemplateOp::Edit,
+        "reset" => TemplateOp::Reset,
+        "save" => TemplateOp::Save {
+            remark: req.desc.clone().unwrap_or_default(),
+        },
+        "iso_save" => TemplateOp::IsoSave,
+        "rollback" => {
+            let version = match (&req.version, &req.rollback_version) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::invalid(
+                        "rollback_version",
+                        "give the version once (`rollback_version` or `version`)",
+                    ))
+                }
+                (Some(v), None) => int("version", v, 1)?,
+                (None, Some(v)) => int("rollback_version", v, 0)?,
+                (None, None) => match t::opt_uuid("operate_uuid", &req.operate_uuid)? {
+                    Some(op) => tpl
+                        .ops
+                        .iter()
+                        .find(|o| o.uuid == op)
+                        .map(|o| o.version)
+                        .ok_or_else(|| {
+                            Error::invalid("operate_uuid", "is not an operation of this template")
+                        })?,
+                    None => return Err(Error::missing("rollback_version")),
+                },
+            };
+            let current = req
+                .cur_version
+                .as_ref()
+                .map(|v| int("cur_version", v, 0))
+                .transpose()?;
+            TemplateOp::Rollback { version, current }
+        }
+        "attach_source" => TemplateOp::Cdrom(Some(
+            t::opt_uuid("iso_uuid", &req.iso_uuid)?.ok_or_else(|| Error::missing("iso_uuid"))?,
+        )),
+        "detach_source" => TemplateOp::Cdrom(None),
+        "change_device" => TemplateOp::Cdrom(match req.path.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(p) => Some(
+                iso_by_path(services)(p)
+                    .ok_or_else(|| Error::invalid("path", format!("no ISO is known by `{p}`")))?,
+            ),
+        }),
+        "delete" => TemplateOp::Delete,
+        "download" => TemplateOp::Download,
+        other => TemplateOp::power(other).ok_or_else(|| {
+            Error::new(
+                Code::UnknownAction,
+                format!("Action `{other}` is not a template action"),
+            )
+        })?,
+    };
+    Ok((uuid, op))
 }
 
 /// One template operation by verb, as a task.
@@ -94,102 +144,12 @@ async fn one(
     verb: &str,
     req: OneReq,
     wait: bool,
-) -> Result<Ran<Value>> {
-    let uuid = t::uuid("uuid", &req.uuid)?;
-    let tpl = services.template_get(&uuid)?;
-    let s = services.clone();
-    let verb_s = verb.to_string();
-    let iso = t::opt_uuid("iso_uuid", &req.iso_uuid)?;
-    let path = req.path.clone();
-    let version = match (&req.version, &req.rollback_version) {
-        (Some(_), Some(_)) => {
-            return Err(Error::invalid(
-                "rollback_version",
-                "give the version once (`rollback_version` or `version`)",
-            ))
-        }
-        (Some(v), None) => Some(t::int("version", v, 1, u32::MAX as u64)? as u32),
-        (None, Some(v)) => Some(t::int("rollback_version", v, 0, u32::MAX as u64)? as u32),
-        (None, None) => match t::opt_uuid("operate_uuid", &req.operate_uuid)? {
-            Some(op) => Some(
-                tpl.ops
-                    .iter()
-                    .find(|o| o.uuid == op)
-                    .map(|o| o.version)
-                    .ok_or_else(|| {
-                        Error::invalid("operate_uuid", "is not an operation of this template")
-                    })?,
-            ),
-            None => None,
-        },
-    };
-    let current = req
-        .cur_version
-        .as_ref()
-        .map(|v| t::int("cur_version", v, 0, u32::MAX as u64).map(|n| n as u32))
-        .transpose()?;
-    let remark = req.desc.clone().unwrap_or_default();
-    if verb == "rollback" && version.is_none() {
-        return Err(Error::missing("rollback_version"));
-    }
-    if verb == "attach_source" && iso.is_none() {
-        return Err(Error::missing("iso_uuid"));
-    }
-    services
-        .task_run(
-            actor,
-            &format!("template/{verb}"),
-            &tpl.name,
-            wait,
-            move |h| {
-                Box::pin(async move {
-                    let out = match verb_s.as_str() {
-                        "start" | "stop" | "hard_stop" | "reboot" | "hard_reboot" => {
-                            s.template_power(&uuid, &verb_s).await?
-                        }
-                        "edit" => {
-                            let t = s.template_power(&uuid, "edit").await?;
-                            let console = s.template_console(&uuid).await?;
-                            let mut v = brief(&t);
-                            v["console"] =
-                                serde_json::to_value(console).map_err(Error::internal)?;
-                            return Ok(v);
-                        }
-                        "reset" => s.template_reset(&uuid).await?,
-                        "save" => s.template_save(&uuid, &remark, &h).await?,
-                        "iso_save" => s.template_iso_save(&uuid, &h).await?,
-                        "rollback" => {
-                            s.template_rollback(&uuid, version.unwrap_or(0), current)
-                                .await?
-                        }
-                        "attach_source" => s.template_cdrom(&uuid, iso).await?,
-                        "detach_source" => s.template_cdrom(&uuid, None).await?,
-                        "change_device" => {
-                            let iso = match path.as_deref().map(str::trim) {
-                                None | Some("") => None,
-                                Some(p) => Some(iso_by_path(&s)(p).ok_or_else(|| {
-                                    Error::invalid("path", format!("no ISO is known by `{p}`"))
-                                })?),
-                            };
-                            s.template_cdrom(&uuid, iso).await?
-                        }
-                        "delete" => s.template_delete(&uuid).await?,
-                        "download" => {
-                            let e = s.template_download(&uuid, &h).await?;
-                            return serde_json::to_value(e).map_err(Error::internal);
-                        }
-                        other => {
-                            return Err(Error::new(
-                                Code::UnknownAction,
-                                format!("Action `{other}` is not a template action"),
-                            ))
-                        }
-                    };
-                    Ok(brief(&out))
-                })
-            },
-        )
-        .await
+) -> Result<Ran<TemplateDone>> {
+    let (uuid, op) = op_of(services, verb, &req)?;
+    let (_, r) = services
+        .template_op_task(actor, &uuid, op, Some(verb), wait)
+        .await?;
+    Ok(r)
 }
 
 /// `POST /api/v1/template/<verb>` (file 000).
@@ -212,7 +172,7 @@ pub async fn server_verb(c: Call) -> Result<Reply> {
         _ => {
             let req: OneReq = from_value(v, "")?;
             let r = one(&c.services, &c.actor, &verb, req, !is_async).await?;
-            Ok(ran(r, |v| v))
+            Ok(ran(r, json_of))
         }
     }
 }
@@ -277,7 +237,7 @@ pub async fn web_post(c: Call) -> Result<Reply> {
         | "download" => {
             let req: OneReq = from_value(param, "param")?;
             let r = one(&c.services, &c.actor, &action, req, !is_async).await?;
-            Ok(ran(r, |v| v))
+            Ok(ran(r, json_of))
         }
         other => Err(Error::new(
             Code::UnknownAction,
@@ -298,7 +258,7 @@ pub async fn web_put(c: Call) -> Result<Reply> {
     let uuid = t::uuid("uuid", &req.uuid)?;
     let patch = req.value.into_patch()?;
     let out = c.services.template_update(&uuid, patch).await?;
-    Ok(Reply::data(brief(&out)).on(out.name))
+    Ok(Reply::data(json_of(TemplateSummary::of(&out))).on(out.name))
 }
 
 fn page_of(c: &Call, rows: Vec<Value>) -> Result<Reply> {

@@ -4,6 +4,7 @@
 //! `template_version`.
 
 pub mod change;
+pub mod run;
 pub mod sagas;
 pub mod usage;
 pub mod version;
