@@ -586,18 +586,8 @@ pub const OPERATE_FIELDS: &[&str] = &[
 ];
 
 pub fn image_view(i: &BaseImage) -> Value {
-    json!({
-        "uuid": i.uuid.to_string(),
-        "name": i.name,
-        "pool_uuid": i.pool.to_string(),
-        "os_type": i.os_type,
-        "path": i.path.to_string_lossy(),
-        "md5_sum": i.md5,
-        "size": i.size,
-        "virtual_size_gb": i.virtual_size as f64 / (1u64 << 30) as f64,
-        "nodes": i.nodes.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
-        "created_at": format_utc(i.created_at),
-    })
+    serde_json::to_value(crate::service::image::distribute::ImageSummary::of(i))
+        .unwrap_or(Value::Null)
 }
 
 pub const IMAGE_FIELDS: &[&str] = &[

@@ -30,29 +30,21 @@ fn meta(c: &Call) -> Result<ImageMeta> {
 pub async fn image_upload(mut c: Call) -> Result<Reply> {
     let m = meta(&c)?;
     let body = c.upload.take().ok_or_else(|| Error::missing("body"))?;
-    let img = c
+    let sent = c
         .services
-        .base_image_upload(&c.actor, m, body, c.upload_len)
+        .base_image_upload_distributed(&c.actor, m, body, c.upload_len)
         .await?;
-    distributed(&c, img).await
+    Ok(distributed(sent))
 }
 
 /// The image's view, with the id of the task that copies it to the pool's
 /// joined nodes when there are any.
-async fn distributed(c: &Call, img: crate::domain::image::BaseImage) -> Result<Reply> {
+fn distributed((img, task): (crate::domain::image::BaseImage, Option<uuid::Uuid>)) -> Reply {
     let mut v = t::image_view(&img);
-    // The image is recorded: a distribution that cannot start is logged
-    // (retransmit sends it later), not reported as a failed upload.
-    match c
-        .services
-        .base_image_distribute_start(&c.actor, &img.uuid)
-        .await
-    {
-        Ok(Some(id)) => v["distribute_task"] = json!(id.to_string()),
-        Ok(None) => {}
-        Err(e) => log::warn!("base image `{}`: not sent to the nodes: {e}", img.name),
+    if let Some(id) = task {
+        v["distribute_task"] = json!(id.to_string());
     }
-    Ok(Reply::data(v).on(img.name.clone()))
+    Reply::data(v).on(img.name.clone())
 }
 
 /// `POST /api/v1/resource_pool/images/upload` (file 000): register a file.
@@ -68,11 +60,11 @@ pub async fn image_register(c: Call) -> Result<Reply> {
         os_type: req.os_type.unwrap_or_default(),
         md5: Some(req.md5_sum),
     };
-    let img = c
+    let sent = c
         .services
-        .base_image_register(&c.actor, m, id, req.image_path.into())
+        .base_image_register_distributed(&c.actor, m, id, req.image_path.into())
         .await?;
-    distributed(&c, img).await
+    Ok(distributed(sent))
 }
 
 /// `resource_pool/images/retransmit` (file 000): `host_uuid` or `ipaddr`
@@ -83,26 +75,11 @@ pub async fn image_retransmit(c: Call) -> Result<Reply> {
     let node = c
         .services
         .node_named(req.host_uuid.as_deref(), req.ipaddr.as_deref())?;
-    let img = c.services.base_image_get(&id)?;
-    let s = c.services.clone();
-    let actor = c.actor.clone();
-    let r = c
+    let (name, r) = c
         .services
-        .task_run(
-            &c.actor,
-            "image/retransmit",
-            &img.name,
-            !req.run_async,
-            move |h| {
-                Box::pin(async move {
-                    s.base_image_retransmit(&actor, &id, node, &h)
-                        .await
-                        .map(|i| t::image_view(&i))
-                })
-            },
-        )
+        .base_image_retransmit_task(&c.actor, &id, node, !req.run_async)
         .await?;
-    Ok(ran(r, |v| v).on(img.name))
+    Ok(ran(r, |v| json!(v)).on(name))
 }
 
 pub async fn image_delete(c: Call) -> Result<Reply> {

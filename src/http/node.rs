@@ -82,22 +82,11 @@ pub async fn add(c: Call) -> Result<Reply> {
         manage_interface: req.manage_interface,
         image_interface: req.image_interface,
     };
-    // Refused before a task exists: nothing to undo.
-    c.services.node_add_validate(&spec)?;
-    let s = c.services.clone();
-    let target = ip.to_string();
-    let r = c
+    let (target, r) = c
         .services
-        .task_run(&c.actor, "node/add", &target, !req.run_async, move |h| {
-            Box::pin(async move {
-                s.node_add_run(spec, &h).await.map(|n| {
-                    json!({"uuid": n.uuid.to_string(), "name": n.name, "ip": n.ip,
-                           "pool_uuid": n.pool.map(|p| p.to_string())})
-                })
-            })
-        })
+        .node_add_task(&c.actor, spec, !req.run_async)
         .await?;
-    Ok(ran(r, |v| v).on(target))
+    Ok(ran(r, |n| json!(n)).on(target))
 }
 
 pub async fn delete(c: Call) -> Result<Reply> {

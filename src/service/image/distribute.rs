@@ -17,6 +17,38 @@ use crate::service::saga::{Checkpoint, Saga};
 use crate::service::task::TaskHandle;
 use crate::service::{Actor, Services};
 
+/// A base image as its operations answer it (and as listings show it).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ImageSummary {
+    pub uuid: String,
+    pub name: String,
+    pub pool_uuid: String,
+    pub os_type: String,
+    pub path: String,
+    pub md5_sum: String,
+    pub size: u64,
+    pub virtual_size_gb: f64,
+    pub nodes: Vec<String>,
+    pub created_at: String,
+}
+
+impl ImageSummary {
+    pub fn of(i: &BaseImage) -> ImageSummary {
+        ImageSummary {
+            uuid: i.uuid.to_string(),
+            name: i.name.clone(),
+            pool_uuid: i.pool.to_string(),
+            os_type: i.os_type.clone(),
+            path: i.path.to_string_lossy().into_owned(),
+            md5_sum: i.md5.clone(),
+            size: i.size,
+            virtual_size_gb: i.virtual_size as f64 / (1u64 << 30) as f64,
+            nodes: i.nodes.iter().map(|u| u.to_string()).collect(),
+            created_at: crate::domain::clock::format_utc(i.created_at),
+        }
+    }
+}
+
 impl Services {
     /// Joined nodes of `pool` (not this host).
     pub(crate) fn pool_joined_nodes(&self, pool: &Uuid) -> Result<Vec<Uuid>> {
@@ -99,6 +131,48 @@ impl Services {
         self.store.image_get(uuid)
     }
 
+    /// A newly recorded image goes on to the pool's joined nodes as a
+    /// task, whose id is returned; a distribution that cannot start is
+    /// logged (retransmit sends it later), not a failure of the upload.
+    pub async fn base_image_distribute_new(
+        self: &Arc<Self>,
+        actor: &Actor,
+        img: BaseImage,
+    ) -> (BaseImage, Option<Uuid>) {
+        match self.base_image_distribute_start(actor, &img.uuid).await {
+            Ok(task) => (img, task),
+            Err(e) => {
+                log::warn!("base image `{}`: not sent to the nodes: {e}", img.name);
+                (img, None)
+            }
+        }
+    }
+
+    /// `base_image/upload`: the streamed file recorded, then distributed.
+    pub async fn base_image_upload_distributed(
+        self: &Arc<Self>,
+        actor: &Actor,
+        meta: crate::service::image::ImageMeta,
+        body: crate::host::ByteStream,
+        declared: Option<u64>,
+    ) -> Result<(BaseImage, Option<Uuid>)> {
+        let img = self.base_image_upload(actor, meta, body, declared).await?;
+        Ok(self.base_image_distribute_new(actor, img).await)
+    }
+
+    /// `resource_pool/images/upload`: a file on the storage registered,
+    /// then distributed.
+    pub async fn base_image_register_distributed(
+        self: &Arc<Self>,
+        actor: &Actor,
+        meta: crate::service::image::ImageMeta,
+        uuid: Uuid,
+        path: std::path::PathBuf,
+    ) -> Result<(BaseImage, Option<Uuid>)> {
+        let img = self.base_image_register(actor, meta, uuid, path).await?;
+        Ok(self.base_image_distribute_new(actor, img).await)
+    }
+
     /// After an upload or registration: a task copies the image to every
     /// joined node of its pool; its id, or `None` when there is none.
     pub async fn base_image_distribute_start(
@@ -130,6 +204,28 @@ impl Services {
     /// `resource_pool/images/retransmit`: the image's copy on one node (or
     /// on every node of its pool) is checked and pulled again when it is
     /// missing or damaged; this host's own copy is verified.
+    /// `resource_pool/images/retransmit` as the API starts it: a task.
+    pub async fn base_image_retransmit_task(
+        self: &Arc<Self>,
+        actor: &Actor,
+        uuid: &Uuid,
+        node: Option<Uuid>,
+        wait: bool,
+    ) -> Result<(String, crate::service::task::Ran<ImageSummary>)> {
+        let img = self.base_image_get(uuid)?;
+        let (s, who, uuid) = (self.clone(), actor.clone(), *uuid);
+        let r = self
+            .task_run(actor, "image/retransmit", &img.name, wait, move |h| {
+                Box::pin(async move {
+                    s.base_image_retransmit(&who, &uuid, node, &h)
+                        .await
+                        .map(|i| ImageSummary::of(&i))
+                })
+            })
+            .await?;
+        Ok((img.name, r))
+    }
+
     pub async fn base_image_retransmit(
         self: &Arc<Self>,
         _actor: &Actor,

@@ -418,7 +418,42 @@ impl Saga for NodeAdd {
     }
 }
 
+/// A joined node as `node/add` answers it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NodeAdded {
+    pub uuid: String,
+    pub name: String,
+    pub ip: String,
+    pub pool_uuid: Option<String>,
+}
+
 impl Services {
+    /// `node/add` as the API starts it: checked before any task exists
+    /// (nothing to undo), then the saga in a task.
+    pub async fn node_add_task(
+        self: &Arc<Self>,
+        actor: &crate::service::Actor,
+        spec: AddSpec,
+        wait: bool,
+    ) -> Result<(String, crate::service::task::Ran<NodeAdded>)> {
+        self.node_add_validate(&spec)?;
+        let s = self.clone();
+        let target = spec.ip.to_string();
+        let r = self
+            .task_run(actor, "node/add", &target, wait, move |h| {
+                Box::pin(async move {
+                    s.node_add_run(spec, &h).await.map(|n| NodeAdded {
+                        uuid: n.uuid.to_string(),
+                        name: n.name,
+                        ip: n.ip,
+                        pool_uuid: n.pool.map(|p| p.to_string()),
+                    })
+                })
+            })
+            .await?;
+        Ok((target, r))
+    }
+
     /// `node/add` as a task: every step, and the undo of all of them when
     /// one fails (or, after a crash, at the next start).
     pub async fn node_add_run(self: &Arc<Self>, spec: AddSpec, h: &TaskHandle) -> Result<Node> {
