@@ -628,6 +628,52 @@ fn world(t: &T) -> String {
     )
 }
 
+/// Fails, then crashes before and after, every step of saga `kind` in turn
+/// through `POST path body`: a failure answers 13002 naming the step and
+/// is undone at once; a crash (10010) is concluded by start-up recovery,
+/// failed, or succeeded when it came after the last step. `then` checks
+/// the world after each.
+fn undone_or_finished(
+    t: &T,
+    kind: &str,
+    steps: &[&'static str],
+    path: &str,
+    body: &Value,
+    mut then: impl FnMut(&str, vdi_appliance::domain::saga::Fault),
+) {
+    use vdi_appliance::domain::saga::Fault;
+    let last_task = |t: &T| t.s.task_list().unwrap().pop().unwrap();
+    for step in steps {
+        t.s.saga_fault(kind, Some((step, Fault::Fail)));
+        t.fails(path, body.clone(), 13002, step);
+        let task = last_task(t);
+        assert!(
+            task.log.iter().any(|l| l.contains("undoing")),
+            "{:?}",
+            task.log
+        );
+        then(step, Fault::Fail);
+        for fault in [Fault::CrashBefore, Fault::CrashAfter] {
+            t.s.saga_fault(kind, Some((step, fault)));
+            t.fails(path, body.clone(), 10010, "");
+            t.s.saga_fault(kind, None);
+            let task = last_task(t);
+            assert_eq!(common::restart_after_crash(&t.s, &task.id), 1);
+            let task = t.s.task_get(&task.id).unwrap();
+            let complete = Some(step) == steps.last() && fault == Fault::CrashAfter;
+            let want = if complete { "succeeded" } else { "failed" };
+            assert_eq!(
+                task.state.as_str(),
+                want,
+                "`{step}` ({fault:?}): {:?}",
+                task.log
+            );
+            then(step, fault);
+        }
+    }
+    t.s.saga_fault(kind, None);
+}
+
 #[test]
 fn group_create_and_delete_undo_or_finish_every_step_after_a_failure_or_a_crash() {
     use vdi_appliance::domain::saga::Fault;
@@ -639,41 +685,24 @@ fn group_create_and_delete_undo_or_finish_every_step_after_a_failure_or_a_crash(
     let last_task = |t: &T| t.s.task_list().unwrap().pop().unwrap();
     // Create: a failure, a crash before and a crash after each step.
     let before = world(&t);
-    for step in DesktopGroupCreate::STEPS {
-        t.s.saga_fault("desktop/create", Some((step, Fault::Fail)));
-        t.fails(
-            "/api/v1/desktop/education/create",
-            body.clone(),
-            13002,
-            step,
-        );
-        let task = last_task(&t);
-        assert!(
-            task.log.iter().any(|l| l.contains("undoing")),
-            "{:?}",
-            task.log
-        );
-        assert_eq!(world(&t), before, "a failure at `{step}`");
-        for fault in [Fault::CrashBefore, Fault::CrashAfter] {
-            t.s.saga_fault("desktop/create", Some((step, fault)));
-            t.fails("/api/v1/desktop/education/create", body.clone(), 10010, "");
-            t.s.saga_fault("desktop/create", None);
-            let task = last_task(&t);
-            assert_eq!(common::restart_after_crash(&t.s, &task.id), 1);
-            let task = t.s.task_get(&task.id).unwrap();
-            if *step == "ready" && fault == Fault::CrashAfter {
-                assert_eq!(task.state.as_str(), "succeeded", "{:?}", task.log);
+    undone_or_finished(
+        &t,
+        "desktop/create",
+        DesktopGroupCreate::STEPS,
+        "/api/v1/desktop/education/create",
+        &body,
+        |step, fault| {
+            // Every step was done: the group stays, until it is deleted.
+            if step == "ready" && fault == Fault::CrashAfter {
                 assert_eq!(desktops(&t, &group_uuid(&t, "g")).len(), 3);
                 t.ok(
                     "/api/v1/desktop/education/delete",
                     json!({"uuid": group_uuid(&t, "g")}),
                 );
-            } else {
-                assert_eq!(task.state.as_str(), "failed", "{:?}", task.log);
             }
-            assert_eq!(world(&t), before, "a crash at `{step}` ({fault:?})");
-        }
-    }
+            assert_eq!(world(&t), before, "`{step}` ({fault:?})");
+        },
+    );
     // Delete: before its pivot a failure or crash leaves the group as it
     // was; from the pivot on, the restart finishes the delete.
     t.s.saga_fault("desktop/create", None);
@@ -720,4 +749,47 @@ fn group_create_and_delete_undo_or_finish_every_step_after_a_failure_or_a_crash(
             assert_eq!(world(&t), before, "delete, `{step}` ({fault:?})");
         }
     }
+}
+
+#[test]
+fn desktops_added_to_a_group_are_taken_back_after_a_failure_or_a_crash_at_any_step() {
+    use vdi_appliance::domain::saga::Fault;
+    use vdi_appliance::service::desktop::sagas::DesktopsAdd;
+    use vdi_appliance::service::saga::Saga;
+    let (t, tpl) = with_template();
+    let room = classroom(&t, "room5", "10.5.0.1", "10.5.0.9");
+    t.ok(
+        "/api/v1/desktop/education/create",
+        edu_body(&t, &room, &tpl, "add", json!({})),
+    );
+    let g = group_uuid(&t, "add");
+    let body = json!({"desktop_uuid": g, "instance_num": 2});
+    let before = world(&t);
+    undone_or_finished(
+        &t,
+        "instance/create",
+        DesktopsAdd::STEPS,
+        "/api/v1/instance/create",
+        &body,
+        |step, fault| {
+            // Every step was done: the desktops stay, until they are deleted.
+            if step == "build" && fault == Fault::CrashAfter {
+                assert_eq!(desktops(&t, &g).len(), 5);
+                let added: Vec<String> = desktops(&t, &g)[3..]
+                    .iter()
+                    .map(|d| d.uuid.to_string())
+                    .collect();
+                t.ok(
+                    "/api/v1/instance/delete",
+                    json!({"desktop_uuid": g, "instances": added}),
+                );
+            }
+            assert_eq!(world(&t), before, "`{step}` ({fault:?})");
+        },
+    );
+    assert_eq!(
+        t.ok("/api/v1/instance/create", body)["success_num"],
+        json!(2)
+    );
+    assert_eq!(desktops(&t, &g).len(), 5);
 }

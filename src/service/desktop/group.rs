@@ -18,7 +18,7 @@ use crate::domain::storage::Role;
 use crate::domain::template::{Status as TemplateStatus, Template};
 use crate::domain::vmxml;
 use crate::error::{Code, Error, Result};
-use crate::service::desktop::sagas::{DesktopGroupCreate, DesktopGroupDelete};
+use crate::service::desktop::sagas::{DesktopGroupCreate, DesktopGroupDelete, DesktopsAdd};
 use crate::service::desktop::{updating_err, Outcome, Power};
 use crate::service::task::TaskHandle;
 use crate::service::template::BusyGuard;
@@ -491,7 +491,9 @@ impl Services {
         }
     }
 
-    /// Adds `count` desktops to a group (numbers and seats continue).
+    /// Adds `count` desktops to a group (numbers and seats continue), as a
+    /// saga (`sagas::DesktopsAdd`): record, then build; a failure or a
+    /// crash takes back the desktops it added.
     pub async fn desktops_add(
         self: &Arc<Self>,
         group: &Uuid,
@@ -513,14 +515,9 @@ impl Services {
         let t = self.desktop_template(&g.template)?;
         let existing = self.store.desktops_of(&g.uuid)?;
         let plan = self.desktops_plan(&g, &t, &existing, count, create_info)?;
-        let made = self.store.desktops_insert(&g.uuid, &plan)?;
-        self.store.flush().await?;
-        if let Err(e) = self.desktops_build(&g, made.clone(), task).await {
-            self.desktops_remove(&g, &made).await;
-            self.store.flush().await?;
-            return Err(e);
-        }
-        Ok(made)
+        let mut saga = DesktopsAdd::new(g.uuid, plan);
+        self.saga_run(&mut saga, task).await?;
+        Ok(saga.made())
     }
 
     /// Deletes desktops of a group (they must be off).

@@ -208,3 +208,95 @@ impl Saga for DesktopGroupDelete {
         Ok(())
     }
 }
+
+/// What the journal keeps of an `instance/create`: the group and the
+/// uuids of the desktops it adds (chosen in the plan, before anything is
+/// recorded, so an undo after a crash knows them).
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct AddFacts {
+    pub group: Uuid,
+    pub desktops: Vec<Uuid>,
+}
+
+/// `instance/create`: planned desktops added to a ready group.
+pub struct DesktopsAdd {
+    f: AddFacts,
+    plan: Vec<(Desktop, Option<crate::store::IpReq>)>,
+    made: Vec<Desktop>,
+}
+
+impl DesktopsAdd {
+    pub fn new(group: Uuid, plan: Vec<(Desktop, Option<crate::store::IpReq>)>) -> Self {
+        DesktopsAdd {
+            f: AddFacts {
+                group,
+                desktops: plan.iter().map(|(d, _)| d.uuid).collect(),
+            },
+            plan,
+            made: Vec::new(),
+        }
+    }
+
+    /// The desktops made (once the saga succeeded).
+    pub fn made(self) -> Vec<Desktop> {
+        self.made
+    }
+}
+
+impl Saga for DesktopsAdd {
+    type Facts = AddFacts;
+    const KIND: &'static str = "instance/create";
+    const STEPS: &'static [&'static str] = &["record", "build"];
+
+    fn facts(&self) -> &AddFacts {
+        &self.f
+    }
+
+    fn resumed(f: AddFacts) -> Self {
+        DesktopsAdd {
+            f,
+            plan: Vec::new(),
+            made: Vec::new(),
+        }
+    }
+
+    async fn run(
+        &mut self,
+        s: &Arc<Services>,
+        step: &'static str,
+        task: &TaskHandle,
+        _cp: &mut Checkpoint,
+    ) -> Result<()> {
+        match step {
+            "record" => {
+                if self.plan.is_empty() {
+                    return Err(Error::internal("instance/create: no plan after a restart"));
+                }
+                self.made = s.store.desktops_insert(&self.f.group, &self.plan)?;
+                s.store.flush().await?;
+                task.progress(5, &format!("{} desktops recorded", self.made.len()));
+            }
+            _ => {
+                let g = s.store.desktop_group_get(&self.f.group)?;
+                s.desktops_build(&g, self.made.clone(), task).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Both steps: the added desktops that exist go (domains, disks,
+    /// records and addresses); the group's others are untouched.
+    async fn undo(&self, s: &Arc<Services>, _step: &'static str) -> Result<()> {
+        let Some(g) = group_of(s, &self.f.group)? else {
+            return Ok(());
+        };
+        let list: Vec<Desktop> = s
+            .store
+            .desktops_of(&g.uuid)?
+            .into_iter()
+            .filter(|d| self.f.desktops.contains(&d.uuid))
+            .collect();
+        s.desktops_remove(&g, &list).await;
+        s.store.flush().await
+    }
+}
