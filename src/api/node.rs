@@ -26,9 +26,6 @@ pub struct AddReq {
     pub interface: String,
     pub manage_interface: String,
     pub image_interface: String,
-    /// Answer at once with a task id (`GET /api/v1/task/<id>`).
-    #[serde(default, rename = "async")]
-    pub run_async: bool,
 }
 
 impl std::fmt::Debug for super::controller::CheckReq {

@@ -654,9 +654,6 @@ pub struct RetransmitReq {
     pub pool_uuid: Option<String>,
     #[serde(default)]
     pub md5_sum: Option<String>,
-    /// Answer at once with the task id.
-    #[serde(default, rename = "async")]
-    pub run_async: bool,
 }
 
 #[derive(Deserialize, JsonSchema, Debug)]

@@ -53,6 +53,9 @@ pub struct Call {
     pub upload: Option<crate::host::ByteStream>,
     /// The length the streamed body declared (`Content-Length`), if any.
     pub upload_len: Option<u64>,
+    /// The body's `"async": true` (taken out of `body` by the dispatcher,
+    /// the one place that reads it): answer with a task id, do not wait.
+    pub wants_async: bool,
 }
 
 impl Call {
@@ -272,6 +275,22 @@ fn client_of(req: &Request<State>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+/// Takes `"async"` out of a JSON object body: `(body without it, its
+/// value)`. Only a body that mentions it is parsed here; a malformed body
+/// is left for the handler to report.
+fn async_taken(body: Vec<u8>) -> Result<(Vec<u8>, bool)> {
+    if !body.windows(7).any(|w| w == b"\"async\"") {
+        return Ok((body, false));
+    }
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(mut v) => {
+            let a = api::take_async(&mut v)?;
+            Ok((serde_json::to_vec(&v).map_err(Error::internal)?, a))
+        }
+        Err(_) => Ok((body, false)),
+    }
+}
+
 /// Runs one route for one request.
 pub async fn dispatch(route: &Route, req: Request<State>) -> tide::Result {
     let services = req.state().0.clone();
@@ -338,6 +357,10 @@ async fn answer(route: &Route, mut req: Request<State>) -> tide::Response {
             Err(e) => return envelope::err(&e),
         }
     };
+    let (body, wants_async) = match async_taken(body) {
+        Ok(b) => b,
+        Err(e) => return envelope::err(&e),
+    };
     let query: Vec<(String, String)> = req
         .url()
         .query_pairs()
@@ -359,6 +382,7 @@ async fn answer(route: &Route, mut req: Request<State>) -> tide::Response {
         body,
         upload,
         upload_len,
+        wants_async,
     };
     // The entry goes in before the change it records (see
     // operation_log_begin), and is completed before the answer.
@@ -453,18 +477,7 @@ async fn run_maybe_async(
     call: &mut Call,
     target: &str,
 ) -> Result<Reply> {
-    let wants_async = if call.body.iter().all(u8::is_ascii_whitespace) {
-        false
-    } else {
-        match serde_json::from_slice::<Value>(&call.body) {
-            Ok(mut v) => {
-                let a = api::take_async(&mut v)?;
-                call.body = serde_json::to_vec(&v).map_err(Error::internal)?;
-                a
-            }
-            Err(_) => false, // the handler reports the malformed body
-        }
-    };
+    let wants_async = call.wants_async;
     let handler = route.handler;
     let detached = Call {
         services: call.services.clone(),
@@ -477,6 +490,7 @@ async fn run_maybe_async(
         body: std::mem::take(&mut call.body),
         upload: None,
         upload_len: None,
+        wants_async,
     };
     if !wants_async {
         return guarded(handler, detached).await;
@@ -531,6 +545,23 @@ mod tests {
     }
 
     #[test]
+    fn async_is_taken_out_of_the_body_once() {
+        let (b, a) = async_taken(br#"{"name": "x", "async": true}"#.to_vec()).unwrap();
+        assert!(a);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&b).unwrap(),
+            json!({"name": "x"})
+        );
+        let body = br#"{"name": "x"}"#.to_vec();
+        assert_eq!(async_taken(body.clone()).unwrap(), (body, false));
+        let e = async_taken(br#"{"async": "yes"}"#.to_vec()).unwrap_err();
+        assert!(e.message.contains("`async`"), "{}", e.message);
+        // A body that is not JSON is the handler's to refuse.
+        let bad = br#"{"async": tru"#.to_vec();
+        assert_eq!(async_taken(bad.clone()).unwrap(), (bad, false));
+    }
+
+    #[test]
     fn a_panicking_handler_becomes_an_internal_error() {
         let store = std::sync::Arc::new(crate::store::Store::temporary().unwrap());
         let (b, _, _) = crate::app::fake_backends();
@@ -547,6 +578,7 @@ mod tests {
             body: vec![],
             upload: None,
             upload_len: None,
+            wants_async: false,
         };
         let e = smol::block_on(guarded(boom, call)).err().unwrap();
         assert_eq!(e.code, Code::Internal);

@@ -1,11 +1,11 @@
 //! First boot over HTTP: setup status (public), `controller/init` (waits
 //! for its task, or answers the task id with `"async": true`).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::call::{Call, Reply};
 use crate::api::controller::InitReq;
-use crate::api::{from_value, take_async};
+
 use crate::error::{Error, Result};
 
 /// `GET /api/v1/setup/status`: what the first-boot page needs to know
@@ -22,9 +22,8 @@ pub async fn setup_status(c: Call) -> Result<Reply> {
 }
 
 pub async fn init(c: Call) -> Result<Reply> {
-    let mut v: Value = c.json()?;
-    let wants_async = take_async(&mut v)?;
-    let req: InitReq = from_value(v, "")?;
+    let wants_async = c.wants_async;
+    let req: InitReq = c.json()?;
     let spec = req.into_domain()?;
     let answers = InitReq::answers(&spec);
     let target = spec.ip.to_string();

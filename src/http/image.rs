@@ -77,7 +77,7 @@ pub async fn image_retransmit(c: Call) -> Result<Reply> {
         .node_named(req.host_uuid.as_deref(), req.ipaddr.as_deref())?;
     let (name, r) = c
         .services
-        .base_image_retransmit_task(&c.actor, &id, node, !req.run_async)
+        .base_image_retransmit_task(&c.actor, &id, node, !c.wants_async)
         .await?;
     Ok(ran(r, |v| json!(v)).on(name))
 }

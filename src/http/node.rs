@@ -84,7 +84,7 @@ pub async fn add(c: Call) -> Result<Reply> {
     };
     let (target, r) = c
         .services
-        .node_add_task(&c.actor, spec, !req.run_async)
+        .node_add_task(&c.actor, spec, !c.wants_async)
         .await?;
     Ok(ran(r, |n| json!(n)).on(target))
 }

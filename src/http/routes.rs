@@ -225,7 +225,7 @@ pub fn table() -> Vec<Route> {
             "node/add",
             "Join a checked server as a compute node of a pool over SSH (a task with undo; `async` answers its id)",
         )
-        .body(schema::<crate::api::node::AddReq>())
+        .body(with_async::<crate::api::node::AddReq>())
         .to(h!(node::add)),
         route(
             Post,
@@ -663,7 +663,7 @@ pub fn table() -> Vec<Route> {
             "resource_pool/images_retransmit",
             "Check a base image's copy on one node (host_uuid or ipaddr) or on every node of its pool, and send it again where it is missing or damaged",
         )
-        .body(schema::<crate::api::template::RetransmitReq>())
+        .body(with_async::<crate::api::template::RetransmitReq>())
         .to(h!(image::image_retransmit)),
         route(
             Post,

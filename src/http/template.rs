@@ -9,18 +9,17 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::call::{Call, Reply};
+use crate::api::from_value;
 use crate::api::template::{self as t, BatchReq, CopyReq, CreateReq, OneReq, PutReq};
-use crate::api::{from_value, take_async};
 use crate::error::{Code, Error, Result};
 use crate::service::task::Ran;
 use crate::service::template::run::{TemplateDone, TemplateOp, TemplateSummary};
 use crate::service::Services;
 
 /// The body as JSON with `async` taken out.
+/// The body as JSON, and whether it asked for `async`.
 pub(super) fn body(c: &Call) -> Result<(Value, bool)> {
-    let mut v: Value = c.json()?;
-    let a = take_async(&mut v)?;
-    Ok((v, a))
+    Ok((c.json()?, c.wants_async))
 }
 
 pub(super) fn ran<T: serde::Serialize>(r: Ran<T>, view: impl FnOnce(T) -> Value) -> Reply {
