@@ -18,7 +18,7 @@ use crate::api::from_value;
 use crate::api::template::uuid;
 use crate::domain::desktop::{DesktopGroup, Kind};
 use crate::error::{Code, Error, Result};
-use crate::service::desktop::run::GroupSummary;
+use crate::service::desktop::run::{GroupOp, GroupSummary};
 use crate::service::desktop::Power;
 use crate::service::{Actor, Services};
 
@@ -41,35 +41,29 @@ fn json_of<T: serde::Serialize>(v: T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
-/// One group-wide verb (start, stop, reboot, delete, active, …).
+/// One group-wide operation (start, stop, reboot, delete, active, …).
 async fn group_op(
     services: &Arc<Services>,
     actor: &Actor,
-    verb: &str,
+    op: GroupOp,
     group: Uuid,
     wait: bool,
 ) -> Result<Reply> {
     let s = services;
-    match verb {
-        "active" | "inactive" => {
-            let g = s.desktop_group_activate(&group, verb == "active").await?;
+    match op {
+        GroupOp::Active(on) => {
+            let g = s.desktop_group_activate(&group, on).await?;
             Ok(Reply::data(brief(&g, s.desktops_of(&g.uuid)?.len())).on(g.name))
         }
-        "default" => {
+        GroupOp::Default => {
             let g = s.desktop_group_default(&group).await?;
             Ok(Reply::data(brief(&g, s.desktops_of(&g.uuid)?.len())).on(g.name))
         }
-        "delete" => {
+        GroupOp::Delete => {
             let (name, r) = s.desktop_group_delete_task(actor, &group, wait).await?;
             Ok(ran(r, json_of).on(name))
         }
-        _ => {
-            let power = Power::parse(verb).ok_or_else(|| {
-                Error::new(
-                    Code::UnknownAction,
-                    format!("`{verb}` is not a desktop group action"),
-                )
-            })?;
+        GroupOp::Power(power) => {
             let (name, r) = s
                 .desktop_group_power_task(actor, &group, power, wait)
                 .await?;
@@ -113,7 +107,7 @@ async fn group_verb(c: Call, kind: Kind, verb: &str) -> Result<Reply> {
                     format!("group `{}` is {}", g.name, d::kind_word(g.kind)),
                 ));
             }
-            group_op(&c.services, &c.actor, verb, id, !is_async).await
+            group_op(&c.services, &c.actor, GroupOp::parse(verb)?, id, !is_async).await
         }
     }
 }
@@ -200,11 +194,12 @@ async fn batch(c: &Call, verb: &str, list: Vec<NameUuid>) -> Result<Reply> {
             "must name at least one desktop group",
         ));
     }
+    let op = GroupOp::parse(verb)?;
     let mut results = Vec::new();
     for item in list {
         let r = async {
             let id = uuid("desktops.uuid", &item.uuid)?;
-            group_op(&c.services, &c.actor, verb, id, true).await
+            group_op(&c.services, &c.actor, op, id, true).await
         }
         .await;
         results.push(r.map(|_| ()));
@@ -223,7 +218,7 @@ pub async fn web_post(c: Call) -> Result<Reply> {
             group_op(
                 &c.services,
                 &c.actor,
-                "default",
+                GroupOp::Default,
                 uuid("param.uuid", &one.uuid)?,
                 true,
             )

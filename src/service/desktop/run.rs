@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::group::DesktopGroupSpec;
 use super::{Outcome, Power};
 use crate::domain::desktop::DesktopGroup;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::service::task::Ran;
 use crate::service::{Actor, Services};
 
@@ -48,6 +48,33 @@ pub struct Added {
 pub struct Named {
     pub uuid: String,
     pub name: String,
+}
+
+/// One group-wide operation, as the verbs name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupOp {
+    /// `active` / `inactive`: shown to terminals or not.
+    Active(bool),
+    Default,
+    Delete,
+    Power(Power),
+}
+
+impl GroupOp {
+    pub fn parse(verb: &str) -> Result<GroupOp> {
+        Ok(match verb {
+            "active" => GroupOp::Active(true),
+            "inactive" => GroupOp::Active(false),
+            "default" => GroupOp::Default,
+            "delete" => GroupOp::Delete,
+            v => GroupOp::Power(Power::parse(v).ok_or_else(|| {
+                Error::new(
+                    Code::UnknownAction,
+                    format!("`{v}` is not a desktop group action"),
+                )
+            })?),
+        })
+    }
 }
 
 /// A batch of one that failed answers its error, not counts.
@@ -202,5 +229,22 @@ impl Services {
             })
             .await?;
         Ok((g.name, r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_verbs_parse_at_the_edge() {
+        assert_eq!(GroupOp::parse("inactive").unwrap(), GroupOp::Active(false));
+        assert_eq!(
+            GroupOp::parse("hard_reboot").unwrap(),
+            GroupOp::Power(Power::HardReboot)
+        );
+        let e = GroupOp::parse("explode").unwrap_err();
+        assert_eq!(e.code, Code::UnknownAction);
+        assert!(e.message.contains("`explode`"), "{}", e.message);
     }
 }
