@@ -97,6 +97,27 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// A service result, serialised as it is, as the data.
+    pub fn of<T: serde::Serialize>(v: T) -> Reply {
+        Reply::data(serde_json::to_value(v).unwrap_or(Value::Null))
+    }
+
+    /// A task's outcome: its id at once (`async`), or the result with
+    /// `task_id` beside it.
+    pub fn ran<T: serde::Serialize>(r: crate::service::task::Ran<T>) -> Reply {
+        use crate::service::task::Ran;
+        match r {
+            Ran::Queued(id) => Reply::data(json!({ "task_id": id.to_string() })),
+            Ran::Done(id, v) => {
+                let mut d = serde_json::to_value(v).unwrap_or(Value::Null);
+                if let Some(o) = d.as_object_mut() {
+                    o.insert("task_id".into(), json!(id.to_string()));
+                }
+                Reply::data(d)
+            }
+        }
+    }
+
     pub fn data(data: Value) -> Reply {
         Reply {
             note: None,

@@ -10,7 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::call::{Call, Reply};
-use super::template::{action_param, body, ran};
+use super::template::{action_param, body};
 use crate::api::desktop::{
     self as d, AssignReq, BatchReq, CreateReq, InstanceReq, NameUuid, UpdateReq,
 };
@@ -23,7 +23,7 @@ use crate::service::desktop::Power;
 use crate::service::{Actor, Services};
 
 fn brief(g: &DesktopGroup, desktops: usize) -> Value {
-    json_of(GroupSummary::of(g, desktops))
+    serde_json::to_value(GroupSummary::of(g, desktops)).unwrap_or(Value::Null)
 }
 
 async fn create(c: &Call, v: Value, kind: Kind, wait: bool, prefix: &str) -> Result<Reply> {
@@ -33,12 +33,7 @@ async fn create(c: &Call, v: Value, kind: Kind, wait: bool, prefix: &str) -> Res
         .services
         .desktop_group_create_task(&c.actor, &spec, wait)
         .await?;
-    Ok(ran(r, json_of).on(target))
-}
-
-/// A service result as the reply's data.
-fn json_of<T: serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
+    Ok(Reply::ran(r).on(target))
 }
 
 /// One group-wide operation (start, stop, reboot, delete, active, …).
@@ -61,13 +56,13 @@ async fn group_op(
         }
         GroupOp::Delete => {
             let (name, r) = s.desktop_group_delete_task(actor, &group, wait).await?;
-            Ok(ran(r, json_of).on(name))
+            Ok(Reply::ran(r).on(name))
         }
         GroupOp::Power(power) => {
             let (name, r) = s
                 .desktop_group_power_task(actor, &group, power, wait)
                 .await?;
-            Ok(ran(r, json_of).on(name))
+            Ok(Reply::ran(r).on(name))
         }
     }
 }
@@ -164,11 +159,11 @@ pub async fn instance_verb(c: Call) -> Result<Reply> {
             )? as u32;
             let info = d::create_info(&req.create_info)?;
             let (name, r) = s.desktops_add_task(&c.actor, &group, n, info, wait).await?;
-            (name, ran(r, json_of))
+            (name, Reply::ran(r))
         }
         "delete" => {
             let (name, r) = s.desktops_delete_task(&c.actor, &group, ids, wait).await?;
-            (name, ran(r, json_of))
+            (name, Reply::ran(r))
         }
         v => {
             let power = Power::parse(v).ok_or_else(|| {
@@ -180,7 +175,7 @@ pub async fn instance_verb(c: Call) -> Result<Reply> {
             let (name, r) = s
                 .desktops_power_task(&c.actor, &group, ids, power, wait)
                 .await?;
-            (name, ran(r, json_of))
+            (name, Reply::ran(r))
         }
     };
     Ok(reply.on(name))

@@ -5,7 +5,6 @@
 use serde_json::json;
 
 use super::call::{Call, Reply};
-use super::template::ran;
 use crate::api::template::{self as t, ImageIdReq, RegisterReq};
 use crate::error::{Error, Result};
 use crate::service::image::ImageMeta;
@@ -79,7 +78,7 @@ pub async fn image_retransmit(c: Call) -> Result<Reply> {
         .services
         .base_image_retransmit_task(&c.actor, &id, node, !c.wants_async)
         .await?;
-    Ok(ran(r, |v| json!(v)).on(name))
+    Ok(Reply::ran(r).on(name))
 }
 
 pub async fn image_delete(c: Call) -> Result<Reply> {

@@ -6,7 +6,6 @@
 use serde_json::json;
 
 use super::call::{Call, Reply};
-use super::template::ran;
 use crate::api::controller::{default_network_view, probe_view, CheckReq};
 use crate::api::node::{AddReq, HeartbeatReq, NodeOpReq, RegisterReq};
 use crate::domain::cluster::{NodePowerReq, Registered};
@@ -86,7 +85,7 @@ pub async fn add(c: Call) -> Result<Reply> {
         .services
         .node_add_task(&c.actor, spec, !c.wants_async)
         .await?;
-    Ok(ran(r, |n| json!(n)).on(target))
+    Ok(Reply::ran(r).on(target))
 }
 
 pub async fn delete(c: Call) -> Result<Reply> {

@@ -16,23 +16,9 @@ use crate::service::task::Ran;
 use crate::service::template::run::{TemplateDone, TemplateOp, TemplateSummary};
 use crate::service::Services;
 
-/// The body as JSON with `async` taken out.
 /// The body as JSON, and whether it asked for `async`.
 pub(super) fn body(c: &Call) -> Result<(Value, bool)> {
     Ok((c.json()?, c.wants_async))
-}
-
-pub(super) fn ran<T: serde::Serialize>(r: Ran<T>, view: impl FnOnce(T) -> Value) -> Reply {
-    match r {
-        Ran::Queued(id) => Reply::data(json!({ "task_id": id.to_string() })),
-        Ran::Done(id, v) => {
-            let mut d = view(v);
-            if let Some(o) = d.as_object_mut() {
-                o.insert("task_id".into(), json!(id.to_string()));
-            }
-            Reply::data(d)
-        }
-    }
 }
 
 fn iso_by_path(s: &Services) -> impl Fn(&str) -> Option<Uuid> + '_ {
@@ -52,7 +38,7 @@ async fn create_from(c: &Call, v: Value, wait: bool, prefix: &str) -> Result<Rep
         .services
         .template_create_task(&c.actor, &spec, wait)
         .await?;
-    Ok(ran(r, json_of).on(target))
+    Ok(Reply::ran(r).on(target))
 }
 
 async fn copy_from(c: &Call, v: Value, wait: bool, prefix: &str) -> Result<Reply> {
@@ -62,12 +48,7 @@ async fn copy_from(c: &Call, v: Value, wait: bool, prefix: &str) -> Result<Reply
         .services
         .template_copy_task(&c.actor, &src, &spec, wait)
         .await?;
-    Ok(ran(r, json_of).on(target))
-}
-
-/// A service result as the reply's data.
-fn json_of<T: serde::Serialize>(v: T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
+    Ok(Reply::ran(r).on(target))
 }
 
 /// The operation a verb and its body name, checked before any task.
@@ -171,7 +152,7 @@ pub async fn server_verb(c: Call) -> Result<Reply> {
         _ => {
             let req: OneReq = from_value(v, "")?;
             let r = one(&c.services, &c.actor, &verb, req, !is_async).await?;
-            Ok(ran(r, json_of))
+            Ok(Reply::ran(r))
         }
     }
 }
@@ -236,7 +217,7 @@ pub async fn web_post(c: Call) -> Result<Reply> {
         | "download" => {
             let req: OneReq = from_value(param, "param")?;
             let r = one(&c.services, &c.actor, &action, req, !is_async).await?;
-            Ok(ran(r, json_of))
+            Ok(Reply::ran(r))
         }
         other => Err(Error::new(
             Code::UnknownAction,
@@ -257,7 +238,7 @@ pub async fn web_put(c: Call) -> Result<Reply> {
     let uuid = t::uuid("uuid", &req.uuid)?;
     let patch = req.value.into_patch()?;
     let out = c.services.template_update(&uuid, patch).await?;
-    Ok(Reply::data(json_of(TemplateSummary::of(&out))).on(out.name))
+    Ok(Reply::of(TemplateSummary::of(&out)).on(out.name))
 }
 
 fn page_of(c: &Call, rows: Vec<Value>) -> Result<Reply> {

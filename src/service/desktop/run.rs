@@ -2,6 +2,7 @@
 //! task (waited for, or answered with its id), with a result a reply can
 //! show as it is (it is also the task's recorded result).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -11,7 +12,7 @@ use super::group::DesktopGroupSpec;
 use super::{Outcome, Power};
 use crate::domain::desktop::DesktopGroup;
 use crate::error::{Code, Error, Result};
-use crate::service::task::Ran;
+use crate::service::task::{Ran, TaskHandle};
 use crate::service::{Actor, Services};
 
 /// A group as a create, delete or update answers it.
@@ -110,6 +111,29 @@ impl Services {
         Ok((target, r))
     }
 
+    /// Work on one group as a task of `kind` named after the group.
+    async fn group_task<T, F>(
+        self: &Arc<Self>,
+        actor: &Actor,
+        group: &Uuid,
+        kind: &str,
+        wait: bool,
+        work: impl FnOnce(Arc<Services>, Uuid, TaskHandle) -> F + Send + 'static,
+    ) -> Result<(String, Ran<T>)>
+    where
+        T: Serialize + Clone + Send + 'static,
+        F: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
+        let g = self.desktop_group_get(group)?;
+        let (s, group) = (self.clone(), *group);
+        let r = self
+            .task_run(actor, kind, &g.name, wait, move |h| {
+                Box::pin(work(s, group, h))
+            })
+            .await?;
+        Ok((g.name, r))
+    }
+
     /// `desktop/<kind>/delete` as a task.
     pub async fn desktop_group_delete_task(
         self: &Arc<Self>,
@@ -117,18 +141,18 @@ impl Services {
         group: &Uuid,
         wait: bool,
     ) -> Result<(String, Ran<GroupSummary>)> {
-        let g = self.desktop_group_get(group)?;
-        let (s, group) = (self.clone(), *group);
-        let r = self
-            .task_run(actor, "desktop/delete", &g.name, wait, move |h| {
-                Box::pin(async move {
-                    s.desktop_group_delete(&group, &h)
-                        .await
-                        .map(|g| GroupSummary::of(&g, 0))
-                })
-            })
-            .await?;
-        Ok((g.name, r))
+        self.group_task(
+            actor,
+            group,
+            "desktop/delete",
+            wait,
+            |s, group, h| async move {
+                s.desktop_group_delete(&group, &h)
+                    .await
+                    .map(|g| GroupSummary::of(&g, 0))
+            },
+        )
+        .await
     }
 
     /// A power verb on every desktop of a group, as a task.
@@ -139,15 +163,11 @@ impl Services {
         power: Power,
         wait: bool,
     ) -> Result<(String, Ran<Outcome>)> {
-        let g = self.desktop_group_get(group)?;
-        let (s, group) = (self.clone(), *group);
         let kind = format!("desktop/{}", power.verb());
-        let r = self
-            .task_run(actor, &kind, &g.name, wait, move |h| {
-                Box::pin(async move { s.desktop_group_power(&group, &[], power, Some(&h)).await })
-            })
-            .await?;
-        Ok((g.name, r))
+        self.group_task(actor, group, &kind, wait, move |s, group, h| async move {
+            s.desktop_group_power(&group, &[], power, Some(&h)).await
+        })
+        .await
     }
 
     /// `instance/create`: `n` more desktops in a group, as a task.
@@ -156,30 +176,30 @@ impl Services {
         actor: &Actor,
         group: &Uuid,
         n: u32,
-        info: std::collections::BTreeMap<String, u32>,
+        info: BTreeMap<String, u32>,
         wait: bool,
     ) -> Result<(String, Ran<Added>)> {
-        let g = self.desktop_group_get(group)?;
-        let (s, group) = (self.clone(), *group);
-        let r = self
-            .task_run(actor, "instance/create", &g.name, wait, move |h| {
-                Box::pin(async move {
-                    let made = s.desktops_add(&group, n, &info, &h).await?;
-                    Ok(Added {
-                        success_num: made.len(),
-                        failed_num: 0,
-                        instances: made
-                            .iter()
-                            .map(|x| Named {
-                                uuid: x.uuid.to_string(),
-                                name: x.name.clone(),
-                            })
-                            .collect(),
-                    })
+        self.group_task(
+            actor,
+            group,
+            "instance/create",
+            wait,
+            move |s, group, h| async move {
+                let made = s.desktops_add(&group, n, &info, &h).await?;
+                Ok(Added {
+                    success_num: made.len(),
+                    failed_num: 0,
+                    instances: made
+                        .iter()
+                        .map(|x| Named {
+                            uuid: x.uuid.to_string(),
+                            name: x.name.clone(),
+                        })
+                        .collect(),
                 })
-            })
-            .await?;
-        Ok((g.name, r))
+            },
+        )
+        .await
     }
 
     /// `instance/delete`: some desktops of a group, as a task.
@@ -193,14 +213,14 @@ impl Services {
         if ids.is_empty() {
             return Err(Error::missing("instances"));
         }
-        let g = self.desktop_group_get(group)?;
-        let (s, group) = (self.clone(), *group);
-        let r = self
-            .task_run(actor, "instance/delete", &g.name, wait, move |_h| {
-                Box::pin(async move { s.desktops_delete(&group, &ids).await })
-            })
-            .await?;
-        Ok((g.name, r))
+        self.group_task(
+            actor,
+            group,
+            "instance/delete",
+            wait,
+            move |s, group, _h| async move { s.desktops_delete(&group, &ids).await },
+        )
+        .await
     }
 
     /// `instance/<power>`: some desktops of a group, as a task; a batch of
@@ -216,19 +236,13 @@ impl Services {
         if ids.is_empty() {
             return Err(Error::missing("instances"));
         }
-        let g = self.desktop_group_get(group)?;
-        let (s, group) = (self.clone(), *group);
         let kind = format!("instance/{}", power.verb());
-        let r = self
-            .task_run(actor, &kind, &g.name, wait, move |h| {
-                Box::pin(async move {
-                    let o = s.desktop_group_power(&group, &ids, power, Some(&h)).await?;
-                    single_failure(&o, ids.len())?;
-                    Ok(o)
-                })
-            })
-            .await?;
-        Ok((g.name, r))
+        self.group_task(actor, group, &kind, wait, move |s, group, h| async move {
+            let o = s.desktop_group_power(&group, &ids, power, Some(&h)).await?;
+            single_failure(&o, ids.len())?;
+            Ok(o)
+        })
+        .await
     }
 }
 
