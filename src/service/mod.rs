@@ -23,6 +23,7 @@ pub mod template;
 pub mod terminal;
 pub mod terminal_login;
 pub mod user;
+pub mod wake;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

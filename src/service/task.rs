@@ -1,13 +1,13 @@
 //! Tasks: persisted records of slow operations, run in the background when a
 //! caller asks for `async`, with progress, log lines and a final result.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::wake::Waiters;
 use super::{Actor, Services};
 use crate::domain::clock::now_ms;
 use crate::domain::task::{Task, TaskState};
@@ -21,9 +21,9 @@ pub struct TaskRuntime {
     spawner: Spawner,
     in_flight: AtomicUsize,
     /// Callers waiting for a task's end to be on record, told when it is.
-    settling: Mutex<HashMap<Uuid, Vec<smol::channel::Sender<()>>>>,
+    settling: Waiters<Uuid>,
     /// Callers waiting for no task to run (shutdown), told when none does.
-    draining: Mutex<Vec<smol::channel::Sender<()>>>,
+    draining: Waiters<()>,
 }
 
 impl TaskRuntime {
@@ -31,26 +31,15 @@ impl TaskRuntime {
         TaskRuntime {
             spawner,
             in_flight: AtomicUsize::new(0),
-            settling: Mutex::new(HashMap::new()),
-            draining: Mutex::new(Vec::new()),
+            settling: Waiters::default(),
+            draining: Waiters::default(),
         }
     }
 
     /// One task fewer; the last one wakes whoever drains.
     fn ended(&self) {
-        let mut waiting = self.draining.lock().unwrap_or_else(|e| e.into_inner());
         if self.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-            for tx in waiting.drain(..) {
-                let _ = tx.try_send(());
-            }
-        }
-    }
-
-    /// Wakes whoever waits for `id` to settle.
-    fn settled(&self, id: &Uuid) {
-        let waiting = self.settling.lock().ok().and_then(|mut w| w.remove(id));
-        for tx in waiting.unwrap_or_default() {
-            let _ = tx.try_send(());
+            self.draining.wake(&());
         }
     }
 }
@@ -157,7 +146,7 @@ impl Services {
                 Err(e) => log::error!("task {id}: cannot record its end: {e}"),
             }
             let _ = me.store.flush().await;
-            me.tasks.settled(&id);
+            me.tasks.settling.wake(&id);
             me.tasks.ended();
         }));
         Ok(id)
@@ -167,37 +156,11 @@ impl Services {
     /// that hands its result to a waiting caller finishes just before.
     /// Woken by the runner when it has written the end, not by polling.
     pub async fn task_settled(&self, id: &Uuid) -> Result<Task> {
-        let (tx, rx) = smol::channel::bounded(1);
-        // Listening before looking: an end written in between is not lost.
+        let ended = || self.store.task_get(id).is_ok_and(|t| t.state.is_final());
         self.tasks
             .settling
-            .lock()
-            .map_err(Error::internal)?
-            .entry(*id)
-            .or_default()
-            .push(tx);
-        let ended = self.store.task_get(id).map(|t| t.state.is_final());
-        if matches!(ended, Ok(false)) {
-            smol::future::or(
-                async {
-                    let _ = rx.recv().await;
-                },
-                async {
-                    smol::Timer::after(Duration::from_secs(2)).await;
-                },
-            )
+            .wait(*id, Duration::from_secs(2), ended)
             .await;
-        }
-        drop(rx);
-        // Whatever the outcome, no sender of ours stays behind.
-        if let Ok(mut w) = self.tasks.settling.lock() {
-            if let Some(v) = w.get_mut(id) {
-                v.retain(|tx| !tx.is_closed());
-                if v.is_empty() {
-                    w.remove(id);
-                }
-            }
-        }
         self.store.task_get(id)
     }
 
@@ -240,24 +203,8 @@ impl Services {
     /// many are still running.
     /// Woken by the last task's end, not by polling.
     pub async fn tasks_drain(&self, grace: Duration) -> usize {
-        let (tx, rx) = smol::channel::bounded(1);
-        {
-            // Under the lock `ended` takes: a last end in between is seen.
-            let mut waiting = self.tasks.draining.lock().map_err(Error::internal);
-            match &mut waiting {
-                Ok(w) if self.tasks_in_flight() > 0 => w.push(tx),
-                _ => return self.tasks_in_flight(),
-            }
-        }
-        smol::future::or(
-            async {
-                let _ = rx.recv().await;
-            },
-            async {
-                smol::Timer::after(grace).await;
-            },
-        )
-        .await;
+        let idle = || self.tasks_in_flight() == 0;
+        self.tasks.draining.wait((), grace, idle).await;
         self.tasks_in_flight()
     }
 }

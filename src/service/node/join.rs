@@ -16,6 +16,7 @@ use crate::domain::cluster::ProbeWire;
 use crate::domain::inventory::Inventory;
 use crate::error::{Code, Error, Result};
 use crate::host::remote::{Exec, SshAuth, SshTarget};
+use crate::service::wake::Waiters;
 use crate::service::Services;
 
 /// A check is trusted for adding this long.
@@ -40,7 +41,7 @@ pub struct JoinState {
     /// Addresses with a join or removal running.
     busy: Mutex<HashSet<Ipv4Addr>>,
     /// Joins waiting for a node's registration, told when it comes.
-    waiting: Mutex<HashMap<Uuid, smol::channel::Sender<Registration>>>,
+    waiting: Waiters<Uuid>,
 }
 
 /// A controller storage path and whether the server has it mounted.
@@ -103,14 +104,10 @@ impl JoinState {
     }
 
     pub(crate) fn register(&self, node: Uuid, r: Registration) {
-        if let Ok(mut w) = self.waiting.lock() {
-            if let Some(tx) = w.remove(&node) {
-                let _ = tx.try_send(r.clone());
-            }
-        }
         if let Ok(mut m) = self.registered.lock() {
             m.insert(node, r);
         }
+        self.waiting.wake(&node);
     }
 
     fn registration(&self, node: &Uuid) -> Option<Registration> {
@@ -360,28 +357,10 @@ impl Services {
     /// Waits (up to the join timeout) until the node's service registers:
     /// woken by the registration itself, not by polling.
     pub(crate) async fn node_wait_registered(&self, node: &Uuid) -> Result<Registration> {
-        let (tx, rx) = smol::channel::bounded(1);
-        // Listening before looking: a registration in between is not lost.
-        self.join
-            .waiting
-            .lock()
-            .map_err(Error::internal)?
-            .insert(*node, tx);
-        let came = match self.join.registration(node) {
-            Some(r) => Some(r),
-            None => {
-                let timeout = self.settings.nodes.join_timeout;
-                smol::future::or(async { rx.recv().await.ok() }, async {
-                    smol::Timer::after(timeout).await;
-                    None
-                })
-                .await
-            }
-        };
-        if let Ok(mut w) = self.join.waiting.lock() {
-            w.remove(node);
-        }
-        match came {
+        let timeout = self.settings.nodes.join_timeout;
+        let came = || self.join.registration(node).is_some();
+        self.join.waiting.wait(*node, timeout, came).await;
+        match self.join.registration(node) {
             Some(r) => Ok(r),
             None => Err(Error::new(
                 Code::NodeJoinFailed,
