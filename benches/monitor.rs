@@ -14,10 +14,10 @@ use std::time::Instant;
 
 use serde_json::json;
 use vdi_appliance::app;
-use vdi_appliance::domain::clock::now_ms;
 use vdi_appliance::domain::monitor::{Cpu, Disk, Mem, Nic, Sample};
 use vdi_appliance::domain::node::Node;
 use vdi_appliance::domain::storage::{Roles, Storage};
+use vdi_appliance::host::clock::system_ms as now_ms;
 use vdi_appliance::service::Settings;
 use vdi_appliance::store::Store;
 

@@ -316,7 +316,7 @@ async fn monitor_loop(services: Arc<Services>) {
 async fn retention_loop(services: Arc<Services>) {
     loop {
         let s = services.clone();
-        let now = domain::clock::now_ms().div_euclid(1000);
+        let now = services.now_ms().div_euclid(1000);
         match smol::unblock(move || s.monitor_compact(now)).await {
             Ok(c) if c.merged + c.dropped > 0 => log::debug!(
                 "monitoring history: {} sample(s) merged, {} dropped",

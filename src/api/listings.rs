@@ -1,7 +1,6 @@
 //! The resources the generic web query serves, with their rows and sources.
 
 use super::{bond, controller, desktop, network, resource_pool, task, template, terminal, user};
-use crate::domain::clock::now_ms;
 use crate::domain::clock::Millis;
 use crate::error::Result;
 use crate::service::query::Base;
@@ -220,7 +219,7 @@ fn nodes(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     for n in s.node_list()? {
         let mine: Vec<_> = nics.iter().filter(|x| x.node == n.uuid).collect();
         let mut v = controller::node_view(&n, &mine, local == Some(n.uuid));
-        v["status"] = serde_json::json!(if s.monitor_node_up(&n.uuid, now_ms())? {
+        v["status"] = serde_json::json!(if s.monitor_node_up(&n.uuid, s.now_ms())? {
             "up"
         } else {
             "down"

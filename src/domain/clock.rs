@@ -1,17 +1,8 @@
 //! Time as the service keeps it (milliseconds since the Unix epoch, UTC) and
 //! its wire form `YYYY-MM-DD hh:mm:ss`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 /// Milliseconds since 1970-01-01T00:00:00Z.
 pub type Millis = i64;
-
-pub fn now_ms() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// `YYYY-MM-DD hh:mm:ss` in UTC, the format of the specification's examples.
 pub fn format_utc(ms: Millis) -> String {

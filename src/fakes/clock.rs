@@ -24,7 +24,7 @@ impl Default for FakeClock {
     fn default() -> FakeClock {
         FakeClock {
             start: Instant::now(),
-            start_ms: crate::domain::clock::now_ms(),
+            start_ms: crate::host::clock::system_ms(),
             state: Mutex::new(State {
                 passed: Duration::ZERO,
                 sleepers: Vec::new(),

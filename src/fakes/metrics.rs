@@ -3,9 +3,9 @@
 
 use std::sync::Mutex;
 
-use crate::domain::clock::now_ms;
 use crate::domain::monitor::{CpuTicks, DiskCounters, Mem, NicCounters, Reading};
 use crate::error::{Error, Result};
+use crate::host::clock::system_ms;
 use crate::host::metrics::HostMetrics;
 use crate::host::BoxFuture;
 
@@ -67,7 +67,7 @@ impl HostMetrics for FakeMetrics {
             }
             let mut r = self.reading();
             if r.at_ms == 0 {
-                r.at_ms = now_ms();
+                r.at_ms = system_ms();
             }
             Ok(r)
         })

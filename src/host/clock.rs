@@ -4,7 +4,7 @@
 //! when a test advances it, so a test of a timeout or a lockout does not
 //! sleep.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::BoxFuture;
 use crate::domain::clock::Millis;
@@ -23,7 +23,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> Millis {
-        crate::domain::clock::now_ms()
+        system_ms()
     }
 
     fn instant(&self) -> Instant {
@@ -35,4 +35,14 @@ impl Clock for SystemClock {
             smol::Timer::after(d).await;
         })
     }
+}
+
+/// The system's wall clock in milliseconds since the epoch: for the real
+/// adapters (the clock above, the metrics sampler) and the fakes' starting
+/// point. Services read time through their `Clock` instead.
+pub fn system_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }

@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 
 use super::call::{Call, Reply};
 use crate::api::monitor::{top_data_view, HistoryQuery, ReportReq, TopDataReq};
-use crate::domain::clock::now_ms;
 use crate::domain::monitor_query::period_check;
 use crate::error::Result;
 use crate::service::monitor::view::Allocation;
@@ -39,7 +38,7 @@ pub async fn credential(c: Call) -> Result<Reply> {
 }
 
 pub async fn history(c: Call) -> Result<Reply> {
-    let q = HistoryQuery::parse(&c.query, now_ms().div_euclid(1000))?;
+    let q = HistoryQuery::parse(&c.query, c.services.now_ms().div_euclid(1000))?;
     let h = c.services.monitor_history(q)?;
     Ok(Reply::data(json!({
         "node_uuid": h.node.uuid.to_string(),

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use super::Services;
 use crate::domain::admin::{valid_admin_name, valid_password, Admin};
-use crate::domain::clock::now_ms;
 use crate::error::{Code, Error, Result};
 
 /// An admin as the console lists it (never the hash).
@@ -27,7 +26,7 @@ pub struct AdminChange {
 
 impl Services {
     pub fn admin_list(&self) -> Result<Vec<AdminRow>> {
-        let counts: HashMap<String, usize> = self.store.session_counts(now_ms())?;
+        let counts: HashMap<String, usize> = self.store.session_counts(self.now_ms())?;
         let mut rows: Vec<AdminRow> = self
             .store
             .admin_list()?
@@ -87,7 +86,7 @@ impl Services {
                 format!("Field `name`: an admin `{name}` exists"),
             ));
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let a = Admin {
             name: name.into(),
             password_hash: hash,
@@ -126,10 +125,10 @@ impl Services {
         if let Some(e) = change.enabled {
             a.enabled = e;
         }
-        a.updated_at = now_ms();
+        a.updated_at = self.now_ms();
         self.store.admin_put(&a)?;
         if !a.enabled || (change.password.is_some() && caller != name) {
-            self.store.session_purge(now_ms(), Some(name))?;
+            self.store.session_purge(self.now_ms(), Some(name))?;
         }
         self.store.flush().await?;
         Ok(a)
@@ -147,7 +146,7 @@ impl Services {
     /// Ends every session of the admin the access token belongs to.
     pub async fn auth_logout_all(&self, access_token: &str) -> Result<usize> {
         let name = self.auth_check(access_token)?;
-        let n = self.store.session_purge(now_ms(), Some(&name))?;
+        let n = self.store.session_purge(self.now_ms(), Some(&name))?;
         self.store.flush().await?;
         Ok(n)
     }

@@ -15,7 +15,6 @@ use blake2::{Blake2s256, Digest};
 
 use super::Services;
 use crate::domain::admin::{valid_admin_name, valid_password, Admin, Session};
-use crate::domain::clock::now_ms;
 use crate::error::{Code, Error, Result};
 
 /// Failed-login bookkeeping for one account name.
@@ -191,7 +190,7 @@ impl Services {
         }
         check_credentials_shape(name, password)?;
         let hash = self.password_hash(password).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         self.store.admin_create_first(&Admin {
             name: name.into(),
             password_hash: hash,
@@ -320,7 +319,7 @@ impl Services {
     fn new_session(&self, admin: &str) -> Result<(Session, Tokens)> {
         let access = random_token()?;
         let refresh = random_token()?;
-        let now = now_ms();
+        let now = self.now_ms();
         let mut id = [0u8; 16];
         getrandom::getrandom(&mut id).map_err(Error::internal)?;
         let s = Session {
@@ -366,7 +365,7 @@ impl Services {
             ));
         }
         self.attempts_succeeded(name);
-        let _ = self.store.session_purge(now_ms(), None);
+        let _ = self.store.session_purge(self.now_ms(), None);
         let (s, t) = self.new_session(name)?;
         self.store.session_insert(&s)?;
         self.store.flush().await?;
@@ -385,7 +384,7 @@ impl Services {
             .store
             .session_by_refresh(&token_hash(refresh_token))?
             .ok_or_else(invalid)?;
-        if old.refresh_expires <= now_ms() {
+        if old.refresh_expires <= self.now_ms() {
             self.store.session_delete(&old)?;
             return Err(invalid());
         }
@@ -418,7 +417,7 @@ impl Services {
                     "The access token is unknown or revoked; log in again",
                 )
             })?;
-        if s.access_expires <= now_ms() {
+        if s.access_expires <= self.now_ms() {
             return Err(Error::new(
                 Code::TokenInvalid,
                 "The access token expired; refresh it or log in again",
@@ -431,7 +430,7 @@ impl Services {
     /// revokes that account's sessions. Returns whether the account is new.
     pub fn admin_set_password(&self, name: &str, password: &str) -> Result<bool> {
         check_credentials_shape(name, password)?;
-        let now = now_ms();
+        let now = self.now_ms();
         let existing = self.store.admin_get(name)?;
         let created = existing.is_none();
         let admin = Admin {

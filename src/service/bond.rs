@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::network::Applied;
 use super::{Actor, Services};
-use crate::domain::clock::now_ms;
 use crate::domain::net::{BondMode, IfAddr};
 use crate::domain::node::{Bond, Nic};
 use crate::error::{Code, Error, Result};
@@ -137,7 +136,7 @@ impl Services {
         node: Uuid,
         spec: BondSpec,
     ) -> Result<(Bond, Applied)> {
-        let now = now_ms();
+        let now = self.now_ms();
         let bond = Bond {
             uuid: Uuid::new_v4(),
             node,
@@ -181,7 +180,7 @@ impl Services {
                 b.name = spec.name.clone();
                 b.mode = spec.mode;
                 b.slaves = spec.slaves.iter().map(|(u, _)| *u).collect();
-                b.updated_at = now_ms();
+                b.updated_at = self.now_ms();
                 let mut write: Vec<Nic> = slaves
                     .into_iter()
                     .map(|n| with_ips(n, &NicIps::default()))

@@ -16,7 +16,6 @@ use super::network::subnet_from;
 use super::saga::{Checkpoint, Saga};
 use super::task::TaskHandle;
 use super::{Actor, Services};
-use crate::domain::clock::now_ms;
 use crate::domain::controller::ControllerRecord;
 use crate::domain::inventory::Inventory;
 use crate::domain::network::{Network, Subnet, Uplink, VSwitch};
@@ -42,6 +41,8 @@ pub struct ControllerInit {
     f: InitFacts,
     /// Absent after a restart (undo needs only the facts).
     plan: Option<InitPlan>,
+    /// When the run started, on the service's clock (0 after a restart:
+    /// undo does not need it).
     now: i64,
     warnings: Vec<String>,
     inventory: Option<Inventory>,
@@ -64,7 +65,7 @@ impl Drop for Running {
 }
 
 impl ControllerInit {
-    fn new(plan: InitPlan) -> ControllerInit {
+    fn new(plan: InitPlan, now: i64) -> ControllerInit {
         let f = InitFacts {
             node: Uuid::new_v4(),
             pool: Uuid::new_v4(),
@@ -75,6 +76,7 @@ impl ControllerInit {
         };
         let mut saga = ControllerInit::resumed(f);
         saga.plan = Some(plan);
+        saga.now = now;
         saga
     }
 
@@ -182,7 +184,7 @@ impl Saga for ControllerInit {
         ControllerInit {
             f,
             plan: None,
-            now: now_ms(),
+            now: 0,
             warnings: Vec::new(),
             inventory: None,
             storages: Vec::new(),
@@ -359,7 +361,7 @@ impl Saga for ControllerInit {
                     vswitch: self.f.vswitch,
                     network: self.f.network,
                     answers: plan.answers.clone(),
-                    initialised_at: now_ms(),
+                    initialised_at: s.now_ms(),
                 })?;
                 s.store.flush().await?;
             }
@@ -461,7 +463,7 @@ impl Services {
         task: &TaskHandle,
         plan: InitPlan,
     ) -> Result<InitOutcome> {
-        let mut saga = ControllerInit::new(plan);
+        let mut saga = ControllerInit::new(plan, self.now_ms());
         if let Err(e) = self.saga_run(&mut saga, task).await {
             log::warn!("controller initialisation failed: {e}");
             return Err(e);

@@ -4,7 +4,6 @@
 use uuid::Uuid;
 
 use super::{Actor, Services};
-use crate::domain::clock::now_ms;
 use crate::domain::group::{Group, GroupType};
 use crate::domain::ipv4::Range;
 use crate::error::{Code, Error, Result};
@@ -42,7 +41,7 @@ impl Services {
     }
 
     pub async fn group_create(&self, _actor: &Actor, spec: GroupSpec) -> Result<Group> {
-        let now = now_ms();
+        let now = self.now_ms();
         let g = Group {
             uuid: Uuid::new_v4(),
             seq: self.store.sequence_next()?,
@@ -87,7 +86,7 @@ impl Services {
             if let Some(e) = spec.enabled {
                 g.enabled = e;
             }
-            g.updated_at = now_ms();
+            g.updated_at = self.now_ms();
             self.group_check(&g)?;
             Ok(g)
         })?;

@@ -268,6 +268,7 @@ impl Services {
         spawner: task::Spawner,
     ) -> Services {
         let b = backends.clone();
+        let started = b.clock.instant();
         Services {
             store,
             hypervisor: b.hypervisor,
@@ -301,7 +302,7 @@ impl Services {
             auth: auth::AuthState::default(),
             health: health::HealthState::default(),
             tasks: task::TaskRuntime::new(spawner),
-            started: Instant::now(),
+            started,
             stopping: AtomicBool::new(false),
         }
     }
@@ -321,7 +322,14 @@ impl Services {
     }
 
     pub fn uptime(&self) -> Duration {
-        self.started.elapsed()
+        self.clock.instant().saturating_duration_since(self.started)
+    }
+
+    /// Now, on the service's clock (milliseconds since the epoch): every
+    /// timestamp the service records is read here, so a test with the
+    /// manual clock controls them all.
+    pub fn now_ms(&self) -> crate::domain::clock::Millis {
+        self.clock.now_ms()
     }
 
     pub fn is_stopping(&self) -> bool {

@@ -10,7 +10,6 @@ use std::time::Instant;
 use uuid::Uuid;
 
 use super::{Actor, Services};
-use crate::domain::clock::now_ms;
 use crate::domain::netplan::Step;
 use crate::domain::network::{
     Network, Subnet, SubnetPatch, SubnetSpec, SwitchType, Uplink, VSwitch, VSwitchPatch,
@@ -180,7 +179,7 @@ impl Services {
         desc: String,
         uplinks: Vec<Uplink>,
     ) -> Result<(VSwitch, Applied)> {
-        let now = now_ms();
+        let now = self.now_ms();
         let s = VSwitch {
             uuid: Uuid::new_v4(),
             seq: 0,
@@ -212,7 +211,7 @@ impl Services {
     ) -> Result<(VSwitch, Applied)> {
         let out = self
             .network_change(&format!("vswitch/update {uuid}"), || {
-                self.store.vswitch_update(uuid, &patch, now_ms())
+                self.store.vswitch_update(uuid, &patch, self.now_ms())
             })
             .await?;
         log::info!(
@@ -276,7 +275,7 @@ impl Services {
         vlan_id: Option<u16>,
         subnet: Option<(String, SubnetSpec)>,
     ) -> Result<(Network, Applied)> {
-        let now = now_ms();
+        let now = self.now_ms();
         let n = Network {
             uuid: Uuid::new_v4(),
             seq: 0,
@@ -308,7 +307,7 @@ impl Services {
         name: &str,
     ) -> Result<Network> {
         let _g = self.net_lock.lock().await;
-        let n = self.store.network_rename(uuid, name, now_ms())?;
+        let n = self.store.network_rename(uuid, name, self.now_ms())?;
         self.store.flush().await?;
         log::info!("{} renamed network {} to {}", actor.name, n.uuid, n.name);
         Ok(n)
@@ -351,7 +350,7 @@ impl Services {
         let _g = self.net_lock.lock().await;
         let s = self
             .store
-            .subnet_insert(&subnet_from(name, network, spec, now_ms()))?;
+            .subnet_insert(&subnet_from(name, network, spec, self.now_ms()))?;
         self.store.flush().await?;
         log::info!("{} created subnet {} ({})", actor.name, s.name, s.uuid);
         Ok(s)
@@ -364,7 +363,7 @@ impl Services {
         patch: SubnetPatch,
     ) -> Result<Subnet> {
         let _g = self.net_lock.lock().await;
-        let s = self.store.subnet_update(uuid, &patch, now_ms())?;
+        let s = self.store.subnet_update(uuid, &patch, self.now_ms())?;
         self.store.flush().await?;
         log::info!("{} updated subnet {} ({})", actor.name, s.name, s.uuid);
         Ok(s)

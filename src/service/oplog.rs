@@ -1,7 +1,6 @@
 //! The operation log: recording and listing who did what.
 
 use super::{Actor, Services};
-use crate::domain::clock::now_ms;
 use crate::domain::oplog::OpLogEntry;
 use crate::domain::text::clip;
 use crate::error::{Code, Result};
@@ -25,7 +24,7 @@ impl Services {
     /// The entry reads as pending (`PENDING`) until
     /// [`operation_log_finish`](Self::operation_log_finish).
     pub fn operation_log_begin(&self, actor: &Actor, action: &str, target: &str) -> Option<u64> {
-        let e = entry(actor, action, target, PENDING, "in progress");
+        let e = entry(self.now_ms(), actor, action, target, PENDING, "in progress");
         match self.store.oplog_append(&e) {
             Ok(seq) => Some(seq),
             Err(err) => {
@@ -45,7 +44,7 @@ impl Services {
         code: i64,
         message: &str,
     ) {
-        let e = entry(actor, action, target, code, message);
+        let e = entry(self.now_ms(), actor, action, target, code, message);
         let r = match seq {
             Some(seq) => self.store.oplog_set(seq, &e),
             None => self.store.oplog_append(&e).map(|_| ()),
@@ -98,10 +97,17 @@ pub const PENDING: i64 = -1;
 
 /// Clipped: public routes log what the caller sent, so an entry's size must
 /// not be the caller's choice.
-fn entry(actor: &Actor, action: &str, target: &str, code: i64, message: &str) -> OpLogEntry {
+fn entry(
+    time: i64,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    code: i64,
+    message: &str,
+) -> OpLogEntry {
     OpLogEntry {
         seq: 0,
-        time: now_ms(),
+        time,
         owner: clip(&actor.name, 64),
         action: clip(action, 64),
         target: clip(target, 200),

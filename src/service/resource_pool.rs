@@ -3,13 +3,12 @@
 use uuid::Uuid;
 
 use super::{Actor, Services};
-use crate::domain::clock::now_ms;
 use crate::domain::pool::{NewPool, PoolPatch, ResourcePool};
 use crate::error::Result;
 
 impl Services {
     pub async fn resource_pool_create(&self, actor: &Actor, req: NewPool) -> Result<ResourcePool> {
-        let now = now_ms();
+        let now = self.now_ms();
         let pool = ResourcePool {
             uuid: Uuid::new_v4(),
             seq: 0,
@@ -36,7 +35,7 @@ impl Services {
         uuid: &Uuid,
         patch: PoolPatch,
     ) -> Result<ResourcePool> {
-        let stored = self.store.pool_update(uuid, &patch, now_ms())?;
+        let stored = self.store.pool_update(uuid, &patch, self.now_ms())?;
         self.store.flush().await?;
         log::info!(
             "{} updated resource pool {} ({})",

@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::wake::Waiters;
 use super::{Actor, Services};
-use crate::domain::clock::now_ms;
 use crate::domain::task::{Task, TaskState};
 use crate::error::{Code, Error, Result};
 use crate::host::BoxFuture;
@@ -102,7 +101,7 @@ impl Services {
             error: None,
             result: None,
             input,
-            created_at: now_ms(),
+            created_at: self.now_ms(),
             started_at: None,
             finished_at: None,
         };
@@ -118,14 +117,15 @@ impl Services {
             };
             let started = me.store.task_update(&id, &|t| {
                 t.state = TaskState::Running;
-                t.started_at = Some(now_ms());
+                t.started_at = Some(me.now_ms());
             });
             let outcome = match started {
                 Ok(_) => work(handle).await,
                 Err(e) => Err(e),
             };
+            let finished = me.now_ms();
             let r = me.store.task_update(&id, &move |t| {
-                t.finished_at = Some(now_ms());
+                t.finished_at = Some(finished);
                 match &outcome {
                     Ok(res) => {
                         t.state = TaskState::Succeeded;
@@ -182,7 +182,7 @@ impl Services {
         self.store.task_update(id, &move |t| {
             if t.state.can_move_to(state) {
                 t.state = state;
-                t.finished_at = Some(now_ms());
+                t.finished_at = Some(self.now_ms());
                 if state == TaskState::Failed {
                     t.error = Some(note.clone());
                 }

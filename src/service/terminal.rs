@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::template::{random_text, Console};
 use super::{Actor, Services};
-use crate::domain::clock::{format_utc, now_ms};
+use crate::domain::clock::format_utc;
 use crate::domain::desktop::{Assign, Desktop, DesktopGroup, Kind, Phase, Status};
 use crate::domain::group::Group;
 use crate::domain::terminal::{Mac, Terminal};
@@ -86,7 +86,7 @@ impl Services {
         mac: &Mac,
         f: &dyn Fn(Terminal) -> Result<Terminal>,
     ) -> Result<Terminal> {
-        let now = now_ms();
+        let now = self.now_ms();
         let fresh = Terminal::new(Uuid::new_v4(), self.store.sequence_next()?, *mac, now);
         self.store.terminal_upsert(mac, &fresh, &|t| {
             let mut t = f(t)?;
@@ -108,7 +108,7 @@ impl Services {
             return Ok(None);
         };
         let ticket = random_text(16);
-        let valid_to = now_ms() + self.settings.spice_ticket_ttl.as_millis() as i64;
+        let valid_to = self.now_ms() + self.settings.spice_ticket_ttl.as_millis() as i64;
         let g = vmxml::graphics_xml(&SpiceSpec {
             listen: self.settings.spice_listen.clone(),
             password: ticket.clone(),

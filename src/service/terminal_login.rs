@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::auth::{random_token, token_hash};
 use super::terminal::Opened;
 use super::{Actor, Services};
-use crate::domain::clock::{format_utc, now_ms};
+use crate::domain::clock::format_utc;
 use crate::domain::desktop::{Assign, DesktopGroup, Kind, Phase};
 use crate::domain::terminal::{Mac, TerminalSession};
 use crate::domain::user::User;
@@ -93,7 +93,7 @@ impl Services {
         mac: &Mac,
     ) -> Result<Login> {
         let user = self.user_password_check(actor, user_name, password).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let _ = self.store.terminal_sessions_purge(now);
         let id = random_token()?[..32].to_string();
         let s = TerminalSession {
@@ -136,7 +136,7 @@ impl Services {
             .store
             .terminal_session_get(&hash)?
             .ok_or_else(invalid_session)?;
-        let now = now_ms();
+        let now = self.now_ms();
         if !s.live(now) {
             self.store.terminal_session_end(&hash)?;
             return Err(Error::new(
@@ -183,7 +183,7 @@ impl Services {
         let hash = self.password_hash(new).await?;
         self.store.user_update(&user.uuid, &|mut u| {
             u.password_hash = hash.clone();
-            u.updated_at = now_ms();
+            u.updated_at = self.now_ms();
             Ok(u)
         })?;
         self.store.terminal_session_of_user_end(&user.uuid)?;

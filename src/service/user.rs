@@ -6,7 +6,6 @@ use uuid::Uuid;
 
 use super::auth::hash_password;
 use super::Services;
-use crate::domain::clock::now_ms;
 use crate::domain::group::GroupType;
 use crate::domain::text::fold;
 use crate::domain::user::{batch_names, User};
@@ -52,7 +51,7 @@ impl Services {
     }
 
     fn user_new(&self, s: &UserSpec, hash: String) -> Result<User> {
-        let now = now_ms();
+        let now = self.now_ms();
         Ok(User {
             uuid: Uuid::new_v4(),
             seq: self.store.sequence_next()?,
@@ -139,7 +138,7 @@ impl Services {
             if let Some(v) = p.enabled {
                 u.enabled = v;
             }
-            u.updated_at = now_ms();
+            u.updated_at = self.now_ms();
             Ok(u)
         })?;
         self.store.flush().await?;

@@ -316,7 +316,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::clock::now_ms;
 
     fn pool(name: &str, default: bool) -> ResourcePool {
         ResourcePool {
@@ -325,8 +324,8 @@ mod tests {
             name: name.into(),
             desc: String::new(),
             is_default: default,
-            created_at: now_ms(),
-            updated_at: now_ms(),
+            created_at: 1_700_000_000_000,
+            updated_at: 1_700_000_000_000,
         }
     }
 

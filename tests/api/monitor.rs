@@ -10,10 +10,10 @@ use std::process::{Command, Stdio};
 
 use common::appliance::{harness, T};
 use serde_json::{json, Value};
-use vdi_appliance::domain::clock::now_ms;
 use vdi_appliance::domain::monitor::{CpuTicks, Reading};
 use vdi_appliance::domain::node::Node;
 use vdi_appliance::domain::storage::{Roles, Storage};
+use vdi_appliance::host::clock::system_ms as now_ms;
 use vdi_appliance::http;
 
 fn now_s() -> i64 {

@@ -13,7 +13,6 @@ use std::time::Duration;
 use common::appliance::{harness, T};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use vdi_appliance::domain::clock::now_ms;
 use vdi_appliance::domain::desktop::Status;
 use vdi_appliance::service::auth::token_hash;
 
@@ -187,7 +186,7 @@ fn personal_users_log_in_open_their_desktops_and_sessions_are_enforced() {
     let h = token_hash(&s2);
     let ttl = t.s.settings.terminal_session.as_millis() as i64;
     t.s.store
-        .terminal_session_renew(&h, now_ms() + ttl / 4)
+        .terminal_session_renew(&h, t.s.now_ms() + ttl / 4)
         .unwrap();
     let groups = t.term_ok(
         HERE,
@@ -201,7 +200,7 @@ fn personal_users_log_in_open_their_desktops_and_sessions_are_enforced() {
             .unwrap()
             .expires_at;
     assert!(
-        renewed > now_ms() + ttl / 2,
+        renewed > t.s.now_ms() + ttl / 2,
         "a use past half-life renews the session"
     );
     let names: Vec<&str> = groups
@@ -384,7 +383,7 @@ fn personal_users_log_in_open_their_desktops_and_sessions_are_enforced() {
         .clone();
     // An expired session is refused and removed.
     t.s.store
-        .terminal_session_renew(&token_hash(s3.as_str().unwrap()), now_ms() - 1)
+        .terminal_session_renew(&token_hash(s3.as_str().unwrap()), t.s.now_ms() - 1)
         .unwrap();
     t.term_fails(
         HERE,

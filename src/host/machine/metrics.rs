@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use sysinfo::{Disks, Networks, System};
 
-use crate::domain::clock::now_ms;
 use crate::domain::monitor::{CpuTicks, DiskCounters, Mem, NicCounters, Reading, MAX_DEVICES};
 use crate::domain::net::IfAddr;
 use crate::error::{Error, Result};
+use crate::host::clock::system_ms;
 use crate::host::metrics::HostMetrics;
 use crate::host::BoxFuture;
 
@@ -143,7 +143,7 @@ fn read(s: &mut Sampler) -> Result<Reading> {
     }
     let load = System::load_average();
     Ok(Reading {
-        at_ms: now_ms(),
+        at_ms: system_ms(),
         cpu,
         cpu_percent,
         mem,

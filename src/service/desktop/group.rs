@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::domain::clock::now_ms;
 use crate::domain::desktop::{
     ip_holder, numbering, place, seat_holder_prefix, Assign, DataRestore, Desktop, DesktopDisk,
     DesktopGroup, Kind, NodeRoom, Phase, Status,
@@ -119,7 +118,7 @@ impl Services {
             .collect();
         let usage = self.node_storage_list()?;
         let local = self.store.local_node()?;
-        let now = crate::domain::clock::now_ms();
+        let now = self.now_ms();
         Ok(self
             .store
             .node_list()?
@@ -263,7 +262,7 @@ impl Services {
         }
         let vcpu = spec.vcpu.unwrap_or(t.vcpu);
         let ram_mb = spec.ram_mb.unwrap_or(t.ram_mb);
-        let now = now_ms();
+        let now = self.now_ms();
         let group = DesktopGroup {
             uuid: Uuid::new_v4(),
             seq: self.store.sequence_next()?,
@@ -340,7 +339,7 @@ impl Services {
         } else {
             None
         };
-        let now = now_ms();
+        let now = self.now_ms();
         let mut out = Vec::new();
         for ((number, seat), node) in numbering(&pairs, count, g.postfix_start)
             .into_iter()
@@ -651,7 +650,7 @@ impl Services {
             if let Some(v) = &p.user_groups {
                 g.user_groups = v.clone();
             }
-            g.updated_at = now_ms();
+            g.updated_at = self.now_ms();
             Ok(g)
         })?;
         self.store.flush().await?;
@@ -665,7 +664,7 @@ impl Services {
                 return Err(building(&g));
             }
             g.active = active;
-            g.updated_at = now_ms();
+            g.updated_at = self.now_ms();
             Ok(g)
         })?;
         self.store.flush().await?;

@@ -20,7 +20,6 @@ use uuid::Uuid;
 use super::task::TaskHandle;
 use super::template::{random_text, BusyGuard};
 use super::Services;
-use crate::domain::clock::now_ms;
 use crate::domain::desktop::{recreate_at_start, Desktop, DesktopGroup, Phase, Status};
 use crate::domain::template::{Status as TemplateStatus, Template};
 use crate::domain::vmxml::{self, DiskSpec, OsFamily, SpiceSpec, VmSpec};
@@ -260,7 +259,7 @@ impl Services {
             match &started {
                 Ok(()) => {
                     x.status = Status::Active;
-                    x.started_at = Some(now_ms());
+                    x.started_at = Some(self.now_ms());
                 }
                 Err(_) => x.status = Status::Error,
             }
@@ -274,7 +273,7 @@ impl Services {
         self.store.desktop_update(uuid, &|mut x| {
             if x.status != Status::Active {
                 x.status = Status::Active;
-                x.started_at = x.started_at.or(Some(now_ms()));
+                x.started_at = x.started_at.or(Some(self.now_ms()));
             }
             Ok(x)
         })

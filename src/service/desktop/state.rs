@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::domain::clock::now_ms;
 use crate::domain::desktop::{Assign, Phase, Status};
 use crate::domain::storage::Role;
 use crate::error::Result;
@@ -137,7 +136,7 @@ impl Services {
                 }
                 x.status = want;
                 if running {
-                    x.started_at = x.started_at.or(Some(now_ms()));
+                    x.started_at = x.started_at.or(Some(self.now_ms()));
                 } else {
                     x.started_at = None;
                     x.terminal_mac.clear();
@@ -169,7 +168,7 @@ impl Services {
     ) -> Result<(NodeStates, HashSet<Uuid>)> {
         let local = self.store.local_node()?;
         let nodes: HashSet<Uuid> = desktops.iter().map(|d| d.node).collect();
-        let now = now_ms();
+        let now = self.now_ms();
         let mut states = HashMap::new();
         let mut down = HashSet::new();
         for node in nodes {

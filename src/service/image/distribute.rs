@@ -271,7 +271,7 @@ impl Services {
     pub(crate) fn template_sync_nodes(self: &Arc<Self>, t: &crate::domain::template::Template) {
         let (me, t) = (self.clone(), t.clone());
         (self.tasks_spawner())(Box::pin(async move {
-            let now = crate::domain::clock::now_ms();
+            let now = me.now_ms();
             let nodes: Vec<Uuid> = match me.pool_joined_nodes(&t.pool) {
                 Ok(n) => n
                     .into_iter()
@@ -312,7 +312,7 @@ impl Services {
     /// up, after they went here; a node that is down keeps its copy
     /// (logged).
     pub(crate) async fn nodes_files_forget(&self, pool: &Uuid, paths: &[PathBuf]) {
-        let now = crate::domain::clock::now_ms();
+        let now = self.now_ms();
         let Ok(nodes) = self.pool_joined_nodes(pool) else {
             return;
         };

@@ -11,7 +11,6 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{Actor, Services};
-use crate::domain::clock::now_ms;
 use crate::domain::image::{BaseImage, Iso};
 use crate::domain::qcow2;
 use crate::domain::storage::{storage_root, Role};
@@ -189,7 +188,7 @@ impl Services {
             size,
             virtual_size,
             nodes: self.store.local_node()?.into_iter().collect(),
-            created_at: now_ms(),
+            created_at: self.now_ms(),
         };
         self.store.image_insert(&img)?;
         self.store.flush().await?;
@@ -468,7 +467,7 @@ impl Services {
                 path: path.clone(),
                 md5: w.md5.clone(),
                 size: w.bytes,
-                created_at: now_ms(),
+                created_at: self.now_ms(),
             };
             self.store.iso_insert(&iso)?;
             self.store.flush().await?;

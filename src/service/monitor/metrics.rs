@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use crate::domain::clock::now_ms;
 use crate::domain::monitor::Sample;
 use crate::domain::prometheus::{Exposition, Histogram, HTTP_BUCKETS, TASK_BUCKETS};
 use crate::error::{Code, Error, Result};
@@ -170,7 +169,7 @@ impl Services {
 
     /// Host figures of each node from its newest aggregate.
     fn render_nodes(&self, e: &mut Exposition) -> Result<()> {
-        let now = now_ms();
+        let now = self.now_ms();
         let mut rows = Vec::new();
         for n in self.node_list()? {
             let latest = self.monitor_latest(&n.uuid)?;

@@ -13,7 +13,6 @@ use std::sync::{Mutex, RwLock};
 
 use super::auth::{random_token, token_hash};
 use super::Services;
-use crate::domain::clock::now_ms;
 use crate::domain::monitor::Report;
 use crate::domain::monitor::{
     between, combine, downsample, window_start, Reading, Sample, COARSE_S, HALF_MIN_S,
@@ -114,7 +113,7 @@ impl Services {
             }
         };
         if let (Some(agg), Some(node)) = (&done, self.store.local_node()?) {
-            self.monitor_ingest(&node, agg.clone(), now_ms())?;
+            self.monitor_ingest(&node, agg.clone(), self.now_ms())?;
         }
         Ok(done)
     }
@@ -257,7 +256,7 @@ impl Services {
                 node.name
             );
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let now_s = now.div_euclid(1000);
         if r.sample.start > now_s + FUTURE_SLACK_S {
             return Err(Error::invalid(

@@ -6,7 +6,6 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::domain::clock::now_ms;
 use crate::domain::monitor::{combine, Sample};
 use crate::domain::monitor_query::HistoryQuery;
 use crate::domain::monitor_query::{series, top_data, NodeFigures, Point, TopData};
@@ -127,7 +126,7 @@ impl Services {
 
     /// `index/top_data` over the last `period` seconds (checked by the caller).
     pub fn top_data(&self, period: u32) -> Result<TopData> {
-        let now = now_ms();
+        let now = self.now_ms();
         let local = self.store.local_node()?;
         let mut figures = Vec::new();
         for n in self.top_nodes()?.iter() {
@@ -203,7 +202,7 @@ impl Services {
     /// Nodes up and down, desktops by state, allocation against hardware
     /// per node and in total, and storage per role.
     pub fn monitor_overview(&self) -> Result<Overview> {
-        let now = now_ms();
+        let now = self.now_ms();
         let groups: HashMap<Uuid, (u64, u64)> = self
             .store
             .desktop_group_list()?

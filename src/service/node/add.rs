@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::domain::clock::now_ms;
 use crate::domain::cluster::ProbeWire;
 use crate::domain::network::{Uplink, VSwitchPatch};
 use crate::domain::node::{Membership, Nic, Node, NodeLink};
@@ -116,7 +115,7 @@ impl NodeAdd {
             .clone()
             .ok_or_else(|| Error::internal("node/add: no control token"))?;
         let node_uuid = self.f.node;
-        let now = now_ms();
+        let now = s.now_ms();
         let mut node = Node::bare(node_uuid, &wire.hostname, &ip.to_string(), now);
         node.pool = Some(self.f.pool);
         node.manage_interface = self.f.manage_interface.clone();
@@ -328,7 +327,7 @@ impl Saga for NodeAdd {
                     uplinks: Some(ups),
                     ..Default::default()
                 };
-                s.store.vswitch_update(&sw.uuid, &patch, now_ms())?;
+                s.store.vswitch_update(&sw.uuid, &patch, s.now_ms())?;
             }
             "network" => {
                 h.progress(82, "the node bridges the pool's networks");
@@ -358,7 +357,7 @@ impl Saga for NodeAdd {
             }
             "active" => {
                 h.progress(95, "the node is active");
-                s.join.heartbeat_set(self.f.node, now_ms());
+                s.join.heartbeat_set(self.f.node, s.now_ms());
                 s.store.flush().await?;
             }
             other => return Err(Error::internal(format!("node/add: no step `{other}`"))),
@@ -394,7 +393,7 @@ impl Saga for NodeAdd {
                     uplinks: Some(ups),
                     ..Default::default()
                 };
-                let at = self.f.switch_updated_at.unwrap_or_else(now_ms);
+                let at = self.f.switch_updated_at.unwrap_or_else(|| s.now_ms());
                 s.store.vswitch_update(&sw.uuid, &patch, at).map(|_| ())
             }
             // The node is told to bridge none of the pool's networks.

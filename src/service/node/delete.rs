@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::domain::clock::now_ms;
 use crate::domain::network::VSwitchPatch;
 use crate::domain::node::Node;
 use crate::error::{Code, Error, Kind, Result};
@@ -93,7 +92,7 @@ impl Saga for NodeDelete {
                             uplinks: Some(ups.collect()),
                             ..Default::default()
                         };
-                        s.store.vswitch_update(&sw.uuid, &patch, now_ms())?;
+                        s.store.vswitch_update(&sw.uuid, &patch, s.now_ms())?;
                     }
                 }
             }

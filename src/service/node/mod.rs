@@ -178,7 +178,7 @@ impl Services {
         let mut n = self.store.node_get(&uuid)?;
         if n.inventory != inv {
             n.inventory = inv;
-            n.updated_at = crate::domain::clock::now_ms();
+            n.updated_at = self.now_ms();
             self.store.node_put(&n)?;
             self.store.flush().await?;
         }

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::domain::clock::now_ms;
 use crate::domain::cluster::{NetworkPush, Register, VmCall, VmReply};
 use crate::domain::node::Node;
 use crate::error::{Code, Error, Result};
@@ -85,7 +84,7 @@ impl Services {
 
     /// Changes whenever a node goes up or down (the node listing's cache).
     pub fn node_liveness_generation(&self) -> u64 {
-        let now = now_ms();
+        let now = self.now_ms();
         self.store
             .node_list()
             .unwrap_or_default()
@@ -133,7 +132,7 @@ impl Services {
                 version: req.version,
             },
         );
-        self.join.heartbeat_set(node, now_ms());
+        self.join.heartbeat_set(node, self.now_ms());
         Ok(())
     }
 
@@ -142,7 +141,7 @@ impl Services {
     pub fn node_heartbeat(&self, credential: Option<&str>, node: Uuid) -> Result<NetworkPush> {
         self.node_credential_check(credential, &node)?;
         self.store.node_get(&node)?;
-        self.join.heartbeat_set(node, now_ms());
+        self.join.heartbeat_set(node, self.now_ms());
         self.node_network_of(&node)
     }
 

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::domain::clock::now_ms;
 use crate::domain::template::{data_disk_inx, Status, Template, TemplateDisk};
 use crate::domain::vmxml;
 use crate::error::{Code, Error, Result};
@@ -113,7 +112,7 @@ impl Services {
                 }
             }
             t.disks.extend(added.iter().cloned());
-            t.updated_at = now_ms();
+            t.updated_at = self.now_ms();
             Ok(t)
         });
         let out = match out {
@@ -179,7 +178,7 @@ impl Services {
         t.versions = Vec::new();
         t.ops = Vec::new();
         t.spice_password = random_text(24);
-        t.created_at = now_ms();
+        t.created_at = self.now_ms();
         t.updated_at = t.created_at;
         for d in &mut t.disks {
             d.uuid = Uuid::new_v4();

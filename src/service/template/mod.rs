@@ -19,7 +19,6 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::Services;
-use crate::domain::clock::now_ms;
 use crate::domain::group::GroupType;
 use crate::domain::storage::Role;
 use crate::domain::template::{
@@ -359,7 +358,7 @@ impl Services {
         for d in &mut disks {
             d.dir = self.template_disk_dir(&uuid, &d.uuid, d.is_system())?;
         }
-        let now = now_ms();
+        let now = self.now_ms();
         Ok(Template {
             uuid,
             seq: self.store.sequence_next()?,
@@ -429,7 +428,7 @@ impl Services {
             }
             done.push(d);
         }
-        let now = now_ms();
+        let now = self.now_ms();
         t.versions.push(Version {
             number: n,
             parent: t.version,
@@ -529,7 +528,7 @@ impl Services {
         };
         let t = self.store.template_update(uuid, &|mut t| {
             t.iso = iso;
-            t.updated_at = now_ms();
+            t.updated_at = self.now_ms();
             Ok(t)
         })?;
         self.template_define(&t).await?;

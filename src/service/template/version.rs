@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::domain::clock::now_ms;
 use crate::domain::storage::Role;
 use crate::domain::template::{
     children, export_name, trim_candidate, version_of_file, OpType, Operation, Status, Template,
@@ -209,9 +208,9 @@ impl Services {
                 version: n,
                 remark: format!("rolled back to version {n}"),
                 op_type: OpType::Rollback,
-                at: now_ms(),
+                at: self.now_ms(),
             });
-            x.updated_at = now_ms();
+            x.updated_at = self.now_ms();
             Ok(x)
         })?;
         self.store.flush().await?;
@@ -246,7 +245,7 @@ impl Services {
             .ok_or_else(|| Error::internal("template without a system disk"))?;
         let dir = self.template_export_dir()?;
         self.disks.mkdir(&dir).await?;
-        let name = export_name(&t.name, now_ms(), t.vcpu, t.ram_mb, t.system_size_gb());
+        let name = export_name(&t.name, self.now_ms(), t.vcpu, t.ram_mb, t.system_size_gb());
         let path = dir.join(&name);
         task.progress(10, "flattening the system disk");
         self.disks
