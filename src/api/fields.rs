@@ -8,6 +8,12 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
+/// A body with no fields: `{}`, or none at all (an unknown field is
+/// refused by name).
+#[derive(Deserialize, JsonSchema, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}
+
 /// A uuid in its canonical text form (surrounding blanks allowed).
 pub use crate::domain::text::uuid;
 

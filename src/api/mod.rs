@@ -21,6 +21,60 @@ use serde_json::Value;
 
 use crate::error::{Code, Error, Result};
 
+/// A request body as the dispatcher read it: its bytes, and their JSON
+/// value parsed once (absent when the body is empty or not JSON; `parse`
+/// then reports why). Handlers, validators and the operation log all read
+/// this one value.
+#[derive(Default, Debug, Clone)]
+pub struct Body {
+    pub bytes: Vec<u8>,
+    pub json: Option<Value>,
+}
+
+impl Body {
+    /// Reads `bytes` once: `(the body, its "async" flag)`, `"async"` taken
+    /// out of the value (a non-boolean is refused naming the field).
+    pub fn read(bytes: Vec<u8>) -> Result<(Body, bool)> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok((Body { bytes, json: None }, false));
+        }
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(mut v) => {
+                let a = take_async(&mut v)?;
+                Ok((
+                    Body {
+                        bytes,
+                        json: Some(v),
+                    },
+                    a,
+                ))
+            }
+            Err(_) => Ok((Body { bytes, json: None }, false)),
+        }
+    }
+
+    /// No body, or only blanks.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.iter().all(u8::is_ascii_whitespace)
+    }
+
+    /// The body as `T`, naming the offending field on any error.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T> {
+        match &self.json {
+            Some(v) => from_de(v, ""),
+            None => parse(&self.bytes),
+        }
+    }
+
+    /// The body as text (without `"async"`), as a task records its input.
+    pub fn text(&self) -> String {
+        match &self.json {
+            Some(v) => v.to_string(),
+            None => String::from_utf8_lossy(&self.bytes).into_owned(),
+        }
+    }
+}
+
 /// Parses a JSON body into `T`, naming the offending field on any error.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -39,7 +93,17 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
 
 /// Parses an already-decoded JSON value into `T` (for wrapped `param`s).
 pub fn from_value<T: DeserializeOwned>(v: Value, prefix: &str) -> Result<T> {
-    serde_path_to_error::deserialize(v).map_err(|e| {
+    from_de(v, prefix)
+}
+
+/// `T` from a decoded value (owned or borrowed), errors named by their
+/// path under `prefix`.
+fn from_de<'de, D, T>(de: D, prefix: &str) -> Result<T>
+where
+    D: serde::Deserializer<'de, Error = serde_json::Error>,
+    T: serde::Deserialize<'de>,
+{
+    serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let full = match (prefix, path.as_str()) {

@@ -138,11 +138,6 @@ pub struct SubnetCreateReq {
     pub dns2: Option<String>,
 }
 
-/// `POST /api/v1/network/confirm`: an empty object.
-#[derive(Deserialize, JsonSchema, Debug)]
-#[serde(deny_unknown_fields)]
-pub struct ConfirmReq {}
-
 pub use super::fields::uuid;
 
 pub fn uplinks(field: &str, raw: &[UplinkReq]) -> Result<Vec<Uplink>> {

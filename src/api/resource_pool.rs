@@ -127,18 +127,16 @@ impl UpdateValue {
 
 /// Validators for `"async": true` calls: the body is checked before a task
 /// is started, so a bad body is refused at the edge.
-pub fn check_create(body: &[u8]) -> Result<()> {
-    crate::api::parse::<CreateReq>(body)?
-        .into_domain()
-        .map(|_| ())
+pub fn check_create(body: &crate::api::Body) -> Result<()> {
+    body.parse::<CreateReq>()?.into_domain().map(|_| ())
 }
 
-pub fn check_delete(body: &[u8]) -> Result<()> {
-    uuid("uuid", &crate::api::parse::<DeleteReq>(body)?.uuid).map(|_| ())
+pub fn check_delete(body: &crate::api::Body) -> Result<()> {
+    uuid("uuid", &body.parse::<DeleteReq>()?.uuid).map(|_| ())
 }
 
-pub fn check_update(body: &[u8]) -> Result<()> {
-    let req = crate::api::parse::<UpdateReq>(body)?;
+pub fn check_update(body: &crate::api::Body) -> Result<()> {
+    let req = body.parse::<UpdateReq>()?;
     uuid("uuid", &req.uuid)?;
     req.value.into_domain().map(|_| ())
 }

@@ -25,7 +25,7 @@ pub async fn refresh(c: Call) -> Result<Reply> {
 /// `POST /api/v1/logout`, body optional: `{"all": true}` ends every
 /// session of the caller.
 pub async fn logout(c: Call) -> Result<Reply> {
-    let req: LogoutReq = if c.body.iter().all(u8::is_ascii_whitespace) {
+    let req: LogoutReq = if c.body.is_empty() {
         LogoutReq::default()
     } else {
         c.json()?

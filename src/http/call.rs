@@ -48,7 +48,8 @@ pub struct Call {
     pub path: String,
     pub query: Vec<(String, String)>,
     pub params: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    /// The body, read and parsed once by the dispatcher.
+    pub body: api::Body,
     /// The request body as a stream (routes marked `streaming`).
     pub upload: Option<crate::host::ByteStream>,
     /// The length the streamed body declared (`Content-Length`), if any.
@@ -76,7 +77,15 @@ impl Call {
     }
 
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        api::parse(&self.body)
+        self.body.parse()
+    }
+
+    /// The body of a call that takes no parameters: none, or `{}`.
+    pub fn no_fields(&self) -> Result<()> {
+        if !self.body.is_empty() {
+            self.json::<api::fields::NoFields>()?;
+        }
+        Ok(())
     }
 }
 
@@ -179,7 +188,7 @@ impl Reply {
 
 pub type Handler = fn(Call) -> BoxFuture<'static, Result<Reply>>;
 /// Parses and validates a body without acting on it.
-pub type Validator = fn(&[u8]) -> Result<()>;
+pub type Validator = fn(&api::Body) -> Result<()>;
 pub type SchemaFn = fn(&mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema;
 
 /// One row of the route table: everything the server, the auth wall, the
@@ -260,8 +269,8 @@ async fn read_body(req: &mut Request<State>) -> Result<Vec<u8>> {
 
 /// The object a request names, for the operation log: `uuid`/`name` at the
 /// top, in `param`, or the size of a batch.
-fn target_of(body: &[u8]) -> String {
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+fn target_of(body: &api::Body) -> String {
+    let Some(v) = &body.json else {
         return String::new();
     };
     let pick = |o: &Value| -> Option<String> {
@@ -274,7 +283,7 @@ fn target_of(body: &[u8]) -> String {
             (None, None) => None,
         }
     };
-    if let Some(t) = pick(&v).or_else(|| v.get("param").and_then(pick)) {
+    if let Some(t) = pick(v).or_else(|| v.get("param").and_then(pick)) {
         return t;
     }
     if let Some(obj) = v.as_object() {
@@ -294,22 +303,6 @@ fn client_of(req: &Request<State>) -> String {
     req.peer_addr()
         .map(|a| a.rsplit_once(':').map(|x| x.0).unwrap_or(a).to_string())
         .unwrap_or_else(|| "-".into())
-}
-
-/// Takes `"async"` out of a JSON object body: `(body without it, its
-/// value)`. Only a body that mentions it is parsed here; a malformed body
-/// is left for the handler to report.
-fn async_taken(body: Vec<u8>) -> Result<(Vec<u8>, bool)> {
-    if !body.windows(7).any(|w| w == b"\"async\"") {
-        return Ok((body, false));
-    }
-    match serde_json::from_slice::<Value>(&body) {
-        Ok(mut v) => {
-            let a = api::take_async(&mut v)?;
-            Ok((serde_json::to_vec(&v).map_err(Error::internal)?, a))
-        }
-        Err(_) => Ok((body, false)),
-    }
 }
 
 /// Runs one route for one request.
@@ -378,7 +371,7 @@ async fn answer(route: &Route, mut req: Request<State>) -> tide::Response {
             Err(e) => return envelope::err(&e),
         }
     };
-    let (body, wants_async) = match async_taken(body) {
+    let (body, wants_async) = match api::Body::read(body) {
         Ok(b) => b,
         Err(e) => return envelope::err(&e),
     };
@@ -518,7 +511,7 @@ async fn run_maybe_async(
     }
     validate(&detached.body)?;
     let services = call.services.clone();
-    let input = String::from_utf8_lossy(&detached.body).into_owned();
+    let input = detached.body.text();
     let (actor, op, tgt) = (call.actor.clone(), route.op, target.to_string());
     let id = services
         .task_spawn(
@@ -567,19 +560,21 @@ mod tests {
 
     #[test]
     fn async_is_taken_out_of_the_body_once() {
-        let (b, a) = async_taken(br#"{"name": "x", "async": true}"#.to_vec()).unwrap();
+        let read = |b: &[u8]| api::Body::read(b.to_vec());
+        let (b, a) = read(br#"{"name": "x", "async": true}"#).unwrap();
         assert!(a);
-        assert_eq!(
-            serde_json::from_slice::<Value>(&b).unwrap(),
-            json!({"name": "x"})
-        );
-        let body = br#"{"name": "x"}"#.to_vec();
-        assert_eq!(async_taken(body.clone()).unwrap(), (body, false));
-        let e = async_taken(br#"{"async": "yes"}"#.to_vec()).unwrap_err();
+        assert_eq!(b.json, Some(json!({"name": "x"})));
+        assert_eq!(b.text(), r#"{"name":"x"}"#, "a task records it without");
+        let (b, a) = read(br#"{"name": "x"}"#).unwrap();
+        assert_eq!((b.json, a), (Some(json!({"name": "x"})), false));
+        let e = read(br#"{"async": "yes"}"#).unwrap_err();
         assert!(e.message.contains("`async`"), "{}", e.message);
-        // A body that is not JSON is the handler's to refuse.
-        let bad = br#"{"async": tru"#.to_vec();
-        assert_eq!(async_taken(bad.clone()).unwrap(), (bad, false));
+        // A body that is not JSON is the handler's to refuse, with the
+        // parser's own message.
+        let (bad, a) = read(br#"{"async": tru"#).unwrap();
+        assert_eq!((bad.json.is_none(), a), (true, false));
+        let e = bad.parse::<Value>().unwrap_err();
+        assert_eq!(e.code, Code::MalformedJson);
     }
 
     #[test]
@@ -596,7 +591,7 @@ mod tests {
             path: String::new(),
             query: vec![],
             params: vec![],
-            body: vec![],
+            body: api::Body::default(),
             upload: None,
             upload_len: None,
             wants_async: false,
@@ -611,6 +606,7 @@ mod tests {
 
     #[test]
     fn targets_for_the_log() {
+        let target_of = |b: &[u8]| target_of(&api::Body::read(b.to_vec()).unwrap().0);
         assert_eq!(target_of(br#"{"name":"p","uuid":"u"}"#), "p (u)");
         assert_eq!(
             target_of(br#"{"action":"create","param":{"name":"p"}}"#),

@@ -115,15 +115,8 @@ pub async fn metrics_open(c: Call) -> Result<Reply> {
     Ok(Reply::plain(EXPOSITION, c.services.metrics_render()?))
 }
 
-/// A body with no fields (`{}`, or none at all).
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NoFields {}
-
 pub async fn metrics_token(c: Call) -> Result<Reply> {
-    if !c.body.iter().all(u8::is_ascii_whitespace) {
-        c.json::<NoFields>()?;
-    }
+    c.no_fields()?;
     let token = c.services.metrics_token_rotate().await?;
     Ok(Reply::data(json!({"token": token})))
 }

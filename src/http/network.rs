@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::call::{Call, Reply};
 use crate::api::network::{
-    self as wire, ConfirmReq, NetworkCreateReq, NetworkInitReq, SubnetCreateReq, UpdateReq,
-    UuidReq, VSwitchCreateReq, VSwitchUpdateReq,
+    self as wire, NetworkCreateReq, NetworkInitReq, SubnetCreateReq, UpdateReq, UuidReq,
+    VSwitchCreateReq, VSwitchUpdateReq,
 };
 use crate::domain::network::{SubnetSpec, SwitchType};
 use crate::domain::text;
@@ -125,11 +125,7 @@ pub async fn network_init(c: Call) -> Result<Reply> {
 }
 
 pub async fn network_confirm(c: Call) -> Result<Reply> {
-    let _: ConfirmReq = if c.body.iter().all(u8::is_ascii_whitespace) {
-        ConfirmReq {}
-    } else {
-        c.json()?
-    };
+    c.no_fields()?;
     let what = c.services.network_confirm(&c.actor).await?;
     Ok(Reply::data(
         json!({"confirmed": what.is_some(), "change": what}),

@@ -397,7 +397,7 @@ pub fn table() -> Vec<Route> {
             "system/metrics_token",
             "Make a new Prometheus scrape token (shown once; the old one stops working)",
         )
-        .body(schema::<monitor::NoFields>())
+        .body(schema::<crate::api::fields::NoFields>())
         .to(h!(monitor::metrics_token)),
         query(
             "/api/v1.0/node_storage/",

@@ -107,15 +107,7 @@ pub async fn edu_close(c: Call) -> Result<Reply> {
 
 pub async fn groups(c: Call) -> Result<Reply> {
     // The document sends no parameters; an empty body or `{}` both do.
-    if !c.body.iter().all(u8::is_ascii_whitespace) {
-        let v: Value = c.json()?;
-        if v.as_object().is_none_or(|o| !o.is_empty()) {
-            return Err(Error::new(
-                crate::error::Code::UnknownField,
-                "This call takes no parameters; send `{}`",
-            ));
-        }
-    }
+    c.no_fields()?;
     let list = c.services.group_list()?;
     Ok(Reply::data(Value::Array(
         list.iter().map(t::group_brief).collect(),
@@ -162,7 +154,7 @@ pub async fn web_delete(c: Call) -> Result<Reply> {
 pub async fn user_import(c: Call) -> Result<Reply> {
     let rows = match c.query_value("group_uuid") {
         Some(g) => {
-            let text = std::str::from_utf8(&c.body)
+            let text = std::str::from_utf8(&c.body.bytes)
                 .map_err(|_| Error::invalid("csv", "must be UTF-8 text"))?;
             import_rows(
                 uuid("group_uuid", g)?,

@@ -636,3 +636,34 @@ fn a_body_left_unread_does_not_eat_the_next_request() {
         }
     }
 }
+
+/// Every JSON body names its fields: a named type (`$ref`) or an object
+/// with properties, or says it has none (`additionalProperties: false`),
+/// never `{}` ("anything").
+#[test]
+fn every_request_body_has_a_typed_schema() {
+    let t = harness();
+    let doc = doc(&t);
+    let schemas = &doc["components"]["schemas"];
+    let mut untyped = Vec::new();
+    for r in http::route_table() {
+        let op = op(&doc, &r);
+        let Some(s) = op.pointer("/requestBody/content/application~1json/schema") else {
+            continue;
+        };
+        let s = match s["$ref"].as_str() {
+            Some(name) => &schemas[name.trim_start_matches("#/components/schemas/")],
+            None => s,
+        };
+        let typed = s["properties"].as_object().is_some_and(|p| !p.is_empty())
+            || s["type"] == "array"
+            || s["oneOf"].is_array()
+            || s["anyOf"].is_array()
+            || s["allOf"].is_array()
+            || s["additionalProperties"] == false;
+        if !typed {
+            untyped.push(format!("{} {}", method(&r), r.path));
+        }
+    }
+    assert!(untyped.is_empty(), "untyped bodies: {untyped:#?}");
+}

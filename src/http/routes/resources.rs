@@ -129,7 +129,7 @@ pub(super) fn table() -> Vec<Route> {
             "network/confirm",
             "Confirm a change that moved the management address",
         )
-        .body(schema::<net::ConfirmReq>())
+        .body(schema::<crate::api::fields::NoFields>())
         .to(h!(network::network_confirm)),
         route(
             Post,
@@ -380,7 +380,7 @@ pub(super) fn table() -> Vec<Route> {
         term!("education/group", "The classroom a terminal address belongs to", terminal::edu_group, TerminalIpReq).quiet(),
         term!("instance/list", "Desktop addresses of classroom terminals", terminal::instance_list, Vec<BindingReq>).quiet(),
         term!("instance/close", "Stop a desktop the calling terminal has open", terminal::instance_close, CloseReq),
-        term!("instance/groups", "Every classroom and user group (the body, `{}`, may be left out)", terminal::groups, monitor::NoFields).quiet(),
+        term!("instance/groups", "Every classroom and user group (the body, `{}`, may be left out)", terminal::groups, crate::api::fields::NoFields).quiet(),
         // The terminal registry (admin).
         query("/api/v1.0/terminal/", "terminal/query", "Query terminals seen: MAC, address, seat, classroom, user, desktop"),
         route(Put, "/api/v1.0/terminal/", "terminal/put", "Rename or re-seat a terminal")
