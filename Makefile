@@ -81,7 +81,7 @@ test-host: deps-test
 	$(CARGO) test --locked --test monitor_host
 
 test-process: deps-test
-	$(CARGO) test --locked --test process --test stress
+	$(CARGO) test --locked --test process
 
 # rtnetlink for real, inside network namespaces the tests create (root).
 test-netns: deps-test

@@ -6,8 +6,6 @@
 //! killed with SIGKILL and started again: every acknowledged create must
 //! still be there.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -16,8 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use common::from::connect_from;
-use common::{free_port, http, wait_healthy, BIN};
+use super::common::from::connect_from;
+use super::common::{free_port, http, wait_healthy, BIN};
 use serde_json::{json, Value};
 
 /// Far longer than any answer takes here; a request still unanswered then

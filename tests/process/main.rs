@@ -9,8 +9,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+#[path = "../common/mod.rs"]
 mod common;
 use common::{free_port, http, BIN};
+
+// Under load: logged requests in bursts, then a kill -9.
+mod stress;
 
 struct Service {
     child: Child,
