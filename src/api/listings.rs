@@ -215,7 +215,7 @@ fn nics(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
 
 fn nodes(s: &Services, sink: Sink<'_, '_>) -> Result<()> {
     let nics = s.nic_list()?;
-    let local = s.store.local_node()?;
+    let local = s.node_local()?;
     for n in s.node_list()? {
         let mine: Vec<_> = nics.iter().filter(|x| x.node == n.uuid).collect();
         let mut v = controller::node_view(&n, &mine, local == Some(n.uuid));

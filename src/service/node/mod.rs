@@ -155,6 +155,11 @@ impl Services {
         Ok(ip.is_loopback() || links.iter().any(|l| l.addrs.iter().any(|a| a.ip == ip)))
     }
 
+    /// This server's own node record, once the controller is initialised.
+    pub fn node_local(&self) -> Result<Option<Uuid>> {
+        self.store.local_node()
+    }
+
     pub fn node_list(&self) -> Result<Vec<Node>> {
         let mut v = self.store.node_list()?;
         v.sort_by_key(|n| (n.created_at, n.uuid));
