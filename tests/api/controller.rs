@@ -5,19 +5,19 @@
 //! listings, and the setup page at `/`.
 
 use crate::common;
+use crate::common::rig::{addr, Rig, Spec};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use vdi_appliance::app;
-use vdi_appliance::domain::net::{DefaultRoute, IfAddr, LinkKind};
+use vdi_appliance::domain::net::LinkKind;
 use vdi_appliance::domain::saga::Fault;
 use vdi_appliance::fakes::{FakeHost, FakeNet};
 use vdi_appliance::http::{self, State};
 use vdi_appliance::service::controller::INIT_STEPS;
-use vdi_appliance::service::{Services, Settings};
+use vdi_appliance::service::Services;
 use vdi_appliance::store::Store;
 
 struct T {
@@ -31,46 +31,26 @@ struct T {
     _dir: tempfile::TempDir,
 }
 
-fn addr(s: &str) -> IfAddr {
-    let (ip, p) = s.split_once('/').unwrap();
-    IfAddr {
-        ip: ip.parse().unwrap(),
-        prefix: p.parse().unwrap(),
-    }
-}
-
 fn harness() -> T {
-    let dir = tempfile::tempdir().unwrap();
-    let slow = dir.path().join("opt-slow");
-    let fast = dir.path().join("opt-fast");
-    std::fs::create_dir_all(&slow).unwrap();
-    std::fs::create_dir_all(&fast).unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
-    let fake = FakeNet::with_nics(&[
-        ("ens192", &[addr("192.0.2.49/24")]),
-        ("ens224", &[]),
-        ("ens256", &[]),
-    ]);
-    fake.set_route(Some(DefaultRoute {
-        gateway: "192.0.2.1".parse().unwrap(),
-        dev: "ens192".into(),
-    }));
-    let host = FakeHost::with_mounts(&[&slow, &fast], &["ens192", "ens224", "ens256"]);
-    let (b, _, _, net, host) = app::fake_backends_with(fake, host);
-    let settings = Settings::for_dir(dir.path().join("d"));
-    let s = app::services(store, &b, settings, app::global_spawner());
-    s.admin_set_password("admin", "s3cret-pass").unwrap();
-    let app = http::app(s.clone());
-    let token = common::app_token(&app, "admin", "s3cret-pass");
+    let r = Rig::build(Spec {
+        nics: &[
+            ("ens192", &["192.0.2.49/24"]),
+            ("ens224", &[]),
+            ("ens256", &[]),
+        ],
+        route: Some(("192.0.2.1", "ens192")),
+        mounts: &["opt-slow", "opt-fast"],
+    });
+    let token = r.admin_token();
     T {
-        app,
-        s,
-        net,
-        host,
+        app: r.app,
+        s: r.s,
+        net: r.f.net,
+        host: r.f.host,
         token,
-        slow,
-        fast,
-        _dir: dir,
+        slow: r.mounts[0].clone(),
+        fast: r.mounts[1].clone(),
+        _dir: r.dir,
     }
 }
 
@@ -658,26 +638,16 @@ fn node_check_reports_this_host_and_refuses_others() {
 
 #[test]
 fn unattended_init_from_an_answer_file_is_idempotent() {
-    let t = harness();
-    // No admin yet in this store.
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
-    let fake = FakeNet::with_nics(&[("eth0", &[addr("192.0.2.8/24")])]);
-    fake.set_route(Some(DefaultRoute {
-        gateway: "192.0.2.1".parse().unwrap(),
-        dev: "eth0".into(),
-    }));
-    let host = FakeHost::with_mounts(&[&t.slow], &["eth0"]);
-    let (b, _, _, net, _) = app::fake_backends_with(fake, host);
-    let s = app::services(
-        store,
-        &b,
-        Settings::for_dir(dir.path().join("d")),
-        app::global_spawner(),
-    );
+    // A second server, with no admin yet in its store.
+    let r = Rig::build(Spec {
+        nics: &[("eth0", &["192.0.2.8/24"])],
+        route: Some(("192.0.2.1", "eth0")),
+        mounts: &["opt-slow"],
+    });
+    let (s, net) = (r.s.clone(), r.f.net.clone());
     let answers = format!(
         "admin_password = \"first-boot-pass1\"\nip = \"192.0.2.8\"\nnetwork_name = \"default\"\nswitch_name = \"default\"\nswitch_type = \"flat\"\nis_compute = true\n[storages]\n\"{}\" = \"1,2,3,4\"\n",
-        t.slow.display()
+        r.mounts[0].display()
     );
     let lines = smol::block_on(vdi_appliance::firstboot::init_from_answers(&s, &answers)).unwrap();
     assert!(lines.last().unwrap().contains("initialised"), "{lines:?}");

@@ -49,29 +49,17 @@ mod template;
 mod terminal;
 
 fn harness_with(tweak: impl FnOnce(&mut Settings)) -> T {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("data"), &Default::default()).unwrap());
-    let (backends, hv, _nt) = app::fake_backends();
-    let clock = Arc::new(FakeClock::default());
-    let files = Arc::new(FakeFiles::default());
-    let backends = app::Backends {
-        clock: clock.clone(),
-        files: files.clone(),
-        ..backends
-    };
-    let mut settings = Settings::for_dir(dir.path().join("data"));
-    tweak(&mut settings);
-    let s = app::services(store, &backends, settings, app::global_spawner());
-    let app = http::app(s.clone());
+    let r = common::rig::Rig::build_with(Default::default(), tweak, |_| {});
+    let (s, files) = (r.s, r.f.files.clone());
     let path = s.auth_setup_prepare().unwrap().expect("no admin yet");
     let setup = files.get(&path).expect("the setup token file");
     let mut t = T {
-        app,
+        app: r.app,
         s,
-        hv,
-        clock,
+        hv: r.f.hypervisor,
+        clock: r.f.clock,
         token: String::new(),
-        _dir: dir,
+        _dir: r.dir,
     };
     let (st, _) = t.raw(
         "POST",

@@ -3,18 +3,17 @@
 //! rollback on a refused change, and the confirmation of management moves.
 
 use crate::common;
+use crate::common::rig::{addr, Rig, Spec};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use vdi_appliance::app;
-use vdi_appliance::domain::net::{DefaultRoute, IfAddr, LinkKind};
+use vdi_appliance::domain::net::LinkKind;
 use vdi_appliance::domain::node::{Nic, Node};
 use vdi_appliance::fakes::{FakeClock, FakeNet};
 use vdi_appliance::http::{self, State};
-use vdi_appliance::service::{Services, Settings};
-use vdi_appliance::store::Store;
+use vdi_appliance::service::Services;
 
 struct T {
     app: tide::Server<State>,
@@ -29,35 +28,17 @@ struct T {
     _dir: tempfile::TempDir,
 }
 
-fn addr(s: &str) -> IfAddr {
-    let (ip, p) = s.split_once('/').unwrap();
-    IfAddr {
-        ip: ip.parse().unwrap(),
-        prefix: p.parse().unwrap(),
-    }
-}
-
 fn harness(confirm: Duration) -> T {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
-    let fake = FakeNet::with_nics(&[
-        ("eth0", &[addr("10.213.5.2/24")]),
-        ("eth1", &[]),
-        ("eth2", &[]),
-    ]);
-    fake.set_route(Some(DefaultRoute {
-        gateway: "10.213.5.1".parse().unwrap(),
-        dev: "eth0".into(),
-    }));
-    let (b, _, _, net) = app::fake_backends_with_net(fake);
-    let clock = Arc::new(FakeClock::default());
-    let b = app::Backends {
-        clock: clock.clone(),
-        ..b
-    };
-    let mut settings = Settings::for_dir(dir.path().join("d"));
-    settings.network_confirm = confirm;
-    let s = app::services(store, &b, settings, app::global_spawner());
+    let r = Rig::build_with(
+        Spec {
+            nics: &[("eth0", &["10.213.5.2/24"]), ("eth1", &[]), ("eth2", &[])],
+            route: Some(("10.213.5.1", "eth0")),
+            mounts: &[],
+        },
+        |s| s.network_confirm = confirm,
+        |_| {},
+    );
+    let s = r.s.clone();
     // This node and its NICs, as controller initialisation records them.
     let node = Node::bare(uuid::Uuid::new_v4(), "ctl", "10.213.5.2", 0);
     s.store.node_put(&node).unwrap();
@@ -68,20 +49,18 @@ fn harness(confirm: Duration) -> T {
         n.uuid.to_string()
     };
     let (eth0, eth1, eth2) = (nic("eth0"), nic("eth1"), nic("eth2"));
-    s.admin_set_password("admin", "s3cret-pass").unwrap();
-    let app = http::app(s.clone());
-    let token = common::app_token(&app, "admin", "s3cret-pass");
+    let token = r.admin_token();
     T {
-        app,
+        app: r.app,
         s,
-        net,
-        clock,
+        net: r.f.net,
+        clock: r.f.clock,
         token,
         node: node.uuid.to_string(),
         eth0,
         eth1,
         eth2,
-        _dir: dir,
+        _dir: r.dir,
     }
 }
 

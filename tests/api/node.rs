@@ -5,13 +5,13 @@
 //! while hosting, forced when unreachable), `node/shutdown`/`node/reboot`.
 
 use crate::common;
+use crate::common::rig::{Rig, Spec};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use vdi_appliance::app::{self, Fakes};
-use vdi_appliance::domain::net::IfAddr;
 use vdi_appliance::domain::saga::Fault;
 use vdi_appliance::domain::task::TaskState;
 use vdi_appliance::fakes::{FakeHost, FakeNet, Reach};
@@ -34,28 +34,17 @@ struct T {
 }
 
 fn harness() -> T {
-    let dir = tempfile::tempdir().unwrap();
-    let fast = dir.path().join("fast");
-    std::fs::create_dir_all(&fast).unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
-    let net = FakeNet::with_nics(&[
-        (
-            "ens192",
-            &[IfAddr {
-                ip: "192.0.2.49".parse().unwrap(),
-                prefix: 24,
-            }],
-        ),
-        ("ens224", &[]),
-    ]);
-    let host = FakeHost::with_mounts(&[&fast], &["ens192", "ens224"]);
-    let f = app::fakes(net, host);
-    let mut settings = Settings::for_dir(dir.path().join("d"));
-    settings.nodes.join_timeout = Duration::from_secs(5);
-    let s = app::services(store, &f.backends(), settings, app::global_spawner());
-    s.admin_set_password("admin", "s3cret-pass").unwrap();
-    let app = http::app(s.clone());
-    let token = common::app_token(&app, "admin", "s3cret-pass");
+    let r = Rig::build_with(
+        Spec {
+            nics: &[("ens192", &["192.0.2.49/24"]), ("ens224", &[])],
+            route: None,
+            mounts: &["fast"],
+        },
+        |s| s.nodes.join_timeout = Duration::from_secs(5),
+        |_| {},
+    );
+    let token = r.admin_token();
+    let (app, s, f, dir, fast) = (r.app, r.s, r.f, r.dir, r.mounts[0].clone());
     let (st, v) = common::app_call(
         &app,
         &token,

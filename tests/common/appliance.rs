@@ -5,13 +5,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::rig::{Rig, Spec};
 use serde_json::{json, Value};
-use vdi_appliance::app::{self, Fakes};
-use vdi_appliance::domain::net::{DefaultRoute, IfAddr};
-use vdi_appliance::fakes::{FakeHost, FakeNet};
+use vdi_appliance::app::Fakes;
 use vdi_appliance::http::{self, State};
-use vdi_appliance::service::{Backends, Services, Settings};
-use vdi_appliance::store::Store;
+use vdi_appliance::service::{Backends, Services};
 
 pub struct T {
     pub app: tide::Server<State>,
@@ -47,43 +45,24 @@ pub fn harness() -> T {
 /// `harness` with some backends replaced first (say, the real qemu-img
 /// disks); `T::f` keeps the fakes.
 pub fn harness_with(change: impl FnOnce(&mut Backends)) -> T {
-    let dir = tempfile::tempdir().unwrap();
-    let slow = dir.path().join("opt-slow");
-    let fast = dir.path().join("opt-fast");
-    std::fs::create_dir_all(&slow).unwrap();
-    std::fs::create_dir_all(&fast).unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("d"), &Default::default()).unwrap());
-    let net = FakeNet::with_nics(&[
-        (
-            "ens192",
-            &[IfAddr {
-                ip: "192.0.2.49".parse().unwrap(),
-                prefix: 24,
-            }],
-        ),
-        ("ens224", &[]),
-    ]);
-    net.set_route(Some(DefaultRoute {
-        gateway: "192.0.2.1".parse().unwrap(),
-        dev: "ens192".into(),
-    }));
-    let host = FakeHost::with_mounts(&[&slow, &fast], &["ens192", "ens224"]);
-    let f = app::fakes(net, host);
-    let mut settings = Settings::for_dir(dir.path().join("d"));
-    settings.vm_stop_timeout = std::time::Duration::from_millis(300);
-    let mut backends = f.backends();
-    change(&mut backends);
-    let s = app::services(store, &backends, settings, app::global_spawner());
-    s.admin_set_password("admin", "s3cret-pass").unwrap();
-    let app = http::app(s.clone());
-    let token = super::app_token(&app, "admin", "s3cret-pass");
+    let r = Rig::build_with(
+        Spec {
+            nics: &[("ens192", &["192.0.2.49/24"]), ("ens224", &[])],
+            route: Some(("192.0.2.1", "ens192")),
+            mounts: &["opt-slow", "opt-fast"],
+        },
+        |s| s.vm_stop_timeout = std::time::Duration::from_millis(300),
+        change,
+    );
+    let token = r.admin_token();
+    let (slow, fast) = (r.mounts[0].clone(), r.mounts[1].clone());
     let t = T {
-        app,
-        s,
-        f,
+        app: r.app,
+        s: r.s,
+        f: r.f,
         token,
         slow: slow.clone(),
-        _dir: dir,
+        _dir: r.dir,
     };
     t.ok(
         "/api/v1/controller/init",

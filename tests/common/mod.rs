@@ -7,6 +7,7 @@ pub mod appliance;
 pub mod from;
 pub mod ns;
 pub mod real;
+pub mod rig;
 pub mod wire;
 
 use std::io::{Read, Write};
