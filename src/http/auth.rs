@@ -83,11 +83,11 @@ pub async fn setup_admin(c: Call) -> Result<Reply> {
     Ok(Reply::data(json!({"name": req.name})).on(req.name))
 }
 
-/// `POST /api/v1/setup/root_password` (with the setup token) and
+/// `POST /api/v1/setup/root_password` (`setup`: with the setup token) and
 /// `/api/v1/system/root_password` (an admin): this host's root password.
-pub async fn root_password(c: Call) -> Result<Reply> {
+pub async fn root_password(c: Call, setup: bool) -> Result<Reply> {
     let req: crate::api::auth::RootPasswordReq = c.json()?;
-    let token = if c.op == "setup/root_password" {
+    let token = if setup {
         Some(
             req.setup_token
                 .as_deref()

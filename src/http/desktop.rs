@@ -77,78 +77,78 @@ fn unwrap_param(v: Value) -> (Value, &'static str) {
     }
 }
 
-async fn group_verb(c: Call, kind: Kind, verb: &str) -> Result<Reply> {
-    let (v, is_async) = body(&c)?;
-    match verb {
-        "create" => {
-            let (v, prefix) = unwrap_param(v);
-            create(&c, v, kind, !is_async, prefix).await
-        }
-        "update" => {
-            let req: UpdateReq = from_value(v, "")?;
-            let g = c
-                .services
-                .desktop_group_update(&uuid("uuid", &req.uuid)?, &req.value.into_patch()?)
-                .await?;
-            Ok(Reply::data(brief(&g, c.services.desktops_of(&g.uuid)?.len())).on(g.name))
-        }
-        _ => {
-            let req: NameUuid = from_value(v, "")?;
-            let id = uuid("uuid", &req.uuid)?;
-            let g = c.services.desktop_group_get(&id)?;
-            if g.kind != kind {
-                return Err(Error::invalid(
-                    "uuid",
-                    format!("group `{}` is {}", g.name, d::kind_word(g.kind)),
-                ));
-            }
-            group_op(&c.services, &c.actor, GroupOp::parse(verb)?, id, !is_async).await
-        }
+/// `POST /api/v1/desktop/{education,personal}/create` (file 000).
+pub async fn group_create(c: Call, kind: Kind) -> Result<Reply> {
+    let (v, prefix) = unwrap_param(c.json()?);
+    create(&c, v, kind, !c.wants_async, prefix).await
+}
+
+/// `POST /api/v1/desktop/{education,personal}/update` (file 000), and file
+/// 001's `PUT`.
+pub async fn group_update(c: Call) -> Result<Reply> {
+    let req: UpdateReq = c.json()?;
+    let g = c
+        .services
+        .desktop_group_update(&uuid("uuid", &req.uuid)?, &req.value.into_patch()?)
+        .await?;
+    Ok(Reply::data(brief(&g, c.services.desktops_of(&g.uuid)?.len())).on(g.name))
+}
+
+/// `POST /api/v1/desktop/{education,personal}/<verb>` (file 000) for the
+/// group-wide verbs; the route names the verb.
+pub async fn group_run(c: Call, kind: Kind, op: GroupOp) -> Result<Reply> {
+    let req: NameUuid = c.json()?;
+    let id = uuid("uuid", &req.uuid)?;
+    let g = c.services.desktop_group_get(&id)?;
+    if g.kind != kind {
+        return Err(Error::invalid(
+            "uuid",
+            format!("group `{}` is {}", g.name, d::kind_word(g.kind)),
+        ));
     }
+    group_op(&c.services, &c.actor, op, id, !c.wants_async).await
 }
 
-/// `POST /api/v1/desktop/education/<verb>` (file 000).
-pub async fn education_verb(c: Call) -> Result<Reply> {
-    let verb = c.op.trim_start_matches("desktop_education/").to_string();
-    group_verb(c, Kind::Education, &verb).await
+/// `POST /api/v1/instance/assign` and `unassign` (file 000).
+pub async fn instance_assign(c: Call, assign: bool) -> Result<Reply> {
+    let req: AssignReq = c.json()?;
+    let user = match assign {
+        true => Some(uuid(
+            "user_uuid",
+            req.user_uuid
+                .as_deref()
+                .ok_or_else(|| Error::missing("user_uuid"))?,
+        )?),
+        false => None,
+    };
+    let dk = c
+        .services
+        .desktop_assign(&uuid("instance_uuid", &req.instance_uuid)?, user)
+        .await?;
+    Ok(Reply::data(d::desktop_view(&dk, "")).on(dk.name))
 }
 
-/// `POST /api/v1/desktop/personal/<verb>` (file 000).
-pub async fn personal_verb(c: Call) -> Result<Reply> {
-    let verb = c.op.trim_start_matches("desktop_personal/").to_string();
-    group_verb(c, Kind::Personal, &verb).await
+/// What `/api/v1/instance/<verb>` does to desktops of one group.
+#[derive(Clone, Copy, Debug)]
+pub enum InstanceOp {
+    /// Add `instance_num` desktops.
+    Create,
+    Delete,
+    Power(Power),
 }
 
-/// `POST /api/v1/instance/<verb>` (file 000): desktops of one group.
-pub async fn instance_verb(c: Call) -> Result<Reply> {
-    let verb = c.op.trim_start_matches("instance/").to_string();
-    let (v, is_async) = body(&c)?;
-    if verb == "assign" || verb == "unassign" {
-        let req: AssignReq = from_value(v, "")?;
-        let user = match verb.as_str() {
-            "assign" => Some(uuid(
-                "user_uuid",
-                req.user_uuid
-                    .as_deref()
-                    .ok_or_else(|| Error::missing("user_uuid"))?,
-            )?),
-            _ => None,
-        };
-        let dk = c
-            .services
-            .desktop_assign(&uuid("instance_uuid", &req.instance_uuid)?, user)
-            .await?;
-        return Ok(Reply::data(d::desktop_view(&dk, "")).on(dk.name));
-    }
-    let req: InstanceReq = from_value(v, "")?;
+/// `POST /api/v1/instance/<verb>` (file 000): desktops of one group; the
+/// route names the verb.
+pub async fn instance_run(c: Call, op: InstanceOp) -> Result<Reply> {
+    let req: InstanceReq = c.json()?;
     let group = req.group()?;
     let g = c.services.desktop_group_get(&group)?;
     req.kind_check(&g)?;
     let ids = req.instances()?;
     let s = &c.services;
-    let wait = !is_async;
-    let (name, reply) = match verb.as_str() {
-        "create" => {
+    let wait = !c.wants_async;
+    let (name, reply) = match op {
+        InstanceOp::Create => {
             let n = crate::api::template::int(
                 "instance_num",
                 req.instance_num
@@ -161,17 +161,11 @@ pub async fn instance_verb(c: Call) -> Result<Reply> {
             let (name, r) = s.desktops_add_task(&c.actor, &group, n, info, wait).await?;
             (name, Reply::ran(r))
         }
-        "delete" => {
+        InstanceOp::Delete => {
             let (name, r) = s.desktops_delete_task(&c.actor, &group, ids, wait).await?;
             (name, Reply::ran(r))
         }
-        v => {
-            let power = Power::parse(v).ok_or_else(|| {
-                Error::new(
-                    Code::UnknownAction,
-                    format!("`{v}` is not a desktop action"),
-                )
-            })?;
+        InstanceOp::Power(power) => {
             let (name, r) = s
                 .desktops_power_task(&c.actor, &group, ids, power, wait)
                 .await?;
@@ -232,7 +226,7 @@ pub async fn web_post(c: Call) -> Result<Reply> {
 
 /// `PUT /api/v1.0/voi/education/desktop/` `{uuid, name, value}`.
 pub async fn web_put(c: Call) -> Result<Reply> {
-    group_verb(c, Kind::Education, "update").await
+    group_update(c).await
 }
 
 /// `DELETE /api/v1.0/voi/education/desktop/` `{desktops: [{name, uuid}]}`.

@@ -84,13 +84,27 @@ fn query(path: &'static str, op: &'static str, summary: &'static str) -> Route {
     route(Method::Get, path, op, summary).to(h!(system::query))
 }
 
+/// A handler that takes what the route names besides the call (a kind, a
+/// verb as an enum): `run!(desktop::group_run, Kind::Personal, op)`.
+macro_rules! run {
+    ($f:path $(, $arg:expr)*) => {
+        |c| Box::pin($f(c $(, $arg)*))
+    };
+}
+
 /// A file 000 template verb: `POST /api/v1/template/<verb>` (each takes
-/// `async`).
+/// `async`). Without a handler, the verb is one operation on one template
+/// (`template::server_op`, told the verb by the route).
 macro_rules! tpl {
     ($verb:literal, $summary:literal) => {
-        tpl!($verb, tp::OneReq, $summary)
+        tpl!(
+            $verb,
+            tp::OneReq,
+            run!(template::server_op, $verb),
+            $summary
+        )
     };
-    ($verb:literal, $body:ty, $summary:literal) => {
+    ($verb:literal, $body:ty, $handler:expr, $summary:literal) => {
         route(
             Method::Post,
             concat!("/api/v1/template/", $verb),
@@ -98,14 +112,14 @@ macro_rules! tpl {
             $summary,
         )
         .body(with_async::<$body>())
-        .to(h!(template::server_verb))
+        .to($handler)
     };
 }
 
 /// A file 000 verb with a JSON body: `POST <base><verb>`, op `<ns>/<verb>`,
-/// its body's schema given.
+/// its body's schema given, its handler a `Handler` (`h!` or `run!`).
 macro_rules! verb {
-    ($base:literal, $ns:literal, $verb:literal, $handler:path, $body:expr, $summary:literal) => {
+    ($base:literal, $ns:literal, $verb:literal, $handler:expr, $body:expr, $summary:literal) => {
         route(
             Method::Post,
             concat!($base, $verb),
@@ -113,7 +127,7 @@ macro_rules! verb {
             $summary,
         )
         .body($body)
-        .to(h!($handler))
+        .to($handler)
     };
 }
 
@@ -189,7 +203,7 @@ pub fn table() -> Vec<Route> {
         )
         .public()
         .body(schema::<crate::api::auth::RootPasswordReq>())
-        .to(h!(auth::root_password)),
+        .to(run!(auth::root_password, true)),
         route(
             Post,
             "/api/v1/system/root_password",
@@ -197,7 +211,7 @@ pub fn table() -> Vec<Route> {
             "Set this server's root password (SSH; what node/check and node/add use on other servers)",
         )
         .body(schema::<crate::api::auth::RootPasswordReq>())
-        .to(h!(auth::root_password)),
+        .to(run!(auth::root_password, false)),
         route(
             Get,
             "/api/v1/setup/status",

@@ -132,29 +132,34 @@ async fn one(
     Ok(r)
 }
 
-/// `POST /api/v1/template/<verb>` (file 000).
-pub async fn server_verb(c: Call) -> Result<Reply> {
-    let verb = c.op.trim_start_matches("template/").to_string();
-    let (v, is_async) = body(&c)?;
-    match verb.as_str() {
-        "create" => create_from(&c, v, !is_async, "").await,
-        "copy" => copy_from(&c, v, !is_async, "").await,
-        "console" => {
-            let req: OneReq = from_value(v, "")?;
-            let console = c
-                .services
-                .template_console(&t::uuid("uuid", &req.uuid)?)
-                .await?;
-            Ok(Reply::data(
-                serde_json::to_value(console).map_err(Error::internal)?,
-            ))
-        }
-        _ => {
-            let req: OneReq = from_value(v, "")?;
-            let r = one(&c.services, &c.actor, &verb, req, !is_async).await?;
-            Ok(Reply::ran(r))
-        }
-    }
+/// `POST /api/v1/template/create` (file 000).
+pub async fn server_create(c: Call) -> Result<Reply> {
+    create_from(&c, c.json()?, !c.wants_async, "").await
+}
+
+/// `POST /api/v1/template/copy` (file 000).
+pub async fn server_copy(c: Call) -> Result<Reply> {
+    copy_from(&c, c.json()?, !c.wants_async, "").await
+}
+
+/// `POST /api/v1/template/console` (file 000): a SPICE ticket.
+pub async fn server_console(c: Call) -> Result<Reply> {
+    let req: OneReq = c.json()?;
+    let console = c
+        .services
+        .template_console(&t::uuid("uuid", &req.uuid)?)
+        .await?;
+    Ok(Reply::data(
+        serde_json::to_value(console).map_err(Error::internal)?,
+    ))
+}
+
+/// `POST /api/v1/template/<verb>` (file 000) for the operations on one
+/// template (start, stop, save, delete, …); the route names the verb.
+pub async fn server_op(c: Call, verb: &'static str) -> Result<Reply> {
+    let req: OneReq = c.json()?;
+    let r = one(&c.services, &c.actor, verb, req, !c.wants_async).await?;
+    Ok(Reply::ran(r))
 }
 
 /// Runs `verb` on each template of a batch; one item answers its own

@@ -3,6 +3,11 @@
 //! terminals, tasks and the operation log, in both dialects.
 
 use super::*;
+use crate::domain::desktop::Kind;
+use crate::service::desktop::run::GroupOp;
+use crate::service::desktop::Power;
+use desktop::InstanceOp;
+use user::UsersOp;
 
 pub(super) fn table() -> Vec<Route> {
     use Method::*;
@@ -278,16 +283,16 @@ pub(super) fn table() -> Vec<Route> {
             .body(Some(doc::group_delete_forms))
             .to(h!(group::group_delete)),
         // Templates, server dialect (file 000 "教学模板").
-        tpl!("create", tp::CreateReq, "Create a template from a base image or an ISO (a task)"),
+        tpl!("create", tp::CreateReq, h!(template::server_create), "Create a template from a base image or an ISO (a task)"),
         tpl!("delete", "Delete a template no desktop group uses: domain, files, address"),
         tpl!("start", "Power a template on"),
         tpl!("stop", "Shut a template down (ACPI, then off after the timeout)"),
         tpl!("save", "Publish the working state as a new version (a task)"),
-        tpl!("copy", tp::CopyReq, "Copy a template's current version into a new template (a task)"),
+        tpl!("copy", tp::CopyReq, h!(template::server_copy), "Copy a template's current version into a new template (a task)"),
         tpl!("download", "Flatten the current version into a standalone image; answers its path and URL"),
         tpl!("change_device", "Load an ISO (by path) into the cdrom, or eject with an empty path"),
         tpl!("rollback", "Return to a kept version (unsaved edits are discarded)"),
-        tpl!("console", "A one-time SPICE ticket and a remote-viewer file for a running template"),
+        tpl!("console", tp::OneReq, h!(template::server_console), "A one-time SPICE ticket and a remote-viewer file for a running template"),
         route(
             Get,
             "/api/v1/template/download",
@@ -315,32 +320,32 @@ pub(super) fn table() -> Vec<Route> {
         route(Get, "/api/v1.0/voi/education/template/ipaddr/", "template/ipaddr", "The address a new template would get in a subnet")
             .to(h!(template::web_ipaddr)),
         // Education desktop groups, server dialect (file 000 "桌面组").
-        verb!("/api/v1/desktop/education/", "desktop_education", "create", desktop::education_verb, with_async::<dk::CreateReq>(), "Create a classroom desktop group and its desktops (a task)"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "delete", desktop::education_verb, with_async::<dk::NameUuid>(), "Delete a stopped group: domains, disks (data too), addresses"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "start", desktop::education_verb, with_async::<dk::NameUuid>(), "Start every desktop of the group (restoring disks)"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "stop", desktop::education_verb, with_async::<dk::NameUuid>(), "Stop every desktop of the group"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "reboot", desktop::education_verb, with_async::<dk::NameUuid>(), "Restart every desktop (power cycle, so restore applies)"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "active", desktop::education_verb, with_async::<dk::NameUuid>(), "Show the group to terminals"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "inactive", desktop::education_verb, with_async::<dk::NameUuid>(), "Hide the group from terminals"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "default", desktop::education_verb, with_async::<dk::NameUuid>(), "Make the group its classroom's default"),
-        verb!("/api/v1/desktop/education/", "desktop_education", "update", desktop::education_verb, with_async::<dk::UpdateReq>(), "Rename or change restore flags"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "create", run!(desktop::group_create, Kind::Education), with_async::<dk::CreateReq>(), "Create a classroom desktop group and its desktops (a task)"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "delete", run!(desktop::group_run, Kind::Education, GroupOp::Delete), with_async::<dk::NameUuid>(), "Delete a stopped group: domains, disks (data too), addresses"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "start", run!(desktop::group_run, Kind::Education, GroupOp::Power(Power::Start)), with_async::<dk::NameUuid>(), "Start every desktop of the group (restoring disks)"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "stop", run!(desktop::group_run, Kind::Education, GroupOp::Power(Power::Stop)), with_async::<dk::NameUuid>(), "Stop every desktop of the group"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "reboot", run!(desktop::group_run, Kind::Education, GroupOp::Power(Power::Reboot)), with_async::<dk::NameUuid>(), "Restart every desktop (power cycle, so restore applies)"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "active", run!(desktop::group_run, Kind::Education, GroupOp::Active(true)), with_async::<dk::NameUuid>(), "Show the group to terminals"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "inactive", run!(desktop::group_run, Kind::Education, GroupOp::Active(false)), with_async::<dk::NameUuid>(), "Hide the group from terminals"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "default", run!(desktop::group_run, Kind::Education, GroupOp::Default), with_async::<dk::NameUuid>(), "Make the group its classroom's default"),
+        verb!("/api/v1/desktop/education/", "desktop_education", "update", h!(desktop::group_update), with_async::<dk::UpdateReq>(), "Rename or change restore flags"),
         // Personal desktop groups (file 000 "个人桌面组").
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "create", desktop::personal_verb, Some(doc::personal_create_forms), "Create a random or static personal group (a task)"),
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "delete", desktop::personal_verb, with_async::<dk::NameUuid>(), "Delete a stopped personal group"),
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "start", desktop::personal_verb, with_async::<dk::NameUuid>(), "Start every desktop of the group"),
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "stop", desktop::personal_verb, with_async::<dk::NameUuid>(), "Stop every desktop of the group (gracefully)"),
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "reboot", desktop::personal_verb, with_async::<dk::NameUuid>(), "Restart every desktop of the group"),
-        verb!("/api/v1/desktop/personal/", "desktop_personal", "update", desktop::personal_verb, with_async::<dk::UpdateReq>(), "Rename, maintenance, user groups"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "create", run!(desktop::group_create, Kind::Personal), Some(doc::personal_create_forms), "Create a random or static personal group (a task)"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "delete", run!(desktop::group_run, Kind::Personal, GroupOp::Delete), with_async::<dk::NameUuid>(), "Delete a stopped personal group"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "start", run!(desktop::group_run, Kind::Personal, GroupOp::Power(Power::Start)), with_async::<dk::NameUuid>(), "Start every desktop of the group"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "stop", run!(desktop::group_run, Kind::Personal, GroupOp::Power(Power::Stop)), with_async::<dk::NameUuid>(), "Stop every desktop of the group (gracefully)"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "reboot", run!(desktop::group_run, Kind::Personal, GroupOp::Power(Power::Reboot)), with_async::<dk::NameUuid>(), "Restart every desktop of the group"),
+        verb!("/api/v1/desktop/personal/", "desktop_personal", "update", h!(desktop::group_update), with_async::<dk::UpdateReq>(), "Rename, maintenance, user groups"),
         // Desktops of a group (file 000 "桌面").
-        verb!("/api/v1/instance/", "instance", "start", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Start desktops of a group"),
-        verb!("/api/v1/instance/", "instance", "stop", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Stop desktops of a group"),
-        verb!("/api/v1/instance/", "instance", "hard_stop", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Power desktops off at once"),
-        verb!("/api/v1/instance/", "instance", "reboot", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Restart desktops of a group"),
-        verb!("/api/v1/instance/", "instance", "hard_reboot", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Power-cycle desktops at once"),
-        verb!("/api/v1/instance/", "instance", "create", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Add desktops to a group (numbering continues)"),
-        verb!("/api/v1/instance/", "instance", "delete", desktop::instance_verb, with_async::<dk::InstanceReq>(), "Delete stopped desktops of a group"),
-        verb!("/api/v1/instance/", "instance", "assign", desktop::instance_verb, schema::<dk::AssignReq>(), "Bind a personal desktop to a user"),
-        verb!("/api/v1/instance/", "instance", "unassign", desktop::instance_verb, schema::<dk::AssignReq>(), "Free a personal desktop"),
+        verb!("/api/v1/instance/", "instance", "start", run!(desktop::instance_run, InstanceOp::Power(Power::Start)), with_async::<dk::InstanceReq>(), "Start desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "stop", run!(desktop::instance_run, InstanceOp::Power(Power::Stop)), with_async::<dk::InstanceReq>(), "Stop desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "hard_stop", run!(desktop::instance_run, InstanceOp::Power(Power::HardStop)), with_async::<dk::InstanceReq>(), "Power desktops off at once"),
+        verb!("/api/v1/instance/", "instance", "reboot", run!(desktop::instance_run, InstanceOp::Power(Power::Reboot)), with_async::<dk::InstanceReq>(), "Restart desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "hard_reboot", run!(desktop::instance_run, InstanceOp::Power(Power::HardReboot)), with_async::<dk::InstanceReq>(), "Power-cycle desktops at once"),
+        verb!("/api/v1/instance/", "instance", "create", run!(desktop::instance_run, InstanceOp::Create), with_async::<dk::InstanceReq>(), "Add desktops to a group (numbering continues)"),
+        verb!("/api/v1/instance/", "instance", "delete", run!(desktop::instance_run, InstanceOp::Delete), with_async::<dk::InstanceReq>(), "Delete stopped desktops of a group"),
+        verb!("/api/v1/instance/", "instance", "assign", run!(desktop::instance_assign, true), schema::<dk::AssignReq>(), "Bind a personal desktop to a user"),
+        verb!("/api/v1/instance/", "instance", "unassign", run!(desktop::instance_assign, false), schema::<dk::AssignReq>(), "Free a personal desktop"),
         // Desktop groups and desktops, web dialect (file 001 "教学桌面组").
         query("/api/v1.0/voi/education/desktop/", "desktop_group/query_education", "Query desktop groups (`group=` a classroom)"),
         route(Post, "/api/v1.0/voi/education/desktop/", "desktop_group/action", "Desktop group action (create, default, active, inactive, start, stop, hard_stop, reboot, hard_reboot)")
@@ -356,12 +361,12 @@ pub(super) fn table() -> Vec<Route> {
         query("/api/v1.0/desktop_group/", "desktop_group/query", "Query desktop groups"),
         query("/api/v1.0/instance/", "instance/query", "Query desktops"),
         // Users (file 000 "用户管理").
-        verb!("/api/v1/group/user/", "user", "create", user::user_verb, schema::<us::UserCreateReq>(), "Create a user in a user group"),
-        verb!("/api/v1/group/user/", "user", "multi_create", user::user_verb, schema::<us::UserCreateReq>(), "Create numbered users (all or none)"),
-        verb!("/api/v1/group/user/", "user", "update", user::user_verb, schema::<us::UserUpdateReq>(), "Change a user"),
-        verb!("/api/v1/group/user/", "user", "delete", user::user_verb, schema::<us::UsersReq>(), "Delete one or more users"),
-        verb!("/api/v1/group/user/", "user", "enable", user::user_verb, schema::<us::UsersReq>(), "Let users log in"),
-        verb!("/api/v1/group/user/", "user", "disable", user::user_verb, schema::<us::UsersReq>(), "Stop users logging in"),
+        verb!("/api/v1/group/user/", "user", "create", h!(user::create), schema::<us::UserCreateReq>(), "Create a user in a user group"),
+        verb!("/api/v1/group/user/", "user", "multi_create", h!(user::multi_create), schema::<us::UserCreateReq>(), "Create numbered users (all or none)"),
+        verb!("/api/v1/group/user/", "user", "update", h!(user::update), schema::<us::UserUpdateReq>(), "Change a user"),
+        verb!("/api/v1/group/user/", "user", "delete", run!(user::batch, UsersOp::Delete), schema::<us::UsersReq>(), "Delete one or more users"),
+        verb!("/api/v1/group/user/", "user", "enable", run!(user::batch, UsersOp::Enable), schema::<us::UsersReq>(), "Let users log in"),
+        verb!("/api/v1/group/user/", "user", "disable", run!(user::batch, UsersOp::Disable), schema::<us::UsersReq>(), "Stop users logging in"),
         route(Post, "/api/v1/group/user/import", "user/import", "Import users from CSV (user_name,password,name,phone,email), all or none")
             .body(schema::<crate::api::user::UserImportReq>())
             .to(h!(terminal::user_import)),
