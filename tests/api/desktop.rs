@@ -793,3 +793,58 @@ fn desktops_added_to_a_group_are_taken_back_after_a_failure_or_a_crash_at_any_st
     );
     assert_eq!(desktops(&t, &g).len(), 5);
 }
+
+#[test]
+fn desktops_deleted_from_a_group_stay_before_the_pivot_and_go_after_it() {
+    use vdi_appliance::domain::desktop::Phase;
+    use vdi_appliance::domain::saga::Fault;
+    use vdi_appliance::service::desktop::sagas::DesktopsDelete;
+    use vdi_appliance::service::saga::Saga;
+    let (t, tpl) = with_template();
+    let room = classroom(&t, "room6", "10.6.0.1", "10.6.0.9");
+    t.ok(
+        "/api/v1/desktop/education/create",
+        edu_body(&t, &room, &tpl, "del", json!({})),
+    );
+    let g = group_uuid(&t, "del");
+    let last_task = |t: &T| t.s.task_list().unwrap().pop().unwrap();
+    let before = world(&t);
+    for step in DesktopsDelete::STEPS {
+        for fault in [Fault::Fail, Fault::CrashBefore, Fault::CrashAfter] {
+            t.ok(
+                "/api/v1/instance/create",
+                json!({"desktop_uuid": g, "instance_num": 2}),
+            );
+            let added: Vec<String> = desktops(&t, &g)[3..]
+                .iter()
+                .map(|d| d.uuid.to_string())
+                .collect();
+            let made = world(&t);
+            let body = json!({"desktop_uuid": g, "instances": added});
+            t.s.saga_fault("instance/delete", Some((step, fault)));
+            let code = if fault == Fault::Fail { 13002 } else { 10010 };
+            t.fails("/api/v1/instance/delete", body.clone(), code, "");
+            t.s.saga_fault("instance/delete", None);
+            let task = last_task(&t);
+            if fault != Fault::Fail {
+                assert_eq!(common::restart_after_crash(&t.s, &task.id), 1);
+            }
+            let task = t.s.task_get(&task.id).unwrap();
+            let past_pivot = *step != "mark" && fault != Fault::Fail;
+            if past_pivot {
+                // No way back: the restart finished the removal.
+                assert_eq!(task.state.as_str(), "succeeded", "{:?}", task.log);
+            } else {
+                // Undone: the desktops are there, as they were.
+                assert_eq!(world(&t), made, "`{step}` ({fault:?})");
+                assert!(
+                    desktops(&t, &g).iter().all(|d| d.phase == Phase::Ready),
+                    "`{step}` ({fault:?}): the mark is taken back"
+                );
+                t.ok("/api/v1/instance/delete", body);
+            }
+            assert_eq!(world(&t), before, "`{step}` ({fault:?})");
+            assert!(t.s.store.saga_list().unwrap().is_empty());
+        }
+    }
+}

@@ -17,7 +17,9 @@ use crate::domain::storage::Role;
 use crate::domain::template::{Status as TemplateStatus, Template};
 use crate::domain::vmxml;
 use crate::error::{Code, Error, Result};
-use crate::service::desktop::sagas::{DesktopGroupCreate, DesktopGroupDelete, DesktopsAdd};
+use crate::service::desktop::sagas::{
+    DesktopGroupCreate, DesktopGroupDelete, DesktopsAdd, DesktopsDelete,
+};
 use crate::service::desktop::{updating_err, Outcome, Power};
 use crate::service::task::TaskHandle;
 use crate::service::template::BusyGuard;
@@ -519,8 +521,14 @@ impl Services {
         Ok(saga.made())
     }
 
-    /// Deletes desktops of a group (they must be off).
-    pub async fn desktops_delete(self: &Arc<Self>, group: &Uuid, ids: &[Uuid]) -> Result<Outcome> {
+    /// Deletes desktops of a group (they must be off), as a saga
+    /// (`sagas::DesktopsDelete`): mark, then remove.
+    pub async fn desktops_delete(
+        self: &Arc<Self>,
+        group: &Uuid,
+        ids: &[Uuid],
+        task: &TaskHandle,
+    ) -> Result<Outcome> {
         let g = self.store.desktop_group_get(group)?;
         let list = self.desktops_pick(&g, ids)?;
         refuse_running(&list)?;
@@ -528,15 +536,8 @@ impl Services {
             .iter()
             .map(|d| self.desktop_lock(d))
             .collect::<Result<Vec<_>>>()?;
-        for d in &list {
-            self.store.desktop_update(&d.uuid, &|mut x| {
-                x.phase = Phase::Deleting;
-                Ok(x)
-            })?;
-        }
-        self.store.flush().await?;
-        self.desktops_remove(&g, &list).await;
-        self.store.flush().await?;
+        let mut saga = DesktopsDelete::new(g.uuid, &list);
+        self.saga_run(&mut saga, task).await?;
         Ok(Outcome {
             success_num: list.len() as u32,
             ..Outcome::default()

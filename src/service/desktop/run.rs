@@ -218,7 +218,7 @@ impl Services {
             group,
             "instance/delete",
             wait,
-            move |s, group, _h| async move { s.desktops_delete(&group, &ids).await },
+            move |s, group, h| async move { s.desktops_delete(&group, &ids, &h).await },
         )
         .await
     }

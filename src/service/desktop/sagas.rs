@@ -2,6 +2,7 @@
 //! its desktops (marked as being built), make every desktop's overlays and
 //! domain, mark it ready; each step's undo takes back what it made. Delete:
 //! mark the group, remove its desktops (no way back from here), forget it.
+//! Desktops added to a group and desktops deleted from one are sagas too.
 
 use std::sync::Arc;
 
@@ -297,6 +298,106 @@ impl Saga for DesktopsAdd {
             .filter(|d| self.f.desktops.contains(&d.uuid))
             .collect();
         s.desktops_remove(&g, &list).await;
+        s.store.flush().await
+    }
+}
+
+/// What the journal keeps of an `instance/delete`: the group, and each
+/// desktop going with the phase it had (what undoing the mark restores).
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct DeleteFacts {
+    pub group: Uuid,
+    pub desktops: Vec<(Uuid, u8)>,
+}
+
+/// `instance/delete`: some desktops of a group gone. Mark them (undone by
+/// restoring their phases), then remove them: no way back from there, so
+/// a crash during the removal is finished at the next start.
+pub struct DesktopsDelete {
+    f: DeleteFacts,
+}
+
+impl DesktopsDelete {
+    pub fn new(group: Uuid, desktops: &[Desktop]) -> Self {
+        DesktopsDelete {
+            f: DeleteFacts {
+                group,
+                desktops: desktops.iter().map(|d| (d.uuid, d.phase as u8)).collect(),
+            },
+        }
+    }
+
+    /// The desktops of the facts that still exist.
+    fn present(&self, s: &Services, g: &DesktopGroup) -> Result<Vec<Desktop>> {
+        Ok(s.store
+            .desktops_of(&g.uuid)?
+            .into_iter()
+            .filter(|d| self.f.desktops.iter().any(|(u, _)| *u == d.uuid))
+            .collect())
+    }
+}
+
+impl Saga for DesktopsDelete {
+    type Facts = DeleteFacts;
+    const KIND: &'static str = "instance/delete";
+    const STEPS: &'static [&'static str] = &["mark", "remove"];
+    const PIVOT: Option<&'static str> = Some("remove");
+
+    fn facts(&self) -> &DeleteFacts {
+        &self.f
+    }
+
+    fn resumed(f: DeleteFacts) -> Self {
+        DesktopsDelete { f }
+    }
+
+    async fn run(
+        &mut self,
+        s: &Arc<Services>,
+        step: &'static str,
+        task: &TaskHandle,
+        _cp: &mut Checkpoint,
+    ) -> Result<()> {
+        let Some(g) = group_of(s, &self.f.group)? else {
+            return Ok(());
+        };
+        let list = self.present(s, &g)?;
+        match step {
+            "mark" => {
+                for d in &list {
+                    s.store.desktop_update(&d.uuid, &|mut x| {
+                        x.phase = Phase::Deleting;
+                        Ok(x)
+                    })?;
+                }
+            }
+            _ => {
+                task.progress(10, &format!("removing {} desktops", list.len()));
+                s.desktops_remove(&g, &list).await;
+            }
+        }
+        s.store.flush().await
+    }
+
+    async fn undo(&self, s: &Arc<Services>, step: &'static str) -> Result<()> {
+        let Some(g) = group_of(s, &self.f.group)? else {
+            return Ok(());
+        };
+        if step != "mark" {
+            return Ok(());
+        }
+        for d in self.present(s, &g)? {
+            let was = self
+                .f
+                .desktops
+                .iter()
+                .find(|(u, _)| *u == d.uuid)
+                .map_or(Phase::Ready, |(_, p)| Phase::from_tag(*p));
+            s.store.desktop_update(&d.uuid, &|mut x| {
+                x.phase = was;
+                Ok(x)
+            })?;
+        }
         s.store.flush().await
     }
 }

@@ -12,7 +12,9 @@ use crate::domain::saga::Journal;
 use crate::error::{Error, Result};
 use crate::host::BoxFuture;
 use crate::service::controller_init::ControllerInit;
-use crate::service::desktop::sagas::{DesktopGroupCreate, DesktopGroupDelete, DesktopsAdd};
+use crate::service::desktop::sagas::{
+    DesktopGroupCreate, DesktopGroupDelete, DesktopsAdd, DesktopsDelete,
+};
 use crate::service::image::distribute::ImageDistribute;
 use crate::service::node::add::NodeAdd;
 use crate::service::node::delete::NodeDelete;
@@ -60,6 +62,7 @@ pub const KINDS: &[(&str, Recover)] = &[
     (DesktopGroupCreate::KIND, recover_as::<DesktopGroupCreate>),
     (DesktopGroupDelete::KIND, recover_as::<DesktopGroupDelete>),
     (DesktopsAdd::KIND, recover_as::<DesktopsAdd>),
+    (DesktopsDelete::KIND, recover_as::<DesktopsDelete>),
     (NodeAdd::KIND, recover_as::<NodeAdd>),
     (NodeDelete::KIND, recover_as::<NodeDelete>),
     (TemplateMake::KIND, recover_as::<TemplateMake>),
