@@ -479,7 +479,7 @@ fn iso_boots_sets_up_survives_a_reboot_and_installs() {
     let storages = chk["storage_list"].as_array().unwrap().clone();
     let path = |p: &str| storages.iter().find(|s| s["path"] == p).cloned();
     assert_eq!(
-        path("/data").expect("/data offered")["usable"],
+        path("/data").unwrap_or_else(|| panic!("/data not offered: {storages:?}"))["usable"],
         true,
         "{storages:?}"
     );
