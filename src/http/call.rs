@@ -80,12 +80,19 @@ impl Call {
         self.body.parse()
     }
 
-    /// The body of a call that takes no parameters: none, or `{}`.
+    /// The body of a call that takes no parameters: none, or `{}` (an
+    /// array or a scalar is refused, not read as an empty struct).
     pub fn no_fields(&self) -> Result<()> {
-        if !self.body.is_empty() {
-            self.json::<api::fields::NoFields>()?;
+        if self.body.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        if self.body.json.as_ref().is_some_and(|v| !v.is_object()) {
+            return Err(Error::new(
+                crate::error::Code::UnknownField,
+                "This call takes no parameters; send `{}`",
+            ));
+        }
+        self.json::<api::fields::NoFields>().map(|_| ())
     }
 }
 

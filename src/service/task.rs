@@ -156,7 +156,8 @@ impl Services {
     /// that hands its result to a waiting caller finishes just before.
     /// Woken by the runner when it has written the end, not by polling.
     pub async fn task_settled(&self, id: &Uuid) -> Result<Task> {
-        let ended = || self.store.task_get(id).is_ok_and(|t| t.state.is_final());
+        // A task that cannot be read is not waited for: its error answers.
+        let ended = || self.store.task_get(id).map_or(true, |t| t.state.is_final());
         self.tasks
             .settling
             .wait(*id, Duration::from_secs(2), ended)

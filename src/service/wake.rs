@@ -89,18 +89,27 @@ mod tests {
         let w = Arc::new(Waiters::<u8>::default());
         let flag = Arc::new(AtomicBool::new(false));
         let (w2, f2) = (w.clone(), flag.clone());
-        let setter = std::thread::spawn(move || {
-            // Set and wake once the waiter listens.
-            while w2.0.lock().unwrap().is_empty() {
-                std::thread::yield_now();
+        // The waiter's first look finds nothing; only then (from another
+        // thread) is the flag set and the wake sent. A wait that looked
+        // before listening would miss that wake and time out.
+        let looks = std::sync::atomic::AtomicUsize::new(0);
+        let got = smol::block_on(w.wait(7, Duration::from_secs(30), || {
+            if looks.fetch_add(1, Ordering::SeqCst) == 0 {
+                let (w2, f2) = (w2.clone(), f2.clone());
+                std::thread::spawn(move || {
+                    f2.store(true, Ordering::SeqCst);
+                    w2.wake(&7);
+                })
+                .join()
+                .unwrap();
+                return false;
             }
-            f2.store(true, Ordering::SeqCst);
-            w2.wake(&7);
-        });
-        let got =
-            smol::block_on(w.wait(7, Duration::from_secs(30), || flag.load(Ordering::SeqCst)));
-        setter.join().unwrap();
+            flag.load(Ordering::SeqCst)
+        }));
         assert!(got);
+        // Woken, it looked again at once (a lost wake would have waited
+        // out the limit and looked only once more).
+        assert_eq!(looks.load(Ordering::SeqCst), 3);
         assert!(w.0.lock().unwrap().is_empty());
         // Already there: no wait at all; not there: false after the limit.
         assert!(smol::block_on(w.wait(1, Duration::from_secs(30), || true)));

@@ -587,6 +587,11 @@ fn classroom_terminals_open_their_seat_and_are_registered() {
         "terminal_ip",
     );
     let groups = t.term_ok(t1, "/api/v1/terminal/instance/groups", json!({}));
+    // It takes no parameters: a field, or a body that is not an object, is
+    // refused.
+    for body in [json!({"x": 1}), json!([]), json!(3)] {
+        t.term_fails(t1, "/api/v1/terminal/instance/groups", body, 10004, "");
+    }
     assert_eq!(groups.as_array().unwrap().len(), 2);
     assert_eq!(groups[0]["group_type"], json!(1));
     assert_eq!(groups[0]["start_ip"], json!("10.1.0.10"));

@@ -467,6 +467,17 @@ impl Services {
     /// Undefines desktops, removes their disk directories, forgets them and
     /// gives their addresses back (best effort on the host side; logged).
     pub(crate) async fn desktops_remove(&self, g: &DesktopGroup, list: &[Desktop]) {
+        self.desktops_unmake(list).await;
+        let ids: Vec<Uuid> = list.iter().map(|d| d.uuid).collect();
+        if let Err(e) = self.store.desktops_delete(&ids, g.classroom, g.subnet) {
+            log::error!("desktop group {}: cannot forget desktops: {e}", g.name);
+        }
+    }
+
+    /// The host side of removing desktops: domains undefined, disk
+    /// directories removed (best effort, logged; the start-up sweep removes
+    /// what no record names).
+    pub(crate) async fn desktops_unmake(&self, list: &[Desktop]) {
         for d in list {
             let (hv, disks) = match (self.hv(&d.node), self.dk(&d.node)) {
                 (Ok(hv), Ok(disks)) => (hv, disks),
@@ -485,10 +496,6 @@ impl Services {
                     }
                 }
             }
-        }
-        let ids: Vec<Uuid> = list.iter().map(|d| d.uuid).collect();
-        if let Err(e) = self.store.desktops_delete(&ids, g.classroom, g.subnet) {
-            log::error!("desktop group {}: cannot forget desktops: {e}", g.name);
         }
     }
 
@@ -530,12 +537,20 @@ impl Services {
         task: &TaskHandle,
     ) -> Result<Outcome> {
         let g = self.store.desktop_group_get(group)?;
-        let list = self.desktops_pick(&g, ids)?;
-        refuse_running(&list)?;
-        let _locks = list
+        // No add or group delete runs beside it, and none of its desktops
+        // has another operation running.
+        let _lock = self.desktop_group_lock(&g)?;
+        if g.phase != Phase::Ready {
+            return Err(building(&g));
+        }
+        let _locks = self
+            .desktops_pick(&g, ids)?
             .iter()
             .map(|d| self.desktop_lock(d))
             .collect::<Result<Vec<_>>>()?;
+        // Read again under the locks: a start that came first counts.
+        let list = self.desktops_pick(&g, ids)?;
+        refuse_running(&list)?;
         let mut saga = DesktopsDelete::new(g.uuid, &list);
         self.saga_run(&mut saga, task).await?;
         Ok(Outcome {

@@ -311,8 +311,9 @@ pub struct DeleteFacts {
 }
 
 /// `instance/delete`: some desktops of a group gone. Mark them (undone by
-/// restoring their phases), then remove them: no way back from there, so
-/// a crash during the removal is finished at the next start.
+/// restoring their phases), remove their domains and disks (no way back
+/// from there, so a crash or failure from here on is finished at the next
+/// start), then forget their records and give back their addresses.
 pub struct DesktopsDelete {
     f: DeleteFacts,
 }
@@ -340,7 +341,7 @@ impl DesktopsDelete {
 impl Saga for DesktopsDelete {
     type Facts = DeleteFacts;
     const KIND: &'static str = "instance/delete";
-    const STEPS: &'static [&'static str] = &["mark", "remove"];
+    const STEPS: &'static [&'static str] = &["mark", "remove", "forget"];
     const PIVOT: Option<&'static str> = Some("remove");
 
     fn facts(&self) -> &DeleteFacts {
@@ -371,9 +372,14 @@ impl Saga for DesktopsDelete {
                     })?;
                 }
             }
-            _ => {
+            "remove" => {
                 task.progress(10, &format!("removing {} desktops", list.len()));
-                s.desktops_remove(&g, &list).await;
+                s.desktops_unmake(&list).await;
+                return Ok(());
+            }
+            _ => {
+                let ids: Vec<Uuid> = list.iter().map(|d| d.uuid).collect();
+                s.store.desktops_delete(&ids, g.classroom, g.subnet)?;
             }
         }
         s.store.flush().await
