@@ -17,9 +17,6 @@ pub mod service;
 pub mod store;
 pub mod tasks;
 
-#[cfg(test)]
-mod layer_rules;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

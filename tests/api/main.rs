@@ -33,6 +33,9 @@ mod common;
 // The OpenAPI document and the fuzzer's findings (tests/fuzz).
 mod openapi;
 
+// The layering of src/ (which module may name what).
+mod layers;
+
 // Admin accounts, sign out everywhere, the configuration (the console's settings).
 mod admins;
 

@@ -468,10 +468,16 @@ impl Services {
     /// gives their addresses back (best effort on the host side; logged).
     pub(crate) async fn desktops_remove(&self, g: &DesktopGroup, list: &[Desktop]) {
         self.desktops_unmake(list).await;
-        let ids: Vec<Uuid> = list.iter().map(|d| d.uuid).collect();
-        if let Err(e) = self.store.desktops_delete(&ids, g.classroom, g.subnet) {
+        if let Err(e) = self.desktops_forget(g, list) {
             log::error!("desktop group {}: cannot forget desktops: {e}", g.name);
         }
+    }
+
+    /// The store side of removing desktops: their records go and their
+    /// addresses and seats are given back.
+    pub(crate) fn desktops_forget(&self, g: &DesktopGroup, list: &[Desktop]) -> Result<()> {
+        let ids: Vec<Uuid> = list.iter().map(|d| d.uuid).collect();
+        self.store.desktops_delete(&ids, g.classroom, g.subnet)
     }
 
     /// The host side of removing desktops: domains undefined, disk
@@ -529,7 +535,7 @@ impl Services {
     }
 
     /// Deletes desktops of a group (they must be off), as a saga
-    /// (`sagas::DesktopsDelete`): mark, then remove.
+    /// (`sagas::DesktopsDelete`): mark, remove, forget.
     pub async fn desktops_delete(
         self: &Arc<Self>,
         group: &Uuid,

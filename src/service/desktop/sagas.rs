@@ -31,6 +31,19 @@ fn group_of(s: &Services, uuid: &Uuid) -> Result<Option<DesktopGroup>> {
     }
 }
 
+/// The desktops of `g` a saga's facts name (those that still exist).
+fn desktops_named(
+    s: &Services,
+    g: &DesktopGroup,
+    named: impl Fn(&Uuid) -> bool,
+) -> Result<Vec<Desktop>> {
+    Ok(s.store
+        .desktops_of(&g.uuid)?
+        .into_iter()
+        .filter(|d| named(&d.uuid))
+        .collect())
+}
+
 /// The group a saga that succeeded ends with.
 fn ended(g: Option<DesktopGroup>, kind: &str) -> Result<DesktopGroup> {
     g.ok_or_else(|| Error::internal(format!("{kind} ended without a group")))
@@ -291,12 +304,7 @@ impl Saga for DesktopsAdd {
         let Some(g) = group_of(s, &self.f.group)? else {
             return Ok(());
         };
-        let list: Vec<Desktop> = s
-            .store
-            .desktops_of(&g.uuid)?
-            .into_iter()
-            .filter(|d| self.f.desktops.contains(&d.uuid))
-            .collect();
+        let list = desktops_named(s, &g, |u| self.f.desktops.contains(u))?;
         s.desktops_remove(&g, &list).await;
         s.store.flush().await
     }
@@ -330,11 +338,7 @@ impl DesktopsDelete {
 
     /// The desktops of the facts that still exist.
     fn present(&self, s: &Services, g: &DesktopGroup) -> Result<Vec<Desktop>> {
-        Ok(s.store
-            .desktops_of(&g.uuid)?
-            .into_iter()
-            .filter(|d| self.f.desktops.iter().any(|(u, _)| *u == d.uuid))
-            .collect())
+        desktops_named(s, g, |u| self.f.desktops.iter().any(|(d, _)| d == u))
     }
 }
 
@@ -377,10 +381,7 @@ impl Saga for DesktopsDelete {
                 s.desktops_unmake(&list).await;
                 return Ok(());
             }
-            _ => {
-                let ids: Vec<Uuid> = list.iter().map(|d| d.uuid).collect();
-                s.store.desktops_delete(&ids, g.classroom, g.subnet)?;
-            }
+            _ => s.desktops_forget(&g, &list)?,
         }
         s.store.flush().await
     }
