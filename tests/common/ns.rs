@@ -113,7 +113,7 @@ impl Svc {
             .stderr(log)
             .spawn()
             .unwrap();
-        wait_healthy(port, Duration::from_secs(20));
+        wait_healthy(port, Duration::from_secs(30));
         Svc { child, port }
     }
 

@@ -9,65 +9,30 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use super::common::from::connect_from;
-use super::common::{free_port, http, wait_healthy, BIN};
+use super::common::http;
+use super::common::ns::Svc;
 use serde_json::{json, Value};
 
 /// Far longer than any answer takes here; a request still unanswered then
 /// is a hung service.
 const ANSWER: Duration = Duration::from_secs(30);
 
-struct Svc {
-    child: Child,
-    port: u16,
-}
-
-impl Svc {
-    fn start(data: &Path) -> Svc {
-        let port = free_port();
-        let child = Command::new(BIN)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(data)
-            .args(["--libvirt-uri", "test:///default"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_healthy(port, Duration::from_secs(30));
-        Svc { child, port }
-    }
-}
-
-impl Svc {
-    /// Starts the service on `data` again and logs in as the admin.
-    fn restart(data: &Path) -> (Svc, String) {
-        let svc = Svc::start(data);
-        let token = admin_login(svc.port);
-        (svc, token)
-    }
+/// Starts the service on `data` again and logs in as the admin.
+fn restart(data: &Path) -> (Svc, String) {
+    let svc = Svc::start(data);
+    let token = admin_login(svc.port);
+    (svc, token)
 }
 
 fn admin_login(port: u16) -> String {
     let body = json!({"name": "admin", "password": "first-pass-1"});
     let (_, v) = http(port, "POST", "/api/v1/login", None, Some(&body));
     v["data"]["access_token"].as_str().unwrap().to_string()
-}
-
-impl Drop for Svc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// One request on its own connection from `from`: the status and the
@@ -307,7 +272,7 @@ fn logged_requests_in_bursts_keep_the_service_answering_and_durable() {
 
     // Acknowledged means durable: SIGKILL, start again, every pool is there.
     drop(svc);
-    let (svc, token) = Svc::restart(&data);
+    let (svc, token) = restart(&data);
     let (_, v) = http(
         svc.port,
         "GET",
@@ -371,7 +336,7 @@ fn logged_requests_in_bursts_keep_the_service_answering_and_durable() {
         let _ = t.join();
     }
     drop(svc);
-    let (svc, token) = Svc::restart(&data);
+    let (svc, token) = restart(&data);
     let (_, pools) = http(
         svc.port,
         "GET",
