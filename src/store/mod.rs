@@ -132,6 +132,9 @@ impl Default for StoreOptions {
     }
 }
 
+/// How long `Store::open` asks again for a store whose lock is held.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Store {
     /// Opens (creating if needed) the store in `dir`, migrating it to the
     /// current schema. Fails clearly when another process holds it.
@@ -147,22 +150,42 @@ impl Store {
                     format!("Cannot create data directory {}: {e}", dir.display()),
                 )
             })?;
-        let db = sled::Config::new()
-            .path(dir.join("store"))
-            .cache_capacity(opts.cache_bytes)
-            .flush_every_ms(Some(1000))
-            .open()
-            .map_err(|e| {
-                let text = e.to_string();
-                if text.contains("lock") || text.contains("WouldBlock") || text.contains("temporarily unavailable") {
-                    Error::new(
-                        Code::StoreUnavailable,
-                        format!("The store in {} is in use by another process (is the service running?)", dir.display()),
-                    )
-                } else {
-                    Error::new(Code::StoreUnavailable, format!("Cannot open the store in {}: {text}", dir.display()))
+        // A store this process has just dropped can keep its lock for a
+        // moment (sled's I/O threads let go of the files after the last
+        // handle), so a lock that is held is asked again for a short while
+        // before the store counts as another process's.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match sled::Config::new()
+                .path(dir.join("store"))
+                .cache_capacity(opts.cache_bytes)
+                .flush_every_ms(Some(1000))
+                .open()
+            {
+                Ok(db) => break db,
+                Err(e) => {
+                    let text = e.to_string();
+                    let locked = text.contains("lock")
+                        || text.contains("WouldBlock")
+                        || text.contains("temporarily unavailable");
+                    if locked && std::time::Instant::now() < deadline {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        continue;
+                    }
+                    return Err(if locked {
+                        Error::new(
+                            Code::StoreUnavailable,
+                            format!("The store in {} is in use by another process (is the service running?)", dir.display()),
+                        )
+                    } else {
+                        Error::new(
+                            Code::StoreUnavailable,
+                            format!("Cannot open the store in {}: {text}", dir.display()),
+                        )
+                    });
                 }
-            })?;
+            }
+        };
         Self::from_db(db, opts)
     }
 
