@@ -35,8 +35,12 @@ pub struct Config {
     pub vm_stop_timeout_s: u64,
     /// Largest image or ISO upload accepted, in MiB.
     pub upload_limit_mb: u64,
-    /// Address SPICE servers listen on (always with a password).
+    /// Address SPICE servers listen on (always with a password); with
+    /// `spice_proxy` on, 127.0.0.1 whatever this says.
     pub spice_listen: String,
+    /// Clients reach SPICE through the service's own port (`CONNECT`), and
+    /// every graphics server listens on loopback only.
+    pub spice_proxy: bool,
     /// Desktops started, stopped or made at once per node.
     pub desktop_parallel: u32,
     /// Seconds between polls of libvirt by the desktop reconciler.
@@ -120,6 +124,7 @@ impl Default for Config {
             vm_stop_timeout_s: 60,
             upload_limit_mb: 64 * 1024,
             spice_listen: "0.0.0.0".into(),
+            spice_proxy: true,
             desktop_parallel: 4,
             desktop_poll_s: 5,
             memory_overcommit: 1.0,
@@ -216,6 +221,10 @@ pub const FLAGS: &[(&str, &str)] = &[
         "N    terminal_session_s: seconds a terminal login lasts unused (default 14400)",
     ),
     (
+        "--spice-proxy",
+        "BOOL         spice_proxy: SPICE through the service's port, graphics on loopback only (default true)",
+    ),
+    (
         "--terminal-source-check",
         "BOOL terminal_source_check: classroom terminals must call from the address they claim (default true)",
     ),
@@ -275,6 +284,14 @@ pub const FLAGS: &[(&str, &str)] = &[
         "ADDR         spice_listen (default 0.0.0.0; always with a password)",
     ),
 ];
+
+fn boolean(name: &str, v: &str) -> Result<bool, String> {
+    match v {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        v => Err(format!("{name}: `{v}` is not true or false")),
+    }
+}
 
 fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
     v.parse().map_err(|_| {
@@ -344,16 +361,9 @@ impl Config {
                 "--shutdown-command" => cfg.shutdown_command = val(a)?,
                 "--reboot-command" => cfg.reboot_command = val(a)?,
                 "--terminal-source-check" => {
-                    cfg.terminal_source_check = match val(a)?.as_str() {
-                        "true" | "1" | "yes" => true,
-                        "false" | "0" | "no" => false,
-                        v => {
-                            return Err(format!(
-                                "terminal_source_check: `{v}` is not true or false"
-                            ))
-                        }
-                    }
+                    cfg.terminal_source_check = boolean("terminal_source_check", &val(a)?)?
                 }
+                "--spice-proxy" => cfg.spice_proxy = boolean("spice_proxy", &val(a)?)?,
                 "--memory-overcommit" => {
                     cfg.memory_overcommit =
                         val(a)?.parse().map_err(|_| format!("{a}: not a number"))?
@@ -490,6 +500,7 @@ impl Config {
         s.vm_stop_timeout = Duration::from_secs(self.vm_stop_timeout_s);
         s.upload_limit = self.upload_limit_mb << 20;
         s.spice_listen = self.spice_listen.clone();
+        s.spice_proxy = self.spice_proxy;
         s.desktop_parallel = self.desktop_parallel as usize;
         s.desktop_poll = Duration::from_secs(self.desktop_poll_s);
         s.memory_overcommit = self.memory_overcommit;
@@ -560,7 +571,8 @@ pub const MEANINGS: &[(&str, &str)] = &[
     ("template_versions_keep", "Template versions kept on disk; older ones are merged away"),
     ("vm_stop_timeout_s", "Seconds a graceful VM stop waits before pulling the plug"),
     ("upload_limit_mb", "Largest image or ISO upload accepted, in MiB"),
-    ("spice_listen", "Address SPICE servers listen on (always with a password)"),
+    ("spice_listen", "Address SPICE servers listen on (always with a password); 127.0.0.1 with spice_proxy on"),
+    ("spice_proxy", "SPICE through the service's own port (CONNECT); graphics servers listen on loopback only"),
     ("desktop_parallel", "Desktops started, stopped or made at once per server"),
     ("desktop_poll_s", "Seconds between polls of libvirt by the desktop reconciler"),
     ("memory_overcommit", "Memory promised to desktops of a server, as a multiple of its RAM"),

@@ -220,6 +220,9 @@ catalogue! {
     NodeCredentialInvalid = 21201, Unauthorized, "The node credential (`Authorization: Bearer`) is missing or unknown; the controller issues one per node (POST /api/v1/node/credential).";
     NodeForeign = 21202, Forbidden, "The credential belongs to another node than the one the report speaks for.";
     MetricsTokenInvalid = 21203, Unauthorized, "GET /metrics needs `Authorization: Bearer` with the scrape token (POST /api/v1/system/metrics_token) or an admin access token.";
+    // 213xx: consoles (the gateway and the SPICE proxy)
+    ConsoleRefused = 21301, Forbidden, "The console token or proxy ticket is unknown, used up, expired or not this session's, or the tunnel names no console (`CONNECT` goes only to a ticket's name).";
+    ConsoleNotRunning = 21302, Conflict, "The VM has no console now: it is not running (start it, or `edit` a template, first).";
 
     AdminNotFound = 21001, NotFound, "No admin account with this name.";
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bond;
+pub mod console;
 pub mod controller;
 pub mod desktop;
 pub mod fields;

@@ -269,6 +269,7 @@ pub fn opened_view(o: &Opened) -> Value {
         "spice_port": o.console.port,
         "spice_token": o.console.ticket,
         "token_expire_time": o.console.expire_time,
+        "spice_proxy": o.console.spice_proxy,
         "name": o.desktop.name,
         "uuid": o.desktop.uuid.to_string(),
         "group_uuid": o.desktop.group.to_string(),

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod clock;
 pub mod cluster;
+pub mod console;
 pub mod controller;
 pub mod csv;
 pub mod desktop;

@@ -100,6 +100,32 @@ pub fn graphics_xml(s: &SpiceSpec) -> String {
     )
 }
 
+/// VNC listens on this address only: nothing but the service (its console
+/// gateway) reaches it.
+pub const VNC_LISTEN: &str = "127.0.0.1";
+
+/// The VNC `<graphics>` element (also used alone to set a console's
+/// password on a running domain). Always on loopback, always with a
+/// password (VNC uses at most 8 characters of it).
+pub fn vnc_xml(password: &str, valid_to_ms: i64) -> String {
+    let p: String = password.chars().take(8).collect();
+    format!(
+        "<graphics type='vnc' autoport='yes' listen='{VNC_LISTEN}' passwd='{p}' passwdValidTo='{v}'>\
+<listen type='address' address='{VNC_LISTEN}'/></graphics>",
+        p = esc(&p),
+        v = super::clock::format_iso(valid_to_ms),
+    )
+}
+
+/// A password nobody knows, for a VNC server until a console opens it.
+fn locked_password() -> String {
+    let mut b = [0u8; 8];
+    let _ = getrandom::getrandom(&mut b);
+    b.iter()
+        .map(|x| char::from(b'a' + x % 26))
+        .collect::<String>()
+}
+
 /// The cdrom `<disk>` element, empty or holding `iso`.
 pub fn cdrom_xml(iso: Option<&std::path::Path>, boot: Option<u32>) -> String {
     let mut x = String::from("<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>");
@@ -173,6 +199,7 @@ impl VmSpec {
             );
         }
         x.push_str(&graphics_xml(&self.spice));
+        x.push_str(&vnc_xml(&locked_password(), self.spice.valid_to_ms));
         x.push_str("<video><model type='qxl' ram='65536' vram='65536' vgamem='16384' heads='1' primary='yes'/></video>");
         x.push_str(
             "<channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>",
@@ -280,11 +307,17 @@ mod tests {
             .unwrap();
         assert_eq!(src.attribute("file"), Some("/srv/a b/work.qcow2"));
         let g = find(&doc, "graphics");
-        assert_eq!(g.len(), 1, "one graphics device, SPICE");
+        assert_eq!(g.len(), 2, "SPICE and VNC");
         assert_eq!(g[0].attribute("type"), Some("spice"));
         assert_eq!(g[0].attribute("passwd"), Some("s3cr't&"));
         assert!(g[0].attribute("passwdValidTo").is_some());
-        assert!(!xml.contains("type='vnc'"));
+        // VNC: loopback only, locked with a password of its own.
+        assert_eq!(g[1].attribute("type"), Some("vnc"));
+        assert_eq!(g[1].attribute("listen"), Some("127.0.0.1"));
+        let vnc_pw = g[1].attribute("passwd").unwrap();
+        assert_eq!(vnc_pw.len(), 8);
+        assert_ne!(vnc_pw, "s3cr't&");
+        assert!(g[1].attribute("passwdValidTo").is_some());
         let nic = find(&doc, "interface")[0];
         assert_eq!(nic.attribute("type"), Some("bridge"));
         let mac = nic.children().find(|c| c.has_tag_name("mac")).unwrap();

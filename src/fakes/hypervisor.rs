@@ -7,8 +7,9 @@ use std::sync::Mutex;
 
 use uuid::Uuid;
 
+use crate::domain::console::Protocol;
 use crate::error::{Code, Error, Result};
-use crate::host::{BoxFuture, Hypervisor, HypervisorInfo, PowerOp, PowerState, SpiceAddr};
+use crate::host::{BoxFuture, Hypervisor, HypervisorInfo, PowerOp, PowerState, SpiceAddr, Stream};
 
 #[derive(Clone, Debug)]
 pub struct FakeDomain {
@@ -32,6 +33,9 @@ struct Inner {
 pub struct FakeHypervisor {
     pub reachable: AtomicBool,
     inner: Mutex<Inner>,
+    /// Where the running domains' graphics servers are (a test's own
+    /// listener); `None`: connecting to one fails.
+    pub graphics_server: Mutex<Option<std::net::SocketAddr>>,
 }
 
 impl FakeHypervisor {
@@ -39,6 +43,7 @@ impl FakeHypervisor {
         FakeHypervisor {
             reachable: AtomicBool::new(reachable),
             inner: Mutex::new(Inner::default()),
+            graphics_server: Mutex::new(None),
         }
     }
 
@@ -199,9 +204,31 @@ impl Hypervisor for FakeHypervisor {
                 .get(&uuid)
                 .filter(|d| d.state == PowerState::Running)
                 .map(|d| SpiceAddr {
-                    listen: "0.0.0.0".into(),
+                    listen: crate::host::libvirt::graphics_listen_of(&d.xml, Protocol::Spice)
+                        .unwrap_or_else(|| "0.0.0.0".into()),
                     port: d.port,
                 }))
+        })
+    }
+
+    fn graphics_connect(&self, uuid: Uuid, p: Protocol) -> BoxFuture<'_, Result<Option<Stream>>> {
+        let running = self.run("graphics", move |g| {
+            Ok(g.domains.get(&uuid).is_some_and(|d| {
+                d.state == PowerState::Running && d.xml.contains(&format!("type='{p}'"))
+            }))
+        });
+        let at = *self.graphics_server.lock().unwrap();
+        Box::pin(async move {
+            if !running.await? {
+                return Ok(None);
+            }
+            let at = at.ok_or_else(|| {
+                Error::new(Code::HypervisorFailed, "The fake has no graphics server")
+            })?;
+            let s = smol::net::TcpStream::connect(at)
+                .await
+                .map_err(|e| Error::new(Code::HypervisorFailed, format!("graphics server: {e}")))?;
+            Ok(Some(Box::new(s) as Stream))
         })
     }
 

@@ -15,11 +15,12 @@ use crate::domain::cluster::{
     DiskCall, DiskReply, NetworkApplied, NetworkPush, NodePowerOp, PullEnd, PullReq, PullStatus,
     Register, Registered, VmCall, VmReply,
 };
+use crate::domain::console::Protocol;
 use crate::domain::monitor::Report;
 use crate::error::{Code, Error, Result};
 use crate::host::node_client::{paths, NodeClient, Peer};
 use crate::host::remote_vm::{serve_disk, serve_vm};
-use crate::host::{BoxFuture, Disks};
+use crate::host::{BoxFuture, Disks, Hypervisor, Stream};
 
 /// One message the fake saw.
 #[derive(Clone, Debug)]
@@ -102,6 +103,23 @@ impl FakeNodeClient {
 }
 
 impl NodeClient for FakeNodeClient {
+    fn stream<'a>(&'a self, to: &'a Peer, vm: Uuid, p: Protocol) -> BoxFuture<'a, Result<Stream>> {
+        Box::pin(async move {
+            let msg = serde_json::json!({"vm": vm, "protocol": p.as_str()});
+            self.sent(to, "CONNECT", &msg)?;
+            self.node(to)?
+                .hypervisor
+                .graphics_connect(vm, p)
+                .await?
+                .ok_or_else(|| {
+                    Error::new(
+                        Code::NodeRemote,
+                        format!("CONNECT: VM {vm} is not running here (code 403, HTTP 403)"),
+                    )
+                })
+        })
+    }
+
     fn vm<'a>(&'a self, to: &'a Peer, call: VmCall) -> BoxFuture<'a, Result<VmReply>> {
         Box::pin(async move {
             self.sent(to, paths::VM, &call)?;

@@ -11,8 +11,9 @@ use virt::error::ErrorNumber;
 use virt::sys;
 
 use super::{
-    unpack_version, BoxFuture, Hypervisor, HypervisorInfo, PowerOp, PowerState, SpiceAddr,
+    unpack_version, BoxFuture, Hypervisor, HypervisorInfo, PowerOp, PowerState, SpiceAddr, Stream,
 };
+use crate::domain::console::Protocol;
 use crate::error::{Code, Error, Result};
 
 pub struct Libvirt {
@@ -67,6 +68,31 @@ impl Libvirt {
     }
 }
 
+/// Connects to a graphics server on this host: its listen address, or
+/// loopback when it listens on every address.
+pub async fn dial_graphics(a: &SpiceAddr) -> Result<Stream> {
+    let host = match a.listen.as_str() {
+        "" | "0.0.0.0" | "::" => "127.0.0.1",
+        l => l,
+    };
+    let addr: std::net::IpAddr = host.parse().map_err(|_| {
+        Error::new(
+            Code::HypervisorFailed,
+            format!("The graphics server listens on `{host}`, not an address"),
+        )
+    })?;
+    let s = smol::net::TcpStream::connect((addr, a.port))
+        .await
+        .map_err(|e| {
+            Error::new(
+                Code::HypervisorFailed,
+                format!("The graphics server at {host}:{} refused: {e}", a.port),
+            )
+        })?;
+    let _ = s.set_nodelay(true);
+    Ok(Box::new(s))
+}
+
 fn unreachable(uri: &str, e: impl std::fmt::Display) -> Error {
     log::warn!("libvirt at {uri} is unreachable: {e}");
     Error::new(Code::HypervisorUnavailable, "libvirt is unreachable")
@@ -100,10 +126,24 @@ fn power_state(s: sys::virDomainState) -> PowerState {
 
 /// The SPICE listen address and port in a running domain's XML.
 pub fn spice_of(xml: &str) -> Option<SpiceAddr> {
+    graphics_of(xml, Protocol::Spice)
+}
+
+/// The listen address of a domain's VNC or SPICE server in its XML.
+pub fn graphics_listen_of(xml: &str, p: Protocol) -> Option<String> {
     let doc = roxmltree::Document::parse(xml).ok()?;
     let g = doc
         .descendants()
-        .find(|n| n.has_tag_name("graphics") && n.attribute("type") == Some("spice"))?;
+        .find(|n| n.has_tag_name("graphics") && n.attribute("type") == Some(p.as_str()))?;
+    g.attribute("listen").map(str::to_string)
+}
+
+/// Where a running domain's VNC or SPICE server listens, from its live XML.
+pub fn graphics_of(xml: &str, p: Protocol) -> Option<SpiceAddr> {
+    let doc = roxmltree::Document::parse(xml).ok()?;
+    let g = doc
+        .descendants()
+        .find(|n| n.has_tag_name("graphics") && n.attribute("type") == Some(p.as_str()))?;
     let port: i32 = g.attribute("port")?.parse().ok()?;
     if port <= 0 {
         return None;
@@ -168,6 +208,19 @@ impl Hypervisor for Libvirt {
         self.with(move |c| match lookup(c, &uuid)? {
             Some(d) if d.is_active()? => Ok(spice_of(&d.get_xml_desc(0)?)),
             _ => Ok(None),
+        })
+    }
+
+    fn graphics_connect(&self, uuid: Uuid, p: Protocol) -> BoxFuture<'_, Result<Option<Stream>>> {
+        let found = self.with(move |c| match lookup(c, &uuid)? {
+            Some(d) if d.is_active()? => Ok(graphics_of(&d.get_xml_desc(0)?, p)),
+            _ => Ok(None),
+        });
+        Box::pin(async move {
+            let Some(a) = found.await? else {
+                return Ok(None);
+            };
+            dial_graphics(&a).await.map(Some)
         })
     }
 

@@ -26,8 +26,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub use vm::{
-    ByteStream, Disks, FileKind, FileStat, Hypervisor, HypervisorInfo, ImageInfo, PowerOp,
-    PowerState, SpiceAddr, Written,
+    ByteStream, Disks, Duplex, FileKind, FileStat, Hypervisor, HypervisorInfo, ImageInfo, PowerOp,
+    PowerState, SpiceAddr, Stream, Written,
 };
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

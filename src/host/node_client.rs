@@ -14,11 +14,13 @@ use smol::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
 use super::BoxFuture;
+use super::Stream;
 use crate::domain::cluster::{
     protocol_check_reply, report_wire, DiskCall, DiskReply, Heartbeat, NetworkApplied, NetworkPush,
     NodePowerOp, NodePowerReq, PullReq, PullStatus, Register, Registered, VmCall, VmReply,
     PROTOCOL, PROTOCOL_HEADER,
 };
+use crate::domain::console::{internal_authority, Protocol};
 use crate::domain::monitor::Report;
 use crate::error::{Code, Error, Result};
 
@@ -55,6 +57,9 @@ pub trait NodeClient: Send + Sync {
     fn heartbeat<'a>(&'a self, to: &'a Peer, node: Uuid) -> BoxFuture<'a, Result<NetworkPush>>;
     /// Node → controller: one 30-second report.
     fn report<'a>(&'a self, to: &'a Peer, r: Report) -> BoxFuture<'a, Result<()>>;
+    /// Controller → node: a tunnel to a VM's graphics server on that node
+    /// (`CONNECT <uuid>.<protocol>.vm:0` with the controller's token).
+    fn stream<'a>(&'a self, to: &'a Peer, vm: Uuid, p: Protocol) -> BoxFuture<'a, Result<Stream>>;
 }
 
 /// The path of each message on the service's port.
@@ -252,7 +257,74 @@ impl Http {
     }
 }
 
+impl Http {
+    /// Opens a graphics tunnel: sends `CONNECT`, reads the answer's head a
+    /// byte at a time (nothing of the tunnel is read with it), and hands
+    /// over the connection on `200`.
+    async fn tunnel(&self, to: &Peer, vm: Uuid, p: Protocol) -> Result<Stream> {
+        let host = authority(&to.base)?;
+        let target = internal_authority(vm, p);
+        let unreachable = |e: std::io::Error| {
+            let code = match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => Code::NodeRefused,
+                _ => Code::NodeUnreachable,
+            };
+            Error::new(code, format!("{}: {e}", to.base))
+        };
+        let open = async {
+            let mut s = smol::net::TcpStream::connect(host)
+                .await
+                .map_err(unreachable)?;
+            let _ = s.set_nodelay(true);
+            let req = format!(
+                "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nAuthorization: Bearer {}\r\n{PROTOCOL_HEADER}: {PROTOCOL}\r\n\r\n",
+                to.token
+            );
+            s.write_all(req.as_bytes()).await.map_err(unreachable)?;
+            let mut head = Vec::new();
+            let mut b = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                if head.len() > 8192 || s.read(&mut b).await.map_err(unreachable)? == 0 {
+                    return Err(Error::new(
+                        Code::NodeRemote,
+                        format!("{}: the tunnel's answer ended early", to.base),
+                    ));
+                }
+                head.push(b[0]);
+            }
+            let (status, _) = parse_response(&head).unwrap_or((0, Vec::new()));
+            if status != 200 {
+                // The refusal's envelope follows (the node closes after it).
+                let mut rest = Vec::new();
+                let _ = smol::io::AsyncReadExt::take(&mut s, 64 * 1024)
+                    .read_to_end(&mut rest)
+                    .await;
+                head.extend_from_slice(&rest);
+                let (st, body) = parse_response(&head).unwrap_or((status, Vec::new()));
+                return Err(envelope_data("CONNECT", st, &body)
+                    .err()
+                    .unwrap_or_else(|| {
+                        Error::new(Code::NodeRemote, format!("CONNECT: HTTP {st}"))
+                    }));
+            }
+            Ok::<Stream, Error>(Box::new(s))
+        };
+        let timeout = async {
+            smol::Timer::after(self.timeout).await;
+            Err(Error::new(
+                Code::NodeTimeout,
+                format!("{}: the graphics tunnel did not open in time", to.base),
+            ))
+        };
+        smol::future::or(open, timeout).await
+    }
+}
+
 impl NodeClient for Http {
+    fn stream<'a>(&'a self, to: &'a Peer, vm: Uuid, p: Protocol) -> BoxFuture<'a, Result<Stream>> {
+        Box::pin(self.tunnel(to, vm, p))
+    }
+
     fn vm<'a>(&'a self, to: &'a Peer, call: VmCall) -> BoxFuture<'a, Result<VmReply>> {
         Box::pin(async move { self.post(to, paths::VM, &call).await })
     }

@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use super::node_client::{NodeClient, Peer};
 use super::{BoxFuture, ByteStream, Disks, FileStat, Hypervisor, HypervisorInfo, ImageInfo};
-use super::{PowerOp, PowerState, SpiceAddr, Written};
+use super::{PowerOp, PowerState, SpiceAddr, Stream, Written};
 use crate::domain::cluster::{DiskCall, DiskReply, VmCall, VmReply};
+use crate::domain::console::Protocol;
 use crate::error::{Code, Error, Result};
 
 /// Paths the node accepts: absolute, without `..`.
@@ -248,6 +249,13 @@ impl Hypervisor for RemoteHypervisor {
                 }
                 r => Err(self.0.odd("spice", r)),
             }
+        })
+    }
+
+    fn graphics_connect(&self, uuid: Uuid, p: Protocol) -> BoxFuture<'_, Result<Option<Stream>>> {
+        Box::pin(async move {
+            let s = self.0.client.stream(&self.0.peer, uuid, p).await;
+            s.map(Some).map_err(|e| self.0.named(e))
         })
     }
 

@@ -29,6 +29,12 @@ pub struct SpiceAddr {
     pub port: u16,
 }
 
+/// A two-way byte stream to a VM's graphics server (a TCP connection on
+/// this host, or a tunnel through a joined server's service).
+pub trait Duplex: smol::io::AsyncRead + smol::io::AsyncWrite + Send + Unpin {}
+impl<T: smol::io::AsyncRead + smol::io::AsyncWrite + Send + Unpin> Duplex for T {}
+pub type Stream = Box<dyn Duplex>;
+
 /// The virtualization host (libvirt).
 pub trait Hypervisor: Send + Sync {
     /// Connects, asks for versions. Fails when unreachable.
@@ -42,6 +48,13 @@ pub trait Hypervisor: Send + Sync {
     fn state(&self, uuid: Uuid) -> BoxFuture<'_, Result<Option<PowerState>>>;
     /// The SPICE address of a running domain.
     fn spice(&self, uuid: Uuid) -> BoxFuture<'_, Result<Option<SpiceAddr>>>;
+    /// Connects to a running domain's VNC or SPICE server; `None` when it
+    /// is not running or has no such server.
+    fn graphics_connect(
+        &self,
+        uuid: Uuid,
+        p: crate::domain::console::Protocol,
+    ) -> BoxFuture<'_, Result<Option<Stream>>>;
     /// Changes a device of a running domain (a new SPICE ticket, a cdrom).
     fn update_device(&self, uuid: Uuid, xml: String) -> BoxFuture<'_, Result<()>>;
     /// Every defined domain: uuid and name (the start-up sweep).

@@ -46,6 +46,9 @@ pub struct Call {
     pub token: Option<String>,
     pub op: &'static str,
     pub path: String,
+    /// The address the client reached the service at (`host:port` from
+    /// the request's `Host`): where a `.vv` file's proxy points.
+    pub via: String,
     pub query: Vec<(String, String)>,
     pub params: Vec<(String, String)>,
     /// The body, read and parsed once by the dispatcher.
@@ -306,6 +309,14 @@ fn target_of(body: &api::Body) -> String {
     String::new()
 }
 
+fn via_of(u: &tide::http::Url) -> String {
+    match (u.host_str(), u.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => "localhost".into(),
+    }
+}
+
 fn client_of(req: &Request<State>) -> String {
     req.peer_addr()
         .map(|a| a.rsplit_once(':').map(|x| x.0).unwrap_or(a).to_string())
@@ -398,6 +409,7 @@ async fn answer(route: &Route, mut req: Request<State>) -> tide::Response {
         token,
         op: route.op,
         path: req.url().path().to_string(),
+        via: via_of(req.url()),
         query,
         params,
         body,
@@ -506,6 +518,7 @@ async fn run_maybe_async(
         token: None,
         op: call.op,
         path: std::mem::take(&mut call.path),
+        via: std::mem::take(&mut call.via),
         query: std::mem::take(&mut call.query),
         params: std::mem::take(&mut call.params),
         body: std::mem::take(&mut call.body),
@@ -596,6 +609,7 @@ mod tests {
             token: None,
             op: "test/boom",
             path: String::new(),
+            via: String::new(),
             query: vec![],
             params: vec![],
             body: api::Body::default(),

@@ -11,6 +11,7 @@ pub mod server;
 
 mod auth;
 mod bond;
+mod console;
 mod controller;
 mod desktop;
 mod group;

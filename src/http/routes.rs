@@ -5,8 +5,8 @@
 use super::call::{Method, NodeProtocol, Route, SchemaFn, Validator};
 use super::routes_doc::{self as doc, schema, with_async};
 use super::{
-    auth, bond, controller, desktop, group, image, internal, monitor, network, node, resource_pool,
-    system, template, terminal, user,
+    auth, bond, console, controller, desktop, group, image, internal, monitor, network, node,
+    resource_pool, system, template, terminal, user,
 };
 use crate::api::auth::{
     AdminCreateReq, AdminNameReq, AdminUpdateReq, LoginReq, LogoutReq, RefreshReq, SetupAdminReq,
@@ -204,6 +204,22 @@ pub fn table() -> Vec<Route> {
         .public()
         .body(schema::<crate::api::auth::RootPasswordReq>())
         .to(run!(auth::root_password, true)),
+        route(
+            Post,
+            "/api/v1/console/open",
+            "console/open",
+            "A token for the browser console of a running template or desktop (noVNC or spice-html5 over a WebSocket at `path`), valid 30 s, bound to this session",
+        )
+        .body(schema::<crate::api::console::OpenReq>())
+        .to(h!(console::open)),
+        route(
+            Get,
+            "/api/v1/console/ws/:id",
+            "console/ws",
+            "The console gateway: upgrade to a WebSocket with a token from console/open (the token is the credential)",
+        )
+        .public()
+        .to(h!(console::ws_plain)),
         route(
             Post,
             "/api/v1/system/root_password",

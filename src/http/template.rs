@@ -52,14 +52,14 @@ async fn copy_from(c: &Call, v: Value, wait: bool, prefix: &str) -> Result<Reply
 }
 
 /// The operation a verb and its body name, checked before any task.
-fn op_of(services: &Services, verb: &str, req: &OneReq) -> Result<(Uuid, TemplateOp)> {
+fn op_of(services: &Services, verb: &str, req: &OneReq, via: &str) -> Result<(Uuid, TemplateOp)> {
     let uuid = t::uuid("uuid", &req.uuid)?;
     let tpl = services.template_get(&uuid)?;
     let int = |field: &str, v: &Value, min: u64| -> Result<u32> {
         Ok(t::int(field, v, min, u32::MAX as u64)? as u32)
     };
     let op = match verb {
-        "edit" => TemplateOp::Edit,
+        "edit" => TemplateOp::Edit { via: via.into() },
         "reset" => TemplateOp::Reset,
         "save" => TemplateOp::Save {
             remark: req.desc.clone().unwrap_or_default(),
@@ -124,8 +124,9 @@ async fn one(
     verb: &str,
     req: OneReq,
     wait: bool,
+    via: &str,
 ) -> Result<Ran<TemplateDone>> {
-    let (uuid, op) = op_of(services, verb, &req)?;
+    let (uuid, op) = op_of(services, verb, &req, via)?;
     let (_, r) = services
         .template_op_task(actor, &uuid, op, Some(verb), wait)
         .await?;
@@ -147,7 +148,7 @@ pub async fn server_console(c: Call) -> Result<Reply> {
     let req: OneReq = c.json()?;
     let console = c
         .services
-        .template_console(&t::uuid("uuid", &req.uuid)?)
+        .template_console(&t::uuid("uuid", &req.uuid)?, &c.via)
         .await?;
     Ok(Reply::data(
         serde_json::to_value(console).map_err(Error::internal)?,
@@ -158,7 +159,7 @@ pub async fn server_console(c: Call) -> Result<Reply> {
 /// template (start, stop, save, delete, …); the route names the verb.
 pub async fn server_op(c: Call, verb: &'static str) -> Result<Reply> {
     let req: OneReq = c.json()?;
-    let r = one(&c.services, &c.actor, verb, req, !c.wants_async).await?;
+    let r = one(&c.services, &c.actor, verb, req, !c.wants_async, &c.via).await?;
     Ok(Reply::ran(r))
 }
 
@@ -185,7 +186,7 @@ async fn batch(c: &Call, verb: &str, list: Vec<t::NameUuid>) -> Result<Reply> {
             operate_uuid: None,
         };
         results.push(
-            one(&c.services, &c.actor, verb, req, true)
+            one(&c.services, &c.actor, verb, req, true, &c.via)
                 .await
                 .map(|_| ()),
         );
@@ -221,7 +222,7 @@ pub async fn web_post(c: Call) -> Result<Reply> {
         "edit" | "attach_source" | "detach_source" | "iso_save" | "save" | "rollback"
         | "download" => {
             let req: OneReq = from_value(param, "param")?;
-            let r = one(&c.services, &c.actor, &action, req, !is_async).await?;
+            let r = one(&c.services, &c.actor, &action, req, !is_async, &c.via).await?;
             Ok(Reply::ran(r))
         }
         other => Err(Error::new(

@@ -59,7 +59,7 @@ pub async fn personal_instance(c: Call) -> Result<Reply> {
     let req: PersonalOpenReq = c.json()?;
     let o = c
         .services
-        .terminal_personal_open(&req.session_id, &req.group()?)
+        .terminal_personal_open(&req.session_id, &req.group()?, &c.via)
         .await?;
     Ok(Reply::data(t::opened_view(&o)).on(o.desktop.name.clone()))
 }
@@ -69,7 +69,7 @@ pub async fn edu_instance(c: Call) -> Result<Reply> {
     let (seat, mac, ip, group) = req.parts()?;
     let o = c
         .services
-        .terminal_edu_open(&c.actor, seat, &mac, ip, &group)
+        .terminal_edu_open(&c.actor, seat, &mac, ip, &group, &c.via)
         .await?;
     Ok(Reply::data(t::opened_view(&o)).on(format!("{} for seat {seat} ({mac})", o.desktop.name)))
 }

@@ -394,6 +394,7 @@ impl Services {
         let (s, t) = self.new_session(&old.admin)?;
         self.store.session_replace(&old, &s)?;
         self.store.flush().await?;
+        self.console_rekey(&old.access_hash, &s.access_hash);
         Ok(t)
     }
 
@@ -403,6 +404,7 @@ impl Services {
             self.store.session_delete(&s)?;
             self.store.flush().await?;
         }
+        self.console_sessions_changed();
         Ok(())
     }
 
@@ -444,6 +446,7 @@ impl Services {
         self.store.admin_put(&admin)?;
         self.store.session_purge(now, Some(name))?;
         self.store.flush_blocking()?;
+        self.console_sessions_changed();
         self.auth_setup_withdraw();
         Ok(created)
     }

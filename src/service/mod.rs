@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bond;
+pub mod console;
 pub mod controller;
 pub mod controller_init;
 pub mod desktop;
@@ -79,8 +80,12 @@ pub struct Settings {
     pub vm_stop_timeout: Duration,
     /// Largest image or ISO upload accepted.
     pub upload_limit: u64,
-    /// Where SPICE servers listen (always with a password).
+    /// Where SPICE servers listen (always with a password), unless
+    /// `spice_proxy` is on.
     pub spice_listen: String,
+    /// SPICE reaches clients through the service's port; graphics servers
+    /// listen on loopback only.
+    pub spice_proxy: bool,
     /// How long a console ticket opens a SPICE session.
     pub spice_ticket_ttl: Duration,
     /// Desktops handled at once per node (start, stop, create).
@@ -162,6 +167,7 @@ impl Settings {
             vm_stop_timeout: Duration::from_secs(60),
             upload_limit: 64 << 30,
             spice_listen: "0.0.0.0".into(),
+            spice_proxy: true,
             spice_ticket_ttl: Duration::from_secs(60),
             desktop_parallel: 4,
             desktop_poll: Duration::from_secs(5),
@@ -251,6 +257,8 @@ pub struct Services {
     pub(crate) desktop_busy: template::Busy,
     /// Desktop groups with a group-wide operation running.
     pub(crate) desktop_group_busy: template::Busy,
+    /// Console tokens, proxy tickets and open bridges.
+    pub(crate) console: console::ConsoleState,
     /// Samplers and newest figures per node.
     pub(crate) monitor: monitor::MonitorState,
     /// Request and task counters for the Prometheus scrape.
@@ -294,6 +302,7 @@ impl Services {
             template_usage: template::usage::DiskUsage::default(),
             desktop_busy: template::Busy::default(),
             desktop_group_busy: template::Busy::default(),
+            console: console::ConsoleState::default(),
             monitor: monitor::MonitorState::default(),
             exporter: monitor::metrics::Exporter::default(),
             net_lock: smol::lock::Mutex::new(()),

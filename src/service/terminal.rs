@@ -97,11 +97,14 @@ impl Services {
 
     /// A fresh SPICE password, valid `spice_ticket_ttl`, set on the running
     /// domain `uuid` (connected clients stay); `None` when it is not running.
+    /// With the proxy on, the ticket also opens the proxy (at `via`, the
+    /// address the client reached this service at) to this VM.
     pub(crate) async fn spice_ticket(
         &self,
         uuid: Uuid,
         node: &Uuid,
         title: &str,
+        via: &str,
     ) -> Result<Option<Console>> {
         let hv = self.hv(node)?;
         let Some(addr) = hv.spice(uuid).await? else {
@@ -110,12 +113,12 @@ impl Services {
         let ticket = random_text(16);
         let valid_to = self.now_ms() + self.settings.spice_ticket_ttl.as_millis() as i64;
         let g = vmxml::graphics_xml(&SpiceSpec {
-            listen: self.settings.spice_listen.clone(),
+            listen: self.graphics_listen(),
             password: ticket.clone(),
             valid_to_ms: valid_to,
         });
         hv.update_device(uuid, g).await?;
-        let host = match addr.listen.as_str() {
+        let direct = match addr.listen.as_str() {
             "" | "0.0.0.0" | "::" => self
                 .store
                 .node_get(node)
@@ -123,16 +126,28 @@ impl Services {
                 .unwrap_or(addr.listen.clone()),
             l => l.to_string(),
         };
-        let vv = format!(
-            "[virt-viewer]\ntype=spice\nhost={host}\nport={}\npassword={ticket}\ntitle={title}\ndelete-this-file=1\n",
-            addr.port
+        let proxied = self
+            .settings
+            .spice_proxy
+            .then(|| self.console_proxy_ticket(uuid, *node, title, valid_to));
+        let (vv, spice_proxy) = self.console_vv(
+            (&direct, addr.port),
+            proxied.as_deref(),
+            &ticket,
+            title,
+            via,
         );
+        let (host, port) = match &proxied {
+            Some(h) => (h.clone(), crate::domain::console::PROXY_PORT),
+            None => (direct, addr.port),
+        };
         Ok(Some(Console {
             host,
-            port: addr.port,
+            port,
             ticket,
             expire_time: format_utc(valid_to),
             vv,
+            spice_proxy,
         }))
     }
 
@@ -144,12 +159,13 @@ impl Services {
         take_seat: bool,
         mac: &Mac,
         ip: Option<Ipv4Addr>,
+        via: &str,
     ) -> Result<Opened> {
         let g = self.store.desktop_group_get(&d.group)?;
         let t = self.store.template_get(&g.template)?;
         let mut d = self.desktop_start(&d.uuid, take_seat).await?;
         let console = self
-            .spice_ticket(d.uuid, &d.node, &d.name)
+            .spice_ticket(d.uuid, &d.node, &d.name, via)
             .await?
             .ok_or_else(|| {
                 Error::new(
@@ -231,6 +247,7 @@ impl Services {
         mac: &Mac,
         ip: Ipv4Addr,
         group: &Uuid,
+        via: &str,
     ) -> Result<Opened> {
         self.terminal_source_check(ip, actor)?;
         let room = self.classroom_of(ip)?;
@@ -275,7 +292,7 @@ impl Services {
             }
             _ => e,
         })?;
-        self.desktop_open(&d, true, mac, Some(ip)).await
+        self.desktop_open(&d, true, mac, Some(ip), via).await
     }
 
     /// The terminal that has desktop `id` open.

@@ -225,6 +225,7 @@ impl Services {
         self: &Arc<Self>,
         session_id: &str,
         group: &Uuid,
+        via: &str,
     ) -> Result<Opened> {
         let (s, user) = self.terminal_session_check(session_id)?;
         let g = self.store.desktop_group_get(group)?;
@@ -261,7 +262,7 @@ impl Services {
                 })?,
         };
         let ip = self.store.terminal_by_mac(&s.mac)?.and_then(|t| t.ip);
-        match self.desktop_open(&d, false, &s.mac, ip).await {
+        match self.desktop_open(&d, false, &s.mac, ip, via).await {
             Ok(o) => Ok(o),
             Err(e) => {
                 // A random desktop that could not be opened goes back.

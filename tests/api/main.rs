@@ -39,6 +39,7 @@ mod layers;
 // Admin accounts, sign out everywhere, the configuration (the console's settings).
 mod admins;
 
+mod console;
 mod controller;
 mod desktop;
 mod http_wire;
@@ -465,6 +466,9 @@ fn the_auth_wall_covers_every_non_public_route() {
         "/api/v1/setup/admin",
         "/api/v1/setup/root_password",
         "/api/v1/setup/status",
+        // The gateway's WebSocket: the console token in the path is the
+        // credential, bound to the session that opened it (tests/api/console.rs).
+        "/api/v1/console/ws/:id",
     ];
     let mut checked = 0;
     for r in http::route_table() {

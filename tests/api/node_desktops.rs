@@ -6,6 +6,7 @@
 //! `unknown`; uploads reach the node; retransmit repairs a damaged copy.
 
 use crate::common;
+use crate::console;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -190,11 +191,44 @@ fn a_classroom_spreads_over_a_joined_node_and_follows_it_down() {
                "desktop_uuid": g.to_string(), "desktop_name": "lab"}),
     );
     assert_eq!(o["uuid"], json!(d.uuid.to_string()), "{o}");
-    assert_eq!(o["spice_host"], json!(IP), "{o}");
+    // Through the SPICE proxy (on by default): the ticket's name, and the
+    // service's address as the proxy; tests/api/console.rs reaches the VM
+    // on this node through it.
+    assert!(o["spice_host"].as_str().unwrap().starts_with("vdi-"), "{o}");
+    assert!(
+        o["spice_proxy"].as_str().unwrap().starts_with("http://"),
+        "{o}"
+    );
     assert_eq!(
         host.hypervisor.domain(&d.uuid).unwrap().state,
         PowerState::Running
     );
+
+    // The proxy reaches the desktop on the node through the node's service
+    // (the internal tunnel), and so does the browser gateway.
+    let w = common::wire::Wire::start(
+        t.app.clone(),
+        vdi_appliance::http::server::Limits::default(),
+    );
+    let spice = console::spice_server();
+    *host.hypervisor.graphics_server.lock().unwrap() = Some(spice.addr);
+    let mut s = console::connect(&w, &format!("{}:5900", o["spice_host"].as_str().unwrap()))
+        .expect("admitted");
+    console::spice_link(&mut s);
+    let tunnels = t.f.node_client.calls_to("CONNECT");
+    assert_eq!(tunnels.len(), 1);
+    assert_eq!(tunnels[0].base, format!("http://{IP}:5000"));
+    assert_eq!(tunnels[0].body, json!({"vm": d.uuid, "protocol": "spice"}));
+    let vnc = console::vnc_server();
+    *host.hypervisor.graphics_server.lock().unwrap() = Some(vnc.addr);
+    let c = t.ok(
+        "/api/v1/console/open",
+        json!({"kind": "desktop", "uuid": d.uuid, "protocol": "vnc"}),
+    );
+    let mut ws = console::ws_open(&w, c["path"].as_str().unwrap()).expect("upgraded");
+    assert_eq!(console::ws_data(&mut ws, 12), b"RFB 003.008\n");
+    assert_eq!(t.f.node_client.calls_to("CONNECT").len(), 2);
+    drop((s, ws, w));
 
     // The node stops answering: its desktops are unknown, ours are not.
     *t.f.node_client.fail_path.lock().unwrap() = Some("/api/v1/internal/vm".into());

@@ -105,7 +105,15 @@ fn template_lifecycle_versions_and_rollback() {
                 .xml
                 .contains(&format!("passwd='{}'", tpl.spice_password))
     );
-    assert!(!dom.xml.contains("vnc") && dom.xml.contains("<hyperv"));
+    // VNC for the browser console: on loopback only, like SPICE with the
+    // proxy on (the default).
+    assert!(dom.xml.contains("<hyperv"));
+    assert!(dom
+        .xml
+        .contains("type='vnc' autoport='yes' listen='127.0.0.1'"));
+    assert!(dom
+        .xml
+        .contains("type='spice' autoport='yes' listen='127.0.0.1'"));
     assert!(dom
         .xml
         .contains(&tpl.disks[0].work_file().display().to_string()));
@@ -147,7 +155,11 @@ fn template_lifecycle_versions_and_rollback() {
     // Start, console ticket, edit: a pattern lands in the working overlay.
     t.ok("/api/v1/template/start", json!({"uuid": uuid}));
     let c = t.ok("/api/v1/template/console", json!({"uuid": uuid}));
-    assert_eq!(c["host"], "192.0.2.49");
+    // Through the SPICE proxy (on by default): the ticket's name and port
+    // 5900, and a .vv file that names the proxy.
+    assert!(c["host"].as_str().unwrap().starts_with("vdi-"), "{c}");
+    assert_eq!(c["port"], 5900);
+    assert!(c["vv"].as_str().unwrap().contains("\nproxy=http://"), "{c}");
     assert!(c["vv"]
         .as_str()
         .unwrap()

@@ -45,13 +45,28 @@ pub fn harness() -> T {
 /// `harness` with some backends replaced first (say, the real qemu-img
 /// disks); `T::f` keeps the fakes.
 pub fn harness_with(change: impl FnOnce(&mut Backends)) -> T {
+    harness_full(|_| {}, change)
+}
+
+/// `harness` with some settings changed first.
+pub fn harness_set(settings: impl FnOnce(&mut vdi_appliance::service::Settings)) -> T {
+    harness_full(settings, |_| {})
+}
+
+fn harness_full(
+    settings: impl FnOnce(&mut vdi_appliance::service::Settings),
+    change: impl FnOnce(&mut Backends),
+) -> T {
     let r = Rig::build_with(
         Spec {
             nics: &[("ens192", &["192.0.2.49/24"]), ("ens224", &[])],
             route: Some(("192.0.2.1", "ens192")),
             mounts: &["opt-slow", "opt-fast"],
         },
-        |s| s.vm_stop_timeout = std::time::Duration::from_millis(300),
+        |s| {
+            s.vm_stop_timeout = std::time::Duration::from_millis(300);
+            settings(s)
+        },
         change,
     );
     let token = r.admin_token();

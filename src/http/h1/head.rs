@@ -28,6 +28,8 @@ pub(super) struct Head {
     pub keep_alive: bool,
     pub framing: Framing,
     pub expect_continue: bool,
+    /// `CONNECT`'s target (authority form), for the tunnel.
+    pub connect: Option<String>,
 }
 
 /// Why no request came.
@@ -249,7 +251,10 @@ fn build(p: &httparse::Request<'_, '_>, local: &str) -> Result<Head, NoHead> {
         }
     };
     let authority = host.filter(|h| !h.is_empty()).unwrap_or(local);
-    let url = if target.starts_with('/') {
+    let connect = (method == Method::Connect).then(|| target.to_string());
+    let url = if connect.is_some() {
+        Url::parse(&format!("http://{local}/"))
+    } else if target.starts_with('/') {
         Url::parse(&format!("http://{authority}{target}"))
     } else if target == "*" && method == Method::Options {
         Url::parse(&format!("http://{authority}/"))
@@ -285,6 +290,7 @@ fn build(p: &httparse::Request<'_, '_>, local: &str) -> Result<Head, NoHead> {
         keep_alive,
         framing,
         expect_continue: expect_continue && version == Version::Http1_1,
+        connect,
     })
 }
 

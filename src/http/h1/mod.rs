@@ -5,7 +5,9 @@
 
 mod conn;
 mod head;
+mod tunnel;
 mod write;
+mod ws;
 
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -134,6 +136,37 @@ async fn serve_requests(
                 };
             }
         };
+        if let Some(up) = upgrade_of(&head) {
+            let up = match up {
+                Ok(u) => u,
+                Err(e) => {
+                    let res = super::envelope::err(&e).into();
+                    return match w.response(res, b"", false, false, false).await {
+                        Ok(_) => End::Linger,
+                        Err(_) => End::Quiet,
+                    };
+                }
+            };
+            let bearer = head.req.header("authorization").and_then(|v| {
+                v.last()
+                    .as_str()
+                    .strip_prefix("Bearer ")
+                    .map(str::to_string)
+            });
+            let services = app.state().0.clone();
+            let client = peer.ip().to_string();
+            return match tunnel::serve(services, io, &conn, up, &client, bearer).await {
+                Ok(()) => End::Quiet,
+                Err(e) => {
+                    log::info!("tunnel from {peer} refused: {}", e.message);
+                    let res = super::envelope::err(&e).into();
+                    match w.response(res, b"", false, false, false).await {
+                        Ok(_) => End::Linger,
+                        Err(_) => End::Quiet,
+                    }
+                }
+            };
+        }
         let head_only = head.method == Method::Head;
         let http10 = head.version == Version::Http1_0;
         let mut req = head.req;
@@ -174,6 +207,15 @@ async fn serve_requests(
         if !kept || (drain && !drain_body(&conn).await) {
             return End::Linger;
         }
+    }
+}
+
+/// A request that turns the connection into a tunnel: `CONNECT`, or the
+/// console gateway's WebSocket upgrade.
+fn upgrade_of(head: &head::Head) -> Option<Result<tunnel::Upgrade, crate::error::Error>> {
+    match &head.connect {
+        Some(target) => Some(Ok(tunnel::Upgrade::Connect(target.clone()))),
+        None => tunnel::websocket(&head.req),
     }
 }
 

@@ -130,7 +130,7 @@ impl Services {
             bridge: g.network.map(|n| crate::domain::net::bridge_name(&n)),
             mac: d.mac.clone(),
             spice: SpiceSpec {
-                listen: self.settings.spice_listen.clone(),
+                listen: self.graphics_listen(),
                 password: d.spice_password.clone(),
                 // Terminals get a short-lived ticket; this never opens.
                 valid_to_ms: 0,

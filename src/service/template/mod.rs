@@ -106,6 +106,9 @@ pub struct Console {
     pub expire_time: String,
     /// A remote-viewer connection file.
     pub vv: String,
+    /// With the SPICE proxy on: `http://<address>` a client sends
+    /// `CONNECT host:port` to (`host` is then the ticket's name).
+    pub spice_proxy: Option<String>,
 }
 
 pub const GB: u64 = 1 << 30;
@@ -174,7 +177,7 @@ impl Services {
             bridge: t.network.map(|n| crate::domain::net::bridge_name(&n)),
             mac: t.mac.clone(),
             spice: SpiceSpec {
-                listen: self.settings.spice_listen.clone(),
+                listen: self.graphics_listen(),
                 password: t.spice_password.clone(),
                 // The defined password is never usable without a ticket.
                 valid_to_ms: 0,
@@ -542,9 +545,9 @@ impl Services {
     }
 
     /// A one-time SPICE ticket for a running template (online editing).
-    pub async fn template_console(self: &Arc<Self>, uuid: &Uuid) -> Result<Console> {
+    pub async fn template_console(self: &Arc<Self>, uuid: &Uuid, via: &str) -> Result<Console> {
         let t = self.store.template_get(uuid)?;
-        self.spice_ticket(t.uuid, &t.node, &t.name)
+        self.spice_ticket(t.uuid, &t.node, &t.name, via)
             .await?
             .ok_or_else(|| busy_err(&t.name, "is not running; start it (or `edit`) first"))
     }

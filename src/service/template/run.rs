@@ -41,8 +41,11 @@ impl TemplateSummary {
 pub enum TemplateOp {
     /// `start`, `stop`, `hard_stop`, `reboot`, `hard_reboot`.
     Power(&'static str),
-    /// Start (if off) and hand out a console.
-    Edit,
+    /// Start (if off) and hand out a console; `via`: the address the
+    /// caller reached the service at (the `.vv` file's proxy).
+    Edit {
+        via: String,
+    },
     Reset,
     Save {
         remark: String,
@@ -63,7 +66,7 @@ impl TemplateOp {
     fn verb(&self) -> &'static str {
         match self {
             TemplateOp::Power(v) => v,
-            TemplateOp::Edit => "edit",
+            TemplateOp::Edit { .. } => "edit",
             TemplateOp::Reset => "reset",
             TemplateOp::Save { .. } => "save",
             TemplateOp::IsoSave => "iso_save",
@@ -163,9 +166,9 @@ impl Services {
                 Box::pin(async move {
                     let t = match op {
                         TemplateOp::Power(verb) => s.template_power(&uuid, verb).await?,
-                        TemplateOp::Edit => {
+                        TemplateOp::Edit { via } => {
                             let t = s.template_power(&uuid, "edit").await?;
-                            let console = s.template_console(&uuid).await?;
+                            let console = s.template_console(&uuid, &via).await?;
                             return Ok(TemplateDone::Edited {
                                 summary: TemplateSummary::of(&t),
                                 console,
