@@ -25,7 +25,7 @@ ISO := target/image/vdi-appliance-$(VERSION).iso
 DESTDIR ?=
 
 
-.PHONY: bench-desktop bench-logins bench-monitor test-images test-host install install-files deps-image image image-test test-buildroot
+.PHONY: bench-console bench-desktop bench-logins bench-monitor test-images test-host install install-files deps-image image image-test test-buildroot
 .PHONY: test-console ui deps-ui test-fuzz test-ssh run test deps-build deps-test deps-browser deps-libvirt build lint test-unit test-api test-libvirt test-process test-netns test-firstboot test-guest test-units bench clean
 
 deps-build:
@@ -116,8 +116,10 @@ deps-libvirt: deps-test
 	@for i in $$(seq 1 60); do virsh -c qemu:///system version >/dev/null 2>&1 && exit 0; sleep 1; done; \
 	  echo "libvirtd did not answer on qemu:///system"; exit 1
 
-# Templates on real libvirt (qemu:///system) with real qcow2 files.
-test-libvirt: deps-libvirt
+# Templates on real libvirt (qemu:///system) with real qcow2 files, and
+# their consoles through the service's port (the SPICE proxy, and noVNC and
+# spice-html5 in headless Chromium; screenshots in target/tmp/vm-console/).
+test-libvirt: deps-libvirt deps-browser
 	$(CARGO) test --locked --test libvirt -- --test-threads=1
 
 # VLANs and bonds need Debian's kernel: the test boots it under QEMU TCG.
@@ -199,6 +201,11 @@ bench-monitor: deps-test
 # against the health floor.
 bench-logins: deps-test
 	$(CARGO) bench --locked --bench logins
+
+# The console's one port: keystroke latency and full-screen throughput,
+# direct vs the SPICE proxy (CONNECT) vs the WebSocket gateway.
+bench-console: deps-test
+	$(CARGO) bench --locked --bench console
 
 # Desktop creation and start on real libvirt against shell loops (root).
 bench-desktop: deps-libvirt

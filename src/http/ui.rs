@@ -18,7 +18,7 @@ pub struct Asset {
 
 include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
 
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 const NOT_BUILT: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>vdi-appliance</title></head><body><h1>The console is not built into this binary</h1><p>Build it with <code>make ui</code> (Node.js and npm fetch its packages), then build the service again (<code>make build</code> does both). The API at <code>/api/</code> works without it.</p></body></html>";
 

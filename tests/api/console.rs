@@ -6,7 +6,7 @@
 //! opens to a VM on one of its servers. The VMs' graphics servers are small
 //! fakes on loopback that the fake hypervisor points at.
 
-use std::io::{BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use vdi_appliance::http::server::Limits;
 use crate::common;
 use common::appliance::{harness, harness_set, T};
 use common::rig::{Rig, Spec};
+use common::tunnel::{connect, spice_link, ws_data, ws_open, ws_read, ws_send};
 use common::wire::{closed, Wire};
 
 /// A fake graphics server on loopback: how many connections it took.
@@ -80,33 +81,6 @@ fn serve_graphics(each: fn(TcpStream)) -> Graphics {
         }
     });
     Graphics { addr, accepted }
-}
-
-/// The SPICE link handshake through `s`: our `REDQ` out, the server's
-/// `REDQ` with major version 2 back.
-pub fn spice_link(s: &mut TcpStream) {
-    let mut h = b"REDQ".to_vec();
-    h.extend_from_slice(&2u32.to_le_bytes());
-    h.extend_from_slice(&2u32.to_le_bytes());
-    h.extend_from_slice(&18u32.to_le_bytes());
-    h.extend_from_slice(&[0u8; 18]);
-    s.write_all(&h).unwrap();
-    let mut r = [0u8; 16];
-    s.read_exact(&mut r).unwrap();
-    assert_eq!(&r[..4], b"REDQ", "{r:?}");
-    assert_eq!(u32::from_le_bytes(r[4..8].try_into().unwrap()), 2);
-}
-
-/// Sends `CONNECT target`; `Ok(stream)` on 200, else the status and
-/// envelope.
-pub fn connect(w: &Wire, target: &str) -> Result<TcpStream, (u16, Value)> {
-    let mut s = w.connect();
-    write!(s, "CONNECT {target} HTTP/1.0\r\nHost: {target}\r\n\r\n").unwrap();
-    let text = head_of(&mut s);
-    if text.starts_with("HTTP/1.1 200 ") {
-        return Ok(s);
-    }
-    Err((text[9..12].parse().unwrap(), body_of(&text, &mut s)))
 }
 
 /// A refused `CONNECT`: 403, the console code, and no connection made.
@@ -249,96 +223,6 @@ fn without_the_proxy_tickets_name_the_servers_address_and_port() {
         &format!("vdi-{}:5900", c["ticket"].as_str().unwrap()),
         "unknown",
     );
-}
-
-/// The client's side of a WebSocket handshake on `path`; the reader after
-/// the `101` head, or the refusal's status and envelope.
-pub fn ws_open(w: &Wire, path: &str) -> Result<BufReader<TcpStream>, (u16, Value)> {
-    let mut s = w.connect();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n"
-    )
-    .unwrap();
-    let text = head_of(&mut s);
-    let status: u16 = text[9..12].parse().unwrap();
-    if status == 101 {
-        let lower = text.to_ascii_lowercase();
-        assert!(
-            lower.contains("\r\nsec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=\r\n"),
-            "{text}"
-        );
-        assert!(
-            lower.contains("\r\nsec-websocket-protocol: binary\r\n"),
-            "{text}"
-        );
-        return Ok(BufReader::new(s));
-    }
-    Err((status, body_of(&text, &mut s)))
-}
-
-/// A response head, read a byte at a time (nothing after it is read).
-fn head_of(s: &mut TcpStream) -> String {
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(s.read(&mut b).unwrap(), 1, "{head:?}");
-        head.push(b[0]);
-    }
-    String::from_utf8(head).unwrap()
-}
-
-/// The envelope after a head with `Content-Length`.
-fn body_of(head: &str, s: &mut TcpStream) -> Value {
-    let len: usize = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .map(|v| v.trim().parse().unwrap())
-        })
-        .unwrap_or(0);
-    let mut body = vec![0u8; len];
-    s.read_exact(&mut body).unwrap();
-    serde_json::from_slice(&body).unwrap()
-}
-
-fn ws_read(r: &mut BufReader<TcpStream>) -> (u8, Vec<u8>) {
-    let mut h = [0u8; 2];
-    r.read_exact(&mut h).unwrap();
-    assert_eq!(h[1] & 0x80, 0, "server frames are not masked");
-    let mut len = (h[1] & 0x7F) as usize;
-    if len == 126 {
-        let mut b = [0u8; 2];
-        r.read_exact(&mut b).unwrap();
-        len = u16::from_be_bytes(b) as usize;
-    } else if len == 127 {
-        let mut b = [0u8; 8];
-        r.read_exact(&mut b).unwrap();
-        len = u64::from_be_bytes(b) as usize;
-    }
-    let mut p = vec![0u8; len];
-    r.read_exact(&mut p).unwrap();
-    (h[0] & 0x0F, p)
-}
-
-fn ws_send(r: &mut BufReader<TcpStream>, payload: &[u8]) {
-    let key = [0x11, 0x22, 0x33, 0x44];
-    let mut f = vec![0x82, 0x80 | payload.len() as u8];
-    f.extend_from_slice(&key);
-    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    r.get_mut().write_all(&f).unwrap();
-}
-
-/// Reads frames until `n` payload bytes of binary data arrived.
-pub fn ws_data(r: &mut BufReader<TcpStream>, n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    while out.len() < n {
-        let (op, p) = ws_read(r);
-        assert_eq!(op, 2, "a binary frame");
-        out.extend(p);
-    }
-    out
 }
 
 #[test]

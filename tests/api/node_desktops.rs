@@ -212,9 +212,9 @@ fn a_classroom_spreads_over_a_joined_node_and_follows_it_down() {
     );
     let spice = console::spice_server();
     *host.hypervisor.graphics_server.lock().unwrap() = Some(spice.addr);
-    let mut s = console::connect(&w, &format!("{}:5900", o["spice_host"].as_str().unwrap()))
+    let mut s = common::tunnel::connect(&w, &format!("{}:5900", o["spice_host"].as_str().unwrap()))
         .expect("admitted");
-    console::spice_link(&mut s);
+    common::tunnel::spice_link(&mut s);
     let tunnels = t.f.node_client.calls_to("CONNECT");
     assert_eq!(tunnels.len(), 1);
     assert_eq!(tunnels[0].base, format!("http://{IP}:5000"));
@@ -225,8 +225,8 @@ fn a_classroom_spreads_over_a_joined_node_and_follows_it_down() {
         "/api/v1/console/open",
         json!({"kind": "desktop", "uuid": d.uuid, "protocol": "vnc"}),
     );
-    let mut ws = console::ws_open(&w, c["path"].as_str().unwrap()).expect("upgraded");
-    assert_eq!(console::ws_data(&mut ws, 12), b"RFB 003.008\n");
+    let mut ws = common::tunnel::ws_open(&w, c["path"].as_str().unwrap()).expect("upgraded");
+    assert_eq!(common::tunnel::ws_data(&mut ws, 12), b"RFB 003.008\n");
     assert_eq!(t.f.node_client.calls_to("CONNECT").len(), 2);
     drop((s, ws, w));
 

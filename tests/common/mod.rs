@@ -8,6 +8,7 @@ pub mod from;
 pub mod ns;
 pub mod real;
 pub mod rig;
+pub mod tunnel;
 pub mod wire;
 
 use std::io::{Read, Write};

@@ -5,7 +5,7 @@
 // passes their paths in as __VDI_LOCALES__.
 declare const __VDI_LOCALES__: Record<string, string>;
 
-export const namespaces = ['common', 'shell', 'login', 'setup', 'dashboard', 'servers', 'network', 'pools', 'images', 'templates', 'classrooms', 'edu', 'personal', 'users', 'terminals', 'tasks', 'oplog', 'settings'] as const;
+export const namespaces = ['common', 'shell', 'login', 'setup', 'dashboard', 'servers', 'network', 'pools', 'images', 'templates', 'classrooms', 'edu', 'personal', 'users', 'terminals', 'tasks', 'oplog', 'settings', 'vmconsole'] as const;
 
 export type Catalogue = Record<(typeof namespaces)[number], Record<string, unknown>>;
 

@@ -1,7 +1,7 @@
 // A group's page: name and labels, the group-wide actions (start, stop and
 // reboot every desktop, show to or hide from terminals, make default,
 // edit, add desktops, delete), its settings, and its desktops with
-// per-desktop and bulk actions.
+// per-desktop and bulk actions (and a running desktop's console).
 import { Alert, Breadcrumb, BreadcrumbItem, Button, Card, CardBody, CardTitle, DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm, Flex, FlexItem, Label, PageSection, Title, ToolbarItem } from '@patternfly/react-core';
 import { IAction } from '@patternfly/react-table';
 import { ReactNode, useState } from 'react';
@@ -15,6 +15,7 @@ import { BulkAction, ListView } from '../../components/ListView';
 import { useNotify } from '../../components/notify';
 import { useTasks } from '../../components/tasks';
 import { TaskProgress } from '../../components/TaskDrawer';
+import { ConsoleModal } from '../../components/vmconsole/ConsoleModal';
 import { fmtDate, fmtGB, fmtNumber } from '../../i18n';
 import { getTemplate } from '../templates/model';
 import { GroupLabels } from './List';
@@ -43,6 +44,7 @@ export function Detail({ uuid }: { uuid: string }) {
   const [dialog, setDialog] = useState<'edit' | 'add' | 'delete' | null>(null);
   const [listKey, setListKey] = useState(0);
   const [delDesktop, setDelDesktop] = useState<Desktop | null>(null);
+  const [consoleOf, setConsoleOf] = useState<Desktop | null>(null);
 
   if (!g) {
     return (
@@ -143,6 +145,8 @@ export function Detail({ uuid }: { uuid: string }) {
     reload();
   };
   const rowActions = (d: Desktop): IAction[] => [
+    { title: t('vmconsole:action'), isDisabled: d.status !== 'active', onClick: () => setConsoleOf(d) },
+    { isSeparator: true },
     { title: t('desktop.start'), onClick: () => void desktopAct('start', d) },
     { title: t('desktop.stop'), onClick: () => void desktopAct('stop', d) },
     { title: t('desktop.hard_stop'), onClick: () => void desktopAct('hard_stop', d) },
@@ -284,6 +288,7 @@ export function Detail({ uuid }: { uuid: string }) {
           }}
         />
       )}
+      {consoleOf && <ConsoleModal kind="desktop" uuid={consoleOf.uuid} name={consoleOf.name} onClose={() => setConsoleOf(null)} />}
       {dialog === 'edit' && (
         <EditModal
           group={g}

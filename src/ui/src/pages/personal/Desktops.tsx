@@ -1,6 +1,7 @@
 // The desktops of a personal group: name, state, address, server and
 // assigned user; power and delete per row and in bulk ("N succeeded, M
-// failed"); for static groups, assign a user and free the desktop.
+// failed"); for static groups, assign a user and free the desktop; a
+// running desktop's console.
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { listAll } from '../../api';
@@ -10,6 +11,7 @@ import { useLoad } from '../../components/hooks';
 import { ListView } from '../../components/ListView';
 import { useNotify } from '../../components/notify';
 import { useTasks } from '../../components/tasks';
+import { ConsoleModal } from '../../components/vmconsole/ConsoleModal';
 import { fmtDate } from '../../i18n';
 import { AssignModal } from './AssignModal';
 import { DesktopLabels } from './labels';
@@ -24,7 +26,7 @@ function UserCell({ uuid }: { uuid: string | null }) {
   return <span data-testid="personal-desktop-user">{u.data.user_name}</span>;
 }
 
-type Dialog = { kind: 'assign' | 'unassign' | 'delete'; desktop: Desktop } | null;
+type Dialog = { kind: 'assign' | 'unassign' | 'delete' | 'console'; desktop: Desktop } | null;
 
 export function Desktops({ group: g, reloadKey, onChanged }: { group: PersonalGroup; reloadKey: number; onChanged: () => void }) {
   const { t } = useTranslation('personal');
@@ -73,6 +75,8 @@ export function Desktops({ group: g, reloadKey, onChanged }: { group: PersonalGr
           { key: 'start_datetime', title: t('desktops.started'), render: (r) => (r.status === 'active' && r.start_datetime ? fmtDate(r.start_datetime) : '—') },
         ]}
         rowActions={(r) => [
+          { title: t('vmconsole:action'), isDisabled: r.status !== 'active', onClick: () => setDialog({ kind: 'console', desktop: r }) },
+          { isSeparator: true },
           { title: t('power.start'), onClick: () => void doVerb(r, 'start') },
           { title: t('power.stop'), onClick: () => void doVerb(r, 'stop') },
           { title: t('power.reboot'), onClick: () => void doVerb(r, 'reboot') },
@@ -100,6 +104,7 @@ export function Desktops({ group: g, reloadKey, onChanged }: { group: PersonalGr
           },
         ]}
       />
+      {dialog?.kind === 'console' && <ConsoleModal kind="desktop" uuid={dialog.desktop.uuid} name={dialog.desktop.name} onClose={() => setDialog(null)} />}
       {dialog?.kind === 'assign' && (
         <AssignModal
           desktop={dialog.desktop}

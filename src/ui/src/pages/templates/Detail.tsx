@@ -182,7 +182,7 @@ export function Detail({ uuid }: { uuid: string }) {
             )}
           </Tab>
           <Tab eventKey="console" title={<TabTitleText>{t('tabs.console')}</TabTitleText>} data-testid="template-tab-console">
-            {tab === 'console' && <ConsoleTab template={tp} console={console} />}
+            {tab === 'console' && <ConsoleTab template={tp} console={console} onChanged={reload} />}
           </Tab>
         </Tabs>
       </PageSection>

@@ -1,0 +1,332 @@
+// The in-browser VM console end to end, in headless Chromium: a template's
+// Console tab connects with VNC (noVNC) and then SPICE (spice-html5) through
+// the service's WebSocket gateway and shows a screen that is not blank; a
+// used VNC token is refused; optionally a desktop's console in the pop-out
+// route (#/console/desktop/<uuid>, no shell).
+//
+//   node tests/browser/vm-console.mjs <base_url> <template_uuid> <out_dir> [desktop_uuid]
+//
+// Or from the environment: VDI_BASE_URL, VDI_TEMPLATE_UUID, VDI_OUT_DIR,
+// VDI_DESKTOP_UUID (arguments win). VDI_ADMIN (default `admin`) and
+// VDI_ADMIN_PASSWORD sign in. VM_CONSOLE_TIMEOUT_MS (default 60000) bounds
+// each wait for "connected" and for a non-blank screen; VM_CONSOLE_STEPS
+// (comma-separated: vnc,spice,reuse,desktop) runs only those. The template
+// (and the desktop) must be running.
+//
+// Writes <out_dir>/vnc.png, <out_dir>/spice.png (the console's screen
+// element), <out_dir>/desktop-vnc.png with a desktop, <out_dir>/failure.png
+// on failure. Prints one JSON line on stdout:
+//   {"ok":true,"template":"…","vnc":{"connect_ms":…,"screen_ms":…,"canvas":{"width":…,"height":…,"colours":…,"non_black":…},"screenshot":"…/vnc.png"},
+//    "spice":{…},"token_reuse":{"first":"RFB 003.008","security_types":[…],"second":{"opened":false,"bytes":0,"close_code":1006},"refused":true},
+//    "desktop":{…}|null,"ms":…}
+// and exits 0; on failure the line has "ok":false, "step" and "error", the
+// reason and the page's text go to stderr, and it exits 1 (2: bad usage).
+
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const USAGE = 'usage: node tests/browser/vm-console.mjs <base_url> <template_uuid> <out_dir> [desktop_uuid]  (env: VDI_ADMIN_PASSWORD; VDI_BASE_URL, VDI_TEMPLATE_UUID, VDI_OUT_DIR, VDI_DESKTOP_UUID, VDI_ADMIN)';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const VIEWPORT = { width: 1366, height: 900 };
+const TIMEOUT_MS = Number(process.env.VM_CONSOLE_TIMEOUT_MS || 60_000);
+const OVERALL_TIMEOUT_MS = 10 * 60_000;
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const [baseArg, templateArg, outArg, desktopArg] = args.filter((a) => !a.startsWith('--'));
+const baseUrl = baseArg || process.env.VDI_BASE_URL || '';
+const templateUuid = templateArg || process.env.VDI_TEMPLATE_UUID || '';
+const outDir = outArg || process.env.VDI_OUT_DIR || '';
+const desktopUuid = desktopArg || process.env.VDI_DESKTOP_UUID || '';
+const ADMIN = process.env.VDI_ADMIN || 'admin';
+const PASSWORD = process.env.VDI_ADMIN_PASSWORD || '';
+const STEPS = new Set((process.env.VM_CONSOLE_STEPS || 'vnc,spice,reuse,desktop').split(',').map((s) => s.trim()).filter(Boolean));
+if (!baseUrl || !templateUuid || !outDir) {
+  console.error(USAGE);
+  process.exit(2);
+}
+if (!PASSWORD) {
+  console.error(`VDI_ADMIN_PASSWORD is not set (the password of the admin \`${ADMIN}\`)`);
+  process.exit(2);
+}
+const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+const out = resolve(outDir);
+mkdirSync(out, { recursive: true });
+
+class Failure extends Error {}
+const fail = (msg) => {
+  throw new Failure(msg);
+};
+const log = (msg) => console.error(`[vm-console] ${msg}`);
+const result = { ok: false, template: templateUuid, vnc: null, spice: null, token_reuse: null, desktop: null, ms: 0 };
+let step = 'start';
+
+// ---------------------------------------------------------------- the page
+
+const SEL = {
+  root: '[data-testid="vm-console"]',
+  screen: '[data-testid="vm-console-screen"]',
+  status: '[data-testid="vm-console-status"]',
+  connect: '[data-testid="vm-console-connect"]',
+  disconnect: '[data-testid="vm-console-disconnect"]',
+  proto: (p) => `[data-testid="vm-console-proto-${p}"] button`,
+};
+
+async function signIn(page) {
+  await page.goto(base, { waitUntil: 'load' });
+  await page.locator('#pf-login-username-id').waitFor({ state: 'visible', timeout: 30_000 }).catch(() => fail('the sign-in page did not show'));
+  await page.fill('#pf-login-username-id', ADMIN);
+  await page.fill('#pf-login-password-id', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.locator('[data-testid="user-menu"]').waitFor({ state: 'visible', timeout: 30_000 }).catch(() => fail('signing in did not show the console (no user menu)'));
+}
+
+/** Records every data-state the status element takes (a MutationObserver), from now on. */
+async function watchStates(page) {
+  await page.locator(SEL.status).waitFor({ state: 'attached', timeout: 15_000 });
+  await page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    window.__vmStates = [el.getAttribute('data-state')];
+    window.__vmObs?.disconnect();
+    window.__vmObs = new MutationObserver(() => window.__vmStates.push(el.getAttribute('data-state')));
+    window.__vmObs.observe(el, { attributes: true, attributeFilter: ['data-state'] });
+  }, SEL.status);
+}
+
+async function statusText(page) {
+  return (await page.locator(SEL.status).innerText({ timeout: 5_000 }).catch(() => '')).replace(/\s+/g, ' ').trim();
+}
+
+/** Waits for `connected`; fails at once when a connect ends in `disconnected`. */
+async function waitConnected(page, what) {
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (;;) {
+    const states = await page.evaluate(() => window.__vmStates || []);
+    const now = await page.locator(SEL.status).getAttribute('data-state');
+    if (now === 'connected') return;
+    const i = states.lastIndexOf('connecting');
+    if (i >= 0 && states.slice(i + 1).includes('disconnected')) {
+      const alerts = page.locator(`${SEL.root} [data-testid="error-alert"]`);
+      const alert = (await alerts.count()) ? await alerts.first().innerText({ timeout: 2_000 }).catch(() => '') : '';
+      fail(`${what}: the console did not connect: ${await statusText(page)}${alert ? ` — ${alert.replace(/\s+/g, ' ')}` : ''}`);
+    }
+    if (Date.now() > deadline) fail(`${what}: not connected after ${TIMEOUT_MS / 1000} s (state ${now}: ${await statusText(page)})`);
+    await page.waitForTimeout(200);
+  }
+}
+
+/** The biggest canvas under the screen element, sampled: size, distinct colours, non-black pixels. */
+async function sampleCanvas(page) {
+  return page.evaluate((sel) => {
+    const canvases = [...document.querySelectorAll(`${sel} canvas`)].filter((c) => c.width > 0 && c.height > 0);
+    if (!canvases.length) return { found: false };
+    const c = canvases.sort((a, b) => b.width * b.height - a.width * a.height)[0];
+    const ctx = c.getContext('2d');
+    if (!ctx) return { found: true, readable: false, width: c.width, height: c.height };
+    const { width, height } = c;
+    const data = ctx.getImageData(0, 0, width, height).data;
+    const pixels = width * height;
+    const stride = Math.max(1, Math.floor(pixels / 40000));
+    const colours = new Set();
+    let nonBlack = 0;
+    for (let p = 0; p < pixels; p += stride) {
+      const i = p * 4;
+      if (data[i + 3] === 0) continue; // not drawn yet
+      const rgb = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+      colours.add(rgb);
+      if (rgb !== 0) nonBlack++;
+    }
+    return { found: true, readable: true, width, height, colours: colours.size, non_black: nonBlack };
+  }, SEL.screen);
+}
+
+/** Waits until the screen shows something: more than one colour, or any non-black pixel. */
+async function waitScreen(page, what) {
+  const deadline = Date.now() + TIMEOUT_MS;
+  let last = null;
+  for (;;) {
+    last = await sampleCanvas(page);
+    if (last.found && last.readable && (last.colours > 1 || last.non_black > 0)) return { width: last.width, height: last.height, colours: last.colours, non_black: last.non_black };
+    if ((await page.locator(SEL.status).getAttribute('data-state')) === 'disconnected') fail(`${what}: disconnected before the screen showed anything: ${await statusText(page)}`);
+    if (Date.now() > deadline) fail(`${what}: the screen stayed blank for ${TIMEOUT_MS / 1000} s (${JSON.stringify(last)})`);
+    await page.waitForTimeout(250);
+  }
+}
+
+/** Picks the protocol, connects, waits for a screen, saves <name>.png, disconnects. */
+async function session(page, protocol, name) {
+  step = name;
+  await page.locator(SEL.proto(protocol)).click();
+  if ((await page.locator(SEL.proto(protocol)).getAttribute('aria-pressed')) !== 'true') fail(`${name}: the ${protocol} toggle did not select`);
+  await watchStates(page);
+  const t0 = Date.now();
+  await page.locator(SEL.connect).click();
+  await waitConnected(page, name);
+  const connectMs = Date.now() - t0;
+  const canvas = await waitScreen(page, name);
+  const screenMs = Date.now() - t0;
+  const shot = join(out, `${name}.png`);
+  await page.locator(SEL.screen).screenshot({ path: shot });
+  // The whole page too (the README shows it).
+  await page.screenshot({ path: join(out, `${name}-page.png`) });
+  log(`${name}: connected in ${connectMs} ms, screen ${canvas.width}x${canvas.height} after ${screenMs} ms (${canvas.colours} colours) -> ${shot}`);
+  await page.locator(SEL.disconnect).click();
+  await page.locator(`${SEL.status}[data-state="disconnected"]`).waitFor({ state: 'attached', timeout: 15_000 }).catch(() => fail(`${name}: Disconnect did not end the session`));
+  return { connect_ms: connectMs, screen_ms: screenMs, canvas, screenshot: shot };
+}
+
+// ---------------------------------------------------------------- a used token
+
+/**
+ * console/open for VNC, then two WebSockets to its path: the first must
+ * complete the RFB version handshake (the server's first 12 bytes are
+ * "RFB 003.008\n"; we answer the same and read the security types), the
+ * second, while the first is still open, must fail or close without a byte.
+ */
+async function tokenReuse(page) {
+  step = 'reuse';
+  const r = await page.evaluate(async (uuid) => {
+    const ascii = (b) => String.fromCharCode(...b);
+    const s = JSON.parse(sessionStorage.getItem('vdi-appliance.session') || 'null');
+    if (!s) return { error: 'no session in sessionStorage' };
+    const res = await fetch('/api/v1/console/open', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${s.access_token}` },
+      body: JSON.stringify({ kind: 'template', uuid, protocol: 'vnc' }),
+    });
+    const env = await res.json().catch(() => null);
+    if (!env || env.code !== 0) return { error: `console/open answered HTTP ${res.status}: ${env ? env.msg : 'no envelope'}` };
+    const path = env.data && env.data.path;
+    if (!path) return { error: 'console/open gave no path' };
+    const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}${path}`;
+
+    const firstWs = new WebSocket(url, ['binary']);
+    firstWs.binaryType = 'arraybuffer';
+    const first = await new Promise((done) => {
+      let buf = new Uint8Array(0);
+      let answered = false;
+      const timer = setTimeout(() => done({ ok: false, why: 'no RFB handshake within 15 s', got: ascii(buf.slice(0, 12)) }), 15_000);
+      const finish = (v) => {
+        clearTimeout(timer);
+        done(v);
+      };
+      firstWs.onmessage = (e) => {
+        const add = new Uint8Array(e.data);
+        const next = new Uint8Array(buf.length + add.length);
+        next.set(buf);
+        next.set(add, buf.length);
+        buf = next;
+        if (!answered && buf.length >= 12) {
+          const version = ascii(buf.slice(0, 12));
+          if (version !== 'RFB 003.008\n') return finish({ ok: false, why: 'not an RFB 3.8 server', got: version });
+          firstWs.send(new TextEncoder().encode('RFB 003.008\n'));
+          answered = true;
+        }
+        // Security types: a count, then that many bytes (a count of 0 is a refusal with a reason).
+        if (answered && buf.length > 12 && buf.length >= 13 + buf[12]) finish({ ok: true, version: ascii(buf.slice(0, 12)), types: [...buf.slice(13, 13 + buf[12])] });
+      };
+      firstWs.onclose = (e) => finish({ ok: false, why: `closed (code ${e.code}) after ${buf.length} byte(s)`, got: ascii(buf.slice(0, 12)) });
+    });
+    if (!first.ok) {
+      firstWs.close();
+      return { url: path, first };
+    }
+
+    const second = await new Promise((done) => {
+      const ws = new WebSocket(url, ['binary']);
+      ws.binaryType = 'arraybuffer';
+      let opened = false;
+      let bytes = 0;
+      const timer = setTimeout(() => {
+        ws.close();
+        done({ opened, bytes, timed_out: true });
+      }, 8_000);
+      ws.onopen = () => {
+        opened = true;
+      };
+      ws.onmessage = (e) => {
+        bytes += e.data.byteLength;
+      };
+      ws.onclose = (e) => {
+        clearTimeout(timer);
+        done({ opened, bytes, close_code: e.code });
+      };
+    });
+    firstWs.close();
+    return { url: path, first, second };
+  }, templateUuid);
+  if (r.error) fail(`token reuse: ${r.error}`);
+  if (!r.first.ok) fail(`token reuse: the first WebSocket did not complete the RFB version handshake: ${r.first.why} (got ${JSON.stringify(r.first.got)})`);
+  if (r.first.types.length === 0) fail('token reuse: the first WebSocket got a security-type list of 0 (the VNC server refused the connection)');
+  const refused = !r.second.timed_out && r.second.bytes === 0;
+  const summary = { first: r.first.version.trim(), security_types: r.first.types, second: r.second, refused };
+  if (r.second.bytes > 0) fail(`token reuse: a used VNC token was admitted again (the second WebSocket got ${r.second.bytes} byte(s)): ${JSON.stringify(summary)}`);
+  if (r.second.timed_out) fail(`token reuse: the second WebSocket on a used token neither failed nor closed in 8 s: ${JSON.stringify(summary)}`);
+  log(`token reuse: first ${summary.first} (security types ${summary.security_types.join(',')}), second ${r.second.opened ? 'opened and ' : ''}closed with code ${r.second.close_code} and no data`);
+  return summary;
+}
+
+// ---------------------------------------------------------------- the run
+
+async function run(page) {
+  step = 'sign-in';
+  await signIn(page);
+
+  step = 'template';
+  await page.goto(`${base}#/templates/${encodeURIComponent(templateUuid)}`);
+  const tab = page.locator('[data-testid="template-tab-console"]');
+  await tab.waitFor({ state: 'visible', timeout: 30_000 }).catch(() => fail(`#/templates/${templateUuid} shows no Console tab (does the template exist?)`));
+  await tab.click();
+  await page.locator(`[data-testid="template-console"] ${SEL.root}`).waitFor({ state: 'visible', timeout: 15_000 }).catch(() => fail('the Console tab shows no VM console'));
+
+  if (STEPS.has('vnc')) result.vnc = await session(page, 'vnc', 'vnc');
+  if (STEPS.has('spice')) result.spice = await session(page, 'spice', 'spice');
+  if (STEPS.has('reuse')) result.token_reuse = await tokenReuse(page);
+
+  if (desktopUuid && STEPS.has('desktop')) {
+    step = 'desktop';
+    await page.goto(`${base}#/console/desktop/${encodeURIComponent(desktopUuid)}?protocol=vnc`);
+    await page.locator(`[data-testid="vm-console-page"] ${SEL.root}`).waitFor({ state: 'visible', timeout: 15_000 }).catch(() => fail('#/console/desktop/<uuid> shows no console'));
+    if (await page.locator('[data-testid="user-menu"]').count()) fail('the pop-out route shows the shell (a user menu)');
+    result.desktop = { uuid: desktopUuid, ...(await session(page, 'vnc', 'desktop-vnc')) };
+  }
+}
+
+const t0 = Date.now();
+const dir = mkdtempSync(join(tmpdir(), 'vdi-vm-console-'));
+let context = null;
+let page = null;
+const overall = setTimeout(() => {
+  console.log(JSON.stringify({ ...result, ok: false, step, error: `the run took over ${OVERALL_TIMEOUT_MS / 60000} min` }));
+  process.exit(1);
+}, OVERALL_TIMEOUT_MS);
+let code = 0;
+try {
+  context = await chromium.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: VIEWPORT, ignoreHTTPSErrors: true });
+  page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (e) => log(`page error: ${e.message}`));
+  await run(page);
+  result.ok = true;
+} catch (err) {
+  code = 1;
+  result.step = step;
+  result.error = err instanceof Failure ? err.message : `${err && err.stack ? err.stack : err}`;
+  console.error(`VM-CONSOLE FAILED at ${step}: ${result.error}`);
+  if (page) {
+    await page.screenshot({ path: join(out, 'failure.png'), fullPage: true }).catch(() => {});
+    const text = await page.evaluate(() => document.body.innerText).catch(() => '');
+    if (text) console.error(`--- the page's text ---\n${text}\n---`);
+  }
+} finally {
+  clearTimeout(overall);
+  result.ms = Date.now() - t0;
+  if (context) await context.close().catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(JSON.stringify(result));
+process.exit(code);

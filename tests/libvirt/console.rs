@@ -1,0 +1,109 @@
+//! Consoles of a real VM (TCG, no OS: SeaBIOS draws its screen) through the
+//! service's one port: the SPICE link handshake with QEMU's SPICE server
+//! through the proxy, the VNC greeting through the gateway's WebSocket, and
+//! both graphics servers listening on loopback only.
+
+use crate::common;
+
+use common::real::{reachable_dir, virsh, Real, Sweep};
+use common::tunnel::{connect, spice_link, ws_data, ws_open};
+use common::wire::Wire;
+use serde_json::json;
+use vdi_appliance::http::server::Limits;
+
+/// The live domain's graphics elements.
+fn graphics(uuid: &str) -> Vec<(String, String, u16)> {
+    let (ok, xml) = virsh(&["dumpxml", uuid]);
+    assert!(ok, "{xml}");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("graphics"))
+        .map(|g| {
+            (
+                g.attribute("type").unwrap_or("").to_string(),
+                g.attribute("listen").unwrap_or("").to_string(),
+                g.attribute("port")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_real_vms_spice_and_vnc_through_the_one_port() {
+    let (up, out) = virsh(&["version"]);
+    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
+    let _sweep = Sweep;
+    let dir = reachable_dir("vdi-console");
+    let r = Real::open(dir.path(), true);
+    let tpl = r.template(dir.path());
+    r.ok("/api/v1/template/start", json!({"uuid": tpl}));
+    // Both servers on loopback, with ports.
+    let g = graphics(&tpl);
+    assert_eq!(g.len(), 2, "{g:?}");
+    for (kind, listen, port) in &g {
+        assert_eq!(listen, "127.0.0.1", "{kind} listens on loopback only");
+        assert!(*port >= 5900, "{kind} has a port: {g:?}");
+    }
+    let w = Wire::start(r.web.clone(), Limits::default());
+
+    // remote-viewer's way: CONNECT to the ticket's name, then SPICE's link
+    // handshake with QEMU itself.
+    let c = r.ok("/api/v1/template/console", json!({"uuid": tpl}));
+    let host = c["host"].as_str().unwrap();
+    let mut s = connect(&w, &format!("{host}:5900")).expect("admitted");
+    spice_link(&mut s);
+    // Anything else is refused: the VM's real port, another host.
+    let spice_port = g.iter().find(|x| x.0 == "spice").unwrap().2;
+    let (st, _) = connect(&w, &format!("127.0.0.1:{spice_port}")).expect_err("refused");
+    assert_eq!(st, 403);
+
+    // The browser's way: a WebSocket to QEMU's VNC server.
+    let o = r.ok(
+        "/api/v1/console/open",
+        json!({"kind": "template", "uuid": tpl, "protocol": "vnc"}),
+    );
+    let mut ws = ws_open(&w, o["path"].as_str().unwrap()).expect("upgraded");
+    assert_eq!(ws_data(&mut ws, 12), b"RFB 003.008\n");
+    drop((s, ws));
+
+    // In Chromium: noVNC and then spice-html5 show the VM's screen (SeaBIOS),
+    // and a used VNC token is refused (tests/browser/vm-console.mjs).
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp/vm-console");
+    std::fs::create_dir_all(&out).unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/vm-console.mjs");
+    let run = std::process::Command::new("node")
+        .arg(&script)
+        .arg(format!("http://127.0.0.1:{}/", w.port))
+        .arg(&tpl)
+        .arg(&out)
+        .env("VDI_ADMIN", "admin")
+        .env("VDI_ADMIN_PASSWORD", "s3cret-pass")
+        .env("VM_CONSOLE_STEPS", "vnc,spice,reuse")
+        .output()
+        .expect("node runs (make deps-browser installs it)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    println!("{text}");
+    assert!(run.status.success(), "the browser console failed:\n{text}");
+    let result: serde_json::Value =
+        serde_json::from_str(text.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(result["token_reuse"]["refused"], true, "{result}");
+    for shot in ["vnc.png", "spice.png"] {
+        assert!(
+            out.join(shot).metadata().unwrap().len() > 1000,
+            "{shot} kept"
+        );
+    }
+    drop(w);
+    r.ok(
+        "/api/v1.0/voi/education/template/",
+        json!({"action": "hard_stop", "param": {"templates": [{"uuid": tpl}]}}),
+    );
+}
