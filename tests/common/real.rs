@@ -45,13 +45,29 @@ pub fn desktop_domains() -> Vec<String> {
         .collect()
 }
 
-/// Removes every desktop domain when dropped, so that a failed run leaves
-/// none behind for the next.
+/// The names of the template domains of test runs (their disks under a
+/// `reachable_dir`), running or not.
+pub fn test_template_domains() -> Vec<String> {
+    virsh(&["list", "--all", "--name"])
+        .1
+        .lines()
+        .filter(|l| l.starts_with("vdi-tpl-"))
+        .filter(|l| {
+            virsh(&["dumpxml", l])
+                .1
+                .contains("source file='/var/tmp/vdi-")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Removes every desktop domain, and the template domains of test runs,
+/// when dropped, so that a failed run leaves none behind (none running).
 pub struct Sweep;
 
 impl Drop for Sweep {
     fn drop(&mut self) {
-        for name in desktop_domains() {
+        for name in desktop_domains().into_iter().chain(test_template_domains()) {
             let _ = virsh(&["destroy", &name]);
             let _ = virsh(&["undefine", &name]);
         }

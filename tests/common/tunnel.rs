@@ -33,7 +33,14 @@ pub fn spice_link(s: &mut TcpStream) {
 /// Sends `CONNECT target`; `Ok(stream)` on 200, else the status and
 /// envelope.
 pub fn connect(w: &Wire, target: &str) -> Result<TcpStream, (u16, Value)> {
-    let mut s = w.connect();
+    connect_stream(&format!("127.0.0.1:{}", w.port), target)
+}
+
+/// `connect` to the service at `addr` (`ip:port`).
+pub fn connect_stream(addr: &str, target: &str) -> Result<TcpStream, (u16, Value)> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
     write!(s, "CONNECT {target} HTTP/1.0\r\nHost: {target}\r\n\r\n").unwrap();
     let text = head_of(&mut s);
     if text.starts_with("HTTP/1.1 200 ") {

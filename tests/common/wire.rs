@@ -20,7 +20,12 @@ pub struct Wire {
 
 impl Wire {
     pub fn start(app: tide::Server<State>, limits: Limits) -> Wire {
-        let listener = server::bind("127.0.0.1:0").unwrap();
+        Wire::start_on(app, limits, "127.0.0.1:0")
+    }
+
+    /// `start` on another address (`ip:0` picks a port).
+    pub fn start_on(app: tide::Server<State>, limits: Limits, addr: &str) -> Wire {
+        let listener = server::bind(addr).unwrap();
         let port = listener.get_ref().local_addr().unwrap().port();
         let (tx, rx) = smol::channel::bounded::<()>(1);
         let thread = std::thread::spawn(move || {

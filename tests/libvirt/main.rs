@@ -12,6 +12,10 @@ mod common;
 mod console;
 // Desktops (a classroom of 10, a create killed half-way) and the terminal API.
 mod desktop;
+// A template installed from an ISO through the browser console.
+mod install;
+// A terminal behind NAT through the SPICE proxy.
+mod nat;
 mod terminal;
 
 use std::os::unix::fs::PermissionsExt;

@@ -46,7 +46,7 @@ fn terminal_at(r: &Real, peer: &str, path: &str, body: Value) -> Value {
 /// The SPICE link handshake with the desktop an `instance` reply names,
 /// the way a terminal makes it: through the service's SPICE proxy
 /// (`CONNECT spice_host:spice_port` to the service's port).
-fn spice_link(r: &Real, reply: &Value) -> ([u8; 4], u32, u32) {
+pub fn spice_link(r: &Real, reply: &Value) -> ([u8; 4], u32, u32) {
     assert!(reply["spice_proxy"].is_string(), "{reply}");
     let w = Wire::start(r.web.clone(), Limits::default());
     let target = format!(
@@ -82,14 +82,10 @@ fn graphics(uuid: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn a_terminal_gets_a_fresh_ticket_for_a_real_spice_server() {
-    let (up, out) = virsh(&["version"]);
-    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
-    let _sweep = Sweep;
-    let dir = reachable_dir("vdi-terminal");
-    let r = Real::open(dir.path(), true);
-    let tpl = r.template(dir.path());
+/// A template, the user `alice` (password `secret1`) in a user group, and
+/// a personal pool of one desktop offered to that group; the pool's uuid.
+pub fn alice_and_a_pool(r: &Real, dir: &std::path::Path) -> Value {
+    let tpl = r.template(dir);
     r.ok(
         "/api/v1/group/create",
         json!({"name": "staff", "group_type": 2}),
@@ -105,6 +101,17 @@ fn a_terminal_gets_a_fresh_ticket_for_a_real_spice_server() {
         "/api/v1/desktop/personal/update",
         json!({"uuid": pool, "value": {"groups": [staff]}}),
     );
+    json!(pool)
+}
+
+#[test]
+fn a_terminal_gets_a_fresh_ticket_for_a_real_spice_server() {
+    let (up, out) = virsh(&["version"]);
+    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
+    let _sweep = Sweep;
+    let dir = reachable_dir("vdi-terminal");
+    let r = Real::open(dir.path(), true);
+    let pool = alice_and_a_pool(&r, dir.path());
 
     let login = terminal(
         &r,
