@@ -1,4 +1,5 @@
-// Builds the console into dist/: one JS and one CSS bundle with
+// Builds the console into dist/: one JS and one CSS bundle (and the JS
+// chunks of the VM consoles, loaded on first connect) with
 // content-hashed names (plus the fonts and images PatternFly's CSS names),
 // index.html naming them, and a .gz and .br beside every text file. The
 // Rust build embeds dist/ (build.rs); `make ui` runs this after `npm ci`.
@@ -42,6 +43,10 @@ const common = {
   target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
   outdir: join(out, 'assets'),
   entryNames: 'app-[hash]',
+  // The VM consoles (noVNC, spice-html5) are imported on first connect:
+  // chunks of their own, not in the first load.
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   assetNames: '[name]-[hash]',
   loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.svg': 'file', '.png': 'file', '.jpg': 'file', '.otf': 'file' },
   define: { 'process.env.NODE_ENV': '"production"', __VDI_LOCALES__: JSON.stringify(locales) },
@@ -69,7 +74,11 @@ const unusedStyles = {
 const result = await esbuild.build({ ...common, plugins: [unusedStyles] });
 
 const outputs = Object.keys(result.metafile.outputs).map((p) => relative(out, p));
-const js = outputs.find((p) => p.endsWith('.js'));
+const js = Object.entries(result.metafile.outputs)
+  .filter(([, o]) => o.entryPoint === 'src/main.tsx')
+  .map(([p]) => relative(out, p))
+  .find((p) => p.endsWith('.js'));
+const chunks = outputs.filter((p) => p.endsWith('.js') && p !== js).sort();
 const css = outputs.find((p) => p.endsWith('.css'));
 if (!js || !css) throw new Error(`esbuild produced no JS or CSS bundle: ${outputs.join(', ')}`);
 
@@ -108,7 +117,9 @@ function walk(dir) {
   }
 }
 walk(out);
-const digest = createHash('sha256').update(readFileSync(join(out, js))).update(readFileSync(join(out, css))).update(JSON.stringify(locales)).digest('hex').slice(0, 12);
-writeFileSync(join(out, 'build.json'), JSON.stringify({ js, css, locales, digest, sizes }, null, 1));
+const h = createHash('sha256').update(readFileSync(join(out, js))).update(readFileSync(join(out, css)));
+for (const c of chunks) h.update(readFileSync(join(out, c)));
+const digest = h.update(JSON.stringify(locales)).digest('hex').slice(0, 12);
+writeFileSync(join(out, 'build.json'), JSON.stringify({ js, css, chunks, locales, digest, sizes }, null, 1));
 const kb = (n) => (n / 1024).toFixed(1) + ' KiB';
-console.log(`ui: ${js} ${kb(sizes[js].gzip)} gzip, ${css} ${kb(sizes[css].gzip)} gzip, ${Object.entries(locales).map(([l, p]) => `${l} ${kb(sizes[p].gzip)}`).join(', ')} gzip -> ${out}/`);
+console.log(`ui: ${js} ${kb(sizes[js].gzip)} gzip (+ ${chunks.length} chunks loaded later, ${kb(chunks.reduce((n, c) => n + sizes[c].gzip, 0))} gzip), ${css} ${kb(sizes[css].gzip)} gzip, ${Object.entries(locales).map(([l, p]) => `${l} ${kb(sizes[p].gzip)}`).join(', ')} gzip -> ${out}/`);

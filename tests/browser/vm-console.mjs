@@ -643,8 +643,16 @@ let code = 0;
 try {
   context = await chromium.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: VIEWPORT, ignoreHTTPSErrors: true });
   page = context.pages()[0] || (await context.newPage());
-  page.on('pageerror', (e) => log(`page error: ${e.message}`));
+  // An uncaught error in the page fails the run (after the steps, so the
+  // step that failed is still named when one does).
+  const pageErrors = [];
+  page.on('pageerror', (e) => {
+    log(`page error: ${e.message}`);
+    pageErrors.push(e.message);
+  });
   await run(page);
+  step = 'page errors';
+  if (pageErrors.length) fail(`${pageErrors.length} uncaught error(s) in the page: ${pageErrors.slice(0, 3).join(' | ')}`);
   result.ok = true;
 } catch (err) {
   code = 1;

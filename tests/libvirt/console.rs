@@ -37,7 +37,21 @@ fn a_real_vms_spice_and_vnc_through_the_one_port() {
     let _sweep = Sweep;
     let dir = reachable_dir("vdi-console");
     let r = Real::open(dir.path(), true);
-    let tpl = r.template(dir.path());
+    // A template, and a personal desktop made from it (both running).
+    let pool = super::terminal::alice_and_a_pool(&r, dir.path());
+    let tpl = r.get("/api/v1.0/voi/education/template/?searchtype=single&name=tpl")["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let desktop =
+        r.s.desktops_of(&pool.as_str().unwrap().parse().unwrap())
+            .unwrap()[0]
+            .uuid
+            .to_string();
+    r.ok(
+        "/api/v1/instance/start",
+        json!({"desktop_uuid": pool, "desktop_type": 2, "instances": [desktop]}),
+    );
     r.ok("/api/v1/template/start", json!({"uuid": tpl}));
     // Both servers on loopback, with ports.
     let g = graphics(&tpl);
@@ -68,8 +82,10 @@ fn a_real_vms_spice_and_vnc_through_the_one_port() {
     assert_eq!(ws_data(&mut ws, 12), b"RFB 003.008\n");
     drop((s, ws));
 
-    // In Chromium: noVNC and then spice-html5 show the VM's screen (SeaBIOS),
-    // and a used VNC token is refused (tests/browser/vm-console.mjs).
+    // In Chromium: noVNC and then spice-html5 show the template's screen
+    // (SeaBIOS), a used VNC token is refused, and a running desktop's
+    // Console shows its screen (tests/browser/vm-console.mjs); no uncaught
+    // error in the page.
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp/vm-console");
     std::fs::create_dir_all(&out).unwrap();
     let script =
@@ -79,9 +95,10 @@ fn a_real_vms_spice_and_vnc_through_the_one_port() {
         .arg(format!("http://127.0.0.1:{}/", w.port))
         .arg(&tpl)
         .arg(&out)
+        .arg(&desktop)
         .env("VDI_ADMIN", "admin")
         .env("VDI_ADMIN_PASSWORD", "s3cret-pass")
-        .env("VM_CONSOLE_STEPS", "vnc,spice,reuse")
+        .env("VM_CONSOLE_STEPS", "vnc,spice,reuse,desktop")
         .output()
         .expect("node runs (make deps-browser installs it)");
     let text = format!(
@@ -95,7 +112,7 @@ fn a_real_vms_spice_and_vnc_through_the_one_port() {
         serde_json::from_str(text.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
     assert_eq!(result["ok"], true, "{result}");
     assert_eq!(result["token_reuse"]["refused"], true, "{result}");
-    for shot in ["vnc.png", "spice.png"] {
+    for shot in ["vnc.png", "spice.png", "desktop-vnc.png"] {
         assert!(
             out.join(shot).metadata().unwrap().len() > 1000,
             "{shot} kept"

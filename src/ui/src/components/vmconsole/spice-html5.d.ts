@@ -67,3 +67,10 @@ declare module '@spice-project/spice-html5/src/spicemsg.js' {
 declare module '@spice-project/spice-html5/src/enums.js' {
   export const Constants: { readonly SPICE_MSGC_INPUTS_KEY_DOWN: number; readonly SPICE_MSGC_INPUTS_KEY_UP: number } & Record<string, number>;
 }
+
+declare module '@spice-project/spice-html5/src/spiceconn.js' {
+  /** The base of every channel; `report_error` throws without `onerror`. */
+  export const SpiceConn: {
+    prototype: { report_error(this: unknown, e: Error | Event): void };
+  };
+}

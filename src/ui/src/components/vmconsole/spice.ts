@@ -7,11 +7,24 @@
 // sendCtrlAltDel needs a global `sc`). Loaded with import() by VmConsole.
 import { SpiceChannel, SpiceMainConn } from '@spice-project/spice-html5';
 import { Constants } from '@spice-project/spice-html5/src/enums.js';
+import { SpiceConn } from '@spice-project/spice-html5/src/spiceconn.js';
 import { SpiceMiniData, SpiceMsgcKeyDown, SpiceMsgcKeyUp } from '@spice-project/spice-html5/src/spicemsg.js';
 import { Key, spiceDown, spiceUp } from './keys';
 import type { OpenSession, Reason } from './session';
 
 let seq = 0;
+
+// Only the main channel has an error handler; every other channel throws its
+// socket's error event (an uncaught page error) when it closes or fails.
+// The session's fate is the main channel's: the others log instead.
+const reportError = SpiceConn.prototype.report_error;
+SpiceConn.prototype.report_error = function (this: { onerror?: unknown }, e: Error | Event) {
+  if (this.onerror === undefined) {
+    console.warn('spice channel:', e instanceof Error ? e.message : e.type);
+    return;
+  }
+  reportError.call(this, e);
+};
 
 export const openSession: OpenSession = (host, url, password, _options, events) => {
   host.id = `vdi-spice-screen-${++seq}`;
