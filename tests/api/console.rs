@@ -294,6 +294,22 @@ fn the_gateway_bridges_one_websocket_per_vnc_token_and_closes_it_at_sign_out() {
     assert_eq!((st, v["code"].as_i64()), (400, Some(10101)), "{v}");
     assert_eq!(ws_open(&w, "/api/v1/console/ws/nope").err().unwrap().0, 403);
 
+    // A client's close is echoed once, and the connection ends.
+    let o2 = t.ok(
+        "/api/v1/console/open",
+        json!({"kind": "template", "uuid": uuid}),
+    );
+    let mut ws2 = ws_open(&w, o2["path"].as_str().unwrap()).expect("upgraded");
+    assert_eq!(ws_data(&mut ws2, 12), b"RFB 003.008\n");
+    let key = [1u8, 2, 3, 4];
+    let mut close = vec![0x88, 0x82];
+    close.extend_from_slice(&key);
+    close.extend([0x03 ^ 1, 0xE8 ^ 2]);
+    ws2.get_mut().write_all(&close).unwrap();
+    let (op, p) = ws_read(&mut ws2);
+    assert_eq!((op, p), (8, vec![0x03, 0xE8]));
+    assert!(closed(&mut ws2), "one close frame, then the end");
+
     // Signing out closes the bridge: a close frame (1008), then the end.
     let (st, _) = t.call("POST", "/api/v1/logout", None);
     assert_eq!(st, 200);

@@ -118,25 +118,22 @@ pub(super) async fn serve(
         };
         let closed = async {
             let _ = bridge.closed.recv().await;
-            "the admin session ended"
+            SESSION_ENDED
         };
         let expiry = async {
             loop {
                 smol::Timer::after(Duration::from_secs(30)).await;
                 if !services.console_open_still(&bridge) {
-                    return "the admin session ended";
+                    return SESSION_ENDED;
                 }
             }
         };
         smol::future::or(pumps, smol::future::or(closed, expiry)).await
     }
     .await;
-    if let Upgrade::WebSocket { .. } = up {
-        let code = if why.contains("session") {
-            ws::close::POLICY
-        } else {
-            ws::close::NORMAL
-        };
+    // The server's close frame, unless the client's close was echoed or
+    // its broken frame answered already.
+    if let (Upgrade::WebSocket { .. }, Some(code)) = (&up, close_code(why)) {
         let _ = client.write_all(&ws::close_frame(code, why)).await;
     }
     let _ = vm_w.close().await;
@@ -151,6 +148,16 @@ pub(super) async fn serve(
 
 const CLIENT_CLOSED: &str = "the client closed";
 const VM_CLOSED: &str = "the VM's graphics server closed";
+const SESSION_ENDED: &str = "the admin session ended";
+
+/// The close code the server still owes the client for `why`.
+fn close_code(why: &str) -> Option<u16> {
+    match why {
+        SESSION_ENDED => Some(ws::close::POLICY),
+        VM_CLOSED => Some(ws::close::NORMAL),
+        _ => None,
+    }
+}
 
 /// Copies `r` to `w` until either ends (as binary WebSocket frames when
 /// `framed`), counting the bytes; says which side ended.
