@@ -9,6 +9,9 @@ use crate::domain::console::{Protocol, Target};
 use crate::error::{Error, Result};
 use crate::service::console::Opened;
 
+/// The gateway's WebSocket path; the token follows.
+pub const WS_PATH: &str = "/api/v1/console/ws/";
+
 /// `POST /api/v1/console/open`.
 #[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
@@ -45,7 +48,7 @@ pub fn opened_view(o: &Opened) -> Value {
         "token": o.token,
         "expires_in": o.expires_in,
         "protocol": o.protocol.as_str(),
-        "path": o.path,
+        "path": format!("{WS_PATH}{}", o.token),
         "password": o.password,
         "vv": o.vv,
     })

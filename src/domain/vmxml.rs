@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use uuid::Uuid;
 
+use super::console::Protocol;
+
 /// Whether the guest is Windows (Hyper-V enlightenments, localtime clock).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OsFamily {
@@ -100,9 +102,9 @@ pub fn graphics_xml(s: &SpiceSpec) -> String {
     )
 }
 
-/// VNC listens on this address only: nothing but the service (its console
-/// gateway) reaches it.
-pub const VNC_LISTEN: &str = "127.0.0.1";
+/// VNC always, and SPICE with the proxy on, listen on this address only:
+/// nothing but the service (its gateway and proxy) reaches them.
+pub const GRAPHICS_LOOPBACK: &str = "127.0.0.1";
 
 /// The VNC `<graphics>` element (also used alone to set a console's
 /// password on a running domain). Always on loopback, always with a
@@ -110,11 +112,26 @@ pub const VNC_LISTEN: &str = "127.0.0.1";
 pub fn vnc_xml(password: &str, valid_to_ms: i64) -> String {
     let p: String = password.chars().take(8).collect();
     format!(
-        "<graphics type='vnc' autoport='yes' listen='{VNC_LISTEN}' passwd='{p}' passwdValidTo='{v}'>\
-<listen type='address' address='{VNC_LISTEN}'/></graphics>",
+        "<graphics type='vnc' autoport='yes' listen='{GRAPHICS_LOOPBACK}' passwd='{p}' passwdValidTo='{v}'>\
+<listen type='address' address='{GRAPHICS_LOOPBACK}'/></graphics>",
         p = esc(&p),
         v = super::clock::format_iso(valid_to_ms),
     )
+}
+
+/// A domain XML's VNC or SPICE server: its listen address and, once it
+/// runs, its port (`None` before, or for `-1`).
+pub fn graphics_of(xml: &str, p: Protocol) -> Option<(String, Option<u16>)> {
+    let doc = roxmltree::Document::parse(xml).ok()?;
+    let g = doc
+        .descendants()
+        .find(|n| n.has_tag_name("graphics") && n.attribute("type") == Some(p.as_str()))?;
+    let port = g
+        .attribute("port")
+        .and_then(|x| x.parse::<i32>().ok())
+        .filter(|x| *x > 0)
+        .map(|x| x as u16);
+    Some((g.attribute("listen").unwrap_or("").to_string(), port))
 }
 
 /// A password nobody knows, for a VNC server until a console opens it.

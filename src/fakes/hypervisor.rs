@@ -204,7 +204,8 @@ impl Hypervisor for FakeHypervisor {
                 .get(&uuid)
                 .filter(|d| d.state == PowerState::Running)
                 .map(|d| SpiceAddr {
-                    listen: crate::host::libvirt::graphics_listen_of(&d.xml, Protocol::Spice)
+                    listen: crate::domain::vmxml::graphics_of(&d.xml, Protocol::Spice)
+                        .map(|g| g.0)
                         .unwrap_or_else(|| "0.0.0.0".into()),
                     port: d.port,
                 }))

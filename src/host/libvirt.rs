@@ -129,28 +129,12 @@ pub fn spice_of(xml: &str) -> Option<SpiceAddr> {
     graphics_of(xml, Protocol::Spice)
 }
 
-/// The listen address of a domain's VNC or SPICE server in its XML.
-pub fn graphics_listen_of(xml: &str, p: Protocol) -> Option<String> {
-    let doc = roxmltree::Document::parse(xml).ok()?;
-    let g = doc
-        .descendants()
-        .find(|n| n.has_tag_name("graphics") && n.attribute("type") == Some(p.as_str()))?;
-    g.attribute("listen").map(str::to_string)
-}
-
 /// Where a running domain's VNC or SPICE server listens, from its live XML.
 pub fn graphics_of(xml: &str, p: Protocol) -> Option<SpiceAddr> {
-    let doc = roxmltree::Document::parse(xml).ok()?;
-    let g = doc
-        .descendants()
-        .find(|n| n.has_tag_name("graphics") && n.attribute("type") == Some(p.as_str()))?;
-    let port: i32 = g.attribute("port")?.parse().ok()?;
-    if port <= 0 {
-        return None;
-    }
+    let (listen, port) = crate::domain::vmxml::graphics_of(xml, p)?;
     Some(SpiceAddr {
-        listen: g.attribute("listen").unwrap_or("").to_string(),
-        port: port as u16,
+        listen,
+        port: port?,
     })
 }
 

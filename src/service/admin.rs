@@ -131,7 +131,7 @@ impl Services {
             self.store.session_purge(self.now_ms(), Some(name))?;
         }
         self.store.flush().await?;
-        self.console_sessions_changed();
+        self.console_session_sweep();
         Ok(a)
     }
 
@@ -141,7 +141,7 @@ impl Services {
         self.admin_guard(caller, name, "delete")?;
         self.store.admin_delete(name)?;
         self.store.flush().await?;
-        self.console_sessions_changed();
+        self.console_session_sweep();
         Ok(())
     }
 
@@ -150,7 +150,7 @@ impl Services {
         let name = self.auth_check(access_token)?;
         let n = self.store.session_purge(self.now_ms(), Some(&name))?;
         self.store.flush().await?;
-        self.console_sessions_changed();
+        self.console_session_sweep();
         Ok(n)
     }
 }

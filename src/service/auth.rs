@@ -394,7 +394,7 @@ impl Services {
         let (s, t) = self.new_session(&old.admin)?;
         self.store.session_replace(&old, &s)?;
         self.store.flush().await?;
-        self.console_rekey(&old.access_hash, &s.access_hash);
+        self.console_session_rekey(&old.access_hash, &s.access_hash);
         Ok(t)
     }
 
@@ -404,7 +404,7 @@ impl Services {
             self.store.session_delete(&s)?;
             self.store.flush().await?;
         }
-        self.console_sessions_changed();
+        self.console_session_sweep();
         Ok(())
     }
 
@@ -446,7 +446,7 @@ impl Services {
         self.store.admin_put(&admin)?;
         self.store.session_purge(now, Some(name))?;
         self.store.flush_blocking()?;
-        self.console_sessions_changed();
+        self.console_session_sweep();
         self.auth_setup_withdraw();
         Ok(created)
     }

@@ -11,8 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use uuid::Uuid;
 
-use super::auth::token_hash;
-use super::template::random_text;
+use super::auth::{random_token, token_hash};
+use super::template::random_secret;
 use super::{Actor, Services};
 use crate::domain::console::{parse_authority, proxy_host, vv_file, Authority, Protocol, Target};
 use crate::domain::vmxml;
@@ -23,9 +23,29 @@ use crate::host::Stream;
 pub const TOKEN_TTL_MS: i64 = 30_000;
 /// Connections one SPICE token or ticket admits (one per channel: main,
 /// display, inputs, cursor, playback, record, two USB redirections).
-const SPICE_USES: u32 = 12;
-/// The gateway's WebSocket path; the token follows.
-pub const WS_PATH: &str = "/api/v1/console/ws/";
+pub const SPICE_USES: u32 = 12;
+/// Tokens and tickets kept per VM: a new one beyond this drops the oldest
+/// (a client asking in a loop cannot grow the table).
+const GRANTS_PER_VM: usize = 8;
+
+/// An admin session: the hash of its access token, and the admin.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    hash: [u8; 32],
+    admin: String,
+}
+
+/// Who a SPICE ticket's proxy grant is for.
+#[derive(Clone, Debug)]
+pub enum Owner {
+    /// A terminal opening a desktop.
+    Terminal,
+    /// A template's console ticket (`template/console`, `edit`).
+    Template,
+    /// An admin session's console (`console/open` with SPICE): it closes
+    /// with the session.
+    Admin(Session, Target),
+}
 
 /// What admits a tunnel: a token or ticket and the VM it names.
 #[derive(Clone, Debug)]
@@ -35,21 +55,24 @@ struct Grant {
     name: String,
     target: Target,
     protocol: Protocol,
-    /// The admin session (hash of its access token) a gateway token
-    /// belongs to, and the admin; `None` for a proxy ticket.
-    session: Option<([u8; 32], String)>,
+    /// A gateway token (WebSocket) or a proxy ticket (`CONNECT`).
+    websocket: bool,
+    /// The admin session it belongs to; closing the session closes it.
+    session: Option<Session>,
+    issued: i64,
     valid_to: i64,
     uses_left: u32,
 }
 
-/// One open bridge: what it is for, and the end of a channel whose
-/// dropping tells the bridge to close.
+/// One open bridge: its session, and the end of a channel whose dropping
+/// tells the bridge to close.
 struct Live {
     session: Option<[u8; 32]>,
     _close: smol::channel::Sender<()>,
 }
 
-/// The gateway's and the proxy's live state.
+/// The gateway's and the proxy's live state. Lock order: `grants`, then
+/// `bridges`.
 #[derive(Default)]
 pub struct ConsoleState {
     grants: Mutex<HashMap<String, Grant>>,
@@ -67,7 +90,6 @@ pub struct Opened {
     pub token: String,
     pub expires_in: u64,
     pub protocol: Protocol,
-    pub path: String,
     pub password: String,
     /// A remote-viewer file (SPICE).
     pub vv: Option<String>,
@@ -75,13 +97,14 @@ pub struct Opened {
 
 /// A tunnel a client asks for.
 pub enum Tunnel<'a> {
-    /// `CONNECT authority`, with the bearer token it came with (the
-    /// internal tunnel's controller token).
+    /// `CONNECT authority`, with the bearer token and node protocol
+    /// version it came with (the internal tunnel's).
     Connect {
         authority: &'a str,
         token: Option<&'a str>,
+        protocol: Option<&'a str>,
     },
-    /// `GET /api/v1/console/ws/<token>` with `Upgrade: websocket`.
+    /// A WebSocket upgrade with a gateway token.
     WebSocket { token: &'a str },
 }
 
@@ -105,11 +128,18 @@ fn refused(msg: impl Into<String>) -> Error {
     Error::new(Code::ConsoleRefused, msg)
 }
 
+fn not_running(name: &str) -> Error {
+    Error::new(
+        Code::ConsoleNotRunning,
+        format!("`{name}` is not running; start it first"),
+    )
+}
+
 impl Services {
     /// The address graphics servers listen on: loopback with the proxy on.
     pub(crate) fn graphics_listen(&self) -> String {
         if self.settings.spice_proxy {
-            vmxml::VNC_LISTEN.into()
+            vmxml::GRAPHICS_LOOPBACK.into()
         } else {
             self.settings.spice_listen.clone()
         }
@@ -129,13 +159,6 @@ impl Services {
         })
     }
 
-    fn not_running(name: &str) -> Error {
-        Error::new(
-            Code::ConsoleNotRunning,
-            format!("`{name}` is not running; start it first"),
-        )
-    }
-
     /// `console/open`: a token for one admin session and one VM, valid
     /// `TOKEN_TTL_MS` to connect; the VM's VNC password or SPICE ticket.
     /// `via` is the address the caller reached the service at (a `.vv`
@@ -149,30 +172,45 @@ impl Services {
         via: &str,
     ) -> Result<Opened> {
         let admin = self.auth_check(access_token)?;
+        let session = Session {
+            hash: token_hash(access_token),
+            admin,
+        };
         let (node, name) = self.console_vm(target, uuid)?;
         let now = self.now_ms();
         let (password, vv) = match protocol {
             Protocol::Spice => {
+                let owner = Owner::Admin(session.clone(), target);
                 let c = self
-                    .spice_ticket(*uuid, &node, &name, via)
+                    .spice_ticket(*uuid, &node, &name, via, owner)
                     .await?
-                    .ok_or_else(|| Self::not_running(&name))?;
+                    .ok_or_else(|| not_running(&name))?;
                 (c.ticket, Some(c.vv))
             }
             Protocol::Vnc => {
                 let hv = self.hv(&node)?;
                 if hv.spice(*uuid).await?.is_none() {
-                    return Err(Self::not_running(&name));
+                    return Err(not_running(&name));
                 }
-                let pw = random_text(8);
+                let pw = random_secret(8)?;
                 hv.update_device(*uuid, vmxml::vnc_xml(&pw, now + TOKEN_TTL_MS))
-                    .await?;
+                    .await
+                    .map_err(|e| match e.code {
+                        // A domain defined before consoles had VNC.
+                        Code::HypervisorFailed => Error::new(
+                            Code::ConsoleNotRunning,
+                            format!(
+                                "`{name}` has no VNC console until it is started again ({})",
+                                e.message
+                            ),
+                        ),
+                        _ => e,
+                    })?;
                 (pw, None)
             }
         };
-        let token = random_text(32);
-        lock(&self.console.grants).retain(|_, g| g.valid_to > now);
-        lock(&self.console.grants).insert(
+        let token = random_token()?;
+        self.console_grant(
             token.clone(),
             Grant {
                 vm: *uuid,
@@ -180,7 +218,9 @@ impl Services {
                 name,
                 target,
                 protocol,
-                session: Some((token_hash(access_token), admin)),
+                websocket: true,
+                session: Some(session),
+                issued: now,
                 valid_to: now + TOKEN_TTL_MS,
                 uses_left: match protocol {
                     Protocol::Vnc => 1,
@@ -189,13 +229,31 @@ impl Services {
             },
         );
         Ok(Opened {
-            path: format!("{WS_PATH}{token}"),
             token,
             expires_in: (TOKEN_TTL_MS / 1000) as u64,
             protocol,
             password,
             vv,
         })
+    }
+
+    /// Keeps a grant: expired ones go, and a VM keeps its newest few.
+    fn console_grant(&self, key: String, g: Grant) {
+        let now = self.now_ms();
+        let mut grants = lock(&self.console.grants);
+        grants.retain(|_, x| x.valid_to > now);
+        let mut mine: Vec<(i64, String)> = grants
+            .iter()
+            .filter(|(_, x)| x.vm == g.vm)
+            .map(|(k, x)| (x.issued, k.clone()))
+            .collect();
+        if mine.len() >= GRANTS_PER_VM {
+            mine.sort();
+            for (_, k) in &mine[..=mine.len() - GRANTS_PER_VM] {
+                grants.remove(k);
+            }
+        }
+        grants.insert(key, g);
     }
 
     /// With the proxy on, a SPICE ticket also opens the proxy to `vm`
@@ -206,25 +264,30 @@ impl Services {
         node: Uuid,
         name: &str,
         valid_to: i64,
-    ) -> String {
-        let ticket = random_text(32);
-        let now = self.now_ms();
-        let mut g = lock(&self.console.grants);
-        g.retain(|_, g| g.valid_to > now);
-        g.insert(
+        owner: Owner,
+    ) -> Result<String> {
+        let ticket = random_token()?;
+        let (target, session) = match owner {
+            Owner::Terminal => (Target::Desktop, None),
+            Owner::Template => (Target::Template, None),
+            Owner::Admin(s, t) => (t, Some(s)),
+        };
+        self.console_grant(
             ticket.clone(),
             Grant {
                 vm,
                 node,
                 name: name.into(),
-                target: Target::Desktop,
+                target,
                 protocol: Protocol::Spice,
-                session: None,
+                websocket: false,
+                session,
+                issued: self.now_ms(),
                 valid_to,
                 uses_left: SPICE_USES,
             },
         );
-        proxy_host(&ticket)
+        Ok(proxy_host(&ticket))
     }
 
     /// The `.vv` text and proxy address for a SPICE ticket: through the
@@ -253,70 +316,96 @@ impl Services {
         }
     }
 
-    /// Takes one use of a token or ticket.
-    fn console_take(&self, key: &str, websocket: bool) -> Result<Grant> {
+    /// Takes one use of a token or ticket and opens its bridge, in one
+    /// step under the grants' lock (a refresh re-keys both at once, a
+    /// sign-out sees the bridge).
+    fn console_take(&self, key: &str, websocket: bool) -> Result<(Grant, Bridge)> {
         let now = self.now_ms();
         let mut grants = lock(&self.console.grants);
-        let bad =
-            || refused("The console token is unknown, used up or expired; open the console again");
-        let g = grants.get_mut(key).ok_or_else(bad)?;
+        let what = if websocket {
+            "console token"
+        } else {
+            "proxy ticket"
+        };
         // A gateway token is not a proxy ticket, nor the other way round.
-        if g.session.is_some() != websocket || g.valid_to <= now || g.uses_left == 0 {
-            return Err(bad());
+        let g = grants
+            .get_mut(key)
+            .filter(|g| g.websocket == websocket)
+            .ok_or_else(|| refused(format!("The {what} is unknown; open the console again")))?;
+        if g.valid_to <= now {
+            return Err(refused(format!(
+                "The {what} expired; open the console again"
+            )));
+        }
+        if g.uses_left == 0 {
+            return Err(refused(format!(
+                "The {what} was used up; open the console again"
+            )));
         }
         g.uses_left -= 1;
-        Ok(g.clone())
+        let g = g.clone();
+        let bridge = self.console_register(g.session.as_ref().map(|s| s.hash));
+        Ok((g, bridge))
     }
 
     /// Admits a tunnel, or refuses it (`ConsoleRefused`) without making
     /// any connection: the VM's graphics stream and an open bridge.
     pub async fn console_admit(&self, t: Tunnel<'_>, client: &str) -> Result<Admitted> {
-        let g = match t {
-            Tunnel::WebSocket { token } => {
-                let g = self.console_take(token, true)?;
-                let (hash, _) = g.session.as_ref().expect("a gateway token has a session");
-                if !self.console_session_live(hash) {
-                    return Err(refused(
-                        "The admin session that opened this console has ended",
-                    ));
-                }
-                g
-            }
-            Tunnel::Connect { authority, token } => match parse_authority(authority) {
+        let (g, mut bridge) = match t {
+            Tunnel::WebSocket { token } => self.console_take(token, true)?,
+            Tunnel::Connect {
+                authority,
+                token,
+                protocol,
+            } => match parse_authority(authority) {
                 Some(Authority::Ticket(t)) => self.console_take(&t, false)?,
                 Some(Authority::Internal(vm, p)) => {
-                    self.internal_check(token).map_err(|e| refused(e.message))?;
-                    let stream = self
-                        .hypervisor
-                        .graphics_connect(vm, p)
-                        .await?
-                        .ok_or_else(|| refused(format!("VM {vm} is not running on this server")))?;
-                    return Ok(Admitted {
-                        stream,
-                        bridge: self.console_register(None, None),
-                    });
+                    return self.console_internal(vm, p, token, protocol).await
                 }
-                None => {
-                    return Err(refused(format!(
+                None => return Err(refused(format!(
                     "CONNECT goes only to a console ticket's name (`vdi-<ticket>:{}`), not to `{}`",
                     crate::domain::console::PROXY_PORT,
                     clip(authority)
-                )))
-                }
+                ))),
             },
         };
-        let stream = self
-            .hv(&g.node)?
-            .graphics_connect(g.vm, g.protocol)
-            .await?
-            .ok_or_else(|| refused(format!("`{}` is not running", g.name)))?;
+        let ended = || refused("The admin session that opened this console has ended");
+        let live = |g: &Grant| {
+            g.session
+                .as_ref()
+                .is_none_or(|s| self.console_session_live(&s.hash))
+        };
+        if !live(&g) {
+            self.console_drop(&bridge);
+            return Err(ended());
+        }
+        let stream = match self.hv(&g.node) {
+            Ok(hv) => hv.graphics_connect(g.vm, g.protocol).await,
+            Err(e) => Err(e),
+        };
+        let stream = match stream {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                self.console_drop(&bridge);
+                return Err(refused(format!("`{}` is not running", g.name)));
+            }
+            Err(e) => {
+                self.console_drop(&bridge);
+                return Err(e);
+            }
+        };
+        // A sign-out while the VM was being reached.
+        if !self.console_bridge_live(&bridge) {
+            self.console_drop(&bridge);
+            return Err(ended());
+        }
         let (actor, via) = match &g.session {
-            Some((_, admin)) => (
+            Some(s) => (
                 Actor {
-                    name: admin.clone(),
+                    name: s.admin.clone(),
                     client: client.into(),
                 },
-                "gateway",
+                if g.websocket { "gateway" } else { "proxy" },
             ),
             None => (Actor::anonymous(client), "proxy"),
         };
@@ -324,20 +413,34 @@ impl Services {
         let seq = self.operation_log_begin(&actor, "console/open", &what);
         self.operation_log_finish(seq, &actor, "console/open", &what, 0, "connected");
         let seq = self.operation_log_begin(&actor, "console/close", &what);
+        bridge.log = Some((actor, what, seq));
+        Ok(Admitted { stream, bridge })
+    }
+
+    /// A node's side of the internal tunnel: only its controller's token
+    /// (and protocol version) opens it, to a VM running here.
+    async fn console_internal(
+        &self,
+        vm: Uuid,
+        p: Protocol,
+        token: Option<&str>,
+        protocol: Option<&str>,
+    ) -> Result<Admitted> {
+        self.internal_check(token).map_err(|e| refused(e.message))?;
+        crate::domain::cluster::protocol_check_request(protocol, false)
+            .map_err(|e| refused(e.message))?;
+        let stream = self
+            .hypervisor
+            .graphics_connect(vm, p)
+            .await?
+            .ok_or_else(|| refused(format!("VM {vm} is not running on this server")))?;
         Ok(Admitted {
             stream,
-            bridge: self.console_register(
-                g.session.as_ref().map(|(h, _)| *h),
-                Some((actor, what, seq)),
-            ),
+            bridge: self.console_register(None),
         })
     }
 
-    fn console_register(
-        &self,
-        session: Option<[u8; 32]>,
-        log: Option<(Actor, String, Option<u64>)>,
-    ) -> Bridge {
+    fn console_register(&self, session: Option<[u8; 32]>) -> Bridge {
         let (tx, rx) = smol::channel::bounded(1);
         let id = self.console.next.fetch_add(1, Ordering::Relaxed);
         lock(&self.console.bridges).insert(
@@ -350,22 +453,27 @@ impl Services {
         Bridge {
             id,
             closed: rx,
-            log,
+            log: None,
         }
+    }
+
+    fn console_drop(&self, b: &Bridge) {
+        lock(&self.console.bridges).remove(&b.id);
     }
 
     /// A bridge ended: `why` and the bytes each way go in the log.
     pub fn console_end(&self, b: Bridge, why: &str, to_vm: u64, to_client: u64) {
-        lock(&self.console.bridges).remove(&b.id);
+        self.console_drop(&b);
         if let Some((actor, what, seq)) = b.log {
             let msg = format!("{why}; {to_vm} bytes to the VM, {to_client} to the client");
             self.operation_log_finish(seq, &actor, "console/close", &what, 0, &msg);
         }
     }
 
-    /// Whether an open bridge's session is still live (checked now and
-    /// then: an access token that expires unrefreshed ends its bridges).
-    pub fn console_open_still(&self, b: &Bridge) -> bool {
+    /// Whether an open bridge may stay open: it is still registered and
+    /// its session (if any) is live. Checked now and then, so an access
+    /// token that expires unrefreshed ends its bridges.
+    pub fn console_bridge_live(&self, b: &Bridge) -> bool {
         let session = lock(&self.console.bridges).get(&b.id).map(|l| l.session);
         match session {
             Some(Some(h)) => self.console_session_live(&h),
@@ -375,7 +483,7 @@ impl Services {
     }
 
     /// Bridges open now.
-    pub fn console_bridges(&self) -> usize {
+    pub fn console_bridge_count(&self) -> usize {
         lock(&self.console.bridges).len()
     }
 
@@ -389,42 +497,46 @@ impl Services {
         }
     }
 
-    /// Sessions ended or changed: bridges (and unused tokens) of a session
-    /// that is no longer live close.
-    pub(crate) fn console_sessions_changed(&self) {
-        let dead: Vec<[u8; 32]> = {
-            let b = lock(&self.console.bridges);
-            let g = lock(&self.console.grants);
-            b.values()
-                .filter_map(|l| l.session)
-                .chain(g.values().filter_map(|g| g.session.as_ref().map(|s| s.0)))
-                .collect()
-        };
-        let dead: Vec<[u8; 32]> = dead
+    /// Sessions ended or changed: bridges and tokens of a session that is
+    /// no longer live close.
+    pub(crate) fn console_session_sweep(&self) {
+        let mut seen: Vec<[u8; 32]> = lock(&self.console.grants)
+            .values()
+            .filter_map(|g| g.session.as_ref().map(|s| s.hash))
+            .collect();
+        seen.extend(
+            lock(&self.console.bridges)
+                .values()
+                .filter_map(|l| l.session),
+        );
+        seen.sort();
+        seen.dedup();
+        let dead: Vec<[u8; 32]> = seen
             .into_iter()
             .filter(|h| !self.console_session_live(h))
             .collect();
         if dead.is_empty() {
             return;
         }
+        let mut grants = lock(&self.console.grants);
+        grants.retain(|_, g| g.session.as_ref().is_none_or(|s| !dead.contains(&s.hash)));
         lock(&self.console.bridges).retain(|_, l| l.session.is_none_or(|h| !dead.contains(&h)));
-        lock(&self.console.grants)
-            .retain(|_, g| g.session.as_ref().is_none_or(|(h, _)| !dead.contains(h)));
     }
 
     /// A session was refreshed: its bridges and tokens follow the new
-    /// access token.
-    pub(crate) fn console_rekey(&self, old: &[u8; 32], new: &[u8; 32]) {
+    /// access token (both under the grants' lock, like `console_take`).
+    pub(crate) fn console_session_rekey(&self, old: &[u8; 32], new: &[u8; 32]) {
+        let mut grants = lock(&self.console.grants);
+        for g in grants.values_mut() {
+            if let Some(s) = &mut g.session {
+                if &s.hash == old {
+                    s.hash = *new;
+                }
+            }
+        }
         for l in lock(&self.console.bridges).values_mut() {
             if l.session.as_ref() == Some(old) {
                 l.session = Some(*new);
-            }
-        }
-        for g in lock(&self.console.grants).values_mut() {
-            if let Some((h, _)) = &mut g.session {
-                if h == old {
-                    *h = *new;
-                }
             }
         }
     }

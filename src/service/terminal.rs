@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::template::{random_text, Console};
+use super::console::Owner;
+use super::template::{random_secret, Console};
 use super::{Actor, Services};
 use crate::domain::clock::format_utc;
 use crate::domain::desktop::{Assign, Desktop, DesktopGroup, Kind, Phase, Status};
@@ -98,22 +99,30 @@ impl Services {
     /// A fresh SPICE password, valid `spice_ticket_ttl`, set on the running
     /// domain `uuid` (connected clients stay); `None` when it is not running.
     /// With the proxy on, the ticket also opens the proxy (at `via`, the
-    /// address the client reached this service at) to this VM.
+    /// address the client reached this service at) to this VM, for `owner`
+    /// (an admin session's ticket closes with that session).
     pub(crate) async fn spice_ticket(
         &self,
         uuid: Uuid,
         node: &Uuid,
         title: &str,
         via: &str,
+        owner: Owner,
     ) -> Result<Option<Console>> {
         let hv = self.hv(node)?;
         let Some(addr) = hv.spice(uuid).await? else {
             return Ok(None);
         };
-        let ticket = random_text(16);
+        let ticket = random_secret(16)?;
         let valid_to = self.now_ms() + self.settings.spice_ticket_ttl.as_millis() as i64;
+        // A running domain keeps the address it started with (libvirt
+        // refuses to change it live); the next start takes the setting's.
+        let listen = match addr.listen.as_str() {
+            "" => self.graphics_listen(),
+            l => l.to_string(),
+        };
         let g = vmxml::graphics_xml(&SpiceSpec {
-            listen: self.graphics_listen(),
+            listen,
             password: ticket.clone(),
             valid_to_ms: valid_to,
         });
@@ -129,7 +138,8 @@ impl Services {
         let proxied = self
             .settings
             .spice_proxy
-            .then(|| self.console_proxy_ticket(uuid, *node, title, valid_to));
+            .then(|| self.console_proxy_ticket(uuid, *node, title, valid_to, owner))
+            .transpose()?;
         let (vv, spice_proxy) = self.console_vv(
             (&direct, addr.port),
             proxied.as_deref(),
@@ -165,7 +175,7 @@ impl Services {
         let t = self.store.template_get(&g.template)?;
         let mut d = self.desktop_start(&d.uuid, take_seat).await?;
         let console = self
-            .spice_ticket(d.uuid, &d.node, &d.name, via)
+            .spice_ticket(d.uuid, &d.node, &d.name, via, Owner::Terminal)
             .await?
             .ok_or_else(|| {
                 Error::new(

@@ -283,7 +283,7 @@ fn the_gateway_bridges_one_websocket_per_vnc_token_and_closes_it_at_sign_out() {
     assert_eq!(ws_data(&mut ws, 12), b"RFB 003.008\n");
     ws_send(&mut ws, b"RFB 003.008\n");
     assert_eq!(ws_data(&mut ws, 12), b"RFB 003.008\n", "the VM echoes");
-    assert_eq!(t.s.console_bridges(), 1);
+    assert_eq!(t.s.console_bridge_count(), 1);
 
     // The token was used: a second upgrade with it is refused, nothing dialled.
     let before = g.accepted.load(Ordering::SeqCst);
@@ -317,7 +317,7 @@ fn the_gateway_bridges_one_websocket_per_vnc_token_and_closes_it_at_sign_out() {
     assert_eq!((op, &p[..2]), (8, &1008u16.to_be_bytes()[..]), "{p:?}");
     assert!(closed(&mut ws));
     let t0 = std::time::Instant::now();
-    while t.s.console_bridges() > 0 {
+    while t.s.console_bridge_count() > 0 {
         assert!(t0.elapsed() < Duration::from_secs(10), "the bridge stays");
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -357,6 +357,137 @@ fn a_token_is_bound_to_its_session_and_expires() {
         Some(json!({"kind": "template", "uuid": uuid})),
     );
     assert_eq!((st, v["code"].as_i64()), (401, Some(11002)), "{v}");
+}
+
+/// A masked client frame.
+fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [7u8, 1, 2, 9];
+    let mut f = vec![first, 0x80 | payload.len() as u8];
+    f.extend_from_slice(&key);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    f
+}
+
+#[test]
+fn the_gateway_speaks_websocket_and_refuses_other_sites() {
+    let t = harness();
+    let g = vnc_server();
+    let uuid = running_template(&t, &g);
+    let w = Wire::start(t.app.clone(), Limits::default());
+    let open = || {
+        t.ok(
+            "/api/v1/console/open",
+            json!({"kind": "template", "uuid": uuid}),
+        )
+    };
+    // A page of another site may not use a token.
+    let o = open();
+    let mut s = w.connect();
+    write!(
+        s,
+        "GET {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nOrigin: http://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        o["path"].as_str().unwrap(),
+        w.port
+    )
+    .unwrap();
+    let head = common::tunnel::head_of(&mut s);
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    let v = common::tunnel::body_of(&head, &mut s);
+    assert_eq!(v["code"], 21301, "{v}");
+    assert!(v["msg"].as_str().unwrap().contains("own pages"), "{v}");
+
+    // A ping is answered; a message in several frames reaches the VM whole.
+    let o = open();
+    let mut ws = ws_open(&w, o["path"].as_str().unwrap()).expect("upgraded");
+    assert_eq!(ws_data(&mut ws, 12), b"RFB 003.008\n");
+    ws.get_mut().write_all(&frame(0x89, b"hi")).unwrap();
+    assert_eq!(ws_read(&mut ws), (0xA, b"hi".to_vec()));
+    ws.get_mut().write_all(&frame(0x02, b"ab")).unwrap();
+    ws.get_mut().write_all(&frame(0x80, b"cd")).unwrap();
+    assert_eq!(
+        ws_data(&mut ws, 4),
+        b"abcd",
+        "the VM echoes the whole message"
+    );
+    // A continuation outside a message breaks the protocol: close 1002.
+    ws.get_mut().write_all(&frame(0x80, b"x")).unwrap();
+    let (op, p) = ws_read(&mut ws);
+    assert_eq!((op, &p[..2]), (8, &1002u16.to_be_bytes()[..]), "{p:?}");
+    assert!(closed(&mut ws));
+}
+
+#[test]
+fn a_bridge_follows_its_session_through_a_refresh_and_ends_with_it() {
+    let t = harness();
+    let g = vnc_server();
+    let uuid = running_template(&t, &g);
+    let w = Wire::start(t.app.clone(), Limits::default());
+    let (_, login) = t.call(
+        "POST",
+        "/api/v1/login",
+        Some(json!({"name": "admin", "password": common::rig::ADMIN_PW})),
+    );
+    let (access, refresh) = (
+        login["data"]["access_token"].as_str().unwrap().to_string(),
+        login["data"]["refresh_token"].as_str().unwrap().to_string(),
+    );
+    let call = |token: &str, path: &str, body: Value| {
+        common::app_call(&t.app, token, "POST", path, Some(body))
+    };
+    let (_, o) = call(
+        &access,
+        "/api/v1/console/open",
+        json!({"kind": "template", "uuid": uuid}),
+    );
+    let mut ws = ws_open(&w, o["data"]["path"].as_str().unwrap()).expect("upgraded");
+    assert_eq!(ws_data(&mut ws, 12), b"RFB 003.008\n");
+    // A SPICE console of the same session: its .vv goes through the proxy.
+    let (_, sp) = call(
+        &access,
+        "/api/v1/console/open",
+        json!({"kind": "template", "uuid": uuid, "protocol": "spice"}),
+    );
+    let vv = sp["data"]["vv"].as_str().unwrap().to_string();
+    let host = vv
+        .lines()
+        .find_map(|l| l.strip_prefix("host="))
+        .unwrap()
+        .to_string();
+
+    // A refresh: the bridge follows the new token (a sweep keeps it).
+    let (st, r) = call("", "/api/v1/refresh", json!({"refresh_token": refresh}));
+    assert_eq!(st, 200, "{r}");
+    let access2 = r["data"]["access_token"].as_str().unwrap().to_string();
+    let (st, _) = call(&access, "/api/v1/logout", json!({}));
+    assert_eq!(st, 401, "the old token is gone already");
+    ws_send(&mut ws, b"still here");
+    assert_eq!(ws_data(&mut ws, 10), b"still here");
+    assert_eq!(t.s.console_bridge_count(), 1);
+    // The session's SPICE ticket opens the proxy while the session lives.
+    drop(connect(&w, &format!("{host}:5900")).expect("admitted"));
+
+    // Signing out (with the new token) ends the bridge and the session's
+    // proxy ticket.
+    let (st, _) = call(&access2, "/api/v1/logout", json!({}));
+    assert_eq!(st, 200);
+    let (op, p) = ws_read(&mut ws);
+    assert_eq!((op, &p[..2]), (8, &1008u16.to_be_bytes()[..]), "{p:?}");
+    refused(&w, &g, &format!("{host}:5900"), "unknown");
+}
+
+#[test]
+fn a_spice_token_admits_one_sessions_channels_and_no_more() {
+    let t = harness();
+    let g = spice_server();
+    let uuid = running_template(&t, &g);
+    let w = Wire::start(t.app.clone(), Limits::default());
+    let c = t.ok("/api/v1/template/console", json!({"uuid": uuid}));
+    let target = format!("{}:5900", ticket_host(&c));
+    for _ in 0..vdi_appliance::service::console::SPICE_USES {
+        let mut s = connect(&w, &target).expect("admitted");
+        spice_link(&mut s);
+    }
+    refused(&w, &g, &target, "used up");
 }
 
 #[test]

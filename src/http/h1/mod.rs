@@ -147,16 +147,14 @@ async fn serve_requests(
                     };
                 }
             };
-            let bearer = head.req.header("authorization").and_then(|v| {
-                v.last()
-                    .as_str()
-                    .strip_prefix("Bearer ")
-                    .map(str::to_string)
-            });
+            let fields = tunnel::Fields::of(&head.req);
             let services = app.state().0.clone();
             let client = peer.ip().to_string();
-            return match tunnel::serve(services, io, &conn, up, &client, bearer).await {
-                Ok(()) => End::Quiet,
+            let wt = limits.write_timeout;
+            return match tunnel::serve(services, io, &conn, up, &client, fields, wt).await {
+                // What the client still sends is read away before the
+                // socket closes, so that the last bytes are not reset.
+                Ok(()) => End::Linger,
                 Err(e) => {
                     log::info!("tunnel from {peer} refused: {}", e.message);
                     let res = super::envelope::err(&e).into();

@@ -64,6 +64,8 @@ pub mod close {
 /// One frame from the client, unmasked.
 #[derive(Debug, PartialEq)]
 pub struct Frame {
+    /// The last frame of its message.
+    pub fin: bool,
     pub opcode: u8,
     pub payload: Vec<u8>,
 }
@@ -111,7 +113,7 @@ pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Frame, Broken
         r.read_exact(&mut b).await?;
         len = u64::from_be_bytes(b);
     }
-    if opcode >= op::CLOSE && (len > 125 || !fin) {
+    if opcode >= op::CLOSE && (len > 125 || !fin) || opcode == op::CLOSE && len == 1 {
         return Err(Broken::Bad(close::PROTOCOL, "bad control frame"));
     }
     if len > FRAME_MAX {
@@ -119,12 +121,20 @@ pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Frame, Broken
     }
     let mut key = [0u8; 4];
     r.read_exact(&mut key).await?;
-    let mut payload = vec![0u8; len as usize];
-    r.read_exact(&mut payload).await?;
+    // Grown as the bytes arrive: a header alone reserves nothing.
+    let mut payload = Vec::new();
+    r.take(len).read_to_end(&mut payload).await?;
+    if payload.len() as u64 != len {
+        return Err(Broken::Gone);
+    }
     for (i, b) in payload.iter_mut().enumerate() {
         *b ^= key[i % 4];
     }
-    Ok(Frame { opcode, payload })
+    Ok(Frame {
+        fin,
+        opcode,
+        payload,
+    })
 }
 
 /// A whole unmasked server frame (`fin` set).
@@ -227,6 +237,13 @@ mod tests {
             read(&masked(0x89, &[0; 126], [0; 4])),
             Err(Broken::Bad(close::PROTOCOL, _))
         ));
+        // A close whose payload is a single byte (no whole code).
+        assert!(matches!(
+            read(&masked(0x88, &[3], [0; 4])),
+            Err(Broken::Bad(close::PROTOCOL, _))
+        ));
+        let f = read(&masked(0x02, b"part", [5; 4])).unwrap();
+        assert!(!f.fin && f.payload == b"part");
         // Larger than FRAME_MAX: refused from its header alone.
         let mut big = vec![0x82, 0x80 | 127];
         big.extend_from_slice(&(FRAME_MAX + 1).to_be_bytes());

@@ -120,6 +120,15 @@ pub(crate) fn random_text(n: usize) -> String {
     b.iter().map(|x| A[*x as usize % A.len()] as char).collect()
 }
 
+/// `random_text` for a secret someone is handed (a ticket, a console
+/// password): fails rather than hand out a guessable one.
+pub(crate) fn random_secret(n: usize) -> Result<String> {
+    const A: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut b = vec![0u8; n];
+    getrandom::getrandom(&mut b).map_err(Error::internal)?;
+    Ok(b.iter().map(|x| A[*x as usize % A.len()] as char).collect())
+}
+
 pub(crate) fn busy_err(t: &str, why: &str) -> Error {
     Error::new(Code::TemplateBusy, format!("Template `{t}` {why}"))
 }
@@ -547,7 +556,8 @@ impl Services {
     /// A one-time SPICE ticket for a running template (online editing).
     pub async fn template_console(self: &Arc<Self>, uuid: &Uuid, via: &str) -> Result<Console> {
         let t = self.store.template_get(uuid)?;
-        self.spice_ticket(t.uuid, &t.node, &t.name, via)
+        let owner = crate::service::console::Owner::Template;
+        self.spice_ticket(t.uuid, &t.node, &t.name, via, owner)
             .await?
             .ok_or_else(|| busy_err(&t.name, "is not running; start it (or `edit`) first"))
     }
