@@ -25,7 +25,8 @@ declare -A NEEDS=(
              node:nodejs npm:npm"
   [libvirt]="/usr/sbin/libvirtd:libvirt-daemon-system /usr/sbin/virtlogd:libvirt-daemon-system
              virsh:libvirt-clients qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils
-             qemu-io:qemu-utils /usr/share/seabios/bios-256k.bin:seabios /usr/sbin/dnsmasq:dnsmasq-base"
+             qemu-io:qemu-utils /usr/share/seabios/bios-256k.bin:seabios /usr/sbin/dnsmasq:dnsmasq-base
+             iptables:iptables"
   [image]="mmdebstrap:mmdebstrap mksquashfs:squashfs-tools xorriso:xorriso grub-mkrescue:grub-common
            /usr/lib/grub/i386-pc/modinfo.sh:grub-pc-bin /usr/lib/grub/x86_64-efi/modinfo.sh:grub-efi-amd64-bin
            mformat:mtools mkfs.vfat:dosfstools mkfs.ext4:e2fsprogs /usr/share/OVMF/OVMF_CODE_4M.fd:ovmf

@@ -362,11 +362,13 @@ impl Services {
                 Some(Authority::Internal(vm, p)) => {
                     return self.console_internal(vm, p, token, protocol).await
                 }
-                None => return Err(refused(format!(
+                None => {
+                    return Err(refused(format!(
                     "CONNECT goes only to a console ticket's name (`vdi-<ticket>:{}`), not to `{}`",
                     crate::domain::console::PROXY_PORT,
                     clip(authority)
-                ))),
+                )))
+                }
             },
         };
         let ended = || refused("The admin session that opened this console has ended");
