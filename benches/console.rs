@@ -154,13 +154,7 @@ fn main() {
     let frames = env_num("BENCH_FRAMES", 40);
     let t = harness();
     let addr = graphics_server();
-    *t.f.hypervisor.graphics_server.lock().unwrap() = Some(addr);
-    let image = t.image();
-    let uuid = t.template("bench", &image)["uuid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    t.ok("/api/v1/template/start", json!({"uuid": uuid}));
+    let uuid = t.running_template("bench", addr);
     let w = Wire::start(t.app.clone(), Limits::default());
 
     let direct = {

@@ -11,7 +11,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::http;
 use common::ns::{first_admin, reexec_inside, sh, world, Svc};
@@ -45,25 +44,16 @@ fn names(rows: &[Value], field: &str) -> Vec<String> {
 
 /// The console driven by `console.mjs` in `lang`; its output.
 fn browser(port: u16, out: &Path, lang: &str, qcow2: &Path, args: &[&str]) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/console.mjs");
-    let run = Command::new("node")
-        .arg(&script)
-        .arg(format!("http://127.0.0.1:{port}/"))
-        .arg(out)
-        .arg(lang)
-        .args(args)
-        .env("VDI_ADMIN_PASSWORD", PASSWORD)
-        .env("VDI_QCOW2", qcow2)
-        .output()
-        .expect("node runs (make deps-browser installs it)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
+    let url = format!("http://127.0.0.1:{port}/");
+    let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&url, &out, &lang];
+    all.extend(args.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+    let (ok, text) = common::run_node(
+        "console.mjs",
+        &all,
+        &[("VDI_ADMIN_PASSWORD", &PASSWORD), ("VDI_QCOW2", &qcow2)],
     );
-    println!("{text}");
     assert!(
-        run.status.success() && text.contains("CONSOLE OK"),
+        ok && text.contains("CONSOLE OK"),
         "the console in {lang} failed:\n{text}"
     );
     text

@@ -226,10 +226,11 @@ impl Hypervisor for FakeHypervisor {
             let at = at.ok_or_else(|| {
                 Error::new(Code::HypervisorFailed, "The fake has no graphics server")
             })?;
-            let s = smol::net::TcpStream::connect(at)
-                .await
-                .map_err(|e| Error::new(Code::HypervisorFailed, format!("graphics server: {e}")))?;
-            Ok(Some(Box::new(s) as Stream))
+            let addr = SpiceAddr {
+                listen: at.ip().to_string(),
+                port: at.port(),
+            };
+            crate::host::libvirt::dial_graphics(&addr).await.map(Some)
         })
     }
 

@@ -97,6 +97,15 @@ fn authority(base: &str) -> Result<&str> {
         .ok_or_else(|| Error::internal(format!("`{base}` is not an http://host:port address")))
 }
 
+/// A connection to `base` that failed: refused, or unreachable.
+fn link_error(base: &str, e: std::io::Error) -> Error {
+    let code = match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => Code::NodeRefused,
+        _ => Code::NodeUnreachable,
+    };
+    Error::new(code, format!("{base}: {e}"))
+}
+
 /// Undoes `Transfer-Encoding: chunked`.
 fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
@@ -199,13 +208,7 @@ impl Http {
     ) -> Result<Value> {
         let message = body.is_some();
         let host = authority(base)?;
-        let unreachable = |e: std::io::Error| {
-            let code = match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => Code::NodeRefused,
-                _ => Code::NodeUnreachable,
-            };
-            Error::new(code, format!("{base}: {e}"))
-        };
+        let unreachable = |e| link_error(base, e);
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let auth = if token.is_empty() {
             String::new()
@@ -230,17 +233,11 @@ impl Http {
             s.read_to_end(&mut raw).await.map_err(unreachable)?;
             Ok::<_, Error>(raw)
         };
-        let timeout = async {
-            smol::Timer::after(self.timeout).await;
-            Err(Error::new(
-                Code::NodeTimeout,
-                format!(
-                    "{base}{path} did not answer in {} s",
-                    self.timeout.as_secs()
-                ),
-            ))
-        };
-        let raw = smol::future::or(exchange, timeout).await?;
+        let late = format!(
+            "{base}{path} did not answer in {} s",
+            self.timeout.as_secs()
+        );
+        let raw = self.within(exchange, late).await?;
         let (status, body) = parse_response(&raw).ok_or_else(|| {
             Error::new(
                 Code::NodeRemote,
@@ -264,13 +261,7 @@ impl Http {
     async fn tunnel(&self, to: &Peer, vm: Uuid, p: Protocol) -> Result<Stream> {
         let host = authority(&to.base)?;
         let target = internal_authority(vm, p);
-        let unreachable = |e: std::io::Error| {
-            let code = match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => Code::NodeRefused,
-                _ => Code::NodeUnreachable,
-            };
-            Error::new(code, format!("{}: {e}", to.base))
-        };
+        let unreachable = |e| link_error(&to.base, e);
         let open = async {
             let mut s = smol::net::TcpStream::connect(host)
                 .await
@@ -309,14 +300,21 @@ impl Http {
             }
             Ok::<Stream, Error>(Box::new(s))
         };
-        let timeout = async {
+        let late = format!("{}: the graphics tunnel did not open in time", to.base);
+        self.within(open, late).await
+    }
+
+    /// `f`, or `NodeTimeout` with `late` as its message after the timeout.
+    async fn within<T>(
+        &self,
+        f: impl std::future::Future<Output = Result<T>>,
+        late: String,
+    ) -> Result<T> {
+        smol::future::or(f, async {
             smol::Timer::after(self.timeout).await;
-            Err(Error::new(
-                Code::NodeTimeout,
-                format!("{}: the graphics tunnel did not open in time", to.base),
-            ))
-        };
-        smol::future::or(open, timeout).await
+            Err(Error::new(Code::NodeTimeout, late))
+        })
+        .await
     }
 }
 

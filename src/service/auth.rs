@@ -410,22 +410,25 @@ impl Services {
 
     /// The admin an access token belongs to, if it is live.
     pub fn auth_check(&self, access_token: &str) -> Result<String> {
-        let s = self
-            .store
-            .session_by_access(&token_hash(access_token))?
-            .ok_or_else(|| {
-                Error::new(
-                    Code::TokenInvalid,
-                    "The access token is unknown or revoked; log in again",
-                )
-            })?;
+        self.auth_session(&token_hash(access_token))
+            .map(|s| s.admin)
+    }
+
+    /// The live session whose access token hashes to `hash`.
+    pub(crate) fn auth_session(&self, hash: &[u8; 32]) -> Result<Session> {
+        let s = self.store.session_by_access(hash)?.ok_or_else(|| {
+            Error::new(
+                Code::TokenInvalid,
+                "The access token is unknown or revoked; log in again",
+            )
+        })?;
         if s.access_expires <= self.now_ms() {
             return Err(Error::new(
                 Code::TokenInvalid,
                 "The access token expired; refresh it or log in again",
             ));
         }
-        Ok(s.admin)
+        Ok(s)
     }
 
     /// Offline recovery: sets (creating if needed) an admin's password and

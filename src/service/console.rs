@@ -15,6 +15,7 @@ use super::auth::{random_token, token_hash};
 use super::template::random_secret;
 use super::{Actor, Services};
 use crate::domain::console::{parse_authority, proxy_host, vv_file, Authority, Protocol, Target};
+use crate::domain::text::clip;
 use crate::domain::vmxml;
 use crate::error::{Code, Error, Result};
 use crate::host::Stream;
@@ -366,7 +367,7 @@ impl Services {
                     return Err(refused(format!(
                     "CONNECT goes only to a console ticket's name (`vdi-<ticket>:{}`), not to `{}`",
                     crate::domain::console::PROXY_PORT,
-                    clip(authority)
+                    clip(authority, 64)
                 )))
                 }
             },
@@ -491,11 +492,9 @@ impl Services {
 
     /// The session exists, has not expired, and its admin may still log in.
     fn console_session_live(&self, hash: &[u8; 32]) -> bool {
-        match self.store.session_by_access(hash) {
-            Ok(Some(s)) if s.access_expires > self.now_ms() => {
-                matches!(self.store.admin_get(&s.admin), Ok(Some(a)) if a.enabled)
-            }
-            _ => false,
+        match self.auth_session(hash) {
+            Ok(s) => matches!(self.store.admin_get(&s.admin), Ok(Some(a)) if a.enabled),
+            Err(_) => false,
         }
     }
 
@@ -542,9 +541,4 @@ impl Services {
             }
         }
     }
-}
-
-/// At most 64 characters of client text in a message.
-fn clip(s: &str) -> String {
-    s.chars().take(64).collect()
 }

@@ -22,7 +22,7 @@ use vdi_appliance::http::server::Limits;
 use crate::common;
 use common::appliance::{harness, harness_set, T};
 use common::rig::{Rig, Spec};
-use common::tunnel::{connect, spice_link, ws_data, ws_open, ws_read, ws_send};
+use common::tunnel::{connect, spice_link, ws_data, ws_frame, ws_open, ws_read, ws_send};
 use common::wire::{closed, Wire};
 
 /// A fake graphics server on loopback: how many connections it took.
@@ -103,14 +103,24 @@ fn refused(w: &Wire, g: &Graphics, target: &str, fragment: &str) {
 
 /// A running template whose graphics are `g`.
 fn running_template(t: &T, g: &Graphics) -> String {
-    *t.f.hypervisor.graphics_server.lock().unwrap() = Some(g.addr);
-    let image = t.image();
-    let uuid = t.template("tpl-console", &image)["uuid"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    t.ok("/api/v1/template/start", json!({"uuid": uuid}));
-    uuid
+    t.running_template("tpl-console", g.addr)
+}
+
+/// An initialised appliance with a running template whose graphics are
+/// `g`, and the service on a socket.
+fn rig(g: Graphics) -> (T, Graphics, String, Wire) {
+    let t = harness();
+    let uuid = running_template(&t, &g);
+    let w = Wire::start(t.app.clone(), Limits::default());
+    (t, g, uuid, w)
+}
+
+/// `console/open` of the template `uuid` (VNC: no protocol named).
+fn open_console(t: &T, uuid: &str) -> Value {
+    t.ok(
+        "/api/v1/console/open",
+        json!({"kind": "template", "uuid": uuid}),
+    )
 }
 
 fn ticket_host(c: &Value) -> String {
@@ -119,10 +129,7 @@ fn ticket_host(c: &Value) -> String {
 
 #[test]
 fn the_spice_proxy_splices_a_tickets_vm_and_refuses_everything_else() {
-    let t = harness();
-    let g = spice_server();
-    let uuid = running_template(&t, &g);
-    let w = Wire::start(t.app.clone(), Limits::default());
+    let (t, g, uuid, w) = rig(spice_server());
     let c = t.ok("/api/v1/template/console", json!({"uuid": uuid}));
     let host = ticket_host(&c);
     assert!(host.starts_with("vdi-"), "{c}");
@@ -227,10 +234,7 @@ fn without_the_proxy_tickets_name_the_servers_address_and_port() {
 
 #[test]
 fn the_gateway_bridges_one_websocket_per_vnc_token_and_closes_it_at_sign_out() {
-    let t = harness();
-    let g = vnc_server();
-    let uuid = running_template(&t, &g);
-    let w = Wire::start(t.app.clone(), Limits::default());
+    let (t, g, uuid, w) = rig(vnc_server());
     // Bad requests name their field; a stopped VM has no console.
     t.fails(
         "/api/v1/console/open",
@@ -295,17 +299,12 @@ fn the_gateway_bridges_one_websocket_per_vnc_token_and_closes_it_at_sign_out() {
     assert_eq!(ws_open(&w, "/api/v1/console/ws/nope").err().unwrap().0, 403);
 
     // A client's close is echoed once, and the connection ends.
-    let o2 = t.ok(
-        "/api/v1/console/open",
-        json!({"kind": "template", "uuid": uuid}),
-    );
+    let o2 = open_console(&t, &uuid);
     let mut ws2 = ws_open(&w, o2["path"].as_str().unwrap()).expect("upgraded");
     assert_eq!(ws_data(&mut ws2, 12), b"RFB 003.008\n");
-    let key = [1u8, 2, 3, 4];
-    let mut close = vec![0x88, 0x82];
-    close.extend_from_slice(&key);
-    close.extend([0x03 ^ 1, 0xE8 ^ 2]);
-    ws2.get_mut().write_all(&close).unwrap();
+    ws2.get_mut()
+        .write_all(&ws_frame(0x88, &1000u16.to_be_bytes()))
+        .unwrap();
     let (op, p) = ws_read(&mut ws2);
     assert_eq!((op, p), (8, vec![0x03, 0xE8]));
     assert!(closed(&mut ws2), "one close frame, then the end");
@@ -325,16 +324,8 @@ fn the_gateway_bridges_one_websocket_per_vnc_token_and_closes_it_at_sign_out() {
 
 #[test]
 fn a_token_is_bound_to_its_session_and_expires() {
-    let t = harness();
-    let g = vnc_server();
-    let uuid = running_template(&t, &g);
-    let w = Wire::start(t.app.clone(), Limits::default());
-    let open = || {
-        t.ok(
-            "/api/v1/console/open",
-            json!({"kind": "template", "uuid": uuid}),
-        )
-    };
+    let (t, g, uuid, w) = rig(vnc_server());
+    let open = || open_console(&t, &uuid);
     // Unused for 31 s: refused.
     let o = open();
     t.f.clock.advance(Duration::from_secs(31));
@@ -359,27 +350,10 @@ fn a_token_is_bound_to_its_session_and_expires() {
     assert_eq!((st, v["code"].as_i64()), (401, Some(11002)), "{v}");
 }
 
-/// A masked client frame.
-fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
-    let key = [7u8, 1, 2, 9];
-    let mut f = vec![first, 0x80 | payload.len() as u8];
-    f.extend_from_slice(&key);
-    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    f
-}
-
 #[test]
 fn the_gateway_speaks_websocket_and_refuses_other_sites() {
-    let t = harness();
-    let g = vnc_server();
-    let uuid = running_template(&t, &g);
-    let w = Wire::start(t.app.clone(), Limits::default());
-    let open = || {
-        t.ok(
-            "/api/v1/console/open",
-            json!({"kind": "template", "uuid": uuid}),
-        )
-    };
+    let (t, _g, uuid, w) = rig(vnc_server());
+    let open = || open_console(&t, &uuid);
     // A page of another site may not use a token.
     let o = open();
     let mut s = w.connect();
@@ -400,17 +374,17 @@ fn the_gateway_speaks_websocket_and_refuses_other_sites() {
     let o = open();
     let mut ws = ws_open(&w, o["path"].as_str().unwrap()).expect("upgraded");
     assert_eq!(ws_data(&mut ws, 12), b"RFB 003.008\n");
-    ws.get_mut().write_all(&frame(0x89, b"hi")).unwrap();
+    ws.get_mut().write_all(&ws_frame(0x89, b"hi")).unwrap();
     assert_eq!(ws_read(&mut ws), (0xA, b"hi".to_vec()));
-    ws.get_mut().write_all(&frame(0x02, b"ab")).unwrap();
-    ws.get_mut().write_all(&frame(0x80, b"cd")).unwrap();
+    ws.get_mut().write_all(&ws_frame(0x02, b"ab")).unwrap();
+    ws.get_mut().write_all(&ws_frame(0x80, b"cd")).unwrap();
     assert_eq!(
         ws_data(&mut ws, 4),
         b"abcd",
         "the VM echoes the whole message"
     );
     // A continuation outside a message breaks the protocol: close 1002.
-    ws.get_mut().write_all(&frame(0x80, b"x")).unwrap();
+    ws.get_mut().write_all(&ws_frame(0x80, b"x")).unwrap();
     let (op, p) = ws_read(&mut ws);
     assert_eq!((op, &p[..2]), (8, &1002u16.to_be_bytes()[..]), "{p:?}");
     assert!(closed(&mut ws));
@@ -418,10 +392,7 @@ fn the_gateway_speaks_websocket_and_refuses_other_sites() {
 
 #[test]
 fn a_bridge_follows_its_session_through_a_refresh_and_ends_with_it() {
-    let t = harness();
-    let g = vnc_server();
-    let uuid = running_template(&t, &g);
-    let w = Wire::start(t.app.clone(), Limits::default());
+    let (t, g, uuid, w) = rig(vnc_server());
     let (_, login) = t.call(
         "POST",
         "/api/v1/login",
@@ -477,10 +448,7 @@ fn a_bridge_follows_its_session_through_a_refresh_and_ends_with_it() {
 
 #[test]
 fn a_spice_token_admits_one_sessions_channels_and_no_more() {
-    let t = harness();
-    let g = spice_server();
-    let uuid = running_template(&t, &g);
-    let w = Wire::start(t.app.clone(), Limits::default());
+    let (t, g, uuid, w) = rig(spice_server());
     let c = t.ok("/api/v1/template/console", json!({"uuid": uuid}));
     let target = format!("{}:5900", ticket_host(&c));
     for _ in 0..vdi_appliance::service::console::SPICE_USES {

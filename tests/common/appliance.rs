@@ -208,6 +208,19 @@ impl T {
         )
     }
 
+    /// A template `name` on a fresh base image, started, whose graphics
+    /// server the fake hypervisor puts at `graphics` (a test's listener).
+    pub fn running_template(&self, name: &str, graphics: std::net::SocketAddr) -> String {
+        *self.f.hypervisor.graphics_server.lock().unwrap() = Some(graphics);
+        let image = self.image();
+        let uuid = self.template(name, &image)["uuid"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.ok("/api/v1/template/start", json!({"uuid": uuid}));
+        uuid
+    }
+
     /// The fake host's domains and disk files, and the saga journals left,
     /// to compare before and after an operation that must leave no trace.
     pub fn traces(&self) -> String {

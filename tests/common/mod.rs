@@ -179,3 +179,33 @@ pub fn restart_after_crash(
     ))
     .unwrap()
 }
+
+/// Runs a Node.js script of `tests/browser/` with `args` and `envs`;
+/// whether it succeeded, and its output (stdout then stderr, also printed).
+pub fn run_node(
+    script: &str,
+    args: &[&dyn AsRef<std::ffi::OsStr>],
+    envs: &[(&str, &dyn AsRef<std::ffi::OsStr>)],
+) -> (bool, String) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser")
+        .join(script);
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(path);
+    for a in args {
+        cmd.arg(a);
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let run = cmd
+        .output()
+        .expect("node runs (make deps-browser installs it)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    println!("{text}");
+    (run.status.success(), text)
+}

@@ -122,6 +122,19 @@ pub fn reachable_dir(prefix: &str) -> tempfile::TempDir {
     dir
 }
 
+/// The usual start of a real-libvirt test: libvirtd answers, a sweep for
+/// what a failed run leaves, a directory QEMU can reach (named after
+/// `prefix`) and an initialised controller in it. Bind all three, in this
+/// order: the controller goes first, the sweep last.
+pub fn real_libvirt(prefix: &str) -> (Sweep, tempfile::TempDir, Real) {
+    let (up, out) = virsh(&["version"]);
+    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
+    let sweep = Sweep;
+    let dir = reachable_dir(prefix);
+    let r = Real::open(dir.path(), true);
+    (sweep, dir, r)
+}
+
 pub struct Real {
     pub web: tide::Server<State>,
     pub s: Arc<Services>,

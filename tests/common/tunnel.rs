@@ -9,25 +9,31 @@ use serde_json::Value;
 
 use super::wire::Wire;
 
+/// Sends a SPICE link message for the main channel through `s` and reads
+/// the reply's header and error code: (magic, major version, error).
+pub fn spice_link_reply(s: &mut TcpStream) -> ([u8; 4], u32, u32) {
+    let mut msg = b"REDQ".to_vec();
+    for v in [2u32, 2, 18] {
+        msg.extend_from_slice(&v.to_le_bytes()); // major, minor, size of what follows
+    }
+    msg.extend_from_slice(&0u32.to_le_bytes()); // connection id: a new session
+    msg.extend_from_slice(&[1, 0]); // channel type main, channel id 0
+    for v in [0u32, 0, 18] {
+        msg.extend_from_slice(&v.to_le_bytes()); // no caps; caps offset
+    }
+    s.write_all(&msg).unwrap();
+    let mut head = [0u8; 20];
+    s.read_exact(&mut head).expect("a SPICE link reply");
+    let word = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().unwrap());
+    ([head[0], head[1], head[2], head[3]], word(4), word(16))
+}
+
 /// The SPICE link handshake through `s`: our `REDQ` out, the server's
 /// `REDQ` with major version 2 back.
 pub fn spice_link(s: &mut TcpStream) {
-    let mut h = b"REDQ".to_vec();
-    h.extend_from_slice(&2u32.to_le_bytes());
-    h.extend_from_slice(&2u32.to_le_bytes());
-    h.extend_from_slice(&18u32.to_le_bytes());
-    // SpiceLinkMess: connection 0, the main channel (1) number 0, no
-    // capabilities, capabilities at offset 18.
-    h.extend_from_slice(&0u32.to_le_bytes());
-    h.extend_from_slice(&[1, 0]);
-    h.extend_from_slice(&0u32.to_le_bytes());
-    h.extend_from_slice(&0u32.to_le_bytes());
-    h.extend_from_slice(&18u32.to_le_bytes());
-    s.write_all(&h).unwrap();
-    let mut r = [0u8; 16];
-    s.read_exact(&mut r).unwrap();
-    assert_eq!(&r[..4], b"REDQ", "{r:?}");
-    assert_eq!(u32::from_le_bytes(r[4..8].try_into().unwrap()), 2);
+    let (magic, major, _) = spice_link_reply(s);
+    assert_eq!(&magic, b"REDQ", "{magic:?}");
+    assert_eq!(major, 2);
 }
 
 /// Sends `CONNECT target`; `Ok(stream)` on 200, else the status and
@@ -120,12 +126,19 @@ pub fn ws_read(r: &mut BufReader<TcpStream>) -> (u8, Vec<u8>) {
     (h[0] & 0x0F, p)
 }
 
-pub fn ws_send(r: &mut BufReader<TcpStream>, payload: &[u8]) {
+/// A masked client frame (payload under 126 bytes): `first` is the FIN
+/// bit and the opcode.
+pub fn ws_frame(first: u8, payload: &[u8]) -> Vec<u8> {
     let key = [0x11, 0x22, 0x33, 0x44];
-    let mut f = vec![0x82, 0x80 | payload.len() as u8];
+    let mut f = vec![first, 0x80 | payload.len() as u8];
     f.extend_from_slice(&key);
     f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-    r.get_mut().write_all(&f).unwrap();
+    f
+}
+
+/// Sends `payload` as one binary frame.
+pub fn ws_send(r: &mut BufReader<TcpStream>, payload: &[u8]) {
+    r.get_mut().write_all(&ws_frame(0x82, payload)).unwrap();
 }
 
 /// Reads frames until `n` payload bytes of binary data arrived.

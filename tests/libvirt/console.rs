@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::real::{reachable_dir, virsh, Real, Sweep};
+use common::real::{real_libvirt, virsh};
 use common::tunnel::{connect, spice_link, ws_data, ws_open};
 use common::wire::Wire;
 use serde_json::json;
@@ -30,13 +30,38 @@ fn graphics(uuid: &str) -> Vec<(String, String, u16)> {
         .collect()
 }
 
+/// `tests/browser/vm-console.mjs` against the service on `port`: the
+/// template's (and the desktop's) console, the `steps` named; whether it
+/// passed, its output, and where its screenshots are.
+pub fn vm_console(
+    port: u16,
+    template: &str,
+    desktop: Option<&str>,
+    steps: &str,
+) -> (bool, String, std::path::PathBuf) {
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp/vm-console");
+    std::fs::create_dir_all(&out).unwrap();
+    let url = format!("http://127.0.0.1:{port}/");
+    let desktop = desktop.unwrap_or("");
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&url, &template, &out];
+    if !desktop.is_empty() {
+        args.push(&desktop);
+    }
+    let (ok, text) = common::run_node(
+        "vm-console.mjs",
+        &args,
+        &[
+            ("VDI_ADMIN", &"admin"),
+            ("VDI_ADMIN_PASSWORD", &common::rig::ADMIN_PW),
+            ("VM_CONSOLE_STEPS", &steps),
+        ],
+    );
+    (ok, text, out)
+}
+
 #[test]
 fn a_real_vms_spice_and_vnc_through_the_one_port() {
-    let (up, out) = virsh(&["version"]);
-    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
-    let _sweep = Sweep;
-    let dir = reachable_dir("vdi-console");
-    let r = Real::open(dir.path(), true);
+    let (_sweep, dir, r) = real_libvirt("vdi-console");
     // A template, and a personal desktop made from it (both running).
     let pool = super::terminal::alice_and_a_pool(&r, dir.path());
     let tpl = r.get("/api/v1.0/voi/education/template/?searchtype=single&name=tpl")["uuid"]
@@ -86,28 +111,8 @@ fn a_real_vms_spice_and_vnc_through_the_one_port() {
     // (SeaBIOS), a used VNC token is refused, and a running desktop's
     // Console shows its screen (tests/browser/vm-console.mjs); no uncaught
     // error in the page.
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp/vm-console");
-    std::fs::create_dir_all(&out).unwrap();
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/vm-console.mjs");
-    let run = std::process::Command::new("node")
-        .arg(&script)
-        .arg(format!("http://127.0.0.1:{}/", w.port))
-        .arg(&tpl)
-        .arg(&out)
-        .arg(&desktop)
-        .env("VDI_ADMIN", "admin")
-        .env("VDI_ADMIN_PASSWORD", "s3cret-pass")
-        .env("VM_CONSOLE_STEPS", "vnc,spice,reuse,desktop")
-        .output()
-        .expect("node runs (make deps-browser installs it)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    println!("{text}");
-    assert!(run.status.success(), "the browser console failed:\n{text}");
+    let (ok, text, out) = vm_console(w.port, &tpl, Some(&desktop), "vnc,spice,reuse,desktop");
+    assert!(ok, "the browser console failed:\n{text}");
     let result: serde_json::Value =
         serde_json::from_str(text.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
     assert_eq!(result["ok"], true, "{result}");

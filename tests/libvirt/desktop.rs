@@ -9,7 +9,9 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::real::{bridge_for, classroom, desktop_domains, reachable_dir, sh, virsh, Real, Sweep};
+use common::real::{
+    bridge_for, classroom, desktop_domains, reachable_dir, real_libvirt, sh, virsh, Real, Sweep,
+};
 use serde_json::json;
 use uuid::Uuid;
 use vdi_appliance::domain::desktop::Desktop;
@@ -63,11 +65,7 @@ fn used_addresses(r: &Real) -> u64 {
 
 #[test]
 fn a_classroom_of_ten_on_real_libvirt() {
-    let (up, out) = virsh(&["version"]);
-    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
-    let _sweep = Sweep;
-    let dir = reachable_dir("vdi-desktops");
-    let r = Real::open(dir.path(), true);
+    let (_sweep, dir, r) = real_libvirt("vdi-desktops");
     let tpl = r.template(dir.path());
     let _br = bridge_for(&r);
     let room = classroom(&r, "lab", "10.9.0.1", "10.9.0.10");

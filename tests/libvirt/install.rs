@@ -9,7 +9,7 @@ use crate::common;
 
 use std::path::Path;
 
-use common::real::{reachable_dir, sh, virsh, Real, Sweep};
+use common::real::{real_libvirt, sh};
 use common::wire::Wire;
 use serde_json::{json, Value};
 use vdi_appliance::http::server::Limits;
@@ -147,11 +147,7 @@ fn first_sector(image: &Path, dir: &Path) -> Vec<u8> {
 
 #[test]
 fn an_admin_installs_a_template_from_an_iso_in_the_browser() {
-    let (up, out) = virsh(&["version"]);
-    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
-    let _sweep = Sweep;
-    let dir = reachable_dir("vdi-install");
-    let r = Real::open(dir.path(), true);
+    let (_sweep, dir, r) = real_libvirt("vdi-install");
     let (st, up) = smol::block_on(vdi_appliance::http::request_bytes(
         &r.web,
         "PUT",
@@ -176,29 +172,8 @@ fn an_admin_installs_a_template_from_an_iso_in_the_browser() {
     );
 
     let w = Wire::start(r.web.clone(), Limits::default());
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp/vm-console");
-    std::fs::create_dir_all(&out).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/vm-console.mjs");
-    let run = std::process::Command::new("node")
-        .arg(&script)
-        .arg(format!("http://127.0.0.1:{}/", w.port))
-        .arg(&uuid)
-        .arg(&out)
-        .env("VDI_ADMIN", "admin")
-        .env("VDI_ADMIN_PASSWORD", "s3cret-pass")
-        .env("VM_CONSOLE_STEPS", "install")
-        .output()
-        .expect("node runs (make deps-browser installs it)");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    println!("{text}");
-    assert!(
-        run.status.success(),
-        "the install in the browser failed:\n{text}"
-    );
+    let (ok, text, out) = super::console::vm_console(w.port, &uuid, None, "install");
+    assert!(ok, "the install in the browser failed:\n{text}");
 
     // The saved version holds the installed sector; the ISO is out.
     let after = r.s.template_get(&uuid.parse().unwrap()).unwrap();

@@ -14,7 +14,7 @@ use std::os::fd::AsRawFd;
 use std::process::Command;
 use std::time::Duration;
 
-use common::real::{reachable_dir, virsh, Real, Sweep};
+use common::real::{real_libvirt, virsh};
 use common::tunnel::{connect_stream, spice_link};
 use common::wire::{read_response, Wire};
 use serde_json::{json, Value};
@@ -70,19 +70,12 @@ impl Nat {
         ip(&format!("{t} link set lo up"));
         ip(&format!("{t} route add default via 10.213.41.1"));
         // The router forwards and masquerades the LAN.
-        let sh = |c: &str| {
-            let out = Command::new("ip")
-                .args(["netns", "exec", ROUTER, "sh", "-c", c])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{c}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        sh("echo 1 > /proc/sys/net/ipv4/ip_forward");
-        sh("iptables -t nat -A POSTROUTING -s 10.213.41.0/24 -o vdinat-r0 -j MASQUERADE");
+        ip(&format!(
+            "netns exec {ROUTER} sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'"
+        ));
+        ip(&format!(
+            "netns exec {ROUTER} iptables -t nat -A POSTROUTING -s 10.213.41.0/24 -o vdinat-r0 -j MASQUERADE"
+        ));
         n
     }
 }
@@ -129,11 +122,7 @@ fn post(addr: &str, path: &str, body: Value) -> Value {
 
 #[test]
 fn a_terminal_behind_nat_opens_its_desktop_through_the_proxy() {
-    let (up, out) = virsh(&["version"]);
-    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
-    let _sweep = Sweep;
-    let dir = reachable_dir("vdi-nat");
-    let r = Real::open(dir.path(), true);
+    let (_sweep, dir, r) = real_libvirt("vdi-nat");
     let pool = super::terminal::alice_and_a_pool(&r, dir.path());
     let nat = Nat::make();
     let w = Wire::start_on(r.web.clone(), Limits::default(), &format!("{SERVICE}:0"));

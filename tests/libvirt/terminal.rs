@@ -9,11 +9,10 @@
 
 use crate::common;
 
-use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::real::{bridge_for, classroom, reachable_dir, virsh, Real, Sweep};
-use common::tunnel::connect;
+use common::real::{bridge_for, classroom, real_libvirt, virsh, Real};
+use common::tunnel::{connect, spice_link_reply};
 use common::wire::Wire;
 use serde_json::{json, Value};
 use vdi_appliance::http::server::Limits;
@@ -41,8 +40,6 @@ fn terminal_at(r: &Real, peer: &str, path: &str, body: Value) -> Value {
     v["data"].clone()
 }
 
-/// Sends a SPICE link message for the main channel and reads the reply
-/// header and error code: (magic, major version, error).
 /// The SPICE link handshake with the desktop an `instance` reply names,
 /// the way a terminal makes it: through the service's SPICE proxy
 /// (`CONNECT spice_host:spice_port` to the service's port).
@@ -55,22 +52,7 @@ pub fn spice_link(r: &Real, reply: &Value) -> ([u8; 4], u32, u32) {
         reply["spice_port"]
     );
     let mut s = connect(&w, &target).expect("the proxy admits the ticket");
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let mut msg = Vec::new();
-    msg.extend_from_slice(b"REDQ");
-    for v in [2u32, 2, 18] {
-        msg.extend_from_slice(&v.to_le_bytes()); // major, minor, size of what follows
-    }
-    msg.extend_from_slice(&0u32.to_le_bytes()); // connection id: a new session
-    msg.extend_from_slice(&[1, 0]); // channel type main, channel id 0
-    for v in [0u32, 0, 18] {
-        msg.extend_from_slice(&v.to_le_bytes()); // no caps; caps offset
-    }
-    s.write_all(&msg).unwrap();
-    let mut head = [0u8; 20];
-    s.read_exact(&mut head).expect("a SPICE link reply");
-    let word = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().unwrap());
-    ([head[0], head[1], head[2], head[3]], word(4), word(16))
+    spice_link_reply(&mut s)
 }
 
 fn graphics(uuid: &str) -> String {
@@ -106,11 +88,7 @@ pub fn alice_and_a_pool(r: &Real, dir: &std::path::Path) -> Value {
 
 #[test]
 fn a_terminal_gets_a_fresh_ticket_for_a_real_spice_server() {
-    let (up, out) = virsh(&["version"]);
-    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
-    let _sweep = Sweep;
-    let dir = reachable_dir("vdi-terminal");
-    let r = Real::open(dir.path(), true);
+    let (_sweep, dir, r) = real_libvirt("vdi-terminal");
     let pool = alice_and_a_pool(&r, dir.path());
 
     let login = terminal(
@@ -185,11 +163,7 @@ fn wait_off(desktop: &str) {
 
 #[test]
 fn a_classroom_terminal_opens_its_seat_on_real_libvirt() {
-    let (up, out) = virsh(&["version"]);
-    assert!(up, "libvirtd must run (make test-libvirt starts it): {out}");
-    let _sweep = Sweep;
-    let dir = reachable_dir("vdi-classroom");
-    let r = Real::open(dir.path(), true);
+    let (_sweep, dir, r) = real_libvirt("vdi-classroom");
     let tpl = r.template(dir.path());
     let _br = bridge_for(&r);
     let room = classroom(&r, "lab", "10.7.0.1", "10.7.0.10");

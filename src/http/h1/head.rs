@@ -295,7 +295,7 @@ fn build(p: &httparse::Request<'_, '_>, local: &str) -> Result<Head, NoHead> {
 }
 
 /// At most 64 characters of client text in a message.
-fn clip(s: &str) -> String {
+pub(super) fn clip(s: &str) -> String {
     if s.len() <= 64 {
         s.to_string()
     } else {

@@ -17,6 +17,7 @@ use smol::{Async, Timer};
 use tide::http::Request;
 
 use super::conn::{lock, Shared};
+use super::head::clip;
 use super::ws::{self, Broken};
 use crate::api::console::WS_PATH;
 use crate::error::{Code, Error};
@@ -100,10 +101,6 @@ pub(super) fn websocket(req: &Request) -> Option<Result<Upgrade, Error>> {
         key: key.to_string(),
         binary: has_token(req, "sec-websocket-protocol", "binary"),
     }))
-}
-
-fn clip(s: &str) -> String {
-    s.chars().take(64).collect()
 }
 
 const CLIENT_CLOSED: &str = "the client closed";

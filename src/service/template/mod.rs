@@ -113,20 +113,26 @@ pub struct Console {
 
 pub const GB: u64 = 1 << 30;
 
+const RANDOM_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+fn random_letters(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| RANDOM_ALPHABET[*x as usize % RANDOM_ALPHABET.len()] as char)
+        .collect()
+}
+
 pub(crate) fn random_text(n: usize) -> String {
-    const A: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut b = vec![0u8; n];
     let _ = getrandom::getrandom(&mut b);
-    b.iter().map(|x| A[*x as usize % A.len()] as char).collect()
+    random_letters(&b)
 }
 
 /// `random_text` for a secret someone is handed (a ticket, a console
 /// password): fails rather than hand out a guessable one.
 pub(crate) fn random_secret(n: usize) -> Result<String> {
-    const A: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut b = vec![0u8; n];
     getrandom::getrandom(&mut b).map_err(Error::internal)?;
-    Ok(b.iter().map(|x| A[*x as usize % A.len()] as char).collect())
+    Ok(random_letters(&b))
 }
 
 pub(crate) fn busy_err(t: &str, why: &str) -> Error {

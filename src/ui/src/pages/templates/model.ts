@@ -84,14 +84,8 @@ export async function saveExport(url: string, name: string) {
   setTimeout(() => URL.revokeObjectURL(a.href), 10000);
 }
 
-/** Offers a text as a file download. */
-export function saveText(text: string, filename: string, type = 'application/x-virt-viewer') {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([text], { type }));
-  a.download = filename;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-}
+/** Offers a text as a file download (the console's own helper). */
+export { saveFile as saveText } from '../../components/vmconsole/session';
 
 export const putTemplate = (t: Template, value: Record<string, unknown>) => call('PUT', '/api/v1.0/voi/education/template', { uuid: t.uuid, name: t.name, value });
 
